@@ -1,1 +1,20 @@
+//! # pennant-daemon
+//!
+//! The library behind `pennantd`, the Pennant trading daemon. `main.rs` is a thin CLI
+//! over [`daemon`]. See `ARCHITECTURE.md` at the repository root for the map.
+//!
+//! - [`config`]: the TOML configuration, checked with key and line in every error.
+//! - [`market`]: normalized market data, instruments, bars, replay and synthetic feeds.
+//! - [`plugin`]: the WebAssembly host that runs strategy components under limits.
+//! - [`engine`]: the deterministic event loop, orders, positions, timers.
+//! - [`risk`]: pre-trade checks inside the `submit-order` host call.
+//! - [`venue`]: where orders go; the paper venue simulates an exchange.
+//! - [`daemon`]: wiring it all together: start, run, shut down.
 
+pub mod config;
+pub mod daemon;
+pub mod engine;
+pub mod market;
+pub mod plugin;
+pub mod risk;
+pub mod venue;

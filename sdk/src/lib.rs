@@ -98,7 +98,7 @@ pub mod types;
 #[cfg(target_arch = "wasm32")]
 pub mod guest;
 
-pub use fixed::{Amount, Price, Qty};
+pub use fixed::{Amount, ParseFixedError, Price, Qty};
 pub use params::{InitError, ParamError, Params};
 pub use strategy::{Host, Strategy};
 pub use types::*;

@@ -1,1 +1,164 @@
-fn main() {}
+//! `cargo xtask`: the project's tasks, in Rust so they run wherever cargo does.
+//!
+//! - `cargo xtask demo [ARGS]`: set up (wasm target, strategy components) and run
+//!   pennantd with `config/pennant.toml`; extra arguments go to pennantd.
+//! - `cargo xtask test`: formatting, clippy (host and wasm), then every test.
+//! - `cargo xtask build-strategies`: build the strategy components into `target/strategies/`.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+/// The cargo profile strategy components are built with (see the workspace Cargo.toml).
+const WASM_PROFILE: &str = "wasm";
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match task.as_str() {
+        "demo" => demo(&rest),
+        "test" => test(),
+        "build-strategies" => build_strategies().map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask <demo [pennantd args] | test | build-strategies>");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Adds the wasm32-wasip2 target with rustup if this toolchain lacks it.
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("cannot run rustup: it installs the wasm32-wasip2 target")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", WASM_TARGET]);
+    run(cmd)
+}
+
+/// The package names of the strategy crates: every `strategies/*/Cargo.toml`.
+fn strategy_packages() -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root().join("strategies")).context("cannot list strategies/")? {
+        let manifest = entry?.path().join("Cargo.toml");
+        if !manifest.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest)?;
+        let value: toml::Table = text
+            .parse()
+            .with_context(|| format!("cannot parse {}", manifest.display()))?;
+        if let Some(name) = value
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Builds every strategy component and copies it to `target/strategies/`.
+fn build_strategies() -> Result<Vec<PathBuf>> {
+    ensure_wasm_target()?;
+    let packages = strategy_packages()?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--target", WASM_TARGET, "--profile", WASM_PROFILE]);
+    for package in &packages {
+        cmd.args(["--package", package]);
+    }
+    run(cmd)?;
+    let built = root().join("target").join(WASM_TARGET).join(WASM_PROFILE);
+    let out = root().join("target").join("strategies");
+    std::fs::create_dir_all(&out)?;
+    let mut files = Vec::new();
+    for package in packages {
+        let file = format!("{}.wasm", package.replace('-', "_"));
+        let dest = out.join(&file);
+        std::fs::copy(built.join(&file), &dest).with_context(|| format!("cannot copy {file}"))?;
+        files.push(dest);
+    }
+    eprintln!("xtask: strategy components in {}", out.display());
+    Ok(files)
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    build_strategies()?;
+    let mut build = cargo();
+    build.args(["build", "--package", "pennant-daemon", "--bin", "pennantd"]);
+    run(build)?;
+    let binary = root().join("target").join("debug").join("pennantd");
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(root())
+        .arg("--config")
+        .arg(root().join("config/pennant.toml"))
+        .args(args);
+    eprintln!("xtask: starting pennantd (Ctrl-C stops it gracefully)");
+    // Become pennantd, so that Ctrl-C and signals reach it directly.
+    use std::os::unix::process::CommandExt;
+    Err(cmd.exec()).context("cannot start pennantd")
+}
+
+fn test() -> Result<()> {
+    ensure_wasm_target()?;
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(clippy)?;
+    // The guest side of the SDK only compiles for wasm32: lint it there too.
+    let mut clippy_wasm = cargo();
+    clippy_wasm.args(["clippy", "--target", WASM_TARGET, "--profile", WASM_PROFILE]);
+    for package in strategy_packages()? {
+        clippy_wasm.args(["--package", &package]);
+    }
+    clippy_wasm.args(["--", "-D", "warnings"]);
+    run(clippy_wasm)?;
+    build_strategies()?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace"]);
+    run(tests)
+}

@@ -1,0 +1,723 @@
+//! The daemon's configuration: one TOML file (`config/pennant.toml` is the demo).
+//!
+//! Every table refuses unknown keys, and every value is checked as it is read, so an error
+//! names the key and its line. Relative paths are relative to the configuration file's
+//! folder. Prices, quantities and fees are decimals, written as strings (`"0.01"`) or
+//! numbers; they are read exactly into fixed point.
+
+use pennant_sdk::{Amount, InstrumentInfo, ParseFixedError, Price, Qty};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use toml::Spanned;
+
+/// What is wrong with a configuration file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key, or a value of the wrong kind.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, which names the line, the column and the key.
+        message: String,
+    },
+    /// A value is well-formed but does not make sense with the rest.
+    #[error("{path}:{line}: `{key}`: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The line of the offending value.
+        line: usize,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The daemon itself.
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+    /// How strategy components are loaded and limited.
+    #[serde(default)]
+    pub plugins: PluginConfig,
+    /// The paper venue.
+    #[serde(default)]
+    pub paper: PaperConfig,
+    /// Tradable instruments, `[[instrument]]`.
+    #[serde(rename = "instrument", default)]
+    pub instruments: Vec<InstrumentConfig>,
+    /// Market data feeds, `[[feed]]`.
+    #[serde(rename = "feed", default)]
+    pub feeds: Vec<FeedConfig>,
+    /// Strategies to run, `[[strategy]]`.
+    #[serde(rename = "strategy", default)]
+    pub strategies: Vec<StrategyConfig>,
+    /// The folder of the configuration file; relative paths resolve against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// `[daemon]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// This daemon's id: prefixes the order ids it sends to venues, so that several
+    /// daemons never collide.
+    #[serde(deserialize_with = "identifier")]
+    pub id: String,
+    /// Where the daemon keeps its state (the compile cache).
+    pub state_dir: PathBuf,
+    /// How often, in seconds of wall time, to log each strategy's position and PnL.
+    pub summary_interval_secs: u64,
+    /// Shut down once every feed has ended (for replays and backtests).
+    pub exit_when_feeds_end: bool,
+    /// Default log level (`error`, `warn`, `info`, `debug`, `trace`); `--log-level` and
+    /// `RUST_LOG` override it.
+    pub log_level: String,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            id: "pennant".into(),
+            state_dir: PathBuf::from("/var/lib/pennant"),
+            summary_interval_secs: 10,
+            exit_when_feeds_end: false,
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// `[plugins]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginConfig {
+    /// The folder of strategy components (`.wasm` files).
+    pub dir: PathBuf,
+    /// Linear memory each strategy instance may use, in MiB.
+    pub memory_limit_mib: NonZeroU32,
+    /// Time budget of one call into a strategy, in milliseconds.
+    pub call_budget_ms: NonZeroU32,
+    /// How often to snapshot each strategy's state, in seconds of engine time; a trapped
+    /// strategy is rebuilt from its last snapshot.
+    pub snapshot_interval_secs: u32,
+    /// Seed of the strategies' random numbers (each strategy's is derived from it and its id).
+    pub seed: u64,
+}
+
+impl Default for PluginConfig {
+    fn default() -> Self {
+        PluginConfig {
+            dir: PathBuf::from("strategies"),
+            memory_limit_mib: NonZeroU32::MIN.saturating_add(63),
+            call_budget_ms: NonZeroU32::MIN.saturating_add(49),
+            snapshot_interval_secs: 60,
+            seed: 0,
+        }
+    }
+}
+
+/// `[paper]`: the simulated venue.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaperConfig {
+    /// Fee of a maker fill, in basis points of the notional (negative for a rebate).
+    #[serde(deserialize_with = "decimal")]
+    pub maker_fee_bps: Amount,
+    /// Fee of a taker fill, in basis points of the notional.
+    #[serde(deserialize_with = "decimal")]
+    pub taker_fee_bps: Amount,
+    /// Time from submit to the order reaching the simulated matching engine.
+    pub latency_ms: u32,
+}
+
+/// `[[instrument]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// Symbol, e.g. `BTC-USDT`.
+    pub symbol: Spanned<String>,
+    /// Smallest price increment.
+    #[serde(deserialize_with = "positive")]
+    pub tick_size: Price,
+    /// Smallest quantity increment.
+    #[serde(deserialize_with = "positive")]
+    pub lot_size: Qty,
+    /// Smallest order quantity (default: one lot).
+    #[serde(default, deserialize_with = "optional_positive")]
+    pub min_qty: Option<Qty>,
+    /// Smallest order notional (default: none).
+    #[serde(default, deserialize_with = "decimal")]
+    pub min_notional: Amount,
+}
+
+impl InstrumentConfig {
+    /// The SDK's view of this instrument (its id is assigned by the registry).
+    pub fn info(&self) -> InstrumentInfo {
+        InstrumentInfo {
+            id: 0,
+            symbol: self.symbol.get_ref().clone(),
+            tick_size: self.tick_size,
+            lot_size: self.lot_size,
+            min_qty: self.min_qty.unwrap_or(self.lot_size),
+            min_notional: self.min_notional,
+        }
+    }
+}
+
+/// `[[feed]]`: a source of market data. Which keys apply depends on `kind`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Name, for logs.
+    pub name: Spanned<String>,
+    /// What produces the data.
+    pub kind: FeedKind,
+    /// `replay`: the file.
+    pub path: Option<PathBuf>,
+    /// `replay`: 0 replays as fast as possible; 1 at the recorded pace; 10 ten times faster.
+    #[serde(default, deserialize_with = "speed")]
+    pub speed: Option<f64>,
+    /// `synthetic`: seed of the random walk.
+    pub seed: Option<u64>,
+    /// `synthetic`: time between steps.
+    pub interval_ms: Option<NonZeroU32>,
+    /// `synthetic`: the random walk of each instrument, by symbol.
+    #[serde(default)]
+    pub instruments: BTreeMap<String, WalkConfig>,
+}
+
+/// The kinds of feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// Replays a recorded file (see [`crate::market::replay`] for the format).
+    Replay,
+    /// A seeded random walk (see [`crate::market::synthetic`]).
+    Synthetic,
+}
+
+/// A feed's settings for its kind, as checked by [`Config::load`].
+#[derive(Debug, Clone)]
+pub enum FeedSource {
+    /// `kind = "replay"`.
+    Replay(ReplayConfig),
+    /// `kind = "synthetic"`.
+    Synthetic(SyntheticConfig),
+}
+
+/// `kind = "replay"`.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    /// The file, as written in the configuration.
+    pub path: PathBuf,
+    /// 0: as fast as possible; otherwise a multiple of the recorded pace.
+    pub speed: f64,
+}
+
+/// `kind = "synthetic"`.
+#[derive(Debug, Clone)]
+pub struct SyntheticConfig {
+    /// Seed of the random walk.
+    pub seed: u64,
+    /// Time between steps.
+    pub interval_ms: NonZeroU32,
+    /// The random walk of each instrument, by symbol.
+    pub instruments: BTreeMap<String, WalkConfig>,
+}
+
+impl FeedConfig {
+    /// The settings for this feed's kind.
+    pub fn source(&self) -> FeedSource {
+        match self.kind {
+            FeedKind::Replay => FeedSource::Replay(ReplayConfig {
+                path: self.path.clone().unwrap_or_default(),
+                speed: self.speed.unwrap_or(0.0),
+            }),
+            FeedKind::Synthetic => FeedSource::Synthetic(SyntheticConfig {
+                seed: self.seed.unwrap_or(0),
+                interval_ms: self
+                    .interval_ms
+                    .unwrap_or(NonZeroU32::MIN.saturating_add(99)),
+                instruments: self.instruments.clone(),
+            }),
+        }
+    }
+
+    /// The keys set that do not apply to this kind, and the first required key missing.
+    fn misfits(&self) -> (Vec<&'static str>, Option<&'static str>) {
+        let replay_keys = [
+            ("path", self.path.is_some()),
+            ("speed", self.speed.is_some()),
+        ];
+        let synthetic_keys = [
+            ("seed", self.seed.is_some()),
+            ("interval_ms", self.interval_ms.is_some()),
+            ("instruments", !self.instruments.is_empty()),
+        ];
+        let (foreign, missing): (&[(&str, bool)], Option<&str>) = match self.kind {
+            FeedKind::Replay => (&synthetic_keys, self.path.is_none().then_some("path")),
+            FeedKind::Synthetic => (
+                &replay_keys,
+                if self.interval_ms.is_none() {
+                    Some("interval_ms")
+                } else if self.instruments.is_empty() {
+                    Some("instruments")
+                } else {
+                    None
+                },
+            ),
+        };
+        (
+            foreign
+                .iter()
+                .filter(|(_, set)| *set)
+                .map(|(k, _)| *k)
+                .collect(),
+            missing,
+        )
+    }
+}
+
+/// One instrument's random walk in a synthetic feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalkConfig {
+    /// Where the mid starts.
+    #[serde(deserialize_with = "positive")]
+    pub start_price: Price,
+    /// The largest move of the mid per step, in basis points.
+    #[serde(default = "default_step_bps")]
+    pub step_bps: u32,
+    /// Quoted spread in ticks.
+    #[serde(default = "default_spread_ticks")]
+    pub spread_ticks: u32,
+    /// The largest size at the bid/ask or traded at once, in lots.
+    #[serde(default = "default_max_lots")]
+    pub max_lots: u32,
+    /// Chance of a trade per step, in percent.
+    #[serde(default = "default_trade_percent")]
+    pub trade_percent: u8,
+}
+
+fn default_step_bps() -> u32 {
+    2
+}
+fn default_spread_ticks() -> u32 {
+    2
+}
+fn default_max_lots() -> u32 {
+    100
+}
+fn default_trade_percent() -> u8 {
+    30
+}
+
+/// `[[strategy]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// Unique id; names the strategy in logs, orders and the API.
+    #[serde(deserialize_with = "spanned_identifier")]
+    pub id: Spanned<String>,
+    /// The component file, relative to `[plugins] dir`.
+    pub component: Spanned<PathBuf>,
+    /// Parameters passed to the strategy's `init`, as `key = value` strings.
+    #[serde(default)]
+    pub params: BTreeMap<String, ParamValue>,
+}
+
+/// A parameter value: a string, number or boolean, passed to the strategy as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamValue(pub String);
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ParamValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Reads a decimal written as a string, an integer or a float (floats through their
+/// shortest exact representation, so `0.1` is exactly `0.1`).
+fn decimal<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr<Err = ParseFixedError>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<T: FromStr<Err = ParseFixedError>> Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a decimal number such as \"0.01\"")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            v.parse()
+                .map_err(|err| E::custom(format!("invalid decimal {v:?}: {err}")))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
+        }
+    }
+    d.deserialize_any(V(std::marker::PhantomData))
+}
+
+fn positive<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr<Err = ParseFixedError> + PartialOrd + Default + fmt::Display,
+{
+    let value: T = decimal(d)?;
+    if value > T::default() {
+        Ok(value)
+    } else {
+        Err(de::Error::custom(format!("must be positive, got {value}")))
+    }
+}
+
+fn optional_positive<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr<Err = ParseFixedError> + PartialOrd + Default + fmt::Display,
+{
+    positive(d).map(Some)
+}
+
+fn check_identifier<E: de::Error>(id: &str) -> Result<(), E> {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(E::custom(format!(
+            "{id:?} is not an id: use letters, digits, - and _"
+        )))
+    }
+}
+
+fn identifier<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = String::deserialize(d)?;
+    check_identifier(&id)?;
+    Ok(id)
+}
+
+fn spanned_identifier<'de, D: Deserializer<'de>>(d: D) -> Result<Spanned<String>, D::Error> {
+    let id = Spanned::<String>::deserialize(d)?;
+    check_identifier(id.get_ref())?;
+    Ok(id)
+}
+
+fn speed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let speed = f64::deserialize(d)?;
+    if speed >= 0.0 && speed.is_finite() {
+        Ok(Some(speed))
+    } else {
+        Err(de::Error::custom(
+            "must be 0 (as fast as possible) or positive",
+        ))
+    }
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Config::parse(&text, path, base_dir)
+    }
+
+    /// Parses and checks configuration text; `path` is used in messages only.
+    pub fn parse(text: &str, path: &Path, base_dir: PathBuf) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim_end().to_owned(),
+        })?;
+        config.base_dir = base_dir;
+        config.check(text, path)?;
+        Ok(config)
+    }
+
+    /// Cross-checks that serde cannot express: unique names, known symbols.
+    fn check(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let invalid =
+            |span: std::ops::Range<usize>, key: &str, message: String| ConfigError::Invalid {
+                path: path.to_owned(),
+                line: text.get(..span.start).unwrap_or(text).matches('\n').count() + 1,
+                key: key.to_owned(),
+                message,
+            };
+        let mut symbols = HashSet::new();
+        for instrument in &self.instruments {
+            if !symbols.insert(instrument.symbol.get_ref().as_str()) {
+                return Err(invalid(
+                    instrument.symbol.span(),
+                    "instrument.symbol",
+                    format!(
+                        "instrument {} is defined twice",
+                        instrument.symbol.get_ref()
+                    ),
+                ));
+            }
+        }
+        let mut feeds = HashSet::new();
+        for feed in &self.feeds {
+            if !feeds.insert(feed.name.get_ref().as_str()) {
+                return Err(invalid(
+                    feed.name.span(),
+                    "feed.name",
+                    format!("feed {} is defined twice", feed.name.get_ref()),
+                ));
+            }
+            let (foreign, missing) = feed.misfits();
+            if let Some(key) = foreign.first() {
+                return Err(invalid(
+                    feed.name.span(),
+                    &format!("feed.{key}"),
+                    format!("does not apply to a {:?} feed", feed.kind),
+                ));
+            }
+            if let Some(key) = missing {
+                return Err(invalid(
+                    feed.name.span(),
+                    &format!("feed.{key}"),
+                    format!("is required for a {:?} feed", feed.kind),
+                ));
+            }
+            {
+                if let Some(unknown) = feed
+                    .instruments
+                    .keys()
+                    .find(|s| !symbols.contains(s.as_str()))
+                {
+                    return Err(invalid(
+                        feed.name.span(),
+                        "feed.instruments",
+                        format!("unknown instrument {unknown}: add it as an [[instrument]]"),
+                    ));
+                }
+            }
+        }
+        let mut ids = HashSet::new();
+        for strategy in &self.strategies {
+            let id = strategy.id.get_ref();
+            if !ids.insert(id.as_str()) {
+                return Err(invalid(
+                    strategy.id.span(),
+                    "strategy.id",
+                    format!("strategy {id} is defined twice"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A path from the configuration, resolved against the configuration's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+
+    /// The component file of a strategy.
+    pub fn component_path(&self, strategy: &StrategyConfig) -> PathBuf {
+        self.resolve(&self.plugins.dir)
+            .join(strategy.component.get_ref())
+    }
+}
+
+impl StrategyConfig {
+    /// The strategy's id.
+    pub fn id(&self) -> &str {
+        self.id.get_ref()
+    }
+
+    /// The parameters as `(key, value)` pairs.
+    pub fn param_pairs(&self) -> Vec<(String, String)> {
+        self.params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[daemon]
+id = "test"
+state_dir = "state"
+
+[paper]
+maker_fee_bps = -0.5
+taker_fee_bps = "4"
+
+[[instrument]]
+symbol = "BTC-USDT"
+tick_size = "0.1"
+lot_size = 0.001
+
+[[feed]]
+name = "walk"
+kind = "synthetic"
+interval_ms = 100
+instruments = { BTC-USDT = { start_price = 50000 } }
+
+[[feed]]
+name = "tape"
+kind = "replay"
+path = "data/tape.csv"
+
+[[strategy]]
+id = "sma"
+component = "sma_cross.wasm"
+params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(
+            text,
+            Path::new("pennant.toml"),
+            PathBuf::from("/etc/pennant"),
+        )
+    }
+
+    #[test]
+    fn reads_a_full_configuration() {
+        let config = parse(GOOD).unwrap();
+        assert_eq!(config.paper.maker_fee_bps, "-0.5".parse().unwrap());
+        assert_eq!(
+            config.instruments[0].info().min_qty,
+            "0.001".parse().unwrap()
+        );
+        assert_eq!(config.feeds.len(), 2);
+        assert!(matches!(config.feeds[1].source(), FeedSource::Replay(r) if r.speed == 0.0));
+        assert_eq!(
+            config.strategies[0].param_pairs(),
+            vec![
+                ("allow_short".to_owned(), "true".to_owned()),
+                ("fast".to_owned(), "5".to_owned()),
+                ("instrument".to_owned(), "BTC-USDT".to_owned()),
+                ("qty".to_owned(), "0.01".to_owned()),
+            ]
+        );
+        assert_eq!(
+            config.component_path(&config.strategies[0]),
+            PathBuf::from("/etc/pennant/strategies/sma_cross.wasm")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let text = GOOD.replace("lot_size = 0.001", "lot_size = 0.001\nlot_sise = 1");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("line 14"), "{err}");
+        assert!(err.contains("unknown field `lot_sise`"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named_with_their_line() {
+        let err = parse(&GOOD.replace("tick_size = \"0.1\"", "tick_size = \"-1\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 12") && err.contains("must be positive, got -1"),
+            "{err}"
+        );
+        let err = parse(&GOOD.replace("tick_size = \"0.1\"", "tick_size = \"0.1.2\""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid decimal \"0.1.2\""), "{err}");
+        let err = parse(&GOOD.replace("fast = 5", "fast = [5]"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 29") && err.contains("a string, number or boolean"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cross_checks_name_key_and_line() {
+        let text = format!("{GOOD}\n[[strategy]]\nid = \"sma\"\ncomponent = \"x.wasm\"\n");
+        let err = parse(&text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "pennant.toml:32: `strategy.id`: strategy sma is defined twice"
+        );
+        let text = GOOD.replace(
+            "path = \"data/tape.csv\"",
+            "path = \"data/tape.csv\"\nseed = 3",
+        );
+        let err = parse(&text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "pennant.toml:22: `feed.seed`: does not apply to a Replay feed"
+        );
+        let text = GOOD.replace("interval_ms = 100\n", "");
+        let err = parse(&text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "pennant.toml:16: `feed.interval_ms`: is required for a Synthetic feed"
+        );
+        let text = GOOD.replace("{ BTC-USDT = {", "{ ETH-USDT = {");
+        let err = parse(&text).unwrap_err().to_string();
+        assert_eq!(err, "pennant.toml:16: `feed.instruments`: unknown instrument ETH-USDT: add it as an [[instrument]]");
+    }
+}

@@ -1,0 +1,202 @@
+//! Wiring: from a configuration to a running daemon, and back down.
+//!
+//! Start-up order: configuration, instruments, the WebAssembly host, the engine with
+//! every strategy loaded and initialized, then the tokio runtime with the feeds, the
+//! clock ticker and the signal handler; the engine runs on its own thread. Shutdown
+//! (SIGINT/SIGTERM, or the end of every feed when configured) stops the engine, which
+//! cancels open orders and reports final positions.
+
+use crate::config::{Config, ConfigError, FeedKind};
+use crate::engine::clock::{Clock, ClockMode};
+use crate::engine::{
+    Core, Engine, EngineInput, EngineSettings, StartError, StrategyCtx, StrategyReport,
+    StrategySpec,
+};
+use crate::market::{feed, Instruments};
+use crate::plugin::{LoadedComponent, PluginError, PluginHost, PluginSettings, SharedClock};
+use crate::venue::PaperVenue;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Capacity of the engine's input channel, in messages (each a batch of events).
+const ENGINE_CHANNEL: usize = 1024;
+/// How often the engine gets a wall-clock tick.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Why the daemon could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A strategy component cannot be loaded.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// A strategy cannot start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The runtime could not be set up.
+    #[error("cannot start: {0}")]
+    Runtime(String),
+}
+
+impl DaemonError {
+    /// True when fixing the configuration or a strategy file fixes the error.
+    pub fn is_config(&self) -> bool {
+        !matches!(self, DaemonError::Runtime(_))
+    }
+}
+
+fn plugin_host(
+    config: &Config,
+    clock: SharedClock,
+) -> Result<Arc<PluginHost<StrategyCtx>>, PluginError> {
+    let settings = PluginSettings {
+        memory_limit_bytes: config.plugins.memory_limit_mib.get() as usize * 1024 * 1024,
+        call_budget: Duration::from_millis(u64::from(config.plugins.call_budget_ms.get())),
+        cache_dir: config
+            .resolve(&config.daemon.state_dir)
+            .join("compile-cache"),
+        seed: config.plugins.seed,
+    };
+    Ok(Arc::new(PluginHost::new(settings, clock)?))
+}
+
+/// Loads every strategy's component once per file.
+fn load_components(
+    config: &Config,
+    plugins: &PluginHost<StrategyCtx>,
+) -> Result<Vec<(String, Arc<LoadedComponent<StrategyCtx>>)>, PluginError> {
+    let mut loaded: HashMap<PathBuf, Arc<LoadedComponent<StrategyCtx>>> = HashMap::new();
+    let mut out = Vec::new();
+    for strategy in &config.strategies {
+        let path = config.component_path(strategy);
+        let component = match loaded.get(&path) {
+            Some(component) => component.clone(),
+            None => {
+                let component = Arc::new(plugins.load(&path)?);
+                loaded.insert(path, component.clone());
+                component
+            }
+        };
+        out.push((strategy.id().to_owned(), component));
+    }
+    Ok(out)
+}
+
+/// Checks a configuration and its strategy components without trading: the file, every
+/// component (compiled and type-checked against the contract), and every strategy's
+/// `init` with its parameters. Returns a line per strategy.
+pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
+    let (mut engine, _) = build_engine(config)?;
+    Ok(engine
+        .reports()
+        .iter()
+        .map(|r| format!("strategy {}: ok", r.id))
+        .collect())
+}
+
+fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
+    let instruments = Arc::new(Instruments::new(
+        config.instruments.iter().map(|i| i.info()),
+    ));
+    let live = config.feeds.iter().any(|f| f.kind == FeedKind::Synthetic);
+    let mode = if live {
+        ClockMode::Wall
+    } else {
+        ClockMode::Event
+    };
+    let shared = SharedClock::default();
+    let plugins = plugin_host(config, shared.clone())?;
+    let components = load_components(config, &plugins)?;
+    let core = Core::new(
+        Clock::new(mode, shared.clone()),
+        instruments,
+        Box::new(PaperVenue::new(&config.paper)),
+    );
+    let settings = EngineSettings {
+        snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),
+        summary_interval: Duration::from_secs(config.daemon.summary_interval_secs),
+        exit_when_feeds_end: config.daemon.exit_when_feeds_end,
+        feeds: config.feeds.len(),
+    };
+    let mut engine = Engine::new(core, plugins, settings);
+    for (strategy, (id, component)) in config.strategies.iter().zip(components) {
+        engine.start_strategy(StrategySpec {
+            id,
+            component,
+            params: strategy.param_pairs(),
+        })?;
+    }
+    Ok((engine, shared))
+}
+
+/// Runs the daemon until SIGINT/SIGTERM (or until the feeds end, when configured);
+/// returns the final report of every strategy.
+pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
+    let (engine, _clock) = build_engine(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pennant-io")
+        .enable_all()
+        .build()
+        .map_err(|err| DaemonError::Runtime(err.to_string()))?;
+    let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
+    let engine_thread = std::thread::Builder::new()
+        .name("engine".into())
+        .spawn(move || engine.run(rx))
+        .map_err(|err| DaemonError::Runtime(format!("cannot start the engine thread: {err}")))?;
+
+    runtime.block_on(async {
+        let instruments = Arc::new(Instruments::new(config.instruments.iter().map(|i| i.info())));
+        for feed_config in &config.feeds {
+            feed::spawn(feed_config, |p| config.resolve(p), instruments.clone(), tx.clone());
+        }
+        tokio::spawn(tick(tx.clone()));
+        tokio::spawn(shutdown_on_signal(tx.clone()));
+        log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
+        // The engine decides when to stop; its channel closing tells us.
+        tx.closed().await;
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    engine_thread
+        .join()
+        .map_err(|_| DaemonError::Runtime("the engine thread panicked".into()))
+}
+
+async fn tick(tx: mpsc::Sender<EngineInput>) {
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        interval.tick().await;
+        if tx.send(EngineInput::Tick).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// First SIGINT/SIGTERM: graceful stop. A second one: exit at once.
+async fn shutdown_on_signal(tx: mpsc::Sender<EngineInput>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        log::error!("cannot install signal handlers: stop with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => log::info!(signal = "SIGTERM"; "shutting down"),
+        _ = int.recv() => log::info!(signal = "SIGINT"; "shutting down"),
+    }
+    let _ = tx.send(EngineInput::Shutdown).await;
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+    log::warn!("second signal: exiting at once");
+    std::process::exit(130);
+}

@@ -1,0 +1,357 @@
+//! The engine's state apart from the strategies themselves, and the host API strategies
+//! call into it.
+//!
+//! During a strategy call the [`Core`] is lent to that strategy inside a
+//! [`StrategyCtx`], which implements [`pennant_sdk::Host`]: risk checks, order
+//! submission to the venue, position queries and the rest run right there, synchronously,
+//! on the engine thread. Nothing is shared, so nothing is locked.
+
+use super::clock::Clock;
+use super::ledger::Ledger;
+use super::orders::Orders;
+use super::timers::Timers;
+use super::StrategyIdx;
+use crate::market::bars::BarAggregator;
+use crate::market::{Instruments, MarketState};
+use crate::risk;
+use crate::venue::{ExecutionReport, Venue, VenueOrder};
+use pennant_sdk::{
+    Host, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate, Position,
+    RejectReason, Rejection, Signal, Streams, Timestamp,
+};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+/// Counters per strategy, for the summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StrategyStats {
+    /// Orders accepted by risk and sent to the venue.
+    pub orders: u64,
+    /// Orders refused by risk checks.
+    pub risk_rejects: u64,
+    /// Orders refused by the venue.
+    pub venue_rejects: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Signals emitted.
+    pub signals: u64,
+    /// Events delivered (market data, bars, timers, order updates).
+    pub events: u64,
+}
+
+/// Who wants which market data.
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    /// Trade subscribers per instrument.
+    pub trades: HashMap<InstrumentId, Vec<StrategyIdx>>,
+    /// Quote subscribers per instrument.
+    pub quotes: HashMap<InstrumentId, Vec<StrategyIdx>>,
+    /// Bar aggregators, each with its subscribers.
+    pub bars: Vec<(BarAggregator, Vec<StrategyIdx>)>,
+}
+
+impl Subscriptions {
+    /// Drops every subscription of a strategy.
+    pub fn remove(&mut self, strategy: StrategyIdx) {
+        for list in self.trades.values_mut().chain(self.quotes.values_mut()) {
+            list.retain(|&s| s != strategy);
+        }
+        for (_, list) in &mut self.bars {
+            list.retain(|&s| s != strategy);
+        }
+    }
+}
+
+/// Everything the engine owns except the strategy instances.
+pub struct Core {
+    /// The engine clock.
+    pub clock: Clock,
+    /// Tradable instruments.
+    pub instruments: Arc<Instruments>,
+    /// Latest quote and trade per instrument.
+    pub market: MarketState,
+    /// Working orders.
+    pub orders: Orders,
+    /// Positions and PnL.
+    pub ledger: Ledger,
+    /// Where orders go.
+    pub venue: Box<dyn Venue>,
+    /// Pending strategy timers.
+    pub timers: Timers,
+    /// Market data subscriptions.
+    pub subscriptions: Subscriptions,
+    /// Order updates waiting to be delivered, in order.
+    pub updates: VecDeque<(StrategyIdx, OrderUpdate)>,
+    /// Strategy ids, by index, for logs.
+    pub strategy_ids: Vec<Arc<str>>,
+    /// Counters, by strategy index.
+    pub stats: Vec<StrategyStats>,
+    /// Scratch buffer for venue reports.
+    reports: Vec<ExecutionReport>,
+}
+
+impl Core {
+    /// A core with no strategies.
+    pub fn new(clock: Clock, instruments: Arc<Instruments>, venue: Box<dyn Venue>) -> Self {
+        Core {
+            clock,
+            instruments,
+            market: MarketState::default(),
+            orders: Orders::default(),
+            ledger: Ledger::default(),
+            venue,
+            timers: Timers::default(),
+            subscriptions: Subscriptions::default(),
+            updates: VecDeque::new(),
+            strategy_ids: Vec::new(),
+            stats: Vec::new(),
+            reports: Vec::new(),
+        }
+    }
+
+    /// Registers a strategy id; returns its index.
+    pub fn add_strategy(&mut self, id: &str) -> StrategyIdx {
+        self.strategy_ids.push(Arc::from(id));
+        self.stats.push(StrategyStats::default());
+        self.strategy_ids.len() - 1
+    }
+
+    /// Lets the venue act on the clock or an event, then books its reports.
+    pub fn with_venue(&mut self, f: impl FnOnce(&mut dyn Venue, &mut Vec<ExecutionReport>)) {
+        let mut reports = std::mem::take(&mut self.reports);
+        f(self.venue.as_mut(), &mut reports);
+        for report in reports.drain(..) {
+            self.book(&report);
+        }
+        self.reports = reports;
+    }
+
+    /// Books one venue report: the order book, the ledger, and an update to deliver.
+    fn book(&mut self, report: &ExecutionReport) {
+        let Some((strategy, update, fill)) = self.orders.apply(report) else {
+            log::debug!(order_id = report.order_id(); "report for an order no longer working");
+            return;
+        };
+        let id = &self.strategy_ids[strategy];
+        let symbol = self.instruments.symbol(update.instrument);
+        if let Some(fill) = fill {
+            self.stats[strategy].fills += 1;
+            if let Err(err) = self.ledger.apply_fill(
+                strategy,
+                fill.request.instrument,
+                fill.request.side,
+                fill.price,
+                fill.qty,
+                fill.fee,
+            ) {
+                log::error!(strategy:% = id, instrument = symbol, order_id = update.order_id; "{err}");
+            }
+            log::debug!(
+                strategy:% = id, instrument = symbol, order_id = update.order_id, side:% = update.side,
+                price:% = fill.price, qty:% = fill.qty, fee:% = fill.fee;
+                "fill"
+            );
+        }
+        if let Some(reason) = update.reason {
+            self.stats[strategy].venue_rejects += 1;
+            log::info!(strategy:% = id, instrument = symbol, order_id = update.order_id, reason:% = reason; "venue rejected order");
+        }
+        self.updates.push_back((strategy, update));
+    }
+
+    /// Cancels every working order of a strategy (or of all strategies with `None`).
+    pub fn cancel_all_of(&mut self, strategy: Option<StrategyIdx>) -> usize {
+        let ids: Vec<OrderId> = match strategy {
+            Some(s) => self.orders.open_ids(s),
+            None => self.orders.all_open().iter().map(|o| o.id).collect(),
+        };
+        let now = self.clock.now();
+        self.with_venue(|venue, out| {
+            for &id in &ids {
+                venue.cancel(id, now, out);
+            }
+        });
+        ids.len()
+    }
+
+    /// A strategy's position, marked to market.
+    pub fn position(&self, strategy: StrategyIdx, instrument: InstrumentId) -> Position {
+        self.ledger.position(strategy, instrument, &self.market)
+    }
+}
+
+/// The host context of one strategy call: the core, lent to strategy `strategy`.
+pub struct StrategyCtx {
+    /// The engine state.
+    pub core: Box<Core>,
+    /// Who is calling.
+    pub strategy: StrategyIdx,
+}
+
+impl StrategyCtx {
+    fn id(&self) -> &str {
+        &self.core.strategy_ids[self.strategy]
+    }
+
+    fn known(&self, instrument: InstrumentId, what: &str) -> bool {
+        let known = self.core.instruments.get(instrument).is_some();
+        if !known {
+            log::warn!(strategy = self.id(), instrument; "{what} for an unknown instrument handle ignored");
+        }
+        known
+    }
+}
+
+impl Host for StrategyCtx {
+    fn submit_order(&mut self, order: &OrderRequest) -> Result<OrderId, Rejection> {
+        let core = &mut *self.core;
+        if let Err(rejection) = risk::check_order(&core.instruments, order) {
+            core.stats[self.strategy].risk_rejects += 1;
+            log::info!(
+                strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
+                reason:% = rejection.reason;
+                "order rejected: {}", rejection.message
+            );
+            return Err(rejection);
+        }
+        let now = core.clock.now();
+        let id = core.orders.open(self.strategy, *order, now);
+        core.stats[self.strategy].orders += 1;
+        log::debug!(
+            strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
+            order_id = id, side:% = order.side, qty:% = order.qty, price:% = order.price;
+            "order submitted"
+        );
+        let venue_order = VenueOrder {
+            id,
+            instrument: order.instrument,
+            side: order.side,
+            kind: order.kind,
+            price: order.price,
+            qty: order.qty,
+            time_in_force: order.time_in_force,
+        };
+        core.with_venue(|venue, out| venue.submit(venue_order, now, out));
+        Ok(id)
+    }
+
+    fn cancel_order(&mut self, id: OrderId) -> Result<(), Rejection> {
+        match self.core.orders.get(id) {
+            Some(order) if order.strategy == self.strategy => {
+                let now = self.core.clock.now();
+                self.core
+                    .with_venue(|venue, out| venue.cancel(id, now, out));
+                Ok(())
+            }
+            _ => Err(Rejection::new(
+                RejectReason::UnknownOrder,
+                format!("order {id} is not a working order of this strategy"),
+            )),
+        }
+    }
+
+    fn cancel_all(&mut self, instrument: Option<InstrumentId>) -> u32 {
+        let ids: Vec<OrderId> = self
+            .core
+            .orders
+            .open_ids(self.strategy)
+            .into_iter()
+            .filter(|&id| {
+                instrument.is_none_or(|i| {
+                    self.core
+                        .orders
+                        .get(id)
+                        .is_some_and(|o| o.request.instrument == i)
+                })
+            })
+            .collect();
+        let now = self.core.clock.now();
+        self.core.with_venue(|venue, out| {
+            for &id in &ids {
+                venue.cancel(id, now, out);
+            }
+        });
+        ids.len() as u32
+    }
+
+    fn position(&mut self, instrument: InstrumentId) -> Position {
+        self.core.position(self.strategy, instrument)
+    }
+
+    fn instrument(&mut self, id: InstrumentId) -> Option<InstrumentInfo> {
+        self.core.instruments.get(id).cloned()
+    }
+
+    fn lookup_instrument(&mut self, symbol: &str) -> Option<InstrumentInfo> {
+        self.core.instruments.by_symbol(symbol).cloned()
+    }
+
+    fn subscribe(&mut self, instrument: InstrumentId, streams: Streams) {
+        if !self.known(instrument, "subscription") {
+            return;
+        }
+        let strategy = self.strategy;
+        let subs = &mut self.core.subscriptions;
+        for (wanted, map) in [
+            (streams.trades, &mut subs.trades),
+            (streams.quotes, &mut subs.quotes),
+        ] {
+            let list = map.entry(instrument).or_default();
+            if wanted && !list.contains(&strategy) {
+                list.push(strategy);
+            }
+        }
+    }
+
+    fn subscribe_bars(&mut self, instrument: InstrumentId, interval_ms: u32) -> Result<(), String> {
+        if self.core.instruments.get(instrument).is_none() {
+            return Err(format!("no instrument with handle {instrument}"));
+        }
+        if interval_ms == 0 {
+            return Err("the bar interval must be positive".into());
+        }
+        let strategy = self.strategy;
+        let bars = &mut self.core.subscriptions.bars;
+        match bars
+            .iter_mut()
+            .find(|(agg, _)| agg.instrument() == instrument && agg.interval_ms() == interval_ms)
+        {
+            Some((_, subscribers)) if !subscribers.contains(&strategy) => {
+                subscribers.push(strategy)
+            }
+            Some(_) => {}
+            None => bars.push((BarAggregator::new(instrument, interval_ms), vec![strategy])),
+        }
+        Ok(())
+    }
+
+    fn now(&mut self) -> Timestamp {
+        self.core.clock.now()
+    }
+
+    fn set_timer(&mut self, at: Timestamp, token: u64) {
+        self.core.timers.set(at, self.strategy, token);
+    }
+
+    fn log(&mut self, level: LogLevel, message: &str) {
+        let level = match level {
+            LogLevel::Trace => log::Level::Trace,
+            LogLevel::Debug => log::Level::Debug,
+            LogLevel::Info => log::Level::Info,
+            LogLevel::Warn => log::Level::Warn,
+            LogLevel::Error => log::Level::Error,
+        };
+        log::log!(target: "strategy", level, strategy = self.id(); "{message}");
+    }
+
+    fn emit_signal(&mut self, signal: &Signal) {
+        self.core.stats[self.strategy].signals += 1;
+        let target = signal.target.map(|p| p.to_string()).unwrap_or_default();
+        let stop = signal.stop.map(|p| p.to_string()).unwrap_or_default();
+        log::info!(
+            strategy = self.id(), instrument = self.core.instruments.symbol(signal.instrument), side:% = signal.side,
+            strength = signal.strength, target, stop;
+            "signal: {}", signal.note
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! The order book of the engine's own orders: every working order, who owns it, and how
+//! venue reports change it into the order updates strategies see.
+//!
+//! Orders belong to a strategy id, not to a strategy instance or version.
+
+use super::StrategyIdx;
+use crate::venue::ExecutionReport;
+use pennant_sdk::{
+    Liquidity, OrderId, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Timestamp,
+};
+use std::collections::HashMap;
+
+/// A working order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// The engine's id.
+    pub id: OrderId,
+    /// The owner.
+    pub strategy: StrategyIdx,
+    /// What was asked.
+    pub request: OrderRequest,
+    /// Accepted or partially filled (or not yet acknowledged: `None`).
+    pub status: Option<OrderStatus>,
+    /// Filled so far.
+    pub filled: Qty,
+    /// When it was submitted.
+    pub created: Timestamp,
+}
+
+impl OrderRecord {
+    /// Quantity still working.
+    pub fn leaves(&self) -> Qty {
+        (self.request.qty - self.filled).max(Qty::ZERO)
+    }
+}
+
+/// A fill, as the ledger needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fill {
+    /// The owner of the order.
+    pub strategy: StrategyIdx,
+    /// The order.
+    pub request: OrderRequest,
+    /// Execution price.
+    pub price: Price,
+    /// Executed quantity.
+    pub qty: Qty,
+    /// Fee.
+    pub fee: pennant_sdk::Amount,
+}
+
+/// Every working order of every strategy.
+#[derive(Debug, Default)]
+pub struct Orders {
+    next_id: OrderId,
+    open: HashMap<OrderId, OrderRecord>,
+}
+
+impl Orders {
+    /// Records a new order and gives it its id.
+    pub fn open(
+        &mut self,
+        strategy: StrategyIdx,
+        request: OrderRequest,
+        now: Timestamp,
+    ) -> OrderId {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.open.insert(
+            id,
+            OrderRecord {
+                id,
+                strategy,
+                request,
+                status: None,
+                filled: Qty::ZERO,
+                created: now,
+            },
+        );
+        id
+    }
+
+    /// A working order.
+    pub fn get(&self, id: OrderId) -> Option<&OrderRecord> {
+        self.open.get(&id)
+    }
+
+    /// The ids of a strategy's working orders, oldest first.
+    pub fn open_ids(&self, strategy: StrategyIdx) -> Vec<OrderId> {
+        let mut ids: Vec<OrderId> = self
+            .open
+            .values()
+            .filter(|o| o.strategy == strategy)
+            .map(|o| o.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Every working order, oldest first.
+    pub fn all_open(&self) -> Vec<OrderRecord> {
+        let mut orders: Vec<OrderRecord> = self.open.values().copied().collect();
+        orders.sort_unstable_by_key(|o| o.id);
+        orders
+    }
+
+    /// Number of working orders.
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Applies a venue report: the update for the owning strategy, and the fill if any.
+    /// Reports about orders no longer working (a late duplicate) are ignored.
+    pub fn apply(
+        &mut self,
+        report: &ExecutionReport,
+    ) -> Option<(StrategyIdx, OrderUpdate, Option<Fill>)> {
+        let id = report.order_id();
+        let order = self.open.get_mut(&id)?;
+        let mut update = OrderUpdate {
+            order_id: id,
+            client_order_id: order.request.client_order_id,
+            instrument: order.request.instrument,
+            side: order.request.side,
+            status: OrderStatus::Accepted,
+            ts: 0,
+            fill_price: Price::ZERO,
+            fill_qty: Qty::ZERO,
+            fee: pennant_sdk::Amount::ZERO,
+            liquidity: Liquidity::None,
+            filled_qty: order.filled,
+            leaves_qty: order.leaves(),
+            reason: None,
+        };
+        let mut fill = None;
+        match *report {
+            ExecutionReport::Accepted { ts, .. } => {
+                update.ts = ts;
+                order.status = Some(OrderStatus::Accepted);
+            }
+            ExecutionReport::Rejected { reason, ts, .. } => {
+                update.ts = ts;
+                update.status = OrderStatus::Rejected;
+                update.reason = Some(reason);
+                update.leaves_qty = Qty::ZERO;
+            }
+            ExecutionReport::Fill {
+                price,
+                qty,
+                fee,
+                liquidity,
+                ts,
+                ..
+            } => {
+                order.filled = order.filled.checked_add(qty).unwrap_or(order.request.qty);
+                let done = order.filled >= order.request.qty;
+                update.status = if done {
+                    OrderStatus::Filled
+                } else {
+                    OrderStatus::PartiallyFilled
+                };
+                order.status = Some(update.status);
+                update.ts = ts;
+                update.fill_price = price;
+                update.fill_qty = qty;
+                update.fee = fee;
+                update.liquidity = liquidity;
+                update.filled_qty = order.filled;
+                update.leaves_qty = order.leaves();
+                fill = Some(Fill {
+                    strategy: order.strategy,
+                    request: order.request,
+                    price,
+                    qty,
+                    fee,
+                });
+            }
+            ExecutionReport::Canceled { ts, .. } => {
+                update.ts = ts;
+                update.status = OrderStatus::Canceled;
+                update.leaves_qty = Qty::ZERO;
+            }
+        }
+        let strategy = order.strategy;
+        if update.status.is_final() {
+            self.open.remove(&id);
+        }
+        Some((strategy, update, fill))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pennant_sdk::testing::{amount, px, qty};
+    use pennant_sdk::{RejectReason, Side};
+
+    #[test]
+    fn reports_become_updates_and_finished_orders_leave() {
+        let mut orders = Orders::default();
+        let request =
+            OrderRequest::limit(1, Side::Buy, px("10"), qty("3")).with_client_order_id(77);
+        let id = orders.open(4, request, 100);
+        let (owner, update, fill) = orders
+            .apply(&ExecutionReport::Accepted { id, ts: 101 })
+            .unwrap();
+        assert_eq!(
+            (
+                owner,
+                update.status,
+                update.leaves_qty,
+                update.client_order_id
+            ),
+            (4, OrderStatus::Accepted, qty("3"), 77)
+        );
+        assert_eq!(fill, None);
+        let fill_report = |q: &str| ExecutionReport::Fill {
+            id,
+            price: px("10"),
+            qty: qty(q),
+            fee: amount("0.01"),
+            liquidity: Liquidity::Maker,
+            ts: 102,
+        };
+        let (_, update, fill) = orders.apply(&fill_report("1")).unwrap();
+        assert_eq!(
+            (update.status, update.filled_qty, update.leaves_qty),
+            (OrderStatus::PartiallyFilled, qty("1"), qty("2"))
+        );
+        assert_eq!(fill.unwrap().qty, qty("1"));
+        assert_eq!(orders.open_ids(4), vec![id]);
+        let (_, update, _) = orders.apply(&fill_report("2")).unwrap();
+        assert_eq!(
+            (update.status, update.leaves_qty),
+            (OrderStatus::Filled, Qty::ZERO)
+        );
+        assert!(orders.is_empty());
+        assert_eq!(
+            orders.apply(&ExecutionReport::Canceled { id, ts: 103 }),
+            None,
+            "late reports are ignored"
+        );
+    }
+
+    #[test]
+    fn rejections_and_cancels_are_final() {
+        let mut orders = Orders::default();
+        let a = orders.open(0, OrderRequest::market(1, Side::Sell, qty("1")), 0);
+        let b = orders.open(1, OrderRequest::market(1, Side::Sell, qty("1")), 0);
+        let (_, update, _) = orders
+            .apply(&ExecutionReport::Rejected {
+                id: a,
+                reason: RejectReason::NoLiquidity,
+                ts: 1,
+            })
+            .unwrap();
+        assert_eq!(
+            (update.status, update.reason),
+            (OrderStatus::Rejected, Some(RejectReason::NoLiquidity))
+        );
+        let (owner, update, _) = orders
+            .apply(&ExecutionReport::Canceled { id: b, ts: 1 })
+            .unwrap();
+        assert_eq!((owner, update.status), (1, OrderStatus::Canceled));
+        assert!(orders.is_empty());
+    }
+}

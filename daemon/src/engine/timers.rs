@@ -1,0 +1,68 @@
+//! Strategy timers, fired in time order (then in the order they were set).
+
+use super::StrategyIdx;
+use pennant_sdk::Timestamp;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Pending timers of all strategies.
+#[derive(Debug, Default)]
+pub struct Timers {
+    heap: BinaryHeap<Reverse<(Timestamp, u64, StrategyIdx, u64)>>,
+    seq: u64,
+}
+
+impl Timers {
+    /// Calls strategy `strategy`'s `on-timer(token)` once the clock reaches `at`.
+    pub fn set(&mut self, at: Timestamp, strategy: StrategyIdx, token: u64) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, strategy, token)));
+    }
+
+    /// The next timer due at or before `now`, removed.
+    pub fn pop_due(&mut self, now: Timestamp) -> Option<(StrategyIdx, u64)> {
+        match self.heap.peek() {
+            Some(Reverse((at, _, _, _))) if *at <= now => {
+                self.heap.pop().map(|Reverse((_, _, s, t))| (s, t))
+            }
+            _ => None,
+        }
+    }
+
+    /// Drops every timer of a strategy.
+    pub fn clear(&mut self, strategy: StrategyIdx) {
+        self.heap.retain(|Reverse((_, _, s, _))| *s != strategy);
+    }
+
+    /// Number of pending timers.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// True if none are pending.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fires_in_time_then_insertion_order() {
+        let mut timers = Timers::default();
+        timers.set(20, 0, 1);
+        timers.set(10, 1, 2);
+        timers.set(10, 0, 3);
+        timers.set(30, 1, 4);
+        timers.clear(1);
+        timers.set(10, 1, 5);
+        assert_eq!(timers.pop_due(5), None);
+        assert_eq!(timers.pop_due(25), Some((0, 3)));
+        assert_eq!(timers.pop_due(25), Some((1, 5)));
+        assert_eq!(timers.pop_due(25), Some((0, 1)));
+        assert_eq!(timers.pop_due(25), None);
+        assert!(timers.is_empty());
+    }
+}

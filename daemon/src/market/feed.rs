@@ -1,0 +1,156 @@
+//! Running feeds: each configured `[[feed]]` becomes a tokio task that sends batches of
+//! normalized events to the engine, and [`EngineInput::FeedEnded`] when it runs dry.
+
+use super::replay::LineParser;
+use super::synthetic::{Generator, WalkParams};
+use super::{Instruments, MarketEvent};
+use crate::config::{FeedConfig, FeedSource, ReplayConfig, SyntheticConfig};
+use crate::engine::clock::wall_now;
+use crate::engine::EngineInput;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// Events per message to the engine: large enough to amortize the channel, small enough
+/// to keep latency low at recorded pace.
+const BATCH: usize = 256;
+/// Malformed lines logged one by one before only counting.
+const MALFORMED_LOGGED: u64 = 20;
+
+/// Starts one feed. `resolve` turns the configuration's relative paths into real ones.
+pub fn spawn(
+    feed: &FeedConfig,
+    resolve: impl Fn(&std::path::Path) -> PathBuf,
+    instruments: Arc<Instruments>,
+    tx: mpsc::Sender<EngineInput>,
+) -> JoinHandle<()> {
+    let name = feed.name.get_ref().clone();
+    match feed.source() {
+        FeedSource::Replay(replay) => {
+            let path = resolve(&replay.path);
+            tokio::spawn(run_replay(name, path, replay, instruments, tx))
+        }
+        FeedSource::Synthetic(synthetic) => {
+            tokio::spawn(run_synthetic(name, synthetic, instruments, tx))
+        }
+    }
+}
+
+async fn send(tx: &mpsc::Sender<EngineInput>, batch: &mut Vec<MarketEvent>) -> bool {
+    if batch.is_empty() {
+        return true;
+    }
+    tx.send(EngineInput::Market(std::mem::replace(
+        batch,
+        Vec::with_capacity(BATCH),
+    )))
+    .await
+    .is_ok()
+}
+
+async fn run_replay(
+    name: String,
+    path: PathBuf,
+    config: ReplayConfig,
+    instruments: Arc<Instruments>,
+    tx: mpsc::Sender<EngineInput>,
+) {
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(file) => file,
+        Err(err) => {
+            log::error!(feed = name.as_str(), file:% = path.display(); "cannot open replay file: {err}");
+            let _ = tx.send(EngineInput::FeedEnded { feed: name }).await;
+            return;
+        }
+    };
+    log::info!(feed = name.as_str(), file:% = path.display(), speed = config.speed; "replay started");
+    let mut lines = tokio::io::BufReader::new(file).lines();
+    let mut parser = LineParser::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    let (mut line_no, mut events, mut malformed) = (0u64, 0u64, 0u64);
+    let mut origin: Option<(i64, Instant)> = None;
+    loop {
+        let line = match lines.next_line().await {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(err) => {
+                log::error!(feed = name.as_str(), file:% = path.display(), line = line_no + 1; "cannot read replay file: {err}");
+                break;
+            }
+        };
+        line_no += 1;
+        let event = match parser.parse(&line, &instruments) {
+            Ok(Some(event)) => event,
+            Ok(None) => continue,
+            Err(err) => {
+                malformed += 1;
+                if malformed <= MALFORMED_LOGGED {
+                    log::warn!(feed = name.as_str(), file:% = path.display(), line = line_no; "skipping malformed line: {err}");
+                }
+                continue;
+            }
+        };
+        if config.speed > 0.0 {
+            let (t0, start) = *origin.get_or_insert((event.ts(), Instant::now()));
+            let offset = Duration::from_nanos(((event.ts() - t0) as f64 / config.speed) as u64);
+            if start + offset > Instant::now() {
+                if !send(&tx, &mut batch).await {
+                    return;
+                }
+                tokio::time::sleep_until(start + offset).await;
+            }
+        }
+        events += 1;
+        batch.push(event);
+        if batch.len() >= BATCH && !send(&tx, &mut batch).await {
+            return;
+        }
+    }
+    if !send(&tx, &mut batch).await {
+        return;
+    }
+    log::info!(feed = name.as_str(), file:% = path.display(), events, malformed; "replay finished");
+    let _ = tx.send(EngineInput::FeedEnded { feed: name }).await;
+}
+
+async fn run_synthetic(
+    name: String,
+    config: SyntheticConfig,
+    instruments: Arc<Instruments>,
+    tx: mpsc::Sender<EngineInput>,
+) {
+    let walks = config
+        .instruments
+        .iter()
+        .filter_map(|(symbol, walk)| {
+            let info = instruments.by_symbol(symbol)?.clone();
+            Some((
+                info,
+                WalkParams {
+                    start_price: walk.start_price,
+                    step_bps: walk.step_bps,
+                    spread_ticks: walk.spread_ticks,
+                    max_lots: walk.max_lots,
+                    trade_percent: walk.trade_percent,
+                },
+            ))
+        })
+        .collect();
+    let mut generator = Generator::new(config.seed, walks);
+    let mut interval =
+        tokio::time::interval(Duration::from_millis(u64::from(config.interval_ms.get())));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    log::info!(feed = name.as_str(), seed = config.seed, interval_ms = config.interval_ms.get(); "synthetic feed started");
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        interval.tick().await;
+        generator.step(wall_now(), &mut batch);
+        if !send(&tx, &mut batch).await {
+            return;
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Replay of recorded market data files.
+//!
+//! # File format
+//!
+//! Plain text, one event per line, comma-separated, no quoting. Blank lines and lines
+//! starting with `#` are ignored. Timestamps are integer nanoseconds since the Unix epoch
+//! and must not go backwards; prices and quantities are decimals (at most 8 places).
+//!
+//! ```text
+//! # ts_ns,trade,symbol,price,qty,aggressor
+//! 1700000000000000000,trade,BTC-USDT,50000.10,0.015,buy
+//! # ts_ns,quote,symbol,bid_price,bid_qty,ask_price,ask_qty
+//! 1700000000000100000,quote,BTC-USDT,50000.00,1.2,50000.20,0.8
+//! ```
+//!
+//! A malformed line (wrong field count, bad number, unknown symbol, time going backwards)
+//! is counted, logged with its file and line number, and skipped: one bad line never stops
+//! a replay.
+
+use super::{Instruments, MarketEvent};
+use pennant_sdk::{ParseFixedError, Quote, Side, Timestamp, Trade};
+use std::fmt;
+
+/// Why a line of a replay file was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// Not the number of fields its kind needs.
+    #[error("expected {expected} fields for a {kind}, found {found}")]
+    FieldCount {
+        /// `trade` or `quote`.
+        kind: &'static str,
+        /// How many it needs.
+        expected: usize,
+        /// How many there are.
+        found: usize,
+    },
+    /// The second field is neither `trade` nor `quote`.
+    #[error("unknown event kind {0:?} (expected trade or quote)")]
+    UnknownKind(String),
+    /// The timestamp is not an integer.
+    #[error("bad timestamp {0:?}: expected integer nanoseconds since the Unix epoch")]
+    Timestamp(String),
+    /// The timestamp is before the previous line's.
+    #[error("timestamp {ts} goes back before {previous}")]
+    Backwards {
+        /// This line's.
+        ts: Timestamp,
+        /// The previous event's.
+        previous: Timestamp,
+    },
+    /// The symbol is not a configured instrument.
+    #[error("unknown symbol {0:?}")]
+    UnknownSymbol(String),
+    /// A price or quantity does not parse.
+    #[error("bad {field} {value:?}: {reason}")]
+    Number {
+        /// Which field.
+        field: &'static str,
+        /// As written.
+        value: String,
+        /// Why.
+        reason: ParseFixedError,
+    },
+    /// A quantity or price that must be positive is not.
+    #[error("{0} must be positive")]
+    NotPositive(&'static str),
+    /// The aggressor is neither `buy` nor `sell`.
+    #[error("bad aggressor side {0:?} (expected buy or sell)")]
+    Side(String),
+}
+
+fn number<T: std::str::FromStr<Err = ParseFixedError>>(
+    field: &'static str,
+    value: &str,
+) -> Result<T, LineError> {
+    value.parse().map_err(|reason| LineError::Number {
+        field,
+        value: value.to_owned(),
+        reason,
+    })
+}
+
+fn positive<T: PartialOrd + Default>(field: &'static str, value: T) -> Result<T, LineError> {
+    if value > T::default() {
+        Ok(value)
+    } else {
+        Err(LineError::NotPositive(field))
+    }
+}
+
+/// Reads lines of the replay format into events.
+#[derive(Debug, Default)]
+pub struct LineParser {
+    last_ts: Option<Timestamp>,
+}
+
+impl LineParser {
+    /// Parses one line; `Ok(None)` for blank and comment lines.
+    pub fn parse(
+        &mut self,
+        line: &str,
+        instruments: &Instruments,
+    ) -> Result<Option<MarketEvent>, LineError> {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(None);
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (kind, expected) = match fields.get(1).copied() {
+            Some("trade") => ("trade", 6),
+            Some("quote") => ("quote", 7),
+            other => return Err(LineError::UnknownKind(other.unwrap_or_default().to_owned())),
+        };
+        if fields.len() != expected {
+            return Err(LineError::FieldCount {
+                kind,
+                expected,
+                found: fields.len(),
+            });
+        }
+        let ts: Timestamp = fields[0]
+            .parse()
+            .map_err(|_| LineError::Timestamp(fields[0].to_owned()))?;
+        let instrument = instruments
+            .by_symbol(fields[2])
+            .ok_or_else(|| LineError::UnknownSymbol(fields[2].to_owned()))?
+            .id;
+        let event = if kind == "trade" {
+            let aggressor = match fields[5] {
+                "buy" => Side::Buy,
+                "sell" => Side::Sell,
+                other => return Err(LineError::Side(other.to_owned())),
+            };
+            MarketEvent::Trade(Trade {
+                instrument,
+                ts,
+                price: positive("price", number("price", fields[3])?)?,
+                qty: positive("qty", number("qty", fields[4])?)?,
+                aggressor,
+            })
+        } else {
+            MarketEvent::Quote(Quote {
+                instrument,
+                ts,
+                bid_price: positive("bid_price", number("bid_price", fields[3])?)?,
+                bid_qty: number("bid_qty", fields[4])?,
+                ask_price: positive("ask_price", number("ask_price", fields[5])?)?,
+                ask_qty: number("ask_qty", fields[6])?,
+            })
+        };
+        if let Some(previous) = self.last_ts.filter(|&p| ts < p) {
+            return Err(LineError::Backwards { ts, previous });
+        }
+        self.last_ts = Some(ts);
+        Ok(Some(event))
+    }
+}
+
+/// Writes an event as a line of the replay format (without the newline).
+pub fn format_line(event: &MarketEvent, instruments: &Instruments) -> String {
+    struct Line<'a>(&'a MarketEvent, &'a Instruments);
+    impl fmt::Display for Line<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                MarketEvent::Trade(t) => write!(
+                    f,
+                    "{},trade,{},{},{},{}",
+                    t.ts,
+                    self.1.symbol(t.instrument),
+                    t.price,
+                    t.qty,
+                    t.aggressor
+                ),
+                MarketEvent::Quote(q) => write!(
+                    f,
+                    "{},quote,{},{},{},{},{}",
+                    q.ts,
+                    self.1.symbol(q.instrument),
+                    q.bid_price,
+                    q.bid_qty,
+                    q.ask_price,
+                    q.ask_qty
+                ),
+            }
+        }
+    }
+    Line(event, instruments).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pennant_sdk::testing::{px, qty};
+    use pennant_sdk::InstrumentInfo;
+
+    fn instruments() -> Instruments {
+        Instruments::new([InstrumentInfo {
+            id: 0,
+            symbol: "BTC-USDT".into(),
+            tick_size: px("0.01"),
+            lot_size: qty("0.001"),
+            min_qty: qty("0.001"),
+            min_notional: Default::default(),
+        }])
+    }
+
+    #[test]
+    fn parses_trades_quotes_and_skips_comments() {
+        let reg = instruments();
+        let mut p = LineParser::default();
+        assert_eq!(p.parse("# header", &reg), Ok(None));
+        assert_eq!(p.parse("   ", &reg), Ok(None));
+        let trade = p
+            .parse("100,trade,BTC-USDT,50000.1,0.015,sell", &reg)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            trade,
+            MarketEvent::Trade(Trade {
+                instrument: 1,
+                ts: 100,
+                price: px("50000.1"),
+                qty: qty("0.015"),
+                aggressor: Side::Sell
+            })
+        );
+        let quote = p
+            .parse("101, quote, BTC-USDT, 1, 2, 3, 4", &reg)
+            .unwrap()
+            .unwrap();
+        assert_eq!(format_line(&quote, &reg), "101,quote,BTC-USDT,1,2,3,4");
+        assert_eq!(
+            format_line(&trade, &reg),
+            "100,trade,BTC-USDT,50000.1,0.015,sell"
+        );
+    }
+
+    #[test]
+    fn names_what_is_wrong_with_a_bad_line() {
+        let reg = instruments();
+        let mut p = LineParser::default();
+        let err = |p: &mut LineParser, l: &str| p.parse(l, &reg).unwrap_err().to_string();
+        assert_eq!(
+            err(&mut p, "1,trade,BTC-USDT,1,2"),
+            "expected 6 fields for a trade, found 5"
+        );
+        assert_eq!(
+            err(&mut p, "1,tick,BTC-USDT"),
+            "unknown event kind \"tick\" (expected trade or quote)"
+        );
+        assert_eq!(
+            err(&mut p, "x,trade,BTC-USDT,1,1,buy").as_str(),
+            "bad timestamp \"x\": expected integer nanoseconds since the Unix epoch"
+        );
+        assert_eq!(
+            err(&mut p, "1,trade,DOGE,1,1,buy"),
+            "unknown symbol \"DOGE\""
+        );
+        assert_eq!(
+            err(&mut p, "1,trade,BTC-USDT,1.5x,1,buy"),
+            "bad price \"1.5x\": unexpected character 'x'"
+        );
+        assert_eq!(
+            err(&mut p, "1,trade,BTC-USDT,1,0,buy"),
+            "qty must be positive"
+        );
+        assert_eq!(
+            err(&mut p, "1,trade,BTC-USDT,1,1,up"),
+            "bad aggressor side \"up\" (expected buy or sell)"
+        );
+        p.parse("10,trade,BTC-USDT,1,1,buy", &reg).unwrap();
+        assert_eq!(
+            err(&mut p, "9,trade,BTC-USDT,1,1,buy"),
+            "timestamp 9 goes back before 10"
+        );
+    }
+}

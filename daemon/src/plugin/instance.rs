@@ -1,0 +1,208 @@
+//! One running strategy instance: its store, its exports, and the rules of calling it.
+
+use super::bindings::{self, Plugin};
+use super::{HostState, PluginSettings};
+use pennant_sdk as sdk;
+use std::fmt;
+use wasmtime::{Store, Trap};
+
+/// Why an instance stopped: after a fault the instance cannot be called again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The guest trapped (a panic, an out-of-bounds access, `unreachable`...).
+    Trap(String),
+    /// A call ran past its time budget.
+    Timeout {
+        /// The budget, in milliseconds.
+        budget_ms: u128,
+    },
+    /// The guest tried to grow its memory past the cap.
+    MemoryLimit {
+        /// The cap, in bytes.
+        limit_bytes: usize,
+    },
+    /// A previous fault poisoned the instance.
+    Poisoned,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Trap(message) => write!(f, "trapped: {message}"),
+            Fault::Timeout { budget_ms } => {
+                write!(f, "exceeded its time budget of {budget_ms} ms per call")
+            }
+            Fault::MemoryLimit { limit_bytes } => {
+                write!(
+                    f,
+                    "exceeded its memory limit of {} MiB",
+                    limit_bytes / (1024 * 1024)
+                )
+            }
+            Fault::Poisoned => write!(f, "was stopped by an earlier fault"),
+        }
+    }
+}
+
+impl Fault {
+    /// A short stable code for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Fault::Trap(_) => "trap",
+            Fault::Timeout { .. } => "timeout",
+            Fault::MemoryLimit { .. } => "memory_limit",
+            Fault::Poisoned => "poisoned",
+        }
+    }
+}
+
+/// A strategy instance. Every call hands over the host context `C`, which serves the
+/// strategy's host calls during the call, and gets it back with the result.
+pub struct StrategyInstance<C: 'static> {
+    store: Store<HostState<C>>,
+    plugin: Plugin,
+    budget_ticks: u64,
+    settings: PluginSettings,
+    poisoned: bool,
+}
+
+impl<C: sdk::Host + Send + 'static> StrategyInstance<C> {
+    pub(super) fn new(
+        store: Store<HostState<C>>,
+        plugin: Plugin,
+        budget_ticks: u64,
+        settings: PluginSettings,
+    ) -> Self {
+        StrategyInstance {
+            store,
+            plugin,
+            budget_ticks,
+            settings,
+            poisoned: false,
+        }
+    }
+
+    /// Whether a fault has made the instance unusable.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// Runs one export with `ctx` serving host calls; returns `ctx` and the outcome.
+    pub fn call<R>(
+        &mut self,
+        ctx: C,
+        f: impl FnOnce(&Plugin, &mut Store<HostState<C>>) -> wasmtime::Result<R>,
+    ) -> (C, Result<R, Fault>) {
+        if self.poisoned {
+            return (ctx, Err(Fault::Poisoned));
+        }
+        self.store.data_mut().ctx = Some(ctx);
+        self.store.set_epoch_deadline(self.budget_ticks);
+        let result = f(&self.plugin, &mut self.store);
+        let state = self.store.data_mut();
+        // Host calls only borrow the context, so it is always still there.
+        let ctx = state
+            .ctx
+            .take()
+            .expect("the host context is returned by every call");
+        let result = result.map_err(|err| {
+            self.poisoned = true;
+            if state.limiter.exceeded() {
+                Fault::MemoryLimit {
+                    limit_bytes: state.limiter.limit(),
+                }
+            } else if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                Fault::Timeout {
+                    budget_ms: self.settings.call_budget.as_millis(),
+                }
+            } else {
+                Fault::Trap(describe(&err))
+            }
+        });
+        (ctx, result)
+    }
+
+    /// `init(params)`: the inner `Err` is the strategy refusing its parameters.
+    pub fn init(
+        &mut self,
+        ctx: C,
+        params: &[(String, String)],
+    ) -> (C, Result<Result<(), String>, Fault>) {
+        let params = bindings::params_to(params);
+        self.call(ctx, |p, s| {
+            p.pennant_strategy_strategy().call_init(s, &params)
+        })
+    }
+
+    /// `on-trade`.
+    pub fn on_trade(&mut self, ctx: C, trade: &sdk::Trade) -> (C, Result<(), Fault>) {
+        let trade = bindings::trade_to(trade);
+        self.call(ctx, |p, s| {
+            p.pennant_strategy_strategy().call_on_trade(s, trade)
+        })
+    }
+
+    /// `on-quote`.
+    pub fn on_quote(&mut self, ctx: C, quote: &sdk::Quote) -> (C, Result<(), Fault>) {
+        let quote = bindings::quote_to(quote);
+        self.call(ctx, |p, s| {
+            p.pennant_strategy_strategy().call_on_quote(s, quote)
+        })
+    }
+
+    /// `on-bar`.
+    pub fn on_bar(&mut self, ctx: C, bar: &sdk::Bar) -> (C, Result<(), Fault>) {
+        let bar = bindings::bar_to(bar);
+        self.call(ctx, |p, s| {
+            p.pennant_strategy_strategy().call_on_bar(s, bar)
+        })
+    }
+
+    /// `on-order-update`.
+    pub fn on_order_update(&mut self, ctx: C, update: &sdk::OrderUpdate) -> (C, Result<(), Fault>) {
+        let update = bindings::order_update_to(update);
+        self.call(ctx, |p, s| {
+            p.pennant_strategy_strategy()
+                .call_on_order_update(s, update)
+        })
+    }
+
+    /// `on-timer`.
+    pub fn on_timer(&mut self, ctx: C, token: u64) -> (C, Result<(), Fault>) {
+        self.call(ctx, |p, s| {
+            p.pennant_strategy_strategy().call_on_timer(s, token)
+        })
+    }
+
+    /// `snapshot()`.
+    pub fn snapshot(&mut self, ctx: C) -> (C, Result<Vec<u8>, Fault>) {
+        self.call(ctx, |p, s| p.pennant_strategy_strategy().call_snapshot(s))
+    }
+
+    /// `restore(state)`: the inner `Err` is the strategy refusing the state.
+    pub fn restore(&mut self, ctx: C, state: &[u8]) -> (C, Result<Result<(), String>, Fault>) {
+        self.call(ctx, |p, s| {
+            p.pennant_strategy_strategy().call_restore(s, state)
+        })
+    }
+}
+
+/// The trap's message, without wasmtime's multi-line backtrace.
+fn describe(err: &wasmtime::Error) -> String {
+    match err.downcast_ref::<Trap>() {
+        Some(trap) => {
+            let frame = err
+                .downcast_ref::<wasmtime::WasmBacktrace>()
+                .and_then(|bt| {
+                    bt.frames()
+                        .iter()
+                        .find_map(|f| f.func_name().map(str::to_owned))
+                });
+            match frame {
+                Some(func) => format!("{trap} in {func}"),
+                None => trap.to_string(),
+            }
+        }
+        None => format!("{err:#}"),
+    }
+}

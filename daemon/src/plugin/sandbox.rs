@@ -1,0 +1,111 @@
+//! What a strategy instance may use: WASI with nothing in it but clocks that read the
+//! engine clock and a seeded random generator, and a capped linear memory.
+
+use super::SharedClock;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx};
+
+/// The engine clock, as WASI's wall and monotonic clocks.
+struct EngineClock(SharedClock);
+
+impl HostWallClock for EngineClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed).max(0) as u64)
+    }
+}
+
+impl HostMonotonicClock for EngineClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::Relaxed).max(0) as u64
+    }
+}
+
+/// A WASI context with no files, sockets, environment or arguments; stdout and stderr
+/// discarded; clocks reading the engine clock; random numbers seeded from `seed` and the
+/// strategy id, so that each strategy gets its own reproducible sequence.
+pub fn wasi_context(strategy_id: &str, seed: u64, clock: SharedClock) -> WasiCtx {
+    let digest = Sha256::new()
+        .chain_update(seed.to_le_bytes())
+        .chain_update(strategy_id.as_bytes())
+        .finalize();
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&digest);
+    let insecure_seed = u128::from_le_bytes([
+        key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7], key[8], key[9], key[10],
+        key[11], key[12], key[13], key[14], key[15],
+    ]);
+    WasiCtx::builder()
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .wall_clock(EngineClock(clock.clone()))
+        .monotonic_clock(EngineClock(clock))
+        .secure_random(StdRng::from_seed(key))
+        .insecure_random(StdRng::from_seed(key))
+        .insecure_random_seed(insecure_seed)
+        .build()
+}
+
+/// Caps an instance's linear memory and remembers whether the cap was hit, so that the
+/// resulting trap can be reported as what it is.
+pub struct MemoryLimiter {
+    limit: usize,
+    exceeded: bool,
+}
+
+impl MemoryLimiter {
+    pub fn new(limit: usize) -> Self {
+        MemoryLimiter {
+            limit,
+            exceeded: false,
+        }
+    }
+
+    pub fn exceeded(&self) -> bool {
+        self.exceeded
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.exceeded = true;
+            wasmtime::bail!(
+                "memory limit of {} bytes exceeded (wanted {desired})",
+                self.limit
+            );
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // Tables hold function references; a strategy needing more than this is broken.
+        Ok(desired <= 1_000_000)
+    }
+}

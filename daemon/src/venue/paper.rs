@@ -1,0 +1,567 @@
+//! The paper venue: a simulated exchange that matches orders against the market data feed.
+//!
+//! Model (top of book only, deterministic):
+//! - An order reaches the matching engine `latency` after it is submitted, in engine time;
+//!   until then it can neither fill nor be seen.
+//! - On arrival, a market order takes the best opposite quote, up to the size shown there;
+//!   what is left is canceled (a market order with no opposite quote is rejected with
+//!   `no_liquidity`). A limit order that crosses the best opposite quote takes it the same
+//!   way; post-only orders that would cross are rejected with `post_only_would_cross`; the
+//!   rest of an IOC order is canceled, the rest of a GTC or post-only order rests.
+//! - A resting order fills at its own price when a quote or a trade reaches it: a buy at P
+//!   when the ask drops to P or below or a trade prints at P or below; up to the size
+//!   shown or traded, shared in price then time priority. Smaller volume means a partial
+//!   fill; the order keeps working.
+//! - Liquidity taken is remembered until the next quote, so two orders cannot both take
+//!   the same size.
+//! - Taker fills pay `taker_fee_bps`, maker fills `maker_fee_bps`, of the notional.
+//! - Cancels take effect at once.
+
+use super::{ExecutionReport, Venue, VenueOrder};
+use crate::config::PaperConfig;
+use crate::market::MarketEvent;
+use pennant_sdk::{
+    Amount, InstrumentId, Liquidity, OrderId, OrderKind, Price, Qty, RejectReason, Side,
+    TimeInForce, Timestamp, NANOS_PER_MILLI,
+};
+use std::collections::{HashMap, VecDeque};
+
+/// One side of the top of book, with the size still available to take.
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    price: Price,
+    available: Qty,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Top {
+    bid: Option<Level>,
+    ask: Option<Level>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Resting {
+    order: VenueOrder,
+    leaves: Qty,
+    /// Arrival sequence, for time priority.
+    seq: u64,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct PaperVenue {
+    maker_fee_bps: Amount,
+    taker_fee_bps: Amount,
+    latency_ns: i64,
+    tops: HashMap<InstrumentId, Top>,
+    in_flight: VecDeque<(Timestamp, VenueOrder)>,
+    resting: HashMap<InstrumentId, Vec<Resting>>,
+    seq: u64,
+}
+
+impl PaperVenue {
+    /// A paper venue with the configured fees and latency.
+    pub fn new(config: &PaperConfig) -> Self {
+        PaperVenue {
+            maker_fee_bps: config.maker_fee_bps,
+            taker_fee_bps: config.taker_fee_bps,
+            latency_ns: i64::from(config.latency_ms) * NANOS_PER_MILLI,
+            tops: HashMap::new(),
+            in_flight: VecDeque::new(),
+            resting: HashMap::new(),
+            seq: 0,
+        }
+    }
+
+    /// Orders resting on the simulated book, in no particular order: `(order, leaves)`.
+    pub fn resting_orders(&self) -> Vec<(VenueOrder, Qty)> {
+        self.resting
+            .values()
+            .flatten()
+            .map(|r| (r.order, r.leaves))
+            .collect()
+    }
+
+    fn fill(
+        &self,
+        id: OrderId,
+        price: Price,
+        qty: Qty,
+        liquidity: Liquidity,
+        ts: Timestamp,
+    ) -> ExecutionReport {
+        let bps = match liquidity {
+            Liquidity::Maker => self.maker_fee_bps,
+            _ => self.taker_fee_bps,
+        };
+        let fee = price
+            .checked_notional(qty)
+            .and_then(|notional| notional.checked_mul_bps(bps))
+            .unwrap_or(Amount::ZERO);
+        ExecutionReport::Fill {
+            id,
+            price,
+            qty,
+            fee,
+            liquidity,
+            ts,
+        }
+    }
+
+    /// The order reaches the matching engine.
+    fn arrive(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
+        let top = self.tops.entry(order.instrument).or_default();
+        let opposite = match order.side {
+            Side::Buy => &mut top.ask,
+            Side::Sell => &mut top.bid,
+        };
+        let crosses = |level: &Level| match (order.kind, order.side) {
+            (OrderKind::Market, _) => true,
+            (OrderKind::Limit, Side::Buy) => level.price <= order.price,
+            (OrderKind::Limit, Side::Sell) => level.price >= order.price,
+        };
+        let marketable = opposite.as_ref().is_some_and(crosses);
+        let reject = match (order.kind, order.time_in_force) {
+            (OrderKind::Market, _) if opposite.is_none() => Some(RejectReason::NoLiquidity),
+            (OrderKind::Limit, TimeInForce::PostOnly) if marketable => {
+                Some(RejectReason::PostOnlyWouldCross)
+            }
+            _ => None,
+        };
+        if let Some(reason) = reject {
+            out.push(ExecutionReport::Rejected {
+                id: order.id,
+                reason,
+                ts: now,
+            });
+            return;
+        }
+        out.push(ExecutionReport::Accepted {
+            id: order.id,
+            ts: now,
+        });
+        let mut leaves = order.qty;
+        if marketable {
+            if let Some(level) = opposite.as_mut() {
+                let take = leaves.min(level.available);
+                if take.is_positive() {
+                    level.available -= take;
+                    leaves -= take;
+                    let price = level.price;
+                    out.push(self.fill(order.id, price, take, Liquidity::Taker, now));
+                }
+            }
+        }
+        if !leaves.is_positive() {
+            return;
+        }
+        if order.kind == OrderKind::Market || order.time_in_force == TimeInForce::Ioc {
+            out.push(ExecutionReport::Canceled {
+                id: order.id,
+                ts: now,
+            });
+        } else {
+            self.seq += 1;
+            self.resting
+                .entry(order.instrument)
+                .or_default()
+                .push(Resting {
+                    order,
+                    leaves,
+                    seq: self.seq,
+                });
+        }
+    }
+
+    /// Fills resting orders of `side` that `price` reaches, sharing `volume` in price then
+    /// time priority. Returns the volume left.
+    fn match_resting(
+        &mut self,
+        instrument: InstrumentId,
+        side: Side,
+        price: Price,
+        mut volume: Qty,
+        ts: Timestamp,
+        out: &mut Vec<ExecutionReport>,
+    ) -> Qty {
+        let Some(book) = self.resting.get_mut(&instrument) else {
+            return volume;
+        };
+        let mut reached: Vec<usize> = (0..book.len())
+            .filter(|&i| {
+                let o = &book[i].order;
+                o.side == side
+                    && match side {
+                        Side::Buy => o.price >= price,
+                        Side::Sell => o.price <= price,
+                    }
+            })
+            .collect();
+        reached.sort_by_key(|&i| {
+            let r = &book[i];
+            let price_rank = match side {
+                Side::Buy => -r.order.price.raw(),
+                Side::Sell => r.order.price.raw(),
+            };
+            (price_rank, r.seq)
+        });
+        let mut fills = Vec::new();
+        for i in reached {
+            if !volume.is_positive() {
+                break;
+            }
+            let resting = &mut book[i];
+            let take = resting.leaves.min(volume);
+            resting.leaves -= take;
+            volume -= take;
+            fills.push((resting.order.id, resting.order.price, take));
+        }
+        book.retain(|r| r.leaves.is_positive());
+        for (id, price, qty) in fills {
+            out.push(self.fill(id, price, qty, Liquidity::Maker, ts));
+        }
+        volume
+    }
+}
+
+impl Venue for PaperVenue {
+    fn name(&self) -> &str {
+        "paper"
+    }
+
+    fn submit(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
+        if self.latency_ns == 0 {
+            self.arrive(order, now, out);
+        } else {
+            self.in_flight.push_back((now + self.latency_ns, order));
+        }
+    }
+
+    fn cancel(&mut self, id: OrderId, now: Timestamp, out: &mut Vec<ExecutionReport>) {
+        let before = self.in_flight.len();
+        self.in_flight.retain(|(_, o)| o.id != id);
+        let mut found = self.in_flight.len() != before;
+        for book in self.resting.values_mut() {
+            let before = book.len();
+            book.retain(|r| r.order.id != id);
+            found |= book.len() != before;
+        }
+        if found {
+            out.push(ExecutionReport::Canceled { id, ts: now });
+        }
+    }
+
+    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
+        self.on_clock(event.ts(), out);
+        match event {
+            MarketEvent::Quote(q) => {
+                let level = |price: Price, available: Qty| {
+                    (price.is_positive() && available.is_positive())
+                        .then_some(Level { price, available })
+                };
+                let mut bid = level(q.bid_price, q.bid_qty);
+                let mut ask = level(q.ask_price, q.ask_qty);
+                if let Some(a) = ask.as_mut() {
+                    a.available = self.match_resting(
+                        q.instrument,
+                        Side::Buy,
+                        a.price,
+                        a.available,
+                        q.ts,
+                        out,
+                    );
+                }
+                if let Some(b) = bid.as_mut() {
+                    b.available = self.match_resting(
+                        q.instrument,
+                        Side::Sell,
+                        b.price,
+                        b.available,
+                        q.ts,
+                        out,
+                    );
+                }
+                self.tops.insert(q.instrument, Top { bid, ask });
+            }
+            MarketEvent::Trade(t) => {
+                let left = self.match_resting(t.instrument, Side::Buy, t.price, t.qty, t.ts, out);
+                self.match_resting(t.instrument, Side::Sell, t.price, left, t.ts, out);
+            }
+        }
+    }
+
+    fn on_clock(&mut self, now: Timestamp, out: &mut Vec<ExecutionReport>) {
+        while let Some(&(arrival, order)) = self.in_flight.front() {
+            if arrival > now {
+                break;
+            }
+            self.in_flight.pop_front();
+            self.arrive(order, arrival, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pennant_sdk::testing::{amount, px, qty};
+    use pennant_sdk::{Quote, Trade};
+
+    fn venue(latency_ms: u32) -> PaperVenue {
+        PaperVenue::new(&PaperConfig {
+            maker_fee_bps: amount("-1"),
+            taker_fee_bps: amount("5"),
+            latency_ms,
+        })
+    }
+
+    fn quote(ts: i64, bid: &str, bid_qty: &str, ask: &str, ask_qty: &str) -> MarketEvent {
+        MarketEvent::Quote(Quote {
+            instrument: 1,
+            ts,
+            bid_price: px(bid),
+            bid_qty: qty(bid_qty),
+            ask_price: px(ask),
+            ask_qty: qty(ask_qty),
+        })
+    }
+
+    fn trade(ts: i64, price: &str, size: &str) -> MarketEvent {
+        MarketEvent::Trade(Trade {
+            instrument: 1,
+            ts,
+            price: px(price),
+            qty: qty(size),
+            aggressor: Side::Sell,
+        })
+    }
+
+    fn order(
+        id: OrderId,
+        side: Side,
+        kind: OrderKind,
+        price: &str,
+        size: &str,
+        tif: TimeInForce,
+    ) -> VenueOrder {
+        VenueOrder {
+            id,
+            instrument: 1,
+            side,
+            kind,
+            price: px(price),
+            qty: qty(size),
+            time_in_force: tif,
+        }
+    }
+
+    fn limit(id: OrderId, side: Side, price: &str, size: &str) -> VenueOrder {
+        order(id, side, OrderKind::Limit, price, size, TimeInForce::Gtc)
+    }
+
+    fn fills(out: &[ExecutionReport]) -> Vec<(OrderId, Price, Qty, Liquidity)> {
+        out.iter()
+            .filter_map(|r| match *r {
+                ExecutionReport::Fill {
+                    id,
+                    price,
+                    qty,
+                    liquidity,
+                    ..
+                } => Some((id, price, qty, liquidity)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn market_order_takes_the_shown_size_and_cancels_the_rest() {
+        let mut v = venue(0);
+        let mut out = Vec::new();
+        v.on_market(&quote(1, "99", "1", "101", "2"), &mut out);
+        v.submit(
+            order(1, Side::Buy, OrderKind::Market, "0", "3", TimeInForce::Ioc),
+            2,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![
+                ExecutionReport::Accepted { id: 1, ts: 2 },
+                ExecutionReport::Fill {
+                    id: 1,
+                    price: px("101"),
+                    qty: qty("2"),
+                    fee: amount("0.101"),
+                    liquidity: Liquidity::Taker,
+                    ts: 2
+                },
+                ExecutionReport::Canceled { id: 1, ts: 2 },
+            ]
+        );
+        // The size was taken: a second order finds none until the next quote.
+        out.clear();
+        v.submit(
+            order(2, Side::Buy, OrderKind::Market, "0", "1", TimeInForce::Ioc),
+            3,
+            &mut out,
+        );
+        assert!(fills(&out).is_empty());
+        v.on_market(&quote(4, "99", "1", "101", "2"), &mut out);
+        v.submit(
+            order(3, Side::Buy, OrderKind::Market, "0", "1", TimeInForce::Ioc),
+            5,
+            &mut out,
+        );
+        assert_eq!(
+            fills(&out),
+            vec![(3, px("101"), qty("1"), Liquidity::Taker)]
+        );
+    }
+
+    #[test]
+    fn market_order_without_a_quote_is_rejected() {
+        let mut v = venue(0);
+        let mut out = Vec::new();
+        v.submit(
+            order(1, Side::Sell, OrderKind::Market, "0", "1", TimeInForce::Ioc),
+            1,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![ExecutionReport::Rejected {
+                id: 1,
+                reason: RejectReason::NoLiquidity,
+                ts: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn resting_limit_fills_partially_on_trades_then_on_a_crossing_quote() {
+        let mut v = venue(0);
+        let mut out = Vec::new();
+        v.on_market(&quote(1, "99", "1", "101", "1"), &mut out);
+        v.submit(limit(1, Side::Buy, "100", "3"), 2, &mut out);
+        assert_eq!(out, vec![ExecutionReport::Accepted { id: 1, ts: 2 }]);
+        out.clear();
+        v.on_market(&trade(3, "100.5", "5"), &mut out);
+        assert!(out.is_empty(), "a trade above the bid does not reach it");
+        v.on_market(&trade(4, "100", "1"), &mut out);
+        assert_eq!(
+            fills(&out),
+            vec![(1, px("100"), qty("1"), Liquidity::Maker)]
+        );
+        out.clear();
+        v.on_market(&quote(5, "98", "1", "99.5", "1.5"), &mut out);
+        assert_eq!(
+            fills(&out),
+            vec![(1, px("100"), qty("1.5"), Liquidity::Maker)]
+        );
+        match out[0] {
+            ExecutionReport::Fill { fee, .. } => assert_eq!(fee, amount("-0.015"), "maker rebate"),
+            _ => unreachable!(),
+        }
+        assert_eq!(v.resting_orders()[0].1, qty("0.5"));
+        out.clear();
+        v.cancel(1, 6, &mut out);
+        assert_eq!(out, vec![ExecutionReport::Canceled { id: 1, ts: 6 }]);
+        assert!(v.resting_orders().is_empty());
+        out.clear();
+        v.cancel(1, 7, &mut out);
+        assert!(out.is_empty(), "canceling a finished order reports nothing");
+    }
+
+    #[test]
+    fn volume_is_shared_in_price_then_time_priority() {
+        let mut v = venue(0);
+        let mut out = Vec::new();
+        v.submit(limit(1, Side::Buy, "100", "1"), 1, &mut out);
+        v.submit(limit(2, Side::Buy, "100", "1"), 2, &mut out);
+        v.submit(limit(3, Side::Buy, "101", "1"), 3, &mut out);
+        out.clear();
+        v.on_market(&trade(4, "99", "2.5"), &mut out);
+        assert_eq!(
+            fills(&out),
+            vec![
+                (3, px("101"), qty("1"), Liquidity::Maker),
+                (1, px("100"), qty("1"), Liquidity::Maker),
+                (2, px("100"), qty("0.5"), Liquidity::Maker),
+            ]
+        );
+    }
+
+    #[test]
+    fn marketable_limits_post_only_and_ioc() {
+        let mut v = venue(0);
+        let mut out = Vec::new();
+        v.on_market(&quote(1, "99", "5", "101", "1"), &mut out);
+        v.submit(
+            order(
+                1,
+                Side::Buy,
+                OrderKind::Limit,
+                "101",
+                "1",
+                TimeInForce::PostOnly,
+            ),
+            2,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![ExecutionReport::Rejected {
+                id: 1,
+                reason: RejectReason::PostOnlyWouldCross,
+                ts: 2
+            }]
+        );
+        out.clear();
+        v.submit(
+            order(2, Side::Buy, OrderKind::Limit, "102", "3", TimeInForce::Ioc),
+            3,
+            &mut out,
+        );
+        assert_eq!(
+            fills(&out),
+            vec![(2, px("101"), qty("1"), Liquidity::Taker)]
+        );
+        assert_eq!(
+            out.last(),
+            Some(&ExecutionReport::Canceled { id: 2, ts: 3 })
+        );
+        out.clear();
+        v.submit(limit(3, Side::Sell, "98", "2"), 4, &mut out);
+        assert_eq!(fills(&out), vec![(3, px("99"), qty("2"), Liquidity::Taker)]);
+        assert!(v.resting_orders().is_empty());
+    }
+
+    #[test]
+    fn latency_delays_arrival_in_engine_time() {
+        let mut v = venue(10);
+        let mut out = Vec::new();
+        let ms = NANOS_PER_MILLI;
+        v.on_market(&quote(0, "99", "5", "101", "5"), &mut out);
+        v.submit(
+            order(1, Side::Buy, OrderKind::Market, "0", "1", TimeInForce::Ioc),
+            ms,
+            &mut out,
+        );
+        assert!(out.is_empty());
+        v.on_market(&quote(5 * ms, "99", "5", "102", "5"), &mut out);
+        assert!(out.is_empty(), "still in flight");
+        v.on_market(&quote(11 * ms, "99", "5", "103", "5"), &mut out);
+        // It arrives at 11 ms, before the quote of 11 ms is applied: it takes the 102 ask.
+        assert_eq!(
+            fills(&out),
+            vec![(1, px("102"), qty("1"), Liquidity::Taker)]
+        );
+        out.clear();
+        v.submit(limit(2, Side::Buy, "90", "1"), 12 * ms, &mut out);
+        v.cancel(2, 13 * ms, &mut out);
+        assert_eq!(out, vec![ExecutionReport::Canceled { id: 2, ts: 13 * ms }]);
+        v.on_clock(30 * ms, &mut out);
+        assert_eq!(out.len(), 1, "a canceled order in flight never arrives");
+    }
+}

@@ -1,0 +1,162 @@
+//! `test-strategy`: one component, many behaviours, chosen by the `mode` parameter. The
+//! daemon's tests use it to prove the sandbox and the quarantine.
+//!
+//! Every mode counts the trades it sees (`count` in the snapshot) and logs
+//! `count=N` on each. On the `trigger`-th trade (default 3) it misbehaves:
+//!
+//! | mode | on the trigger trade |
+//! |---|---|
+//! | `count` | nothing: a well-behaved counter |
+//! | `trap` | panics |
+//! | `loop` | loops forever |
+//! | `oom` | allocates memory until it runs out |
+//! | `order` | buys `qty` at market (default 1) |
+//! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give |
+//!
+//! `init-error` refuses its parameters; `bad-restore` refuses any saved state.
+
+use pennant_sdk::prelude::*;
+use pennant_sdk::state;
+
+/// See the crate docs.
+pub struct TestStrategy {
+    mode: String,
+    trigger: u64,
+    count: u64,
+    instrument: InstrumentId,
+    qty: Qty,
+}
+
+impl TestStrategy {
+    fn misbehave(&mut self, host: &mut dyn Host) {
+        match self.mode.as_str() {
+            "trap" => panic!("test-strategy: deliberate panic at trade {}", self.count),
+            "loop" => {
+                let mut spins = 0u64;
+                loop {
+                    spins = std::hint::black_box(spins.wrapping_add(1));
+                }
+            }
+            "oom" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "order" => {
+                if let Err(rejection) =
+                    host.submit_order(&OrderRequest::market(self.instrument, Side::Buy, self.qty))
+                {
+                    host.log(LogLevel::Warn, &format!("order refused: {rejection}"));
+                }
+            }
+            "probe" => {
+                let file = std::fs::read_to_string("/etc/hostname")
+                    .map(|_| "read")
+                    .unwrap_or("denied");
+                let env = std::env::var("HOME").unwrap_or_else(|_| "unset".into());
+                let clock = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                let random = std::collections::hash_map::RandomState::new();
+                let _ = random; // HashMap's seeding works (it uses WASI random)
+                let net = std::net::TcpStream::connect("127.0.0.1:9")
+                    .map(|_| "connected")
+                    .unwrap_or("denied");
+                let now = host.now();
+                host.log(
+                    LogLevel::Info,
+                    &format!("probe file={file} env={env} clock={clock} now={now} net={net}"),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Strategy for TestStrategy {
+    fn init(host: &mut dyn Host, params: &Params) -> Result<Self, InitError> {
+        params.deny_unknown(&["mode", "trigger", "instrument", "qty"])?;
+        let mode: String = params.get_or("mode", "count".to_owned())?;
+        if mode == "init-error" {
+            return Err("refusing to start, as asked (mode = init-error)".into());
+        }
+        let known = [
+            "count",
+            "trap",
+            "loop",
+            "oom",
+            "order",
+            "probe",
+            "bad-restore",
+        ];
+        if !known.contains(&mode.as_str()) {
+            return Err(format!("unknown mode `{mode}`").into());
+        }
+        let symbol: String = params.require("instrument")?;
+        let info = host
+            .lookup_instrument(&symbol)
+            .ok_or_else(|| format!("unknown instrument `{symbol}`"))?;
+        host.subscribe(info.id, Streams::TRADES);
+        Ok(TestStrategy {
+            mode,
+            trigger: params.get_or("trigger", 3)?,
+            count: 0,
+            instrument: info.id,
+            qty: params.get_or("qty", Qty::ONE)?,
+        })
+    }
+
+    fn on_trade(&mut self, host: &mut dyn Host, _trade: &Trade) {
+        self.count += 1;
+        host.log(LogLevel::Info, &format!("count={}", self.count));
+        if self.count == self.trigger {
+            self.misbehave(host);
+        }
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        state::encode(&self.count)
+    }
+
+    fn restore(&mut self, _host: &mut dyn Host, bytes: &[u8]) -> Result<(), InitError> {
+        if self.mode == "bad-restore" {
+            return Err("refusing the saved state, as asked (mode = bad-restore)".into());
+        }
+        self.count = state::decode(bytes)?;
+        Ok(())
+    }
+}
+
+pennant_sdk::export_strategy!(TestStrategy);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pennant_sdk::testing::{px, qty, Harness};
+
+    #[test]
+    fn counts_and_carries_the_count_over_a_reload() {
+        let mut h = Harness::<TestStrategy>::new().with_instrument("X", "0.01", "1");
+        h.init(&[("instrument", "X")]).unwrap();
+        h.trade("X", px("1"), qty("1"), Side::Buy);
+        h.trade("X", px("1"), qty("1"), Side::Buy);
+        h.reload().unwrap();
+        h.trade("X", px("1"), qty("1"), Side::Buy);
+        assert_eq!(h.strategy().count, 3);
+        assert_eq!(h.host.logs.last().unwrap().1, "count=3");
+    }
+
+    #[test]
+    fn refuses_unknown_modes() {
+        let mut h = Harness::<TestStrategy>::new().with_instrument("X", "0.01", "1");
+        assert_eq!(
+            h.init(&[("instrument", "X"), ("mode", "nope")])
+                .unwrap_err()
+                .0,
+            "unknown mode `nope`"
+        );
+    }
+}
