@@ -120,6 +120,35 @@ pub struct TestHost {
 }
 
 impl TestHost {
+    /// A host with its clock at [`START_TIME`] and no instruments.
+    pub fn new() -> Self {
+        TestHost {
+            now: START_TIME,
+            ..TestHost::default()
+        }
+    }
+
+    /// Adds an instrument with the given tick and lot sizes (the minimum quantity is one
+    /// lot, there is no minimum notional); its handle is the next free one, from 1.
+    pub fn with_instrument(mut self, symbol: &str, tick_size: &str, lot_size: &str) -> Self {
+        let lot = qty(lot_size);
+        let id = self.instruments.len() as InstrumentId + 1;
+        self.instruments.push(InstrumentInfo {
+            id,
+            symbol: symbol.to_owned(),
+            tick_size: px(tick_size),
+            lot_size: lot,
+            min_qty: lot,
+            min_notional: Amount::ZERO,
+        });
+        self
+    }
+
+    /// Sets the clock (never backwards).
+    pub fn set_now(&mut self, now: Timestamp) {
+        self.now = self.now.max(now);
+    }
+
     fn info(&self, id: InstrumentId) -> Option<&InstrumentInfo> {
         self.instruments.iter().find(|i| i.id == id)
     }
@@ -368,26 +397,13 @@ impl<S: Strategy> Harness<S> {
         Harness {
             strategy: None,
             params: Params::default(),
-            host: TestHost {
-                now: START_TIME,
-                ..TestHost::default()
-            },
+            host: TestHost::new(),
         }
     }
 
-    /// Adds an instrument with the given tick and lot sizes (the minimum quantity is one lot,
-    /// there is no minimum notional).
+    /// Adds an instrument; see [`TestHost::with_instrument`].
     pub fn with_instrument(mut self, symbol: &str, tick_size: &str, lot_size: &str) -> Self {
-        let lot = qty(lot_size);
-        let id = self.host.instruments.len() as InstrumentId + 1;
-        self.host.instruments.push(InstrumentInfo {
-            id,
-            symbol: symbol.to_owned(),
-            tick_size: px(tick_size),
-            lot_size: lot,
-            min_qty: lot,
-            min_notional: Amount::ZERO,
-        });
+        self.host = self.host.with_instrument(symbol, tick_size, lot_size);
         self
     }
 

@@ -170,6 +170,11 @@ impl Engine {
             .expect("the core is home between strategy calls")
     }
 
+    /// The WebAssembly host strategies are loaded with.
+    pub fn plugins(&self) -> &Arc<PluginHost<StrategyCtx>> {
+        &self.plugins
+    }
+
     /// Market events processed so far.
     pub fn events(&self) -> u64 {
         self.events
@@ -256,13 +261,31 @@ impl Engine {
             },
         );
         self.core = Some(ctx.core);
-        self.core().stats[idx].events += 1;
         match outcome {
             Ok(value) => Some(value),
             Err(fault) => {
                 self.quarantine(idx, &fault);
                 None
             }
+        }
+    }
+
+    /// Delivers an event to strategy `idx` (counted in its statistics).
+    fn deliver(
+        &mut self,
+        idx: StrategyIdx,
+        f: impl FnOnce(
+            &mut StrategyInstance<StrategyCtx>,
+            StrategyCtx,
+        ) -> (StrategyCtx, Result<(), Fault>),
+    ) {
+        if self
+            .strategies
+            .get(idx)
+            .is_some_and(|s| s.instance.is_some())
+        {
+            self.core().stats[idx].events += 1;
+            self.call(idx, f);
         }
     }
 
@@ -343,7 +366,7 @@ impl Engine {
     /// Delivers queued order updates (and those they cause) until none are left.
     fn deliver_updates(&mut self) {
         while let Some((idx, update)) = self.core().updates.pop_front() {
-            self.call(idx, |i, ctx| i.on_order_update(ctx, &update));
+            self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
         }
     }
 
@@ -366,7 +389,7 @@ impl Engine {
             i += 1;
         }
         while let Some((idx, token)) = self.core().timers.pop_due(now) {
-            self.call(idx, |i, ctx| i.on_timer(ctx, token));
+            self.deliver(idx, |i, ctx| i.on_timer(ctx, token));
             self.deliver_updates();
         }
         self.snapshot_due(now);
@@ -375,7 +398,7 @@ impl Engine {
     fn deliver_bar(&mut self, aggregator: usize, bar: &pennant_sdk::Bar) {
         let mut k = 0;
         while let Some(&idx) = self.core().subscriptions.bars[aggregator].1.get(k) {
-            self.call(idx, |i, ctx| i.on_bar(ctx, bar));
+            self.deliver(idx, |i, ctx| i.on_bar(ctx, bar));
             self.deliver_updates();
             k += 1;
         }
@@ -427,7 +450,7 @@ impl Engine {
                     .get(&trade.instrument)
                     .and_then(|l| l.get(k).copied())
                 {
-                    self.call(idx, |i, ctx| i.on_trade(ctx, trade));
+                    self.deliver(idx, |i, ctx| i.on_trade(ctx, trade));
                     self.deliver_updates();
                     k += 1;
                 }
@@ -441,7 +464,7 @@ impl Engine {
                     .get(&quote.instrument)
                     .and_then(|l| l.get(k).copied())
                 {
-                    self.call(idx, |i, ctx| i.on_quote(ctx, quote));
+                    self.deliver(idx, |i, ctx| i.on_quote(ctx, quote));
                     self.deliver_updates();
                     k += 1;
                 }

@@ -37,13 +37,13 @@ impl CompileCache {
     /// The cached compile of a component, if there is a usable one.
     pub fn get(&self, engine: &Engine, hash: &str) -> Option<Component> {
         let path = self.entry(hash);
-        if !path.exists() {
-            return None;
-        }
+        // Read into memory rather than map the file: a mapped entry truncated by another
+        // process would crash the daemon with SIGBUS.
+        let bytes = std::fs::read(&path).ok()?;
         // SAFETY: entries are written only by `put`, from wasmtime's own serialization,
         // into the daemon's private state folder; wasmtime validates the header
         // (version, configuration) before using the code.
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        match unsafe { Component::deserialize(engine, &bytes) } {
             Ok(component) => {
                 log::debug!(hash; "loaded compiled component from cache");
                 Some(component)

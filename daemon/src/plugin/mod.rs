@@ -102,6 +102,8 @@ pub struct LoadedComponent<C: 'static> {
     pub hash: String,
     /// Where it was loaded from.
     pub path: PathBuf,
+    /// Whether the compiled code came from the compile cache.
+    pub from_cache: bool,
 }
 
 /// The data of one strategy's [`Store`]: the host context while a call runs, the
@@ -217,7 +219,9 @@ impl<C: pennant_sdk::Host + Send + 'static> PluginHost<C> {
     /// As [`Self::load`], from bytes already read.
     pub fn load_bytes(&self, path: &Path, bytes: &[u8]) -> Result<LoadedComponent<C>, PluginError> {
         let hash = cache::content_hash(bytes);
-        let component = match self.cache.get(&self.engine, &hash) {
+        let cached = self.cache.get(&self.engine, &hash);
+        let from_cache = cached.is_some();
+        let component = match cached {
             Some(component) => component,
             None => {
                 let component = Component::from_binary(&self.engine, bytes).map_err(|err| {
@@ -238,10 +242,12 @@ impl<C: pennant_sdk::Host + Send + 'static> PluginHost<C> {
                 path: path.to_owned(),
                 message: format!("{err:#}"),
             })?;
+        log::debug!(path:% = path.display(), hash = hash.as_str(), from_cache; "component loaded");
         Ok(LoadedComponent {
             pre,
             hash,
             path: path.to_owned(),
+            from_cache,
         })
     }
 

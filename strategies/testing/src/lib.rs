@@ -11,6 +11,7 @@
 //! | `loop` | loops forever |
 //! | `oom` | allocates memory until it runs out |
 //! | `order` | buys `qty` at market (default 1) |
+//! | `rest-then-trap` | places a buy limit order far below the market, then panics |
 //! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give |
 //!
 //! `init-error` refuses its parameters; `bad-restore` refuses any saved state.
@@ -43,6 +44,16 @@ impl TestStrategy {
                     hoard.push(vec![1u8; 1 << 20]);
                     std::hint::black_box(&hoard);
                 }
+            }
+            "rest-then-trap" => {
+                let order = OrderRequest::limit(
+                    self.instrument,
+                    Side::Buy,
+                    Price::from_raw(1_000_000),
+                    self.qty,
+                );
+                let placed = host.submit_order(&order);
+                panic!("test-strategy: deliberate panic after placing {placed:?}");
             }
             "order" => {
                 if let Err(rejection) =
@@ -89,6 +100,7 @@ impl Strategy for TestStrategy {
             "loop",
             "oom",
             "order",
+            "rest-then-trap",
             "probe",
             "bad-restore",
         ];

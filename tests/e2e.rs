@@ -1,0 +1,227 @@
+//! End to end: the real `pennantd` binary, real strategy components, a replay file.
+
+mod support;
+
+use std::path::Path;
+use support::Daemon;
+
+/// 2023-11-14T22:13:20Z, on a whole second.
+const T0: i64 = 1_700_000_000_000_000_000;
+const SECOND: i64 = 1_000_000_000;
+
+/// One quote and one trade a second, closing 1-second bars at these prices: falling for
+/// five bars, then a jump that crosses the 2-bar average over the 4-bar one.
+const CLOSES: [&str; 7] = ["100", "99", "98", "97", "96", "110", "110"];
+
+fn replay_file(dir: &Path) -> std::path::PathBuf {
+    let mut text = String::from("# ts_ns,trade,symbol,price,qty,aggressor\n");
+    for (k, close) in CLOSES.iter().enumerate() {
+        let at = T0 + k as i64 * SECOND;
+        let price: f64 = close.parse().unwrap();
+        text += &format!(
+            "{},quote,BTC-USDT,{:.1},10,{:.1},10\n",
+            at + SECOND / 10,
+            price - 0.1,
+            price + 0.1
+        );
+        text += &format!("{},trade,BTC-USDT,{close},1,buy\n", at + SECOND / 5);
+        if k == 2 {
+            // Malformed lines are counted and skipped; the replay goes on.
+            text += &format!("{},trade,BTC-USDT,not-a-price,1,buy\n", at + SECOND / 4);
+            text += "garbage\n";
+        }
+    }
+    let path = dir.join("tape.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn config(dir: &Path, strategies_dir: &Path) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[daemon]
+id = "e2e"
+state_dir = "state"
+exit_when_feeds_end = true
+
+[plugins]
+dir = "{strategies}"
+
+[paper]
+taker_fee_bps = "10"
+
+[[instrument]]
+symbol = "BTC-USDT"
+tick_size = "0.1"
+lot_size = "0.001"
+
+[[feed]]
+name = "tape"
+kind = "replay"
+path = "tape.csv"
+
+[[strategy]]
+id = "sma"
+component = "sma_cross.wasm"
+params = {{ instrument = "BTC-USDT", qty = "0.5", fast = 2, slow = 4, bar_interval_ms = 1000 }}
+"#,
+        strategies = strategies_dir.display()
+    );
+    let path = dir.join("pennant.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn replays_a_file_trades_on_it_and_reports_the_positions_it_implies() {
+    let dir = tempfile::tempdir().unwrap();
+    replay_file(dir.path());
+    let config = config(dir.path(), support::components_dir());
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let (status, output) = daemon.wait_exit();
+    let log = output.join("\n");
+    assert!(status.success(), "pennantd failed: {status}\n{log}");
+
+    // Both malformed lines were skipped, each named by file and line.
+    assert!(
+        log.contains("skipping malformed line: bad price \"not-a-price\""),
+        "{log}"
+    );
+    assert!(log.contains("line=8"), "{log}");
+    assert!(log.contains("line=9"), "{log}");
+    assert!(log.contains("events=14 malformed=2"), "{log}");
+
+    // The cross happens when bar 5 (close 110) closes, at the first event of second 6:
+    // a market buy of 0.5 fills at the ask of the last quote, 110.1, paying 10 bps.
+    let summary = output
+        .iter()
+        .find(|l| l.contains("final position") && l.contains("strategy=sma"))
+        .unwrap_or_else(|| panic!("no final position line:\n{log}"));
+    for expected in [
+        "instrument=BTC-USDT",
+        "position=0.5 ",
+        "avg_price=110.1 ",
+        "realized_pnl=0 ",
+        "unrealized_pnl=-0.05 ",
+        "fees=0.05505 ",
+        "orders=1 ",
+        "fills=1 ",
+    ] {
+        assert!(
+            summary.contains(expected),
+            "missing {expected:?} in {summary}"
+        );
+    }
+    assert!(log.contains("signal: sma 2/4 cross"), "{log}");
+}
+
+#[test]
+fn check_config_accepts_a_good_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    replay_file(dir.path());
+    let config = config(dir.path(), support::components_dir());
+    let (status, output) =
+        Daemon::start(&["check-config", "--config", config.to_str().unwrap()]).wait_exit();
+    assert_eq!(status.code(), Some(0), "{output:?}");
+    assert!(output.iter().any(|l| l == "strategy sma: ok"), "{output:?}");
+}
+
+#[test]
+fn check_config_names_an_unknown_key_and_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), support::components_dir());
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("lot_size =", "lot_sise =");
+    std::fs::write(&config, text).unwrap();
+    let (status, output) =
+        Daemon::start(&["check-config", "--config", config.to_str().unwrap()]).wait_exit();
+    assert_eq!(status.code(), Some(78));
+    let log = output.join("\n");
+    assert!(
+        log.contains("line 16") && log.contains("unknown field `lot_sise`"),
+        "{log}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_bad_component_and_bad_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let strategies = dir.path().join("strategies");
+    std::fs::create_dir(&strategies).unwrap();
+    std::fs::write(strategies.join("sma_cross.wasm"), b"\0asm garbage").unwrap();
+    let config = config(dir.path(), &strategies);
+    let (status, output) =
+        Daemon::start(&["check-config", "--config", config.to_str().unwrap()]).wait_exit();
+    assert_eq!(status.code(), Some(78));
+    assert!(
+        output
+            .join("\n")
+            .contains("sma_cross.wasm is not a valid WebAssembly component"),
+        "{output:?}"
+    );
+
+    let config = self::config(dir.path(), support::components_dir());
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("fast = 2", "fast = 9");
+    std::fs::write(&config, text).unwrap();
+    let (status, output) =
+        Daemon::start(&["check-config", "--config", config.to_str().unwrap()]).wait_exit();
+    assert_eq!(status.code(), Some(78));
+    assert!(
+        output.join("\n").contains(
+            "strategy sma refused its parameters: need 0 < fast < slow, got fast = 9, slow = 4"
+        ),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn sigterm_stops_a_live_daemon_cleanly_with_a_final_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[daemon]
+state_dir = "state"
+summary_interval_secs = 1
+
+[plugins]
+dir = "{strategies}"
+
+[[instrument]]
+symbol = "ETH-USDT"
+tick_size = "0.01"
+lot_size = "0.01"
+
+[[feed]]
+name = "synthetic"
+kind = "synthetic"
+interval_ms = 10
+instruments.ETH-USDT = {{ start_price = "3000", step_bps = 5 }}
+
+[[strategy]]
+id = "mm"
+component = "market_maker.wasm"
+params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "2", half_spread_bps = 2 }}
+"#,
+        strategies = support::components_dir().display()
+    );
+    let config = dir.path().join("pennant.toml");
+    std::fs::write(&config, text).unwrap();
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    // Wait until the market maker has quotes working, then stop it.
+    daemon.wait_for(&["status position", "strategy=mm"]);
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    let log = output.join("\n");
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("shutting down signal=SIGTERM"), "{log}");
+    assert!(log.contains("engine stopped canceled_orders="), "{log}");
+    assert!(
+        output
+            .iter()
+            .any(|l| l.contains("final position") && l.contains("strategy=mm")),
+        "{log}"
+    );
+}

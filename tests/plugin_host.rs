@@ -1,0 +1,233 @@
+//! The WebAssembly host against real components built from `strategies/`: the contract,
+//! the sandbox, the limits, and the compile cache. Host calls are served by the SDK's
+//! test host, so these tests exercise the plugin layer alone.
+
+mod support;
+
+use pennant_daemon::plugin::{
+    Fault, LoadedComponent, PluginError, PluginHost, PluginSettings, SharedClock,
+};
+use pennant_sdk::testing::{px, qty, TestHost};
+use pennant_sdk::{Side, Trade};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const NOW: i64 = 1_700_000_000_123_456_789;
+
+fn host(cache: &Path) -> (PluginHost<TestHost>, SharedClock) {
+    let clock = SharedClock::default();
+    clock.store(NOW, Ordering::Relaxed);
+    let settings = PluginSettings {
+        memory_limit_bytes: 16 * 1024 * 1024,
+        call_budget: Duration::from_millis(50),
+        cache_dir: cache.to_owned(),
+        seed: 7,
+    };
+    (
+        PluginHost::new(settings, clock.clone()).expect("the host starts"),
+        clock,
+    )
+}
+
+fn test_host() -> TestHost {
+    TestHost::new().with_instrument("BTC-USDT", "0.01", "0.001")
+}
+
+fn trade(n: i64) -> Trade {
+    Trade {
+        instrument: 1,
+        ts: NOW + n,
+        price: px("100"),
+        qty: qty("1"),
+        aggressor: Side::Buy,
+    }
+}
+
+fn params(mode: &str) -> Vec<(String, String)> {
+    vec![
+        ("mode".into(), mode.into()),
+        ("instrument".into(), "BTC-USDT".into()),
+    ]
+}
+
+/// Instantiates the test strategy in `mode`, inits it, and feeds it trades until it
+/// faults or `trades` are done; returns the fault, if any, and the host.
+fn run_mode(mode: &str, trades: i64) -> (Option<Fault>, TestHost) {
+    let cache = tempfile::tempdir().unwrap();
+    let (plugins, _) = host(cache.path());
+    let component = plugins.load(&support::component("test_strategy")).unwrap();
+    let mut instance = plugins.instantiate(&component, mode).unwrap();
+    let (mut ctx, init) = instance.init(test_host(), &params(mode));
+    assert_eq!(init, Ok(Ok(())));
+    for n in 1..=trades {
+        let (back, outcome) = instance.on_trade(ctx, &trade(n));
+        ctx = back;
+        if let Err(fault) = outcome {
+            assert!(instance.is_poisoned());
+            let (back, again) = instance.on_trade(ctx, &trade(n + 1));
+            assert_eq!(
+                again,
+                Err(Fault::Poisoned),
+                "a faulted instance is never entered again"
+            );
+            return (Some(fault), back);
+        }
+    }
+    (None, ctx)
+}
+
+#[test]
+fn a_well_behaved_component_counts_and_carries_its_state_to_a_new_instance() {
+    let cache = tempfile::tempdir().unwrap();
+    let (plugins, _) = host(cache.path());
+    let component = plugins.load(&support::component("test_strategy")).unwrap();
+    let mut first = plugins.instantiate(&component, "counter").unwrap();
+    let (mut ctx, init) = first.init(test_host(), &params("count"));
+    assert_eq!(init, Ok(Ok(())));
+    assert_eq!(
+        ctx.subscriptions.len(),
+        1,
+        "init subscribed through the host"
+    );
+    for n in 1..=4 {
+        let (back, outcome) = first.on_trade(ctx, &trade(n));
+        assert_eq!(outcome, Ok(()));
+        ctx = back;
+    }
+    let (ctx, state) = first.snapshot(ctx);
+    let state = state.unwrap();
+    let mut second = plugins.instantiate(&component, "counter").unwrap();
+    let (ctx, init) = second.init(ctx, &params("count"));
+    assert_eq!(init, Ok(Ok(())));
+    let (ctx, restored) = second.restore(ctx, &state);
+    assert_eq!(restored, Ok(Ok(())));
+    let (ctx, outcome) = second.on_trade(ctx, &trade(5));
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(ctx.logs.last().map(|(_, l)| l.as_str()), Some("count=5"));
+}
+
+#[test]
+fn a_panic_is_a_trap_fault() {
+    let (fault, host) = run_mode("trap", 5);
+    match fault {
+        Some(Fault::Trap(message)) => assert!(message.contains("unreachable"), "{message}"),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    assert_eq!(
+        host.logs.len(),
+        3,
+        "it counted to its trigger, then stopped"
+    );
+}
+
+#[test]
+fn an_endless_loop_is_interrupted_by_the_time_budget() {
+    let (fault, _) = run_mode("loop", 5);
+    assert_eq!(fault, Some(Fault::Timeout { budget_ms: 50 }));
+}
+
+#[test]
+fn growing_past_the_memory_cap_is_a_memory_fault() {
+    let (fault, _) = run_mode("oom", 5);
+    assert_eq!(
+        fault,
+        Some(Fault::MemoryLimit {
+            limit_bytes: 16 * 1024 * 1024
+        })
+    );
+}
+
+#[test]
+fn the_sandbox_has_no_files_environment_or_network_and_the_engine_clock() {
+    let (fault, host) = run_mode("probe", 3);
+    assert_eq!(fault, None);
+    let probe = host
+        .logs
+        .iter()
+        .find(|(_, l)| l.starts_with("probe"))
+        .expect("the probe logged");
+    assert_eq!(
+        probe.1,
+        format!(
+            "probe file=denied env=unset clock={NOW} now={} net=denied",
+            pennant_sdk::testing::START_TIME
+        )
+    );
+}
+
+#[test]
+fn init_and_restore_refusals_are_errors_not_faults() {
+    let cache = tempfile::tempdir().unwrap();
+    let (plugins, _) = host(cache.path());
+    let component = plugins.load(&support::component("test_strategy")).unwrap();
+    let mut instance = plugins.instantiate(&component, "refuser").unwrap();
+    let (ctx, init) = instance.init(test_host(), &params("init-error"));
+    assert_eq!(
+        init,
+        Ok(Err("refusing to start, as asked (mode = init-error)".into()))
+    );
+    let mut instance = plugins.instantiate(&component, "refuser").unwrap();
+    let (ctx, init) = instance.init(ctx, &params("nonsense"));
+    assert_eq!(init, Ok(Err("unknown mode `nonsense`".into())));
+    let mut instance = plugins.instantiate(&component, "refuser").unwrap();
+    let (ctx, _) = instance.init(ctx, &params("bad-restore"));
+    let (_, restored) = instance.restore(ctx, &[1]);
+    assert_eq!(
+        restored,
+        Ok(Err(
+            "refusing the saved state, as asked (mode = bad-restore)".into()
+        ))
+    );
+    assert!(!instance.is_poisoned());
+}
+
+#[test]
+fn compiled_components_are_cached_by_content_hash() {
+    let cache = tempfile::tempdir().unwrap();
+    let path = support::component("sma_cross");
+    let first: LoadedComponent<TestHost> = host(cache.path()).0.load(&path).unwrap();
+    assert!(!first.from_cache);
+    assert_eq!(first.hash.len(), 64);
+    assert!(cache.path().join(format!("{}.cwasm", first.hash)).exists());
+    // A new host, as after a restart, loads the compiled code instead of compiling.
+    let second: LoadedComponent<TestHost> = host(cache.path()).0.load(&path).unwrap();
+    assert!(second.from_cache);
+    assert_eq!(second.hash, first.hash);
+    // A corrupt entry is ignored and replaced.
+    std::fs::write(
+        cache.path().join(format!("{}.cwasm", first.hash)),
+        b"garbage",
+    )
+    .unwrap();
+    let third: LoadedComponent<TestHost> = host(cache.path()).0.load(&path).unwrap();
+    assert!(!third.from_cache);
+}
+
+#[test]
+fn bad_component_files_are_refused_with_a_reason() {
+    let cache = tempfile::tempdir().unwrap();
+    let (plugins, _) = host(cache.path());
+    let missing = plugins
+        .load(Path::new("/nonexistent/strategy.wasm"))
+        .err()
+        .unwrap();
+    assert!(matches!(missing, PluginError::Read { .. }), "{missing}");
+    let bytes = std::fs::read(support::component("sma_cross")).unwrap();
+    let truncated = plugins
+        .load_bytes(Path::new("half.wasm"), &bytes[..bytes.len() / 2])
+        .err()
+        .unwrap();
+    assert!(
+        matches!(truncated, PluginError::Compile { .. }),
+        "{truncated}"
+    );
+    assert!(truncated
+        .to_string()
+        .starts_with("half.wasm is not a valid WebAssembly component"));
+    let garbage = plugins
+        .load_bytes(Path::new("junk.wasm"), b"not wasm at all")
+        .err()
+        .unwrap();
+    assert!(matches!(garbage, PluginError::Compile { .. }), "{garbage}");
+}
