@@ -9,11 +9,11 @@
 use crate::config::{Config, ConfigError, FeedKind};
 use crate::engine::clock::{Clock, ClockMode};
 use crate::engine::{
-    Core, Engine, EngineInput, EngineSettings, StartError, StrategyCtx, StrategyReport,
-    StrategySpec,
+    Core, Engine, EngineInput, EngineSettings, SharedComponent, StartError, StrategyCtx,
+    StrategyReport, StrategySpec,
 };
 use crate::market::{feed, Instruments};
-use crate::plugin::{LoadedComponent, PluginError, PluginHost, PluginSettings, SharedClock};
+use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
 use crate::venue::PaperVenue;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -69,8 +69,8 @@ fn plugin_host(
 fn load_components(
     config: &Config,
     plugins: &PluginHost<StrategyCtx>,
-) -> Result<Vec<(String, Arc<LoadedComponent<StrategyCtx>>)>, PluginError> {
-    let mut loaded: HashMap<PathBuf, Arc<LoadedComponent<StrategyCtx>>> = HashMap::new();
+) -> Result<Vec<(String, SharedComponent)>, PluginError> {
+    let mut loaded: HashMap<PathBuf, SharedComponent> = HashMap::new();
     let mut out = Vec::new();
     for strategy in &config.strategies {
         let path = config.component_path(strategy);

@@ -29,6 +29,9 @@ use tokio::sync::mpsc;
 /// Index of a strategy in the engine, stable while the engine runs.
 pub type StrategyIdx = usize;
 
+/// A loaded strategy component, shared by every strategy that uses the same file.
+pub type SharedComponent = Arc<LoadedComponent<StrategyCtx>>;
+
 /// What the engine receives.
 #[derive(Debug)]
 pub enum EngineInput {
@@ -72,7 +75,7 @@ pub struct StrategySpec {
     /// Unique id.
     pub id: String,
     /// The loaded component.
-    pub component: Arc<LoadedComponent<StrategyCtx>>,
+    pub component: SharedComponent,
     /// `init` parameters.
     pub params: Vec<(String, String)>,
 }

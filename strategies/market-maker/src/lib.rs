@@ -123,7 +123,7 @@ impl Strategy for MarketMaker {
         if !qty.is_positive() || max_position < qty {
             return Err("need 0 < qty <= max_position".into());
         }
-        if !(half_spread_bps > 0.0) {
+        if half_spread_bps.is_nan() || half_spread_bps <= 0.0 {
             return Err("`half_spread_bps` must be positive".into());
         }
         host.subscribe(instrument.id, Streams::QUOTES);
