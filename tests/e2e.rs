@@ -36,7 +36,18 @@ fn replay_file(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+const SMA: &str = r#"
+[[strategy]]
+id = "sma"
+component = "sma_cross.wasm"
+params = { instrument = "BTC-USDT", qty = "0.5", fast = 2, slow = 4, bar_interval_ms = 1000 }
+"#;
+
 fn config(dir: &Path, strategies_dir: &Path) -> std::path::PathBuf {
+    config_with(dir, strategies_dir, SMA)
+}
+
+fn config_with(dir: &Path, strategies_dir: &Path, strategies: &str) -> std::path::PathBuf {
     let text = format!(
         r#"
 [daemon]
@@ -45,7 +56,7 @@ state_dir = "state"
 exit_when_feeds_end = true
 
 [plugins]
-dir = "{strategies}"
+dir = "{strategies_dir}"
 
 [paper]
 taker_fee_bps = "10"
@@ -59,13 +70,8 @@ lot_size = "0.001"
 name = "tape"
 kind = "replay"
 path = "tape.csv"
-
-[[strategy]]
-id = "sma"
-component = "sma_cross.wasm"
-params = {{ instrument = "BTC-USDT", qty = "0.5", fast = 2, slow = 4, bar_interval_ms = 1000 }}
-"#,
-        strategies = strategies_dir.display()
+{strategies}"#,
+        strategies_dir = strategies_dir.display()
     );
     let path = dir.join("pennant.toml");
     std::fs::write(&path, text).unwrap();
@@ -222,6 +228,53 @@ params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "2", half_sprea
         output
             .iter()
             .any(|l| l.contains("final position") && l.contains("strategy=mm")),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_panicking_strategy_is_quarantined_with_its_message_while_another_trades_on() {
+    let dir = tempfile::tempdir().unwrap();
+    replay_file(dir.path());
+    let strategies = r#"
+[[strategy]]
+id = "trapper"
+component = "test_strategy.wasm"
+params = { instrument = "BTC-USDT", mode = "trap", trigger = 3 }
+
+[[strategy]]
+id = "buyer"
+component = "test_strategy.wasm"
+params = { instrument = "BTC-USDT", mode = "order", trigger = 5, qty = "0.25" }
+"#;
+    let config = config_with(dir.path(), support::components_dir(), strategies);
+    let (status, output) = Daemon::start(&["--config", config.to_str().unwrap()]).wait_exit();
+    let log = output.join("\n");
+    assert!(status.success(), "{log}");
+    let panic = output
+        .iter()
+        .find(|l| l.contains("strategy=trapper") && l.contains("deliberate panic at trade 3"))
+        .unwrap_or_else(|| panic!("the panic message is not in the log:\n{log}"));
+    assert!(panic.contains("output: "), "{panic}");
+    assert!(
+        output
+            .iter()
+            .any(|l| l.contains("strategy quarantined: it trapped")
+                && l.contains("strategy=trapper")),
+        "{log}"
+    );
+    let buyer = output
+        .iter()
+        .find(|l| l.contains("final position") && l.contains("strategy=buyer"))
+        .unwrap_or_else(|| panic!("no final position for the buyer:\n{log}"));
+    assert!(
+        buyer.contains("position=0.25 ") && buyer.contains("state=running"),
+        "{buyer}"
+    );
+    assert!(
+        output.iter().any(|l| l.contains("final strategy")
+            && l.contains("strategy=trapper")
+            && l.contains("state=quarantined")),
         "{log}"
     );
 }

@@ -154,3 +154,68 @@ async fn run_synthetic(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pennant_sdk::testing::{px, qty};
+    use pennant_sdk::InstrumentInfo;
+
+    const SECOND: i64 = 1_000_000_000;
+
+    /// Replays trades at 0 s, 4 s and 10 s at `speed`; returns, per message received,
+    /// the (virtual) time since the first one and the number of events in it.
+    async fn replay(speed: f64) -> Vec<(Duration, usize)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tape.csv");
+        let lines: Vec<String> = [0, 4, 10]
+            .iter()
+            .map(|s| format!("{},trade,X,1,1,buy", 1_000 * SECOND + s * SECOND))
+            .collect();
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let instruments = Arc::new(Instruments::new([InstrumentInfo {
+            id: 0,
+            symbol: "X".into(),
+            tick_size: px("0.01"),
+            lot_size: qty("1"),
+            min_qty: qty("1"),
+            min_notional: Default::default(),
+        }]));
+        let (tx, mut rx) = mpsc::channel(16);
+        let config = ReplayConfig {
+            path: path.clone(),
+            speed,
+        };
+        tokio::spawn(run_replay("tape".into(), path, config, instruments, tx));
+        let mut received = Vec::new();
+        let mut first = None;
+        while let Some(input) = rx.recv().await {
+            match input {
+                EngineInput::Market(batch) => {
+                    let origin = *first.get_or_insert_with(Instant::now);
+                    received.push((Instant::now() - origin, batch.len()));
+                }
+                EngineInput::FeedEnded { .. } => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        received
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replays_at_a_multiple_of_the_recorded_pace() {
+        assert_eq!(
+            replay(2.0).await,
+            vec![
+                (Duration::ZERO, 1),
+                (Duration::from_secs(2), 1),
+                (Duration::from_secs(5), 1)
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replays_as_fast_as_possible_in_batches() {
+        assert_eq!(replay(0.0).await, vec![(Duration::ZERO, 3)]);
+    }
+}
