@@ -12,8 +12,8 @@ use pennant_daemon::engine::{
 use pennant_daemon::market::{Instruments, MarketEvent};
 use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
 use pennant_daemon::venue::PaperVenue;
-use pennant_sdk::testing::{px, qty};
-use pennant_sdk::{InstrumentInfo, Quote, Side, Trade};
+use pennant_sdk::testing::{instrument, px, qty};
+use pennant_sdk::{Quote, Side, Trade};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,14 +28,9 @@ fn engine(cache: &std::path::Path, snapshot_interval: Duration) -> Engine {
         seed: 1,
     };
     let plugins = Arc::new(PluginHost::new(settings, shared.clone()).unwrap());
-    let instruments = Arc::new(Instruments::new([InstrumentInfo {
-        id: 0,
-        symbol: "BTC-USDT".into(),
-        tick_size: px("0.01"),
-        lot_size: qty("0.001"),
-        min_qty: qty("0.001"),
-        min_notional: Default::default(),
-    }]));
+    let instruments = Arc::new(Instruments::new([instrument(
+        0, "BTC-USDT", "0.01", "0.001",
+    )]));
     let core = Core::new(
         Clock::new(ClockMode::Event, shared),
         instruments,

@@ -71,6 +71,24 @@ pub fn amount(s: &str) -> Amount {
         .unwrap_or_else(|err| panic!("bad amount {s:?}: {err}"))
 }
 
+/// An instrument with the given tick and lot sizes, a minimum quantity of one lot and no
+/// minimum notional: for tests.
+pub fn instrument(
+    id: InstrumentId,
+    symbol: &str,
+    tick_size: &str,
+    lot_size: &str,
+) -> InstrumentInfo {
+    InstrumentInfo {
+        id,
+        symbol: symbol.to_owned(),
+        tick_size: px(tick_size),
+        lot_size: qty(lot_size),
+        min_qty: qty(lot_size),
+        min_notional: Amount::ZERO,
+    }
+}
+
 /// The harness's start time: 2024-01-01T00:00:00Z.
 pub const START_TIME: Timestamp = 1_704_067_200_000_000_000;
 
@@ -131,16 +149,9 @@ impl TestHost {
     /// Adds an instrument with the given tick and lot sizes (the minimum quantity is one
     /// lot, there is no minimum notional); its handle is the next free one, from 1.
     pub fn with_instrument(mut self, symbol: &str, tick_size: &str, lot_size: &str) -> Self {
-        let lot = qty(lot_size);
         let id = self.instruments.len() as InstrumentId + 1;
-        self.instruments.push(InstrumentInfo {
-            id,
-            symbol: symbol.to_owned(),
-            tick_size: px(tick_size),
-            lot_size: lot,
-            min_qty: lot,
-            min_notional: Amount::ZERO,
-        });
+        self.instruments
+            .push(instrument(id, symbol, tick_size, lot_size));
         self
     }
 

@@ -158,8 +158,7 @@ async fn run_synthetic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pennant_sdk::testing::{px, qty};
-    use pennant_sdk::InstrumentInfo;
+    use pennant_sdk::testing::instrument;
 
     const SECOND: i64 = 1_000_000_000;
 
@@ -173,14 +172,7 @@ mod tests {
             .map(|s| format!("{},trade,X,1,1,buy", 1_000 * SECOND + s * SECOND))
             .collect();
         std::fs::write(&path, lines.join("\n")).unwrap();
-        let instruments = Arc::new(Instruments::new([InstrumentInfo {
-            id: 0,
-            symbol: "X".into(),
-            tick_size: px("0.01"),
-            lot_size: qty("1"),
-            min_qty: qty("1"),
-            min_notional: Default::default(),
-        }]));
+        let instruments = Arc::new(Instruments::new([instrument(0, "X", "0.01", "1")]));
         let (tx, mut rx) = mpsc::channel(16);
         let config = ReplayConfig {
             path: path.clone(),

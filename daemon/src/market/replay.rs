@@ -190,18 +190,10 @@ pub fn format_line(event: &MarketEvent, instruments: &Instruments) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pennant_sdk::testing::{px, qty};
-    use pennant_sdk::InstrumentInfo;
+    use pennant_sdk::testing::{instrument, px, qty};
 
     fn instruments() -> Instruments {
-        Instruments::new([InstrumentInfo {
-            id: 0,
-            symbol: "BTC-USDT".into(),
-            tick_size: px("0.01"),
-            lot_size: qty("0.001"),
-            min_qty: qty("0.001"),
-            min_notional: Default::default(),
-        }])
+        Instruments::new([instrument(0, "BTC-USDT", "0.01", "0.001")])
     }
 
     #[test]

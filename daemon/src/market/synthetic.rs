@@ -109,17 +109,10 @@ impl Generator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pennant_sdk::testing::{px, qty};
+    use pennant_sdk::testing::{instrument, px, qty};
 
     fn generator(seed: u64) -> Generator {
-        let info = InstrumentInfo {
-            id: 1,
-            symbol: "BTC-USDT".into(),
-            tick_size: px("0.1"),
-            lot_size: qty("0.001"),
-            min_qty: qty("0.001"),
-            min_notional: Default::default(),
-        };
+        let info = instrument(1, "BTC-USDT", "0.1", "0.001");
         let params = WalkParams {
             start_price: px("50000"),
             step_bps: 5,

@@ -22,18 +22,14 @@ pub fn check_order(instruments: &Instruments, order: &OrderRequest) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pennant_sdk::testing::{px, qty};
+    use pennant_sdk::testing::{instrument, px, qty};
     use pennant_sdk::{InstrumentInfo, Side};
 
     #[test]
     fn unknown_instruments_and_venue_filters_are_rejected() {
         let instruments = Instruments::new([InstrumentInfo {
-            id: 0,
-            symbol: "BTC-USDT".into(),
-            tick_size: px("0.5"),
-            lot_size: qty("0.01"),
-            min_qty: qty("0.01"),
             min_notional: "5".parse().unwrap(),
+            ..instrument(0, "BTC-USDT", "0.5", "0.01")
         }]);
         let ok = OrderRequest::limit(1, Side::Buy, px("100"), qty("0.05"));
         assert_eq!(check_order(&instruments, &ok), Ok(()));
