@@ -216,8 +216,8 @@ params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "2", half_sprea
     let config = dir.path().join("pennant.toml");
     std::fs::write(&config, text).unwrap();
     let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
-    // Wait until the market maker has quotes working, then stop it.
-    daemon.wait_for(&["status position", "strategy=mm"]);
+    // Wait until the engine has run the market maker for a while, then stop it.
+    daemon.wait_for(&["status", "strategy=mm"]);
     daemon.signal("TERM");
     let (status, output) = daemon.wait_exit();
     let log = output.join("\n");
@@ -227,7 +227,7 @@ params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "2", half_sprea
     assert!(
         output
             .iter()
-            .any(|l| l.contains("final position") && l.contains("strategy=mm")),
+            .any(|l| l.contains("final") && l.contains("strategy=mm state=running")),
         "{log}"
     );
 }
