@@ -184,3 +184,64 @@ fn a_quarantined_strategy_is_rebuilt_from_its_last_snapshot() {
     let reports = engine.reports();
     assert!(quarantine_reason(&reports, "trapper").starts_with("trapped: "));
 }
+
+#[test]
+fn a_strategy_cannot_hold_the_engine_with_instant_timers_or_update_loops() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    start(
+        &mut engine,
+        "test_strategy",
+        "rearmer",
+        &[("mode", "rearm")],
+    );
+    start(
+        &mut engine,
+        "test_strategy",
+        "spinner",
+        &[("mode", "spin"), ("trigger", "2")],
+    );
+    start(
+        &mut engine,
+        "test_strategy",
+        "counter",
+        &[("mode", "count")],
+    );
+    feed(&mut engine, 1, 5);
+    let reports = engine.reports();
+    // The timer re-armed for "now" fires once per pass of the clock, not forever.
+    let rearmer = report(&reports, "rearmer");
+    assert_eq!(rearmer.state, StrategyState::Running);
+    assert!(rearmer.stats.events <= 30, "{:?}", rearmer.stats);
+    // Resubmitting on every immediate rejection is a loop: quarantined, not spun on.
+    assert_eq!(
+        quarantine_reason(&reports, "spinner"),
+        "caused more than 10000 order updates in reaction to one event"
+    );
+    assert_eq!(report(&reports, "counter").stats.events, 5);
+}
+
+#[test]
+fn a_restarted_strategy_hears_about_the_orders_canceled_while_it_was_away() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let idx = start(
+        &mut engine,
+        "test_strategy",
+        "trapper",
+        &[("mode", "rest-then-trap"), ("trigger", "2")],
+    );
+    feed(&mut engine, 1, 2);
+    assert!(matches!(
+        engine.state(idx),
+        Some(StrategyState::Quarantined { .. })
+    ));
+    assert!(engine.restart(idx).is_ok());
+    assert!(matches!(
+        engine.restart(idx),
+        Err(pennant_daemon::engine::StartError::NotQuarantined { .. })
+    ));
+    // Two trades, then on restart the two updates of its resting order it missed while
+    // quarantined: accepted, and canceled by the quarantine.
+    assert_eq!(report(&engine.reports(), "trapper").stats.events, 2 + 2);
+}

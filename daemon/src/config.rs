@@ -550,6 +550,22 @@ impl Config {
                 }
             }
         }
+        let replays: Vec<_> = self
+            .feeds
+            .iter()
+            .filter(|f| f.kind == FeedKind::Replay)
+            .collect();
+        let live = self.feeds.iter().any(|f| f.kind == FeedKind::Synthetic);
+        if let (false, Some(second)) = (live, replays.get(1)) {
+            // Two files would reach the engine interleaved as tokio schedules them, and the
+            // event-time clock would make the result depend on that.
+            return Err(invalid(
+                second.name.span(),
+                "feed.kind",
+                "a backtest replays one file: merge the files by time, or run one daemon per file"
+                    .into(),
+            ));
+        }
         let mut ids = HashSet::new();
         for strategy in &self.strategies {
             let id = strategy.id.get_ref();
@@ -689,6 +705,16 @@ params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
             .to_string();
         assert!(
             err.contains("line 29") && err.contains("a string, number or boolean"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_backtest_replays_one_file() {
+        let text = GOOD.replace("kind = \"synthetic\"\ninterval_ms = 100\ninstruments = { BTC-USDT = { start_price = 50000 } }", "kind = \"replay\"\npath = \"other.csv\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.starts_with("pennant.toml:21: `feed.kind`: a backtest replays one file"),
             "{err}"
         );
     }

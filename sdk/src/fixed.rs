@@ -234,20 +234,28 @@ macro_rules! fixed_point {
                 if step.0 == 0 {
                     self
                 } else {
+                    // |self % step| <= |self|, so the subtraction cannot overflow.
                     $name(self.0 - self.0 % step.0)
                 }
             }
 
             /// Rounds to the nearest multiple of `step` (halves away from zero); unchanged
-            /// for a zero step.
+            /// for a zero step. Panics if the result does not fit, like the operators.
             pub const fn round_to(self, step: Self) -> Self {
                 if step.0 == 0 {
                     return self;
                 }
                 let rem = self.0 % step.0;
                 let down = self.0 - rem;
-                if rem.abs() * 2 >= step.0.abs() {
-                    $name(down + step.0 * self.0.signum())
+                // Compare |rem| with |step| - |rem| rather than doubling |rem|, which could overflow.
+                let rem_abs = rem.unsigned_abs();
+                let step_abs = step.0.unsigned_abs();
+                if rem_abs >= step_abs - rem_abs {
+                    let away = step.0.saturating_abs() * self.0.signum();
+                    match down.checked_add(away) {
+                        Some(raw) => $name(raw),
+                        None => panic!(concat!(stringify!($name), " rounding overflowed")),
+                    }
                 } else {
                     $name(down)
                 }
@@ -452,6 +460,17 @@ mod tests {
         assert_eq!(p("1.17").round_to(tick), p("1.15"));
         assert_eq!(p("-1.175").round_to(tick), p("-1.2"));
         assert_eq!(p("100").midpoint(p("100.01")), p("100.005"));
+        assert_eq!(Price::MAX.round_down_to(tick), p("92233720368.5"));
+        assert_eq!(
+            Price::from_raw(i64::MIN + 1).round_down_to(tick).raw() % tick.raw(),
+            0
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "Price rounding overflowed")]
+    fn rounding_past_the_range_panics() {
+        let _ = Price::MAX.round_to("0.05".parse().unwrap());
     }
 
     #[test]

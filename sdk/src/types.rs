@@ -514,6 +514,12 @@ impl InstrumentInfo {
                 ),
             ));
         }
+        if order.kind == OrderKind::Market && order.time_in_force == TimeInForce::PostOnly {
+            return Err(Rejection::new(
+                RejectReason::PostOnlyWouldCross,
+                "a market order cannot be post-only",
+            ));
+        }
         if order.kind == OrderKind::Limit {
             if !order.price.is_positive() {
                 return Err(Rejection::new(
@@ -712,6 +718,13 @@ mod tests {
                 ..ok
             }),
             RejectReason::InvalidPrice
+        );
+        assert_eq!(
+            reason(
+                OrderRequest::market(1, Side::Buy, q("1"))
+                    .with_time_in_force(TimeInForce::PostOnly)
+            ),
+            RejectReason::PostOnlyWouldCross
         );
         // Market orders have no price to check.
         assert_eq!(

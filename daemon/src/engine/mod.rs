@@ -21,7 +21,8 @@ pub use self::core::{Core, StrategyCtx, StrategyStats};
 
 use crate::market::MarketEvent;
 use crate::plugin::{Fault, LoadedComponent, PluginError, PluginHost, StrategyInstance};
-use pennant_sdk::{Position, Timestamp};
+use clock::ClockMode;
+use pennant_sdk::{InstrumentId, OrderUpdate, Position, Timestamp};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -86,7 +87,16 @@ struct StrategySlot {
     state: StrategyState,
     snapshot: Option<Vec<u8>>,
     snapshot_at: Timestamp,
+    /// Order updates that arrived while the strategy was quarantined (the cancels of its
+    /// orders, mostly); delivered after a restart so that it learns what became of them.
+    missed: Vec<OrderUpdate>,
 }
+
+/// Order updates kept for a quarantined strategy, at most.
+const MAX_MISSED_UPDATES: usize = 10_000;
+/// Order updates one event may cause, in a chain of handlers reacting to updates, before
+/// the strategy receiving the next one is deemed stuck in a loop and quarantined.
+const MAX_UPDATE_CASCADE: usize = 10_000;
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -120,7 +130,7 @@ pub enum StartError {
     /// Instantiation failed.
     #[error(transparent)]
     Plugin(#[from] PluginError),
-    /// `init` refused the parameters.
+    /// `init` refused the parameters, or `restore` the saved state.
     #[error("strategy {strategy} refused its parameters: {message}")]
     Init {
         /// The strategy id.
@@ -128,14 +138,23 @@ pub enum StartError {
         /// The strategy's message.
         message: String,
     },
-    /// `init` faulted.
-    #[error("strategy {strategy} {fault} during init")]
+    /// `init` or `restore` faulted.
+    #[error("strategy {strategy} {fault} while starting")]
     Fault {
         /// The strategy id.
         strategy: String,
         /// What happened.
         fault: Fault,
     },
+    /// Only a quarantined strategy can be restarted.
+    #[error("strategy {strategy} is not quarantined")]
+    NotQuarantined {
+        /// The strategy id.
+        strategy: String,
+    },
+    /// No strategy has that index.
+    #[error("no strategy #{0}")]
+    Unknown(StrategyIdx),
 }
 
 /// See the module docs.
@@ -147,6 +166,16 @@ pub struct Engine {
     events: u64,
     feeds_ended: usize,
     last_summary: Instant,
+    /// Reused buffer for the subscribers of the event being delivered.
+    recipients: Vec<StrategyIdx>,
+}
+
+/// Which subscriber list an event goes to.
+#[derive(Clone, Copy)]
+enum Audience {
+    Trades(InstrumentId),
+    Quotes(InstrumentId),
+    Bars(usize),
 }
 
 impl Engine {
@@ -164,6 +193,7 @@ impl Engine {
             events: 0,
             feeds_ended: 0,
             last_summary: Instant::now(),
+            recipients: Vec::new(),
         }
     }
 
@@ -183,62 +213,123 @@ impl Engine {
         self.events
     }
 
-    /// Instantiates and initializes a strategy; on failure nothing is left behind.
+    /// Where a strategy stands.
+    pub fn state(&self, idx: StrategyIdx) -> Option<&StrategyState> {
+        self.strategies.get(idx).map(|s| &s.state)
+    }
+
+    /// Adds a strategy: instantiates it and calls `init` with its parameters. On failure
+    /// the strategy stays, quarantined with the reason, and the error is returned.
     pub fn start_strategy(&mut self, spec: StrategySpec) -> Result<StrategyIdx, StartError> {
-        let mut instance = self.plugins.instantiate(&spec.component, &spec.id)?;
         let idx = self.core().add_strategy(&spec.id);
-        let ctx = StrategyCtx {
-            core: self
-                .core
-                .take()
-                .expect("the core is home between strategy calls"),
-            strategy: idx,
+        let now = self.core().clock.now();
+        self.strategies.push(StrategySlot {
+            spec,
+            instance: None,
+            state: StrategyState::Quarantined {
+                reason: "starting".into(),
+            },
+            snapshot: None,
+            snapshot_at: now,
+            missed: Vec::new(),
+        });
+        self.boot(idx, None)?;
+        Ok(idx)
+    }
+
+    /// Rebuilds a quarantined strategy: a new instance, `init` with its parameters,
+    /// `restore` from its last snapshot, then the order updates it missed. The way back
+    /// after a fault; the admin API will expose it.
+    pub fn restart(&mut self, idx: StrategyIdx) -> Result<(), StartError> {
+        let slot = self.strategies.get(idx).ok_or(StartError::Unknown(idx))?;
+        if slot.state == StrategyState::Running {
+            return Err(StartError::NotQuarantined {
+                strategy: slot.spec.id.clone(),
+            });
+        }
+        let snapshot = slot.snapshot.clone();
+        self.boot(idx, snapshot)?;
+        let missed = std::mem::take(&mut self.strategies[idx].missed);
+        for update in missed {
+            self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
+            self.deliver_updates();
+        }
+        Ok(())
+    }
+
+    /// Instantiates strategy `idx`, `init`s it and restores `snapshot`; on failure tears
+    /// it down again.
+    fn boot(&mut self, idx: StrategyIdx, snapshot: Option<Vec<u8>>) -> Result<(), StartError> {
+        let slot = &self.strategies[idx];
+        let id = slot.spec.id.clone();
+        let params = slot.spec.params.clone();
+        let mut instance = match self.plugins.instantiate(&slot.spec.component, &id) {
+            Ok(instance) => instance,
+            Err(err) => {
+                self.tear_down(idx, err.to_string());
+                return Err(err.into());
+            }
         };
-        let (ctx, outcome) = instance.init(ctx, &spec.params);
+        let core = self
+            .core
+            .take()
+            .expect("the core is home between strategy calls");
+        let (ctx, init) = instance.init(
+            StrategyCtx {
+                core,
+                strategy: idx,
+            },
+            &params,
+        );
+        let (ctx, outcome) = match (init, &snapshot) {
+            (Ok(Ok(())), Some(state)) => instance.restore(ctx, state),
+            (other, _) => (ctx, other),
+        };
         self.core = Some(ctx.core);
         let failure = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(message)) => Some(StartError::Init {
-                strategy: spec.id.clone(),
+                strategy: id.clone(),
                 message,
             }),
             Err(fault) => Some(StartError::Fault {
-                strategy: spec.id.clone(),
+                strategy: id.clone(),
                 fault,
             }),
         };
-        let now = self.core().clock.now();
-        let state = match &failure {
-            None => StrategyState::Running,
-            Some(err) => StrategyState::Quarantined {
-                reason: err.to_string(),
-            },
-        };
-        if failure.is_some() {
-            // Undo what init may have set up.
-            let core = self.core();
-            core.subscriptions.remove(idx);
-            core.timers.clear(idx);
-            core.cancel_all_of(Some(idx));
-            core.updates.retain(|(s, _)| *s != idx);
+        if let Some(err) = failure {
+            self.tear_down(idx, err.to_string());
+            self.core().updates.retain(|(s, _)| *s != idx);
+            return Err(err);
         }
-        log::info!(strategy = spec.id.as_str(), hash = spec.component.hash.as_str(), state = state.name(); "strategy loaded");
-        self.strategies.push(StrategySlot {
-            spec,
-            instance: failure.is_none().then_some(instance),
-            state,
-            snapshot: None,
-            snapshot_at: now,
-        });
-        match failure {
-            None => Ok(idx),
-            Some(err) => Err(err),
-        }
+        let slot = &mut self.strategies[idx];
+        slot.instance = Some(instance);
+        slot.state = StrategyState::Running;
+        log::info!(
+            strategy = id.as_str(), hash = slot.spec.component.hash.as_str(), restored = snapshot.is_some();
+            "strategy started"
+        );
+        self.deliver_updates();
+        Ok(())
     }
 
-    /// Where a strategy stands.
-    pub fn state(&self, idx: StrategyIdx) -> Option<&StrategyState> {
-        self.strategies.get(idx).map(|s| &s.state)
+    /// Drops a strategy's instance, subscriptions and timers and cancels its orders;
+    /// returns how many orders were canceled.
+    fn tear_down(&mut self, idx: StrategyIdx, reason: String) -> usize {
+        let slot = &mut self.strategies[idx];
+        slot.instance = None;
+        slot.state = StrategyState::Quarantined { reason };
+        let core = self.core();
+        core.subscriptions.remove(idx);
+        core.timers.clear(idx);
+        core.cancel_all_of(Some(idx))
+    }
+
+    /// Stops a misbehaving strategy and keeps the rest going.
+    fn quarantine(&mut self, idx: StrategyIdx, code: &str, reason: String) {
+        let canceled = self.tear_down(idx, reason.clone());
+        let id = self.strategies[idx].spec.id.clone();
+        log::error!(strategy = id.as_str(), fault = code, canceled_orders = canceled; "strategy quarantined: it {reason}");
     }
 
     /// Calls strategy `idx` with the core lent to it; quarantines it on a fault.
@@ -250,8 +341,7 @@ impl Engine {
             StrategyCtx,
         ) -> (StrategyCtx, Result<R, Fault>),
     ) -> Option<R> {
-        let slot = self.strategies.get_mut(idx)?;
-        let instance = slot.instance.as_mut()?;
+        let instance = self.strategies.get_mut(idx)?.instance.as_mut()?;
         let core = self
             .core
             .take()
@@ -267,7 +357,7 @@ impl Engine {
         match outcome {
             Ok(value) => Some(value),
             Err(fault) => {
-                self.quarantine(idx, &fault);
+                self.quarantine(idx, fault.code(), fault.to_string());
                 None
             }
         }
@@ -292,136 +382,90 @@ impl Engine {
         }
     }
 
-    /// Stops a faulty strategy: drops its instance, cancels its orders, keeps the rest going.
-    fn quarantine(&mut self, idx: StrategyIdx, fault: &Fault) {
-        let slot = &mut self.strategies[idx];
-        slot.instance = None;
-        slot.state = StrategyState::Quarantined {
-            reason: fault.to_string(),
+    /// Delivers an event to every subscriber of `audience`, each followed by the order
+    /// updates it caused. The list is copied first: a subscriber quarantined on the way
+    /// leaves it, and must not make the next one miss the event.
+    fn broadcast(&mut self, audience: Audience, mut f: impl FnMut(&mut Self, StrategyIdx)) {
+        let mut recipients = std::mem::take(&mut self.recipients);
+        recipients.clear();
+        let subs = &self.core().subscriptions;
+        let list = match audience {
+            Audience::Trades(instrument) => subs.trades.get(&instrument),
+            Audience::Quotes(instrument) => subs.quotes.get(&instrument),
+            Audience::Bars(aggregator) => subs.bars.get(aggregator).map(|(_, list)| list),
         };
-        let id = slot.spec.id.clone();
-        let core = self.core();
-        core.subscriptions.remove(idx);
-        core.timers.clear(idx);
-        let canceled = core.cancel_all_of(Some(idx));
-        log::error!(strategy = id.as_str(), fault = fault.code(), canceled_orders = canceled; "strategy quarantined: it {fault}");
-    }
-
-    /// Rebuilds a quarantined strategy: a new instance, `init` with its parameters, and
-    /// `restore` from its last snapshot. The way back after a trap; the admin API will
-    /// expose it.
-    pub fn restart(&mut self, idx: StrategyIdx) -> Result<(), StartError> {
-        let slot = self
-            .strategies
-            .get_mut(idx)
-            .ok_or_else(|| StartError::Init {
-                strategy: format!("#{idx}"),
-                message: "no such strategy".into(),
-            })?;
-        let mut instance = self
-            .plugins
-            .instantiate(&slot.spec.component, &slot.spec.id)?;
-        let id = slot.spec.id.clone();
-        let params = slot.spec.params.clone();
-        let snapshot = slot.snapshot.clone();
-        let core = self
-            .core
-            .take()
-            .expect("the core is home between strategy calls");
-        let (ctx, init) = instance.init(
-            StrategyCtx {
-                core,
-                strategy: idx,
-            },
-            &params,
-        );
-        let (ctx, restored) = match (init, &snapshot) {
-            (Ok(Ok(())), Some(state)) => instance.restore(ctx, state),
-            (other, _) => (ctx, other),
-        };
-        self.core = Some(ctx.core);
-        let failure = match restored {
-            Ok(Ok(())) => None,
-            Ok(Err(message)) => Some(StartError::Init {
-                strategy: id.clone(),
-                message,
-            }),
-            Err(fault) => Some(StartError::Fault {
-                strategy: id.clone(),
-                fault,
-            }),
-        };
-        if let Some(err) = failure {
-            let core = self.core();
-            core.subscriptions.remove(idx);
-            core.timers.clear(idx);
-            core.cancel_all_of(Some(idx));
-            return Err(err);
+        recipients.extend_from_slice(list.map_or(&[][..], Vec::as_slice));
+        for &idx in &recipients {
+            f(self, idx);
+            self.deliver_updates();
         }
-        let slot = &mut self.strategies[idx];
-        slot.instance = Some(instance);
-        slot.state = StrategyState::Running;
-        log::info!(strategy = id.as_str(), restored = snapshot.is_some(); "strategy restarted");
-        self.deliver_updates();
-        Ok(())
+        self.recipients = recipients;
     }
 
-    /// Delivers queued order updates (and those they cause) until none are left.
+    /// Delivers queued order updates (and those they cause) until none are left. A
+    /// strategy caught in a loop of updates (resubmitting an order that is rejected at
+    /// once, say) is quarantined rather than left to spin the engine.
     fn deliver_updates(&mut self) {
+        let mut delivered = 0;
         while let Some((idx, update)) = self.core().updates.pop_front() {
+            let slot = &mut self.strategies[idx];
+            if slot.instance.is_none() {
+                if slot.missed.len() < MAX_MISSED_UPDATES {
+                    slot.missed.push(update);
+                }
+                continue;
+            }
+            delivered += 1;
+            if delivered > MAX_UPDATE_CASCADE {
+                let reason = format!(
+                    "caused more than {MAX_UPDATE_CASCADE} order updates in reaction to one event"
+                );
+                self.quarantine(idx, "update_loop", reason);
+                continue;
+            }
             self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
         }
     }
 
-    /// Moves the clock to `ts` and runs what falls due: orders arriving at the venue,
-    /// bars closing, timers firing, snapshots.
+    /// Moves the clock to `ts` and runs what falls due.
     fn advance_clock(&mut self, ts: Timestamp) {
         let now = self.core().clock.advance(ts);
         self.run_due(now);
     }
 
+    /// Runs what falls due at `now`: orders in flight reach the venue, bars close, timers
+    /// fire, snapshots are taken. Timers set while firing wait for the next pass (see
+    /// [`timers::Timers::take_due`]), so a strategy re-arming a timer for "now" cannot
+    /// hold the engine.
     fn run_due(&mut self, now: Timestamp) {
         self.core()
             .with_venue(|venue, out| venue.on_clock(now, out));
         self.deliver_updates();
-        let mut i = 0;
-        while i < self.core().subscriptions.bars.len() {
-            if let Some(bar) = self.core().subscriptions.bars[i].0.close_due(now) {
-                self.deliver_bar(i, &bar);
+        for aggregator in 0..self.core().subscriptions.bars.len() {
+            if let Some(bar) = self.core().subscriptions.bars[aggregator].0.close_due(now) {
+                self.broadcast(Audience::Bars(aggregator), |engine, idx| {
+                    engine.deliver(idx, |i, ctx| i.on_bar(ctx, &bar))
+                });
             }
-            i += 1;
         }
-        while let Some((idx, token)) = self.core().timers.pop_due(now) {
+        for (idx, token) in self.core().timers.take_due(now) {
             self.deliver(idx, |i, ctx| i.on_timer(ctx, token));
             self.deliver_updates();
         }
         self.snapshot_due(now);
     }
 
-    fn deliver_bar(&mut self, aggregator: usize, bar: &pennant_sdk::Bar) {
-        let mut k = 0;
-        while let Some(&idx) = self.core().subscriptions.bars[aggregator].1.get(k) {
-            self.deliver(idx, |i, ctx| i.on_bar(ctx, bar));
-            self.deliver_updates();
-            k += 1;
-        }
-    }
-
     fn snapshot_due(&mut self, now: Timestamp) {
         let interval = self.settings.snapshot_interval.as_nanos() as Timestamp;
         for idx in 0..self.strategies.len() {
             let slot = &self.strategies[idx];
-            if slot.instance.is_some() && now - slot.snapshot_at >= interval {
-                self.take_snapshot(idx, now);
+            if slot.instance.is_some() && now.saturating_sub(slot.snapshot_at) >= interval {
+                if let Some(state) = self.call(idx, |i, ctx| i.snapshot(ctx)) {
+                    let slot = &mut self.strategies[idx];
+                    slot.snapshot = Some(state);
+                    slot.snapshot_at = now;
+                }
             }
-        }
-    }
-
-    fn take_snapshot(&mut self, idx: StrategyIdx, now: Timestamp) {
-        if let Some(state) = self.call(idx, |i, ctx| i.snapshot(ctx)) {
-            let slot = &mut self.strategies[idx];
-            slot.snapshot = Some(state);
-            slot.snapshot_at = now;
         }
     }
 
@@ -435,53 +479,41 @@ impl Engine {
         self.deliver_updates();
         match event {
             MarketEvent::Trade(trade) => {
-                let mut i = 0;
-                while i < self.core().subscriptions.bars.len() {
-                    let (aggregator, _) = &mut self.core().subscriptions.bars[i];
-                    if aggregator.instrument() == trade.instrument {
-                        if let Some(bar) = aggregator.add(trade) {
-                            self.deliver_bar(i, &bar);
-                        }
+                for aggregator in 0..self.core().subscriptions.bars.len() {
+                    let (bars, _) = &mut self.core().subscriptions.bars[aggregator];
+                    if bars.instrument() != trade.instrument {
+                        continue;
                     }
-                    i += 1;
+                    if let Some(bar) = bars.add(trade) {
+                        self.broadcast(Audience::Bars(aggregator), |engine, idx| {
+                            engine.deliver(idx, |i, ctx| i.on_bar(ctx, &bar))
+                        });
+                    }
                 }
-                let mut k = 0;
-                while let Some(idx) = self
-                    .core()
-                    .subscriptions
-                    .trades
-                    .get(&trade.instrument)
-                    .and_then(|l| l.get(k).copied())
-                {
-                    self.deliver(idx, |i, ctx| i.on_trade(ctx, trade));
-                    self.deliver_updates();
-                    k += 1;
-                }
+                self.broadcast(Audience::Trades(trade.instrument), |engine, idx| {
+                    engine.deliver(idx, |i, ctx| i.on_trade(ctx, trade))
+                });
             }
             MarketEvent::Quote(quote) => {
-                let mut k = 0;
-                while let Some(idx) = self
-                    .core()
-                    .subscriptions
-                    .quotes
-                    .get(&quote.instrument)
-                    .and_then(|l| l.get(k).copied())
-                {
-                    self.deliver(idx, |i, ctx| i.on_quote(ctx, quote));
-                    self.deliver_updates();
-                    k += 1;
-                }
+                self.broadcast(Audience::Quotes(quote.instrument), |engine, idx| {
+                    engine.deliver(idx, |i, ctx| i.on_quote(ctx, quote))
+                });
             }
         }
     }
 
-    /// A wall-clock tick: the live clock moves, and the summary is logged when due.
+    /// A wall-clock tick: logs the summary when due and, with the wall clock, moves time
+    /// forward so that timers fire and bars close without market data. With the event
+    /// clock, time is the data's alone: ticks must not change what a backtest does.
     pub fn on_tick(&mut self) {
-        let now = self.core().clock.tick();
-        self.run_due(now);
+        if self.core().clock.mode() == ClockMode::Wall {
+            let now = self.core().clock.tick();
+            self.run_due(now);
+        }
         if self.last_summary.elapsed() >= self.settings.summary_interval {
             self.last_summary = Instant::now();
-            self.log_summary("status");
+            let reports = self.reports();
+            self.log_reports(&reports, "status");
         }
     }
 
@@ -546,11 +578,6 @@ impl Engine {
                     .collect(),
             })
             .collect()
-    }
-
-    fn log_summary(&mut self, kind: &str) {
-        let reports = self.reports();
-        self.log_reports(&reports, kind);
     }
 
     fn log_reports(&self, reports: &[StrategyReport], kind: &str) {

@@ -19,14 +19,20 @@ impl Timers {
         self.heap.push(Reverse((at, self.seq, strategy, token)));
     }
 
-    /// The next timer due at or before `now`, removed.
-    pub fn pop_due(&mut self, now: Timestamp) -> Option<(StrategyIdx, u64)> {
-        match self.heap.peek() {
-            Some(Reverse((at, _, _, _))) if *at <= now => {
-                self.heap.pop().map(|Reverse((_, _, s, t))| (s, t))
+    /// Removes every timer due at or before `now`, in firing order. Timers set while
+    /// these fire wait for the next pass, even if due: a handler that re-arms its timer
+    /// for "now" is called again on the next pass, not in an endless loop.
+    pub fn take_due(&mut self, now: Timestamp) -> Vec<(StrategyIdx, u64)> {
+        let mut due = Vec::new();
+        while let Some(Reverse((at, _, _, _))) = self.heap.peek() {
+            if *at > now {
+                break;
             }
-            _ => None,
+            if let Some(Reverse((_, _, strategy, token))) = self.heap.pop() {
+                due.push((strategy, token));
+            }
         }
+        due
     }
 
     /// Drops every timer of a strategy.
@@ -58,11 +64,9 @@ mod tests {
         timers.set(30, 1, 4);
         timers.clear(1);
         timers.set(10, 1, 5);
-        assert_eq!(timers.pop_due(5), None);
-        assert_eq!(timers.pop_due(25), Some((0, 3)));
-        assert_eq!(timers.pop_due(25), Some((1, 5)));
-        assert_eq!(timers.pop_due(25), Some((0, 1)));
-        assert_eq!(timers.pop_due(25), None);
+        assert_eq!(timers.take_due(5), vec![]);
+        assert_eq!(timers.take_due(25), vec![(0, 3), (1, 5), (0, 1)]);
+        assert_eq!(timers.len(), 0);
         assert!(timers.is_empty());
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Bars are aligned to the Unix epoch (a 1-minute bar covers `[12:00:00, 12:01:00)`) and
 //! close on the engine clock: once the clock reaches a bar's end, the bar is emitted, even
-//! if no trade follows. An interval with no trades emits no bar.
+//! if no trade follows. An interval with no trades emits no bar. A trade that arrives
+//! after its interval has closed (live data can lag the wall clock) counts in the bar
+//! being built, never reopens a closed one: each interval gives at most one bar, in order.
 
 use pennant_sdk::{Bar, InstrumentId, Qty, Timestamp, Trade, NANOS_PER_MILLI};
 
@@ -12,6 +14,8 @@ pub struct BarAggregator {
     instrument: InstrumentId,
     interval_ns: i64,
     open: Option<Bar>,
+    /// End of the last bar emitted: no trade goes into an interval before it.
+    closed_until: Timestamp,
 }
 
 impl BarAggregator {
@@ -21,6 +25,7 @@ impl BarAggregator {
             instrument,
             interval_ns: i64::from(interval_ms.max(1)) * NANOS_PER_MILLI,
             open: None,
+            closed_until: Timestamp::MIN,
         }
     }
 
@@ -37,17 +42,27 @@ impl BarAggregator {
     /// Closes the open bar if the clock has reached its end.
     pub fn close_due(&mut self, now: Timestamp) -> Option<Bar> {
         match self.open {
-            Some(bar) if now >= bar.end => self.open.take(),
+            Some(bar) if now >= bar.end => self.close(),
             _ => None,
         }
+    }
+
+    fn close(&mut self) -> Option<Bar> {
+        let bar = self.open.take()?;
+        self.closed_until = bar.end;
+        Some(bar)
     }
 
     /// Adds a trade; returns the previous bar if this trade starts a new one. Call
     /// [`Self::close_due`] with the trade's time first to emit bars in time order.
     pub fn add(&mut self, trade: &Trade) -> Option<Bar> {
-        let start = trade.ts - trade.ts.rem_euclid(self.interval_ns);
+        // A late trade counts in the current interval: the bar being built, or the first
+        // one after those already emitted.
+        let floor = self.open.map_or(self.closed_until, |bar| bar.start);
+        let ts = trade.ts.max(floor);
+        let start = ts - ts.rem_euclid(self.interval_ns);
         let closed = match self.open {
-            Some(bar) if bar.start != start => self.open.take(),
+            Some(bar) if bar.start != start => self.close(),
             _ => None,
         };
         match &mut self.open {
@@ -62,7 +77,7 @@ impl BarAggregator {
                 self.open = Some(Bar {
                     instrument: self.instrument,
                     start,
-                    end: start + self.interval_ns,
+                    end: start.saturating_add(self.interval_ns),
                     open: trade.price,
                     high: trade.price,
                     low: trade.price,
@@ -117,6 +132,23 @@ mod tests {
         assert_eq!(bar.volume, qty("4.5"));
         assert_eq!(bar.trades, 4);
         assert_eq!(agg.current().unwrap().open, px("102"));
+    }
+
+    #[test]
+    fn a_late_trade_never_reopens_a_closed_interval() {
+        let mut agg = BarAggregator::new(1, 60_000);
+        agg.add(&trade(T0 + 1, "100", "1"));
+        let first = agg.close_due(T0 + MINUTE).unwrap();
+        // Stamped inside the closed minute, processed after it closed.
+        assert_eq!(agg.add(&trade(T0 + MINUTE - 5, "101", "1")), None);
+        let late = agg.current().unwrap();
+        assert_eq!((late.start, late.open), (T0 + MINUTE, px("101")));
+        // And one stamped before the bar being built goes into it, not into a new bar.
+        agg.add(&trade(T0 + MINUTE + 30, "102", "1"));
+        assert_eq!(agg.add(&trade(T0 + 10, "99", "1")), None);
+        let bar = agg.close_due(T0 + 2 * MINUTE).unwrap();
+        assert_eq!((bar.start, bar.low, bar.trades), (T0 + MINUTE, px("99"), 3));
+        assert!(bar.start >= first.end);
     }
 
     #[test]

@@ -52,6 +52,7 @@ async fn send(tx: &mpsc::Sender<EngineInput>, batch: &mut Vec<MarketEvent>) -> b
     .is_ok()
 }
 
+/// Replays a file, then tells the engine the feed has ended, whatever happened.
 async fn run_replay(
     name: String,
     path: PathBuf,
@@ -59,15 +60,25 @@ async fn run_replay(
     instruments: Arc<Instruments>,
     tx: mpsc::Sender<EngineInput>,
 ) {
-    let file = match tokio::fs::File::open(&path).await {
+    replay(&name, &path, &config, &instruments, &tx).await;
+    let _ = tx.send(EngineInput::FeedEnded { feed: name }).await;
+}
+
+async fn replay(
+    name: &str,
+    path: &std::path::Path,
+    config: &ReplayConfig,
+    instruments: &Instruments,
+    tx: &mpsc::Sender<EngineInput>,
+) {
+    let file = match tokio::fs::File::open(path).await {
         Ok(file) => file,
         Err(err) => {
-            log::error!(feed = name.as_str(), file:% = path.display(); "cannot open replay file: {err}");
-            let _ = tx.send(EngineInput::FeedEnded { feed: name }).await;
+            log::error!(feed = name, file:% = path.display(); "cannot open replay file: {err}");
             return;
         }
     };
-    log::info!(feed = name.as_str(), file:% = path.display(), speed = config.speed; "replay started");
+    log::info!(feed = name, file:% = path.display(), speed = config.speed; "replay started");
     let mut lines = tokio::io::BufReader::new(file).lines();
     let mut parser = LineParser::default();
     let mut batch = Vec::with_capacity(BATCH);
@@ -78,27 +89,29 @@ async fn run_replay(
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(err) => {
-                log::error!(feed = name.as_str(), file:% = path.display(), line = line_no + 1; "cannot read replay file: {err}");
+                log::error!(feed = name, file:% = path.display(), line = line_no + 1; "cannot read replay file: {err}");
                 break;
             }
         };
         line_no += 1;
-        let event = match parser.parse(&line, &instruments) {
+        let event = match parser.parse(&line, instruments) {
             Ok(Some(event)) => event,
             Ok(None) => continue,
             Err(err) => {
                 malformed += 1;
                 if malformed <= MALFORMED_LOGGED {
-                    log::warn!(feed = name.as_str(), file:% = path.display(), line = line_no; "skipping malformed line: {err}");
+                    log::warn!(feed = name, file:% = path.display(), line = line_no; "skipping malformed line: {err}");
                 }
                 continue;
             }
         };
         if config.speed > 0.0 {
             let (t0, start) = *origin.get_or_insert((event.ts(), Instant::now()));
-            let offset = Duration::from_nanos(((event.ts() - t0) as f64 / config.speed) as u64);
+            // Timestamps never go backwards (the parser refuses that), so this is >= 0.
+            let elapsed = event.ts().saturating_sub(t0).max(0);
+            let offset = Duration::from_secs_f64(elapsed as f64 / 1e9 / config.speed);
             if start + offset > Instant::now() {
-                if !send(&tx, &mut batch).await {
+                if !send(tx, &mut batch).await {
                     return;
                 }
                 tokio::time::sleep_until(start + offset).await;
@@ -106,15 +119,13 @@ async fn run_replay(
         }
         events += 1;
         batch.push(event);
-        if batch.len() >= BATCH && !send(&tx, &mut batch).await {
+        if batch.len() >= BATCH && !send(tx, &mut batch).await {
             return;
         }
     }
-    if !send(&tx, &mut batch).await {
-        return;
+    if send(tx, &mut batch).await {
+        log::info!(feed = name, file:% = path.display(), events, malformed; "replay finished");
     }
-    log::info!(feed = name.as_str(), file:% = path.display(), events, malformed; "replay finished");
-    let _ = tx.send(EngineInput::FeedEnded { feed: name }).await;
 }
 
 async fn run_synthetic(

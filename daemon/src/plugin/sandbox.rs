@@ -82,6 +82,12 @@ impl LineLogger {
     }
 }
 
+impl Drop for LineLogger {
+    fn drop(&mut self) {
+        self.emit(self.pending.len());
+    }
+}
+
 #[wasmtime_wasi::async_trait]
 impl Pollable for LineLogger {
     async fn ready(&mut self) {}
@@ -100,6 +106,7 @@ impl OutputStream for LineLogger {
     }
 
     fn flush(&mut self) -> StreamResult<()> {
+        self.emit(self.pending.len());
         Ok(())
     }
 

@@ -8,10 +8,13 @@
 //!   `no_liquidity`). A limit order that crosses the best opposite quote takes it the same
 //!   way; post-only orders that would cross are rejected with `post_only_would_cross`; the
 //!   rest of an IOC order is canceled, the rest of a GTC or post-only order rests.
-//! - A resting order fills at its own price when a quote or a trade reaches it: a buy at P
-//!   when the ask drops to P or below or a trade prints at P or below; up to the size
-//!   shown or traded, shared in price then time priority. Smaller volume means a partial
-//!   fill; the order keeps working.
+//! - A resting order fills at its own price, as maker, when a quote or a trade reaches it:
+//!   a buy at P when the ask drops to P or below or a trade prints at P or below; up to the
+//!   size shown or traded, shared in price then time priority. Smaller volume means a
+//!   partial fill; the order keeps working.
+//! - The rest of a limit order that crossed the book on arrival is still aggressive: it
+//!   takes later quotes that it crosses at their price, as taker, until a quote no longer
+//!   reaches it; from then on it rests like any other order.
 //! - Liquidity taken is remembered until the next quote, so two orders cannot both take
 //!   the same size.
 //! - Taker fills pay `taker_fee_bps`, maker fills `maker_fee_bps`, of the notional.
@@ -45,6 +48,17 @@ struct Resting {
     leaves: Qty,
     /// Arrival sequence, for time priority.
     seq: u64,
+    /// Still crossing the book since it arrived: takes liquidity instead of providing it.
+    aggressive: bool,
+}
+
+/// What a resting order is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Against {
+    /// The opposite side of a new quote.
+    Quote,
+    /// A trade print.
+    Trade,
 }
 
 /// See the module docs.
@@ -122,6 +136,7 @@ impl PaperVenue {
         };
         let marketable = opposite.as_ref().is_some_and(crosses);
         let reject = match (order.kind, order.time_in_force) {
+            (OrderKind::Market, TimeInForce::PostOnly) => Some(RejectReason::PostOnlyWouldCross),
             (OrderKind::Market, _) if opposite.is_none() => Some(RejectReason::NoLiquidity),
             (OrderKind::Limit, TimeInForce::PostOnly) if marketable => {
                 Some(RejectReason::PostOnlyWouldCross)
@@ -169,32 +184,46 @@ impl PaperVenue {
                     order,
                     leaves,
                     seq: self.seq,
+                    aggressive: marketable,
                 });
         }
     }
 
     /// Fills resting orders of `side` that `price` reaches, sharing `volume` in price then
     /// time priority. Returns the volume left.
+    #[allow(clippy::too_many_arguments)]
     fn match_resting(
         &mut self,
         instrument: InstrumentId,
         side: Side,
         price: Price,
         mut volume: Qty,
+        against: Against,
         ts: Timestamp,
         out: &mut Vec<ExecutionReport>,
     ) -> Qty {
         let Some(book) = self.resting.get_mut(&instrument) else {
             return volume;
         };
+        let reaches = |o: &VenueOrder| match side {
+            Side::Buy => o.price >= price,
+            Side::Sell => o.price <= price,
+        };
+        if against == Against::Quote {
+            // An aggressive rest that this quote no longer reaches now rests like any other.
+            for r in book
+                .iter_mut()
+                .filter(|r| r.order.side == side && !reaches(&r.order))
+            {
+                r.aggressive = false;
+            }
+        }
         let mut reached: Vec<usize> = (0..book.len())
             .filter(|&i| {
-                let o = &book[i].order;
-                o.side == side
-                    && match side {
-                        Side::Buy => o.price >= price,
-                        Side::Sell => o.price <= price,
-                    }
+                let r = &book[i];
+                r.order.side == side
+                    && reaches(&r.order)
+                    && !(r.aggressive && against == Against::Trade)
             })
             .collect();
         reached.sort_by_key(|&i| {
@@ -214,11 +243,20 @@ impl PaperVenue {
             let take = resting.leaves.min(volume);
             resting.leaves -= take;
             volume -= take;
-            fills.push((resting.order.id, resting.order.price, take));
+            fills.push(if resting.aggressive {
+                (resting.order.id, price, take, Liquidity::Taker)
+            } else {
+                (
+                    resting.order.id,
+                    resting.order.price,
+                    take,
+                    Liquidity::Maker,
+                )
+            });
         }
         book.retain(|r| r.leaves.is_positive());
-        for (id, price, qty) in fills {
-            out.push(self.fill(id, price, qty, Liquidity::Maker, ts));
+        for (id, fill_price, qty, liquidity) in fills {
+            out.push(self.fill(id, fill_price, qty, liquidity, ts));
         }
         volume
     }
@@ -267,6 +305,7 @@ impl Venue for PaperVenue {
                         Side::Buy,
                         a.price,
                         a.available,
+                        Against::Quote,
                         q.ts,
                         out,
                     );
@@ -277,6 +316,7 @@ impl Venue for PaperVenue {
                         Side::Sell,
                         b.price,
                         b.available,
+                        Against::Quote,
                         q.ts,
                         out,
                     );
@@ -284,8 +324,24 @@ impl Venue for PaperVenue {
                 self.tops.insert(q.instrument, Top { bid, ask });
             }
             MarketEvent::Trade(t) => {
-                let left = self.match_resting(t.instrument, Side::Buy, t.price, t.qty, t.ts, out);
-                self.match_resting(t.instrument, Side::Sell, t.price, left, t.ts, out);
+                let left = self.match_resting(
+                    t.instrument,
+                    Side::Buy,
+                    t.price,
+                    t.qty,
+                    Against::Trade,
+                    t.ts,
+                    out,
+                );
+                self.match_resting(
+                    t.instrument,
+                    Side::Sell,
+                    t.price,
+                    left,
+                    Against::Trade,
+                    t.ts,
+                    out,
+                );
             }
         }
     }
@@ -535,6 +591,63 @@ mod tests {
         v.submit(limit(3, Side::Sell, "98", "2"), 4, &mut out);
         assert_eq!(fills(&out), vec![(3, px("99"), qty("2"), Liquidity::Taker)]);
         assert!(v.resting_orders().is_empty());
+    }
+
+    #[test]
+    fn the_rest_of_a_crossing_limit_keeps_taking_until_the_book_moves_away() {
+        let mut v = venue(0);
+        let mut out = Vec::new();
+        v.on_market(&quote(1, "99", "5", "101", "1"), &mut out);
+        v.submit(limit(1, Side::Buy, "105", "3"), 2, &mut out);
+        assert_eq!(
+            fills(&out),
+            vec![(1, px("101"), qty("1"), Liquidity::Taker)]
+        );
+        out.clear();
+        // Trades do not feed an aggressive rest; quotes it crosses do, at their price.
+        v.on_market(&trade(3, "101", "5"), &mut out);
+        assert!(out.is_empty());
+        v.on_market(&quote(4, "99", "5", "101.5", "1"), &mut out);
+        assert_eq!(
+            fills(&out),
+            vec![(1, px("101.5"), qty("1"), Liquidity::Taker)]
+        );
+        out.clear();
+        // The ask moves above it: from now on it rests at 105 as a maker.
+        v.on_market(&quote(5, "99", "5", "106", "1"), &mut out);
+        assert!(out.is_empty());
+        v.on_market(&trade(6, "104", "2"), &mut out);
+        assert_eq!(
+            fills(&out),
+            vec![(1, px("105"), qty("1"), Liquidity::Maker)]
+        );
+    }
+
+    #[test]
+    fn a_market_order_cannot_be_post_only() {
+        let mut v = venue(0);
+        let mut out = Vec::new();
+        v.on_market(&quote(1, "99", "5", "101", "1"), &mut out);
+        v.submit(
+            order(
+                1,
+                Side::Buy,
+                OrderKind::Market,
+                "0",
+                "1",
+                TimeInForce::PostOnly,
+            ),
+            2,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![ExecutionReport::Rejected {
+                id: 1,
+                reason: RejectReason::PostOnlyWouldCross,
+                ts: 2
+            }]
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! | `oom` | allocates memory until it runs out |
 //! | `order` | buys `qty` at market (default 1) |
 //! | `rest-then-trap` | places a buy limit order far below the market, then panics |
+//! | `spin` | sends a post-only buy far above the market, and again each time it is rejected |
+//!
+//! `rearm` sets a timer for "now" in `init` and again every time it fires.
 //! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give |
 //!
 //! `init-error` refuses its parameters; `bad-restore` refuses any saved state.
@@ -45,6 +48,7 @@ impl TestStrategy {
                     std::hint::black_box(&hoard);
                 }
             }
+            "spin" => self.spin(host),
             "rest-then-trap" => {
                 let order = OrderRequest::limit(
                     self.instrument,
@@ -87,6 +91,19 @@ impl TestStrategy {
     }
 }
 
+impl TestStrategy {
+    fn spin(&mut self, host: &mut dyn Host) {
+        let order = OrderRequest::limit(
+            self.instrument,
+            Side::Buy,
+            Price::from_int(1_000_000).unwrap_or(Price::MAX),
+            self.qty,
+        )
+        .with_time_in_force(TimeInForce::PostOnly);
+        let _ = host.submit_order(&order);
+    }
+}
+
 impl Strategy for TestStrategy {
     fn init(host: &mut dyn Host, params: &Params) -> Result<Self, InitError> {
         params.deny_unknown(&["mode", "trigger", "instrument", "qty"])?;
@@ -101,6 +118,8 @@ impl Strategy for TestStrategy {
             "oom",
             "order",
             "rest-then-trap",
+            "spin",
+            "rearm",
             "probe",
             "bad-restore",
         ];
@@ -112,6 +131,10 @@ impl Strategy for TestStrategy {
             .lookup_instrument(&symbol)
             .ok_or_else(|| format!("unknown instrument `{symbol}`"))?;
         host.subscribe(info.id, Streams::TRADES);
+        if mode == "rearm" {
+            let now = host.now();
+            host.set_timer(now, 0);
+        }
         Ok(TestStrategy {
             mode,
             trigger: params.get_or("trigger", 3)?,
@@ -126,6 +149,19 @@ impl Strategy for TestStrategy {
         host.log(LogLevel::Info, &format!("count={}", self.count));
         if self.count == self.trigger {
             self.misbehave(host);
+        }
+    }
+
+    fn on_order_update(&mut self, host: &mut dyn Host, update: &OrderUpdate) {
+        if self.mode == "spin" && update.status == OrderStatus::Rejected {
+            self.spin(host);
+        }
+    }
+
+    fn on_timer(&mut self, host: &mut dyn Host, token: u64) {
+        if self.mode == "rearm" {
+            let now = host.now();
+            host.set_timer(now, token);
         }
     }
 
