@@ -7,7 +7,7 @@ mod support;
 use pennant_daemon::config::PaperConfig;
 use pennant_daemon::engine::clock::{Clock, ClockMode};
 use pennant_daemon::engine::{
-    Core, Engine, EngineSettings, StrategyReport, StrategySpec, StrategyState,
+    Core, Engine, EngineSettings, StrategyCode, StrategyReport, StrategySpec, StrategyState,
 };
 use pennant_daemon::market::{Instruments, MarketEvent};
 use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
@@ -57,7 +57,7 @@ fn start(engine: &mut Engine, component: &str, id: &str, params: &[(&str, &str)]
     engine
         .start_strategy(StrategySpec {
             id: id.to_owned(),
-            component,
+            code: StrategyCode::Wasm(component),
             params: all,
         })
         .unwrap()
@@ -244,4 +244,29 @@ fn a_restarted_strategy_hears_about_the_orders_canceled_while_it_was_away() {
     // Two trades, then on restart the two updates of its resting order it missed while
     // quarantined: accepted, and canceled by the quarantine.
     assert_eq!(report(&engine.reports(), "trapper").stats.events, 2 + 2);
+}
+
+#[test]
+fn native_builds_of_sdk_strategies_run_behind_the_same_interface() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    for (id, mode) in [("native-counter", "count"), ("native-trapper", "trap")] {
+        engine
+            .start_strategy(StrategySpec {
+                id: id.into(),
+                code: StrategyCode::native::<test_strategy::TestStrategy>(),
+                params: vec![
+                    ("instrument".into(), "BTC-USDT".into()),
+                    ("mode".into(), mode.into()),
+                ],
+            })
+            .unwrap();
+    }
+    feed(&mut engine, 1, 5);
+    let reports = engine.reports();
+    assert_eq!(report(&reports, "native-counter").stats.events, 5);
+    assert_eq!(
+        quarantine_reason(&reports, "native-trapper"),
+        "trapped: panicked: test-strategy: deliberate panic at trade 3"
+    );
 }

@@ -9,8 +9,8 @@
 use crate::config::{Config, ConfigError, FeedKind};
 use crate::engine::clock::{Clock, ClockMode};
 use crate::engine::{
-    Core, Engine, EngineInput, EngineSettings, SharedComponent, StartError, StrategyCtx,
-    StrategyReport, StrategySpec,
+    Core, Engine, EngineInput, EngineSettings, SharedComponent, StartError, StrategyCode,
+    StrategyCtx, StrategyReport, StrategySpec,
 };
 use crate::market::{feed, Instruments};
 use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
@@ -127,7 +127,7 @@ fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
     for (strategy, (id, component)) in config.strategies.iter().zip(components) {
         engine.start_strategy(StrategySpec {
             id,
-            component,
+            code: StrategyCode::Wasm(component),
             params: strategy.param_pairs(),
         })?;
     }

@@ -15,14 +15,17 @@ pub mod clock;
 pub mod core;
 pub mod ledger;
 pub mod orders;
+pub mod runtime;
 pub mod timers;
 
 pub use self::core::{Core, StrategyCtx, StrategyStats};
+pub use self::runtime::{NativeStrategy, StrategyCode, StrategyRuntime};
 
 use crate::market::MarketEvent;
-use crate::plugin::{Fault, LoadedComponent, PluginError, PluginHost, StrategyInstance};
+use crate::plugin::{Fault, LoadedComponent, PluginError, PluginHost};
 use clock::ClockMode;
 use pennant_sdk::{InstrumentId, OrderUpdate, Position, Timestamp};
+use runtime::Call;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -71,19 +74,19 @@ impl StrategyState {
     }
 }
 
-/// A strategy to start: its id, component and parameters.
+/// A strategy to start: its id, code and parameters.
 pub struct StrategySpec {
     /// Unique id.
     pub id: String,
-    /// The loaded component.
-    pub component: SharedComponent,
+    /// Its code: a component, or a native build.
+    pub code: StrategyCode,
     /// `init` parameters.
     pub params: Vec<(String, String)>,
 }
 
 struct StrategySlot {
     spec: StrategySpec,
-    instance: Option<StrategyInstance<StrategyCtx>>,
+    instance: Option<Box<dyn StrategyRuntime>>,
     state: StrategyState,
     snapshot: Option<Vec<u8>>,
     snapshot_at: Timestamp,
@@ -263,12 +266,15 @@ impl Engine {
         let slot = &self.strategies[idx];
         let id = slot.spec.id.clone();
         let params = slot.spec.params.clone();
-        let mut instance = match self.plugins.instantiate(&slot.spec.component, &id) {
-            Ok(instance) => instance,
-            Err(err) => {
-                self.tear_down(idx, err.to_string());
-                return Err(err.into());
-            }
+        let mut instance: Box<dyn StrategyRuntime> = match &slot.spec.code {
+            StrategyCode::Native(factory) => factory(),
+            StrategyCode::Wasm(component) => match self.plugins.instantiate(component, &id) {
+                Ok(instance) => Box::new(instance),
+                Err(err) => {
+                    self.tear_down(idx, err.to_string());
+                    return Err(err.into());
+                }
+            },
         };
         let core = self
             .core
@@ -306,7 +312,7 @@ impl Engine {
         slot.instance = Some(instance);
         slot.state = StrategyState::Running;
         log::info!(
-            strategy = id.as_str(), hash = slot.spec.component.hash.as_str(), restored = snapshot.is_some();
+            strategy = id.as_str(), version = slot.spec.code.version(), restored = snapshot.is_some();
             "strategy started"
         );
         self.deliver_updates();
@@ -336,10 +342,7 @@ impl Engine {
     fn call<R>(
         &mut self,
         idx: StrategyIdx,
-        f: impl FnOnce(
-            &mut StrategyInstance<StrategyCtx>,
-            StrategyCtx,
-        ) -> (StrategyCtx, Result<R, Fault>),
+        f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<R>,
     ) -> Option<R> {
         let instance = self.strategies.get_mut(idx)?.instance.as_mut()?;
         let core = self
@@ -347,7 +350,7 @@ impl Engine {
             .take()
             .expect("the core is home between strategy calls");
         let (ctx, outcome) = f(
-            instance,
+            instance.as_mut(),
             StrategyCtx {
                 core,
                 strategy: idx,
@@ -367,10 +370,7 @@ impl Engine {
     fn deliver(
         &mut self,
         idx: StrategyIdx,
-        f: impl FnOnce(
-            &mut StrategyInstance<StrategyCtx>,
-            StrategyCtx,
-        ) -> (StrategyCtx, Result<(), Fault>),
+        f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<()>,
     ) {
         if self
             .strategies
