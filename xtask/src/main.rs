@@ -4,6 +4,7 @@
 //!   pennantd with `config/pennant.toml`; extra arguments go to pennantd.
 //! - `cargo xtask test`: formatting, clippy (host and wasm), then every test.
 //! - `cargo xtask build-strategies`: build the strategy components into `target/strategies/`.
+//! - `cargo xtask bench [--quick]`: the benchmark report, release build, into `target/bench/`.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -21,8 +22,9 @@ fn main() -> Result<()> {
         "demo" => demo(&rest),
         "test" => test(),
         "build-strategies" => build_strategies().map(|_| ()),
+        "bench" => bench(&rest),
         _ => {
-            eprintln!("usage: cargo xtask <demo [pennantd args] | test | build-strategies>");
+            eprintln!("usage: cargo xtask <demo [pennantd args] | test | build-strategies | bench [--quick]>");
             std::process::exit(2);
         }
     }
@@ -132,6 +134,25 @@ fn demo(args: &[String]) -> Result<()> {
     // Become pennantd, so that Ctrl-C and signals reach it directly.
     use std::os::unix::process::CommandExt;
     Err(cmd.exec()).context("cannot start pennantd")
+}
+
+/// Builds everything in release mode and runs the benchmark report.
+fn bench(args: &[String]) -> Result<()> {
+    build_strategies()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--package",
+        "pennant-bench",
+        "--",
+        "--components",
+    ])
+    .arg(root().join("target").join("strategies"))
+    .arg("--out")
+    .arg(root().join("target").join("bench"))
+    .args(args);
+    run(cmd)
 }
 
 fn test() -> Result<()> {

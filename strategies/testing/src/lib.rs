@@ -15,6 +15,9 @@
 //! | `spin` | sends a post-only buy far above the market, and again each time it is rejected |
 //!
 //! `rearm` sets a timer for "now" in `init` and again every time it fires.
+//!
+//! Two modes serve the benchmarks: `idle` receives trades and quotes and does nothing;
+//! `echo` answers every quote with an IOC buy at the bid (which does not execute).
 //! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give |
 //!
 //! `init-error` refuses its parameters; `bad-restore` refuses any saved state.
@@ -120,6 +123,8 @@ impl Strategy for TestStrategy {
             "rest-then-trap",
             "spin",
             "rearm",
+            "idle",
+            "echo",
             "probe",
             "bad-restore",
         ];
@@ -130,7 +135,12 @@ impl Strategy for TestStrategy {
         let info = host
             .lookup_instrument(&symbol)
             .ok_or_else(|| format!("unknown instrument `{symbol}`"))?;
-        host.subscribe(info.id, Streams::TRADES);
+        let streams = match mode.as_str() {
+            "idle" => Streams::ALL,
+            "echo" => Streams::QUOTES,
+            _ => Streams::TRADES,
+        };
+        host.subscribe(info.id, streams);
         if mode == "rearm" {
             let now = host.now();
             host.set_timer(now, 0);
@@ -146,9 +156,19 @@ impl Strategy for TestStrategy {
 
     fn on_trade(&mut self, host: &mut dyn Host, _trade: &Trade) {
         self.count += 1;
-        host.log(LogLevel::Info, &format!("count={}", self.count));
+        if self.mode != "idle" {
+            host.log(LogLevel::Info, &format!("count={}", self.count));
+        }
         if self.count == self.trigger {
             self.misbehave(host);
+        }
+    }
+
+    fn on_quote(&mut self, host: &mut dyn Host, quote: &Quote) {
+        if self.mode == "echo" {
+            let order = OrderRequest::limit(self.instrument, Side::Buy, quote.bid_price, self.qty)
+                .with_time_in_force(TimeInForce::Ioc);
+            let _ = host.submit_order(&order);
         }
     }
 

@@ -1,0 +1,102 @@
+//! Pennant's benchmark report (`cargo xtask bench`): tick-to-order latency, WebAssembly
+//! overhead, backtest throughput, start-up costs and scale, measured on the real engine
+//! with real strategy components, written to `target/bench/report.{md,json}`.
+//!
+//! Performance is measured here and never asserted in tests.
+
+pub mod report;
+pub mod scenarios;
+pub mod setup;
+
+use report::{duration, mib, rate, Report, Target};
+use scenarios::Run;
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn today() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Runs every scenario and assembles the report.
+pub fn run_all(run: &Run) -> Report {
+    let progress = |what: &str| eprintln!("bench: {what}");
+    progress("tick-to-order latency");
+    let (latency, latencies) = scenarios::tick_to_order(run);
+    progress("WebAssembly overhead");
+    let (overhead, ratio) = scenarios::wasm_overhead(run);
+    progress("backtest throughput");
+    let (backtest, rates, series) = scenarios::backtest(run);
+    progress("compile, cache, instantiate");
+    let startup = scenarios::startup(run);
+    progress("scale");
+    let (scale, per_instance, growth) = scenarios::scale(run, &series);
+
+    let mut targets = Vec::new();
+    if let Some(&(_, p50, p99)) = latencies.iter().find(|(n, _, _)| *n == 1) {
+        targets.push(Target {
+            what: "tick-to-order, 1 strategy".into(),
+            goal: "p50 <= 2 us, p99 <= 10 us".into(),
+            measured: format!("p50 {}, p99 {}", duration(p50 as f64), duration(p99 as f64)),
+            met: p50 <= 2_000 && p99 <= 10_000,
+        });
+    }
+    for (kind, events_per_s) in &rates {
+        if *kind == setup::Kind::Idle {
+            continue;
+        }
+        targets.push(Target {
+            what: format!("backtest from file, {}", kind.name()),
+            goal: ">= 10 M events/s".into(),
+            measured: rate(*events_per_s),
+            met: *events_per_s >= 10e6,
+        });
+    }
+    targets.push(Target {
+        what: "WebAssembly / native cost per event, market-maker".into(),
+        goal: "<= 1.5x".into(),
+        measured: format!("{ratio:.2}x"),
+        met: ratio <= 1.5,
+    });
+    targets.push(Target {
+        what: "RSS per instance with 1,000 instances".into(),
+        goal: "<= 2 MiB".into(),
+        measured: mib(per_instance),
+        met: per_instance <= 2.0 * 1024.0 * 1024.0,
+    });
+    targets.push(Target {
+        what: "RSS growth over a long replay".into(),
+        goal: "none".into(),
+        measured: format!("{:+.2}%", growth * 100.0),
+        met: growth <= 0.01,
+    });
+    Report {
+        cpu: cpu_model(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        date: today(),
+        quick: run.quick,
+        targets,
+        sections: vec![
+            latency,
+            overhead,
+            backtest,
+            startup,
+            scale,
+            scenarios::later(),
+        ],
+    }
+}

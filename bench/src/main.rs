@@ -1,0 +1,42 @@
+//! `pennant-bench [--quick] [--components DIR] [--out DIR]`: runs the benchmark report.
+//! Use `cargo xtask bench`, which builds everything in release mode first.
+
+use anyhow::{Context, Result};
+use pennant_bench::scenarios::Run;
+use std::path::PathBuf;
+
+fn main() -> Result<()> {
+    let mut quick = false;
+    let mut components = PathBuf::from("target/strategies");
+    let mut out = PathBuf::from("target/bench");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--components" => components = args.next().context("--components needs a folder")?.into(),
+            "--out" => out = args.next().context("--out needs a folder")?.into(),
+            other => anyhow::bail!("unknown argument {other:?}; usage: pennant-bench [--quick] [--components DIR] [--out DIR]"),
+        }
+    }
+    // The daemon resolves relative paths against its configuration file's folder.
+    let components = std::path::absolute(&components)?;
+    let out = std::path::absolute(&out)?;
+    let scratch = out.join("scratch");
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
+    let report = pennant_bench::run_all(&Run {
+        components,
+        scratch: scratch.clone(),
+        quick,
+    });
+    let md = out.join("report.md");
+    let json = out.join("report.json");
+    std::fs::write(&md, report.markdown())
+        .with_context(|| format!("cannot write {}", md.display()))?;
+    std::fs::write(&json, serde_json::to_string_pretty(&report.json())?)
+        .with_context(|| format!("cannot write {}", json.display()))?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!("{}", report.markdown());
+    eprintln!("bench: wrote {} and {}", md.display(), json.display());
+    Ok(())
+}

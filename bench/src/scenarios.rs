@@ -1,0 +1,456 @@
+//! The measurements. Each returns a section of the report and the figures the targets
+//! are judged on. Sizes shrink a hundredfold in a quick run.
+
+use crate::report::{duration, mib, quantile, rate, Section};
+use crate::setup::{
+    self, add_strategies, engine, market, now_ns, quotes, rss_bytes, Build, Kind, SubmitProbe,
+};
+use pennant_daemon::config::Config;
+use pennant_daemon::daemon;
+use pennant_daemon::market::replay::format_line;
+use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
+use pennant_sdk::testing::TestHost;
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where a run reads components and writes scratch files, and how big it is.
+pub struct Run {
+    /// Folder of the `.wasm` components (release builds).
+    pub components: PathBuf,
+    /// Scratch folder (compile cache, generated files).
+    pub scratch: PathBuf,
+    /// Reduced sizes, for a smoke test.
+    pub quick: bool,
+}
+
+impl Run {
+    fn size(&self, full: usize) -> usize {
+        if self.quick {
+            (full / 100).max(1_000)
+        } else {
+            full
+        }
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.scratch.join("compile-cache")
+    }
+}
+
+/// Tick-to-order latency percentiles, keyed by strategy count: `(p50, p99)` of the first
+/// order, in ns.
+pub type Latencies = Vec<(usize, u64, u64)>;
+
+/// 1. A quote enters the engine; every subscribed strategy answers with an order, which
+///    passes the risk checks and reaches the venue adapter.
+pub fn tick_to_order(run: &Run) -> (Section, Latencies) {
+    let mut section = Section::new(
+        "Tick-to-order latency",
+        "A quote enters the engine (`Engine::on_market`); each subscribed WebAssembly strategy \
+         (`test-strategy`, mode `echo`) submits an IOC order from its `on-quote` handler; the \
+         order passes the risk checks and reaches the venue adapter, where the time is taken. \
+         Monotonic clock; after 10,000 warm-up quotes. *First*: the first strategy's order; \
+         *last*: the last strategy's, so with N strategies it includes N handler calls.",
+        &[
+            "strategies",
+            "quotes",
+            "order",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max",
+        ],
+    );
+    let mut summary = Vec::new();
+    for strategies in [1usize, 10, 100] {
+        let events = run.size(if strategies == 100 {
+            200_000
+        } else {
+            1_000_000
+        });
+        let probe = Arc::new(SubmitProbe::default());
+        let mut engine = engine(&run.cache(), probe.clone());
+        add_strategies(
+            &mut engine,
+            &run.components,
+            Kind::Echo,
+            Build::Wasm,
+            strategies,
+        );
+        let warmup = 10_000;
+        let quotes = quotes(events + warmup);
+        let (mut first, mut last) = (Vec::with_capacity(events), Vec::with_capacity(events));
+        for (i, event) in quotes.iter().enumerate() {
+            let t0 = now_ns();
+            engine.on_market(event);
+            let (a, b) = probe.take();
+            if i >= warmup && a != 0 {
+                first.push(a - t0);
+                last.push(b - t0);
+            }
+        }
+        for (name, samples) in [("first", &mut first), ("last", &mut last)] {
+            samples.sort_unstable();
+            let q = |x| quantile(samples, x);
+            let row = [0.5, 0.9, 0.99, 0.999, 1.0].map(q);
+            if name == "first" {
+                summary.push((strategies, row[0], row[2]));
+            }
+            if strategies == 1 && name == "last" {
+                continue; // the same as "first"
+            }
+            section.row(
+                vec![strategies.to_string(), samples.len().to_string(), name.into()]
+                    .into_iter()
+                    .chain(row.iter().map(|&ns| duration(ns as f64)))
+                    .collect(),
+                json!({"strategies": strategies, "orders": name, "samples": samples.len(),
+                       "p50_ns": row[0], "p90_ns": row[1], "p99_ns": row[2], "p999_ns": row[3], "max_ns": row[4]}),
+            );
+        }
+    }
+    (section, summary)
+}
+
+/// Per-event cost of `kind` built as `build` over `events`, in ns, with one strategy.
+fn cost_per_event(
+    run: &Run,
+    kind: Option<Kind>,
+    build: Build,
+    events: &[pennant_daemon::market::MarketEvent],
+) -> f64 {
+    let mut engine = engine(&run.cache(), Arc::new(SubmitProbe::default()));
+    if let Some(kind) = kind {
+        add_strategies(&mut engine, &run.components, kind, build, 1);
+    }
+    let start = Instant::now();
+    for event in events {
+        engine.on_market(event);
+    }
+    start.elapsed().as_nanos() as f64 / events.len() as f64
+}
+
+/// 2. The same strategy as a component and natively, same events.
+pub fn wasm_overhead(run: &Run) -> (Section, f64) {
+    let mut section = Section::new(
+        "WebAssembly overhead",
+        "The same SDK strategy built as a WebAssembly component and natively (compiled into the \
+         daemon behind the same `StrategyRuntime` interface), fed the same generated trades and \
+         quotes through the whole engine (risk checks, paper venue, order updates). *Engine \
+         alone* is the same run with no strategy; *strategy share* subtracts it.",
+        &[
+            "strategy",
+            "events",
+            "native /event",
+            "wasm /event",
+            "ratio (end to end)",
+            "ratio (strategy share)",
+        ],
+    );
+    let events = market(run.size(1_000_000));
+    let base = cost_per_event(run, None, Build::Native, &events);
+    section.row(
+        vec![
+            "engine alone".into(),
+            events.len().to_string(),
+            duration(base),
+            duration(base),
+            "1.00".into(),
+            "-".into(),
+        ],
+        json!({"strategy": "none", "ns_per_event": base}),
+    );
+    let mut market_maker_ratio = 0.0;
+    for kind in [Kind::Echo, Kind::MarketMaker, Kind::SmaCross] {
+        let native = cost_per_event(run, Some(kind), Build::Native, &events);
+        let wasm = cost_per_event(run, Some(kind), Build::Wasm, &events);
+        let ratio = wasm / native;
+        let share = (wasm - base) / (native - base).max(1.0);
+        if kind == Kind::MarketMaker {
+            market_maker_ratio = ratio;
+        }
+        section.row(
+            vec![
+                kind.name().into(),
+                events.len().to_string(),
+                duration(native),
+                duration(wasm),
+                format!("{ratio:.2}"),
+                format!("{share:.2}"),
+            ],
+            json!({"strategy": kind.name(), "events": events.len(), "native_ns_per_event": native,
+                   "wasm_ns_per_event": wasm, "ratio": ratio, "strategy_share_ratio": share}),
+        );
+    }
+    (section, market_maker_ratio)
+}
+
+/// Writes `events` as a replay file.
+fn write_tape(path: &Path, events: &[pennant_daemon::market::MarketEvent]) {
+    let instruments = setup::instruments();
+    let file = std::fs::File::create(path).expect("the scratch folder is writable");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    for event in events {
+        let _ = writeln!(out, "{}", format_line(event, &instruments));
+    }
+    let _ = out.flush();
+}
+
+/// Runs the real daemon on a replay file with one strategy; returns events/s.
+fn replay_file(run: &Run, tape: &Path, kind: Kind, events: usize) -> f64 {
+    let dir = run.scratch.join(format!("replay-{}", kind.name()));
+    let _ = std::fs::create_dir_all(&dir);
+    let (component, params) = match kind {
+        Kind::Idle | Kind::Echo => (
+            "test_strategy.wasm",
+            r#"{ instrument = "BTC-USDT", mode = "idle" }"#,
+        ),
+        Kind::SmaCross => (
+            "sma_cross.wasm",
+            r#"{ instrument = "BTC-USDT", qty = "0.01", fast = 10, slow = 30, bar_interval_ms = 1000 }"#,
+        ),
+        Kind::MarketMaker => (
+            "market_maker.wasm",
+            r#"{ instrument = "BTC-USDT", qty = "0.01", max_position = "0.1", half_spread_bps = 1, requote_ticks = 5 }"#,
+        ),
+    };
+    let text = format!(
+        "[daemon]\nstate_dir = {state:?}\nexit_when_feeds_end = true\nlog_level = \"warn\"\n\
+         [plugins]\ndir = {dir:?}\n\
+         [[instrument]]\nsymbol = \"BTC-USDT\"\ntick_size = \"0.1\"\nlot_size = \"0.001\"\n\
+         [[feed]]\nname = \"tape\"\nkind = \"replay\"\npath = {tape:?}\n\
+         [[strategy]]\nid = \"s\"\ncomponent = {component:?}\nparams = {params}\n",
+        state = run.scratch.join("state").display().to_string(),
+        dir = run.components.display().to_string(),
+        tape = tape.display().to_string(),
+    );
+    let config_path = dir.join("pennant.toml");
+    std::fs::write(&config_path, text).expect("the scratch folder is writable");
+    let config = Config::load(&config_path).expect("the generated configuration is valid");
+    let start = Instant::now();
+    daemon::run(config).expect("the replay runs");
+    events as f64 / start.elapsed().as_secs_f64()
+}
+
+/// RSS samples over a long run, for the scale section.
+pub type RssSeries = Vec<(usize, u64)>;
+
+/// 3. Backtest throughput: a large generated file through the real daemon (replay feed,
+///    engine thread, paper venue), and the engine alone on events already in memory.
+pub fn backtest(run: &Run) -> (Section, Vec<(Kind, f64)>, RssSeries) {
+    let mut section = Section::new(
+        "Backtest throughput",
+        "Ten million generated trades and quotes (seeded; about 40% trades), one strategy, one \
+         engine thread, the paper venue. *From file*: the real daemon replays a CSV file as fast \
+         as possible (a tokio task parses it and sends batches to the engine thread), start to \
+         exit. *Engine only*: the same events already in memory, fed to `Engine::on_market`.",
+        &["strategy", "events", "from file", "engine only"],
+    );
+    let events = market(run.size(10_000_000));
+    let tape = run.scratch.join("tape.csv");
+    write_tape(&tape, &events);
+    let mut results = Vec::new();
+    let mut series = Vec::new();
+    for kind in [Kind::Idle, Kind::SmaCross, Kind::MarketMaker] {
+        let file_rate = replay_file(run, &tape, kind, events.len());
+        let mut engine = engine(&run.cache(), Arc::new(SubmitProbe::default()));
+        add_strategies(&mut engine, &run.components, kind, Build::Wasm, 1);
+        let sample_every = (events.len() / 10).max(1);
+        let start = Instant::now();
+        for (i, event) in events.iter().enumerate() {
+            engine.on_market(event);
+            if kind == Kind::MarketMaker && i % sample_every == 0 {
+                series.push((i, rss_bytes()));
+            }
+        }
+        let engine_rate = events.len() as f64 / start.elapsed().as_secs_f64();
+        if kind == Kind::MarketMaker {
+            series.push((events.len(), rss_bytes()));
+        }
+        results.push((kind, file_rate));
+        section.row(
+            vec![
+                kind.name().into(),
+                events.len().to_string(),
+                rate(file_rate),
+                rate(engine_rate),
+            ],
+            json!({"strategy": kind.name(), "events": events.len(), "file_events_per_s": file_rate,
+                   "engine_events_per_s": engine_rate}),
+        );
+    }
+    let _ = std::fs::remove_file(&tape);
+    (section, results, series)
+}
+
+/// 4. Compiling a component, loading it from the compile cache, instantiating it.
+pub fn startup(run: &Run) -> Section {
+    let mut section = Section::new(
+        "Compile, cache, instantiate",
+        "`market_maker.wasm`: compiling it (empty cache), loading the compiled code from the \
+         compile cache (as after a restart), instantiating it from the pre-linked component, and \
+         instantiating plus `init`. The basis of hot reload.",
+        &["step", "time", "runs"],
+    );
+    let path = run.components.join("market_maker.wasm");
+    let settings = |cache: &Path| PluginSettings {
+        memory_limit_bytes: 64 << 20,
+        call_budget: Duration::from_millis(50),
+        cache_dir: cache.to_owned(),
+        seed: 1,
+    };
+    let cache = run
+        .scratch
+        .join(format!("startup-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let host = PluginHost::<TestHost>::new(settings(&cache), SharedClock::default())
+        .expect("the host starts");
+    let start = Instant::now();
+    let component = host.load(&path).expect("the component compiles");
+    let compile = start.elapsed();
+    let runs = if run.quick { 5 } else { 20 };
+    let start = Instant::now();
+    for _ in 0..runs {
+        let fresh = PluginHost::<TestHost>::new(settings(&cache), SharedClock::default())
+            .expect("the host starts");
+        let cached = fresh.load(&path).expect("the component loads");
+        assert!(cached.from_cache);
+    }
+    let from_cache = start.elapsed() / runs;
+    let instances = if run.quick { 20 } else { 500 };
+    let start = Instant::now();
+    for _ in 0..instances {
+        let _ = host
+            .instantiate(&component, "bench")
+            .expect("it instantiates");
+    }
+    let instantiate = start.elapsed() / instances;
+    let params: Vec<(String, String)> = [
+        ("instrument", "BTC-USDT"),
+        ("qty", "0.01"),
+        ("max_position", "0.1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let start = Instant::now();
+    for _ in 0..instances {
+        let mut instance = host
+            .instantiate(&component, "bench")
+            .expect("it instantiates");
+        let ctx = TestHost::new().with_instrument("BTC-USDT", "0.1", "0.001");
+        let (_, init) = instance.init(ctx, &params);
+        assert_eq!(init, Ok(Ok(())));
+    }
+    let with_init = start.elapsed() / instances;
+    let _ = std::fs::remove_dir_all(&cache);
+    for (step, time, runs) in [
+        ("compile (no cache)", compile, 1),
+        ("load from the compile cache", from_cache, runs),
+        ("instantiate", instantiate, instances),
+        ("instantiate + init", with_init, instances),
+    ] {
+        section.row(
+            vec![
+                step.into(),
+                duration(time.as_nanos() as f64),
+                runs.to_string(),
+            ],
+            json!({"step": step, "ns": time.as_nanos() as u64, "runs": runs}),
+        );
+    }
+    section
+}
+
+/// 5. Memory and per-event cost with many strategy instances.
+pub fn scale(run: &Run, series: &RssSeries) -> (Section, f64, f64) {
+    let mut section = Section::new(
+        "Scale",
+        "N `market-maker` WebAssembly instances (one compiled component), all subscribed to the \
+         same instrument's quotes. *RSS per instance*: growth of the process's resident memory \
+         from starting them, divided by N. *Per event*: cost of one quote reaching all N.",
+        &[
+            "instances",
+            "RSS per instance",
+            "per event",
+            "per strategy call",
+        ],
+    );
+    let mut per_instance_1000 = 0.0;
+    for n in [1usize, 100, 1000] {
+        let mut engine = engine(&run.cache(), Arc::new(SubmitProbe::default()));
+        // Load the component first so that only instances are counted.
+        add_strategies(
+            &mut engine,
+            &run.components,
+            Kind::MarketMaker,
+            Build::Wasm,
+            0,
+        );
+        let before = rss_bytes();
+        add_strategies(
+            &mut engine,
+            &run.components,
+            Kind::MarketMaker,
+            Build::Wasm,
+            n,
+        );
+        let after = rss_bytes();
+        let per_instance = after.saturating_sub(before) as f64 / n as f64;
+        let events = quotes(run.size((2_000_000 / n).clamp(2_000, 200_000)));
+        let start = Instant::now();
+        for event in &events {
+            engine.on_market(event);
+        }
+        let per_event = start.elapsed().as_nanos() as f64 / events.len() as f64;
+        if n == 1000 {
+            per_instance_1000 = per_instance;
+        }
+        section.row(
+            vec![n.to_string(), mib(per_instance), duration(per_event), duration(per_event / n as f64)],
+            json!({"instances": n, "rss_bytes_per_instance": per_instance, "ns_per_event": per_event}),
+        );
+    }
+    let growth = match (series.get(1), series.last()) {
+        (Some(&(_, early)), Some(&(_, late))) if early > 0 => {
+            (late as f64 - early as f64) / early as f64
+        }
+        _ => 0.0,
+    };
+    let samples: Vec<String> = series
+        .iter()
+        .map(|(i, rss)| format!("{:.1}M: {}", *i as f64 / 1e6, mib(*rss as f64)))
+        .collect();
+    section.method.push_str(&format!(
+        "\n\nRSS over the engine-only market-maker backtest, sampled every tenth of the run: {}; \
+         growth after the first tenth: {:+.2}%.",
+        samples.join(", "),
+        growth * 100.0
+    ));
+    (section, per_instance_1000, growth)
+}
+
+/// 6. Figures later capabilities will add.
+pub fn later() -> Section {
+    let mut section = Section::new(
+        "Later capabilities",
+        "Filled in by the issue that brings each capability.",
+        &["figure", "status"],
+    );
+    for figure in [
+        "risk check cost per order (full risk set)",
+        "hot reload swap time",
+        "store records/s",
+        "admin API latency under load",
+    ] {
+        section.row(
+            vec![figure.into(), "not measured yet".into()],
+            json!({"figure": figure, "status": "pending"}),
+        );
+    }
+    section
+}
