@@ -32,6 +32,20 @@ fn today() -> String {
         .unwrap_or_default()
 }
 
+/// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup` or `scale`.
+pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
+    Ok(match name {
+        "latency" => scenarios::tick_to_order(run).0,
+        "overhead" => scenarios::wasm_overhead(run).0,
+        "backtest" => scenarios::backtest(run).0,
+        "startup" => scenarios::startup(run),
+        "scale" => scenarios::scale(run, &Vec::new()).0,
+        other => {
+            anyhow::bail!("no section {other:?}: latency, overhead, backtest, startup or scale")
+        }
+    })
+}
+
 /// Runs every scenario and assembles the report.
 pub fn run_all(run: &Run) -> Report {
     let progress = |what: &str| eprintln!("bench: {what}");

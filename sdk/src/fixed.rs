@@ -46,7 +46,8 @@ impl fmt::Display for ParseFixedError {
 
 impl std::error::Error for ParseFixedError {}
 
-/// Parses a decimal string (`"-12.345"`, `"+3"`, `".5"`) into a raw scaled integer.
+/// Parses a decimal string (`"-12.345"`, `"+3"`, `".5"`) into a raw scaled integer, in
+/// one pass over the bytes: replay files hold millions of these.
 fn parse_raw(s: &str) -> Result<i64, ParseFixedError> {
     let s = s.trim();
     let (negative, digits) = match s.as_bytes().first() {
@@ -57,33 +58,41 @@ fn parse_raw(s: &str) -> Result<i64, ParseFixedError> {
     if digits.is_empty() || digits == "." {
         return Err(ParseFixedError::Empty);
     }
-    let (int_part, frac_part) = match digits.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (digits, ""),
-    };
-    if let Some(c) = int_part
-        .chars()
-        .chain(frac_part.chars())
-        .find(|c| !c.is_ascii_digit())
-    {
-        return Err(ParseFixedError::InvalidCharacter(c));
-    }
-    if frac_part.len() > DECIMALS as usize {
-        return Err(ParseFixedError::TooManyDecimals);
-    }
-    let mut raw: i128 = 0;
-    for c in int_part.bytes() {
-        raw = raw * 10 + i128::from(c - b'0');
-        if raw > i128::from(i64::MAX) {
-            return Err(ParseFixedError::Overflow);
+    let (mut int, mut frac, mut frac_digits) = (0u64, 0u64, 0u32);
+    let (mut seen_point, mut too_many_decimals, mut overflow) = (false, false, false);
+    for (i, b) in digits.bytes().enumerate() {
+        match b {
+            b'0'..=b'9' if seen_point => {
+                if frac_digits == DECIMALS {
+                    too_many_decimals = true;
+                } else {
+                    frac = frac * 10 + u64::from(b - b'0');
+                    frac_digits += 1;
+                }
+            }
+            b'0'..=b'9' => match int
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            {
+                Some(v) => int = v,
+                None => overflow = true,
+            },
+            b'.' if !seen_point => seen_point = true,
+            // Every byte before `i` is ASCII, so `i` is on a character boundary.
+            _ => {
+                let c = digits[i..].chars().next().unwrap_or('?');
+                return Err(ParseFixedError::InvalidCharacter(c));
+            }
         }
     }
-    let mut frac: i128 = 0;
-    for c in frac_part.bytes() {
-        frac = frac * 10 + i128::from(c - b'0');
+    if too_many_decimals {
+        return Err(ParseFixedError::TooManyDecimals);
     }
-    frac *= 10_i128.pow(DECIMALS - frac_part.len() as u32);
-    let magnitude = raw * i128::from(SCALE) + frac;
+    if overflow {
+        return Err(ParseFixedError::Overflow);
+    }
+    let magnitude =
+        i128::from(int) * i128::from(SCALE) + i128::from(frac * 10u64.pow(DECIMALS - frac_digits));
     let value = if negative { -magnitude } else { magnitude };
     i64::try_from(value).map_err(|_| ParseFixedError::Overflow)
 }
@@ -383,6 +392,15 @@ mod tests {
         assert_eq!(p("7.").raw(), 7 * SCALE);
         assert_eq!(p(" 3.25 ").raw(), 325_000_000);
         assert_eq!(p("92233720368.54775807").raw(), i64::MAX);
+        assert_eq!(p("-92233720368.54775808").raw(), i64::MIN);
+        assert_eq!(
+            "1.5é".parse::<Price>(),
+            Err(ParseFixedError::InvalidCharacter('é'))
+        );
+        assert_eq!(
+            "1.000000001x".parse::<Price>(),
+            Err(ParseFixedError::InvalidCharacter('x'))
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ use pennant_sdk::{
     Host, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate, Position,
     RejectReason, Rejection, Signal, Streams, Timestamp,
 };
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Counters per strategy, for the summary.
@@ -43,9 +44,9 @@ pub struct StrategyStats {
 #[derive(Debug, Default)]
 pub struct Subscriptions {
     /// Trade subscribers per instrument.
-    pub trades: HashMap<InstrumentId, Vec<StrategyIdx>>,
+    pub trades: FxHashMap<InstrumentId, Vec<StrategyIdx>>,
     /// Quote subscribers per instrument.
-    pub quotes: HashMap<InstrumentId, Vec<StrategyIdx>>,
+    pub quotes: FxHashMap<InstrumentId, Vec<StrategyIdx>>,
     /// Bar aggregators, each with its subscribers.
     pub bars: Vec<(BarAggregator, Vec<StrategyIdx>)>,
 }

@@ -8,7 +8,7 @@ use crate::venue::ExecutionReport;
 use pennant_sdk::{
     Liquidity, OrderId, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Timestamp,
 };
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A working order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub struct Fill {
 #[derive(Debug, Default)]
 pub struct Orders {
     next_id: OrderId,
-    open: HashMap<OrderId, OrderRecord>,
+    open: FxHashMap<OrderId, OrderRecord>,
 }
 
 impl Orders {

@@ -20,6 +20,8 @@ use tokio::time::Instant;
 const BATCH: usize = 256;
 /// Malformed lines logged one by one before only counting.
 const MALFORMED_LOGGED: u64 = 20;
+/// Read buffer of a replay file.
+const READ_BUFFER: usize = 1 << 20;
 
 /// Starts one feed. `resolve` turns the configuration's relative paths into real ones.
 pub fn spawn(
@@ -79,22 +81,31 @@ async fn replay(
         }
     };
     log::info!(feed = name, file:% = path.display(), speed = config.speed; "replay started");
-    let mut lines = tokio::io::BufReader::new(file).lines();
+    // A large buffer: each refill of a tokio file is a trip to the blocking pool.
+    let mut reader = tokio::io::BufReader::with_capacity(READ_BUFFER, file);
+    let mut line = Vec::new();
     let mut parser = LineParser::default();
     let mut batch = Vec::with_capacity(BATCH);
     let (mut line_no, mut events, mut malformed) = (0u64, 0u64, 0u64);
     let mut origin: Option<(i64, Instant)> = None;
     loop {
-        let line = match lines.next_line().await {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) => break,
+            Ok(_) => {}
             Err(err) => {
                 log::error!(feed = name, file:% = path.display(), line = line_no + 1; "cannot read replay file: {err}");
                 break;
             }
         };
         line_no += 1;
-        let event = match parser.parse(&line, instruments) {
+        let parsed = match std::str::from_utf8(&line) {
+            Ok(text) => parser
+                .parse(text, instruments)
+                .map_err(|err| err.to_string()),
+            Err(_) => Err("not UTF-8 text".to_owned()),
+        };
+        let event = match parsed {
             Ok(Some(event)) => event,
             Ok(None) => continue,
             Err(err) => {
@@ -176,13 +187,17 @@ mod tests {
     /// Replays trades at 0 s, 4 s and 10 s at `speed`; returns, per message received,
     /// the (virtual) time since the first one and the number of events in it.
     async fn replay(speed: f64) -> Vec<(Duration, usize)> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tape.csv");
         let lines: Vec<String> = [0, 4, 10]
             .iter()
             .map(|s| format!("{},trade,X,1,1,buy", 1_000 * SECOND + s * SECOND))
             .collect();
-        std::fs::write(&path, lines.join("\n")).unwrap();
+        replay_bytes(speed, lines.join("\n").as_bytes()).await
+    }
+
+    async fn replay_bytes(speed: f64, text: &[u8]) -> Vec<(Duration, usize)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tape.csv");
+        std::fs::write(&path, text).unwrap();
         let instruments = Arc::new(Instruments::new([instrument(0, "X", "0.01", "1")]));
         let (tx, mut rx) = mpsc::channel(16);
         let config = ReplayConfig {
@@ -215,6 +230,12 @@ mod tests {
                 (Duration::from_secs(5), 1)
             ]
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_that_is_not_text_is_skipped() {
+        let text = b"1000,trade,X,1,1,buy\n\xff\xfe,trade\n2000,trade,X,1,1,buy\n";
+        assert_eq!(replay_bytes(0.0, text).await, vec![(Duration::ZERO, 2)]);
     }
 
     #[tokio::test(start_paused = true)]

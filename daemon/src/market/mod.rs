@@ -12,7 +12,7 @@ pub mod replay;
 pub mod synthetic;
 
 use pennant_sdk::{InstrumentId, Price, Quote, Timestamp, Trade};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 pub use instruments::Instruments;
 
@@ -62,7 +62,7 @@ impl TopOfBook {
 /// The latest top of book of every instrument that has had data.
 #[derive(Debug, Default)]
 pub struct MarketState {
-    tops: HashMap<InstrumentId, TopOfBook>,
+    tops: FxHashMap<InstrumentId, TopOfBook>,
 }
 
 impl MarketState {

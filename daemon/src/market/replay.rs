@@ -18,7 +18,7 @@
 //! a replay.
 
 use super::{Instruments, MarketEvent};
-use pennant_sdk::{ParseFixedError, Quote, Side, Timestamp, Trade};
+use pennant_sdk::{InstrumentId, ParseFixedError, Quote, Side, Timestamp, Trade};
 use std::fmt;
 
 /// Why a line of a replay file was skipped.
@@ -92,6 +92,9 @@ fn positive<T: PartialOrd + Default>(field: &'static str, value: T) -> Result<T,
 #[derive(Debug, Default)]
 pub struct LineParser {
     last_ts: Option<Timestamp>,
+    /// The last symbol seen and its handle: files rarely switch symbols, and a string
+    /// comparison is cheaper than a hash lookup.
+    last_symbol: Option<(String, InstrumentId)>,
 }
 
 impl LineParser {
@@ -105,26 +108,41 @@ impl LineParser {
         if line.is_empty() || line.starts_with('#') {
             return Ok(None);
         }
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let (kind, expected) = match fields.get(1).copied() {
-            Some("trade") => ("trade", 6),
-            Some("quote") => ("quote", 7),
-            other => return Err(LineError::UnknownKind(other.unwrap_or_default().to_owned())),
+        // Split without allocating: this runs for every line of files of millions.
+        let mut fields = [""; 7];
+        let mut count = 0;
+        for field in line.split(',') {
+            if let Some(slot) = fields.get_mut(count) {
+                *slot = field.trim();
+            }
+            count += 1;
+        }
+        let (kind, expected) = match fields[1] {
+            "trade" if count > 1 => ("trade", 6),
+            "quote" if count > 1 => ("quote", 7),
+            other => return Err(LineError::UnknownKind(other.to_owned())),
         };
-        if fields.len() != expected {
+        if count != expected {
             return Err(LineError::FieldCount {
                 kind,
                 expected,
-                found: fields.len(),
+                found: count,
             });
         }
         let ts: Timestamp = fields[0]
             .parse()
             .map_err(|_| LineError::Timestamp(fields[0].to_owned()))?;
-        let instrument = instruments
-            .by_symbol(fields[2])
-            .ok_or_else(|| LineError::UnknownSymbol(fields[2].to_owned()))?
-            .id;
+        let instrument = match &self.last_symbol {
+            Some((symbol, id)) if symbol == fields[2] => *id,
+            _ => {
+                let id = instruments
+                    .by_symbol(fields[2])
+                    .ok_or_else(|| LineError::UnknownSymbol(fields[2].to_owned()))?
+                    .id;
+                self.last_symbol = Some((fields[2].to_owned(), id));
+                id
+            }
+        };
         let event = if kind == "trade" {
             let aggressor = match fields[5] {
                 "buy" => Side::Buy,

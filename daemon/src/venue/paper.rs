@@ -27,7 +27,8 @@ use pennant_sdk::{
     Amount, InstrumentId, Liquidity, OrderId, OrderKind, Price, Qty, RejectReason, Side,
     TimeInForce, Timestamp, NANOS_PER_MILLI,
 };
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// One side of the top of book, with the size still available to take.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +68,9 @@ pub struct PaperVenue {
     maker_fee_bps: Amount,
     taker_fee_bps: Amount,
     latency_ns: i64,
-    tops: HashMap<InstrumentId, Top>,
+    tops: FxHashMap<InstrumentId, Top>,
     in_flight: VecDeque<(Timestamp, VenueOrder)>,
-    resting: HashMap<InstrumentId, Vec<Resting>>,
+    resting: FxHashMap<InstrumentId, Vec<Resting>>,
     seq: u64,
 }
 
@@ -80,9 +81,9 @@ impl PaperVenue {
             maker_fee_bps: config.maker_fee_bps,
             taker_fee_bps: config.taker_fee_bps,
             latency_ns: i64::from(config.latency_ms) * NANOS_PER_MILLI,
-            tops: HashMap::new(),
+            tops: FxHashMap::default(),
             in_flight: VecDeque::new(),
-            resting: HashMap::new(),
+            resting: FxHashMap::default(),
             seq: 0,
         }
     }
