@@ -166,3 +166,45 @@ pub fn quantile(sorted: &[u64], q: f64) -> u64 {
     }
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_and_units() {
+        let samples: Vec<u64> = (1..=1000).collect();
+        assert_eq!(quantile(&samples, 0.5), 501);
+        assert_eq!(quantile(&samples, 0.99), 990);
+        assert_eq!(quantile(&samples, 1.0), 1000);
+        assert_eq!(quantile(&[], 0.5), 0);
+        assert_eq!(duration(850.0), "850 ns");
+        assert_eq!(duration(1_250.0), "1.25 us");
+        assert_eq!(rate(12_340_000.0), "12.34 M/s");
+        assert_eq!(mib(3.0 * 1024.0 * 1024.0), "3.00 MiB");
+    }
+
+    #[test]
+    fn markdown_has_the_machine_targets_and_tables() {
+        let mut section = Section::new("Latency", "How.", &["a", "b"]);
+        section.row(vec!["1".into(), "2".into()], json!({"a": 1}));
+        let report = Report {
+            cpu: "CPU".into(),
+            cores: 2,
+            date: "2026-01-01".into(),
+            quick: false,
+            targets: vec![Target {
+                what: "x".into(),
+                goal: "<= 1".into(),
+                measured: "2".into(),
+                met: false,
+            }],
+            sections: vec![section],
+        };
+        let md = report.markdown();
+        assert!(md.contains("CPU (2 cores), 2026-01-01"));
+        assert!(md.contains("| x | <= 1 | 2 | **no** |"));
+        assert!(md.contains("| a | b |\n|---|---|\n| 1 | 2 |"));
+        assert_eq!(report.json()["sections"][0]["data"][0]["a"], 1);
+    }
+}
