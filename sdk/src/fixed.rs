@@ -49,7 +49,7 @@ impl std::error::Error for ParseFixedError {}
 /// Parses a decimal string (`"-12.345"`, `"+3"`, `".5"`) into a raw scaled integer, in
 /// one pass over the bytes: replay files hold millions of these.
 fn parse_raw(s: &str) -> Result<i64, ParseFixedError> {
-    let s = s.trim();
+    let s = s.trim_ascii();
     let (negative, digits) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),

@@ -66,6 +66,61 @@ async fn run_replay(
     let _ = tx.send(EngineInput::FeedEnded { feed: name }).await;
 }
 
+/// A replay in progress: parses lines, paces and batches events.
+struct Replay<'a> {
+    name: &'a str,
+    path: &'a std::path::Path,
+    speed: f64,
+    instruments: &'a Instruments,
+    tx: &'a mpsc::Sender<EngineInput>,
+    parser: LineParser,
+    batch: Vec<MarketEvent>,
+    line_no: u64,
+    events: u64,
+    malformed: u64,
+    origin: Option<(i64, Instant)>,
+}
+
+impl Replay<'_> {
+    /// Handles one line (without its newline); false once the engine has gone away.
+    async fn line(&mut self, bytes: &[u8]) -> bool {
+        self.line_no += 1;
+        let parsed = match std::str::from_utf8(bytes) {
+            Ok(text) => self
+                .parser
+                .parse(text, self.instruments)
+                .map_err(|err| err.to_string()),
+            Err(_) => Err("not UTF-8 text".to_owned()),
+        };
+        let event = match parsed {
+            Ok(Some(event)) => event,
+            Ok(None) => return true,
+            Err(err) => {
+                self.malformed += 1;
+                if self.malformed <= MALFORMED_LOGGED {
+                    log::warn!(feed = self.name, file:% = self.path.display(), line = self.line_no; "skipping malformed line: {err}");
+                }
+                return true;
+            }
+        };
+        if self.speed > 0.0 {
+            let (t0, start) = *self.origin.get_or_insert((event.ts(), Instant::now()));
+            // Timestamps never go backwards (the parser refuses that), so this is >= 0.
+            let elapsed = event.ts().saturating_sub(t0).max(0);
+            let due = start + Duration::from_secs_f64(elapsed as f64 / 1e9 / self.speed);
+            if due > Instant::now() {
+                if !send(self.tx, &mut self.batch).await {
+                    return false;
+                }
+                tokio::time::sleep_until(due).await;
+            }
+        }
+        self.events += 1;
+        self.batch.push(event);
+        self.batch.len() < BATCH || send(self.tx, &mut self.batch).await
+    }
+}
+
 async fn replay(
     name: &str,
     path: &std::path::Path,
@@ -81,60 +136,61 @@ async fn replay(
         }
     };
     log::info!(feed = name, file:% = path.display(), speed = config.speed; "replay started");
-    // A large buffer: each refill of a tokio file is a trip to the blocking pool.
+    // A large buffer, consumed a whole buffer at a time: each refill of a tokio file is a
+    // trip to the blocking pool, and awaiting per line costs more than parsing it.
     let mut reader = tokio::io::BufReader::with_capacity(READ_BUFFER, file);
-    let mut line = Vec::new();
-    let mut parser = LineParser::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    let (mut line_no, mut events, mut malformed) = (0u64, 0u64, 0u64);
-    let mut origin: Option<(i64, Instant)> = None;
+    let mut replay = Replay {
+        name,
+        path,
+        speed: config.speed,
+        instruments,
+        tx,
+        parser: LineParser::default(),
+        batch: Vec::with_capacity(BATCH),
+        line_no: 0,
+        events: 0,
+        malformed: 0,
+        origin: None,
+    };
+    // The start of a line cut by the end of the buffer.
+    let mut carry = Vec::new();
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line).await {
-            Ok(0) => break,
-            Ok(_) => {}
+        let chunk = match reader.fill_buf().await {
+            Ok(chunk) => chunk,
             Err(err) => {
-                log::error!(feed = name, file:% = path.display(), line = line_no + 1; "cannot read replay file: {err}");
+                log::error!(feed = name, file:% = path.display(), line = replay.line_no + 1; "cannot read replay file: {err}");
                 break;
             }
         };
-        line_no += 1;
-        let parsed = match std::str::from_utf8(&line) {
-            Ok(text) => parser
-                .parse(text, instruments)
-                .map_err(|err| err.to_string()),
-            Err(_) => Err("not UTF-8 text".to_owned()),
-        };
-        let event = match parsed {
-            Ok(Some(event)) => event,
-            Ok(None) => continue,
-            Err(err) => {
-                malformed += 1;
-                if malformed <= MALFORMED_LOGGED {
-                    log::warn!(feed = name, file:% = path.display(), line = line_no; "skipping malformed line: {err}");
-                }
-                continue;
+        if chunk.is_empty() {
+            if !carry.is_empty() && !replay.line(&carry).await {
+                return;
             }
-        };
-        if config.speed > 0.0 {
-            let (t0, start) = *origin.get_or_insert((event.ts(), Instant::now()));
-            // Timestamps never go backwards (the parser refuses that), so this is >= 0.
-            let elapsed = event.ts().saturating_sub(t0).max(0);
-            let offset = Duration::from_secs_f64(elapsed as f64 / 1e9 / config.speed);
-            if start + offset > Instant::now() {
-                if !send(tx, &mut batch).await {
-                    return;
-                }
-                tokio::time::sleep_until(start + offset).await;
+            break;
+        }
+        let consumed = chunk.len();
+        let mut rest = chunk;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            let keep_going = if carry.is_empty() {
+                replay.line(&rest[..end]).await
+            } else {
+                carry.extend_from_slice(&rest[..end]);
+                let line = std::mem::take(&mut carry);
+                let keep_going = replay.line(&line).await;
+                carry = line;
+                carry.clear();
+                keep_going
+            };
+            if !keep_going {
+                return;
             }
+            rest = &rest[end + 1..];
         }
-        events += 1;
-        batch.push(event);
-        if batch.len() >= BATCH && !send(tx, &mut batch).await {
-            return;
-        }
+        carry.extend_from_slice(rest);
+        reader.consume(consumed);
     }
-    if send(tx, &mut batch).await {
+    let (events, malformed) = (replay.events, replay.malformed);
+    if send(tx, &mut replay.batch).await {
         log::info!(feed = name, file:% = path.display(), events, malformed; "replay finished");
     }
 }

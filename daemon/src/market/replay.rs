@@ -104,18 +104,27 @@ impl LineParser {
         line: &str,
         instruments: &Instruments,
     ) -> Result<Option<MarketEvent>, LineError> {
-        let line = line.trim();
+        let line = line.trim_ascii();
         if line.is_empty() || line.starts_with('#') {
             return Ok(None);
         }
-        // Split without allocating: this runs for every line of files of millions.
+        // Split without allocating: this runs for every line of files of millions. Commas
+        // are ASCII, so every slice below starts and ends on a character boundary.
         let mut fields = [""; 7];
         let mut count = 0;
-        for field in line.split(',') {
-            if let Some(slot) = fields.get_mut(count) {
-                *slot = field.trim();
+        let mut start = 0;
+        for (i, b) in line
+            .bytes()
+            .enumerate()
+            .chain(std::iter::once((line.len(), b',')))
+        {
+            if b == b',' {
+                if let Some(slot) = fields.get_mut(count) {
+                    *slot = line.get(start..i).unwrap_or_default().trim_ascii();
+                }
+                count += 1;
+                start = i + 1;
             }
-            count += 1;
         }
         let (kind, expected) = match fields[1] {
             "trade" if count > 1 => ("trade", 6),
