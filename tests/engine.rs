@@ -35,6 +35,7 @@ fn engine(cache: &std::path::Path, snapshot_interval: Duration) -> Engine {
         Clock::new(ClockMode::Event, shared),
         instruments,
         Box::new(PaperVenue::new(&PaperConfig::default())),
+        pennant_daemon::risk::RiskEngine::new(Default::default()),
     );
     let settings = EngineSettings {
         snapshot_interval,
@@ -269,4 +270,65 @@ fn native_builds_of_sdk_strategies_run_behind_the_same_interface() {
         quarantine_reason(&reports, "native-trapper"),
         "trapped: panicked: test-strategy: deliberate panic at trade 3"
     );
+}
+
+#[test]
+fn the_kill_switch_halts_cancels_and_tells_the_strategies() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    engine
+        .start_strategy(StrategySpec {
+            id: "mm".into(),
+            code: StrategyCode::native::<market_maker::MarketMaker>(),
+            params: [
+                ("instrument", "BTC-USDT"),
+                ("qty", "0.01"),
+                ("max_position", "1"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        })
+        .unwrap();
+    feed(&mut engine, 1, 2);
+    let before = report(&engine.reports(), "mm").stats;
+    assert!(
+        before.orders >= 2,
+        "the market maker quotes both sides: {before:?}"
+    );
+    let canceled = engine
+        .kill_switch(&pennant_daemon::risk::Scope::Global, "ops")
+        .unwrap();
+    assert_eq!(canceled, 2);
+    let after_kill = report(&engine.reports(), "mm").stats;
+    assert_eq!(
+        after_kill.events,
+        before.events + 2,
+        "an order update for each cancel"
+    );
+    assert_eq!(
+        engine.risk().global_state(),
+        pennant_daemon::risk::TradingState::Halted
+    );
+    // It keeps trying to quote; every order is refused until an operator releases it.
+    feed(&mut engine, 3, 4);
+    let halted = report(&engine.reports(), "mm").stats;
+    assert_eq!(halted.orders, before.orders);
+    assert!(halted.risk_rejects >= 2);
+    engine
+        .set_trading_state(
+            &pennant_daemon::risk::Scope::Global,
+            pennant_daemon::risk::TradingState::Active,
+            "ops",
+        )
+        .unwrap();
+    feed(&mut engine, 5, 6);
+    assert!(report(&engine.reports(), "mm").stats.orders > before.orders);
+    let actions: Vec<&str> = engine
+        .risk()
+        .audit()
+        .iter()
+        .map(|a| a.action.as_str())
+        .collect();
+    assert_eq!(actions, vec!["kill_switch", "state"]);
 }

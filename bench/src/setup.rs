@@ -152,6 +152,7 @@ pub fn engine(cache: &Path, probe: Arc<SubmitProbe>) -> Engine {
         Clock::new(ClockMode::Event, shared),
         instruments(),
         Box::new(venue),
+        pennant_daemon::risk::RiskEngine::new(Default::default()),
     );
     Engine::new(
         core,

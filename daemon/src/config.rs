@@ -70,6 +70,9 @@ pub struct Config {
     /// Strategies to run, `[[strategy]]`.
     #[serde(rename = "strategy", default)]
     pub strategies: Vec<StrategyConfig>,
+    /// Pre-trade risk limits, `[risk]`.
+    #[serde(default)]
+    pub risk: RiskConfig,
     /// The folder of the configuration file; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -147,6 +150,71 @@ pub struct PaperConfig {
     pub taker_fee_bps: Amount,
     /// Time from submit to the order reaching the simulated matching engine.
     pub latency_ms: u32,
+}
+
+/// `[risk]`: pre-trade limits. A limit left out is not checked.
+///
+/// The limit for a strategy trading an instrument is the strategy's override
+/// (`[risk.strategy.ID]`), else the instrument's (`[risk.instrument.SYMBOL]`), else the
+/// default (`[risk.defaults]`). `[risk.global]` limits apply to all strategies together.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskConfig {
+    /// Limits for every strategy and instrument.
+    pub defaults: Limits,
+    /// Per-strategy overrides, by strategy id.
+    pub strategy: BTreeMap<String, Limits>,
+    /// Per-instrument overrides, by symbol.
+    pub instrument: BTreeMap<String, Limits>,
+    /// Limits on all strategies together.
+    pub global: Limits,
+    /// The sliding window of the order rate throttle.
+    pub rate_window_ms: NonZeroU32,
+    /// The hour (UTC) at which the trading day, and so the daily loss, starts.
+    pub day_start_hour_utc: u8,
+}
+
+impl Default for RiskConfig {
+    fn default() -> Self {
+        RiskConfig {
+            defaults: Limits::default(),
+            strategy: BTreeMap::new(),
+            instrument: BTreeMap::new(),
+            global: Limits::default(),
+            rate_window_ms: NonZeroU32::MIN.saturating_add(999),
+            day_start_hour_utc: 0,
+        }
+    }
+}
+
+/// One set of limits; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest order quantity.
+    #[serde(deserialize_with = "optional_positive")]
+    pub max_order_qty: Option<Qty>,
+    /// Largest order notional (market orders valued at the reference price).
+    #[serde(deserialize_with = "optional_positive")]
+    pub max_order_notional: Option<Amount>,
+    /// Limit prices must be within this many basis points of the reference price (the
+    /// last trade, else the mid).
+    pub price_band_bps: Option<NonZeroU32>,
+    /// Largest absolute position, counting open orders on the same side.
+    #[serde(deserialize_with = "optional_positive")]
+    pub max_position: Option<Qty>,
+    /// Largest sum of |position x mark| plus open order notional.
+    #[serde(deserialize_with = "optional_positive")]
+    pub max_gross_exposure: Option<Amount>,
+    /// Most working orders at once (per strategy and instrument).
+    pub max_open_orders: Option<u32>,
+    /// Most submits and cancels in the sliding window.
+    pub max_orders_per_window: Option<NonZeroU32>,
+    /// Largest loss since the start of the trading day; a breach halts trading.
+    #[serde(deserialize_with = "optional_positive")]
+    pub max_daily_loss: Option<Amount>,
+    /// For a strategy: the only instruments it may trade.
+    pub instruments: Option<Vec<String>>,
 }
 
 /// `[[instrument]]`.
@@ -566,6 +634,71 @@ impl Config {
                     .into(),
             ));
         }
+        // The risk tables have no spans: point at the first line that names the key.
+        let at = |needle: &str| {
+            let start = text.find(needle).unwrap_or(0);
+            start..start
+        };
+        if self.risk.day_start_hour_utc > 23 {
+            return Err(invalid(
+                at("day_start_hour_utc"),
+                "risk.day_start_hour_utc",
+                "must be an hour from 0 to 23".into(),
+            ));
+        }
+        let scoped = [
+            ("risk.defaults", &self.risk.defaults),
+            ("risk.global", &self.risk.global),
+        ]
+        .into_iter()
+        .chain(
+            self.risk
+                .instrument
+                .values()
+                .map(|l| ("risk.instrument", l)),
+        );
+        for (key, limits) in scoped {
+            if limits.instruments.is_some() {
+                return Err(invalid(
+                    at(&format!("[{key}")),
+                    &format!("{key}.instruments"),
+                    "an instrument allow-list belongs to a strategy".into(),
+                ));
+            }
+        }
+        if let Some(symbol) = self
+            .risk
+            .instrument
+            .keys()
+            .find(|s| !symbols.contains(s.as_str()))
+        {
+            return Err(invalid(
+                at(&format!("[risk.instrument.{symbol}")),
+                &format!("risk.instrument.{symbol}"),
+                format!("unknown instrument {symbol}"),
+            ));
+        }
+        for (id, limits) in &self.risk.strategy {
+            if !self.strategies.iter().any(|s| s.id() == id) {
+                return Err(invalid(
+                    at(&format!("risk.strategy.{id}")),
+                    &format!("risk.strategy.{id}"),
+                    format!("no strategy {id}"),
+                ));
+            }
+            if let Some(unknown) = limits
+                .instruments
+                .iter()
+                .flatten()
+                .find(|s| !symbols.contains(s.as_str()))
+            {
+                return Err(invalid(
+                    at(&format!("risk.strategy.{id}")),
+                    &format!("risk.strategy.{id}.instruments"),
+                    format!("unknown instrument {unknown}"),
+                ));
+            }
+        }
         let mut ids = HashSet::new();
         for strategy in &self.strategies {
             let id = strategy.id.get_ref();
@@ -707,6 +840,39 @@ params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
             err.contains("line 29") && err.contains("a string, number or boolean"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn risk_limits_are_read_and_nonsense_is_refused() {
+        let text = format!("{GOOD}\n[risk.defaults]\nmax_order_qty = \"1\"\nprice_band_bps = 50\n\n[risk.strategy.sma]\ninstruments = [\"BTC-USDT\"]\nmax_daily_loss = 100\n");
+        let config = parse(&text).unwrap();
+        assert_eq!(
+            config.risk.defaults.max_order_qty,
+            Some("1".parse().unwrap())
+        );
+        assert_eq!(
+            config.risk.strategy["sma"].max_daily_loss,
+            Some("100".parse().unwrap())
+        );
+        let err = parse(&text.replace("max_order_qty = \"1\"", "max_order_qty = \"-1\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 32") && err.contains("must be positive, got -1"),
+            "{err}"
+        );
+        let err = parse(&text.replace("price_band_bps = 50", "price_band_bps = 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 33") && err.contains("nonzero"), "{err}");
+        let err = parse(&text.replace("[risk.strategy.sma]", "[risk.strategy.smx]"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "pennant.toml:35: `risk.strategy.smx`: no strategy smx");
+        let err = parse(&text.replace("[risk.defaults]", "[risk.defaults]\ninstruments = []"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "pennant.toml:31: `risk.defaults.instruments`: an instrument allow-list belongs to a strategy");
     }
 
     #[test]

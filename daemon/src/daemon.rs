@@ -14,6 +14,7 @@ use crate::engine::{
 };
 use crate::market::{feed, Instruments};
 use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
+use crate::risk::RiskEngine;
 use crate::venue::PaperVenue;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -116,6 +117,7 @@ fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
         Clock::new(mode, shared.clone()),
         instruments,
         Box::new(PaperVenue::new(&config.paper)),
+        RiskEngine::new(config.risk.clone()),
     );
     let settings = EngineSettings {
         snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),

@@ -13,7 +13,7 @@ use super::timers::Timers;
 use super::StrategyIdx;
 use crate::market::bars::BarAggregator;
 use crate::market::{Instruments, MarketState};
-use crate::risk;
+use crate::risk::{Books, RiskEngine};
 use crate::venue::{ExecutionReport, Venue, VenueOrder};
 use pennant_sdk::{
     Host, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate, Position,
@@ -65,6 +65,8 @@ impl Subscriptions {
 
 /// Everything the engine owns except the strategy instances.
 pub struct Core {
+    /// Pre-trade checks, trading states, limits.
+    pub risk: RiskEngine,
     /// The engine clock.
     pub clock: Clock,
     /// Tradable instruments.
@@ -93,8 +95,14 @@ pub struct Core {
 
 impl Core {
     /// A core with no strategies.
-    pub fn new(clock: Clock, instruments: Arc<Instruments>, venue: Box<dyn Venue>) -> Self {
+    pub fn new(
+        clock: Clock,
+        instruments: Arc<Instruments>,
+        venue: Box<dyn Venue>,
+        risk: RiskEngine,
+    ) -> Self {
         Core {
+            risk,
             clock,
             instruments,
             market: MarketState::default(),
@@ -112,6 +120,7 @@ impl Core {
 
     /// Registers a strategy id; returns its index.
     pub fn add_strategy(&mut self, id: &str) -> StrategyIdx {
+        self.risk.add_strategy(id);
         self.strategy_ids.push(Arc::from(id));
         self.stats.push(StrategyStats::default());
         self.strategy_ids.len() - 1
@@ -206,7 +215,14 @@ impl StrategyCtx {
 impl Host for StrategyCtx {
     fn submit_order(&mut self, order: &OrderRequest) -> Result<OrderId, Rejection> {
         let core = &mut *self.core;
-        if let Err(rejection) = risk::check_order(&core.instruments, order) {
+        let now = core.clock.now();
+        let books = Books {
+            instruments: &core.instruments,
+            market: &core.market,
+            orders: &core.orders,
+            ledger: &core.ledger,
+        };
+        if let Err(rejection) = core.risk.check(self.strategy, order, now, &books) {
             core.stats[self.strategy].risk_rejects += 1;
             log::info!(
                 strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
@@ -215,7 +231,6 @@ impl Host for StrategyCtx {
             );
             return Err(rejection);
         }
-        let now = core.clock.now();
         let id = core.orders.open(self.strategy, *order, now);
         core.stats[self.strategy].orders += 1;
         log::debug!(
@@ -240,6 +255,7 @@ impl Host for StrategyCtx {
         match self.core.orders.get(id) {
             Some(order) if order.strategy == self.strategy => {
                 let now = self.core.clock.now();
+                self.core.risk.count_cancel(self.strategy, now);
                 self.core
                     .with_venue(|venue, out| venue.cancel(id, now, out));
                 Ok(())

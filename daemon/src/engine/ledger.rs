@@ -19,6 +19,8 @@ pub struct LedgerOverflow {
 #[derive(Debug, Default)]
 pub struct Ledger {
     positions: BTreeMap<(StrategyIdx, InstrumentId), Position>,
+    /// Net position of all strategies together, by instrument.
+    net: BTreeMap<InstrumentId, Qty>,
 }
 
 impl Ledger {
@@ -36,7 +38,25 @@ impl Ledger {
             .entry((strategy, instrument))
             .or_insert_with(|| Position::flat(instrument))
             .apply_fill(side, price, qty, fee)
-            .ok_or(LedgerOverflow { price, qty })
+            .ok_or(LedgerOverflow { price, qty })?;
+        let net = self.net.entry(instrument).or_default();
+        *net = net.checked_add(side.signed(qty)).unwrap_or(*net);
+        Ok(())
+    }
+
+    /// Net position of all strategies together in an instrument.
+    pub fn net(&self, instrument: InstrumentId) -> Qty {
+        self.net.get(&instrument).copied().unwrap_or(Qty::ZERO)
+    }
+
+    /// Every instrument's net position, all strategies together.
+    pub fn nets(&self) -> impl Iterator<Item = (InstrumentId, Qty)> + '_ {
+        self.net.iter().map(|(&i, &q)| (i, q))
+    }
+
+    /// Every position, by strategy and instrument, not marked.
+    pub fn all(&self) -> impl Iterator<Item = (StrategyIdx, &Position)> + '_ {
+        self.positions.iter().map(|(&(s, _), p)| (s, p))
     }
 
     /// A strategy's position in an instrument, marked to market.

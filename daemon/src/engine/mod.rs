@@ -221,6 +221,57 @@ impl Engine {
         self.strategies.get(idx).map(|s| &s.state)
     }
 
+    /// The risk engine: limits, trading states, the audit trail.
+    pub fn risk(&self) -> &crate::risk::RiskEngine {
+        &self
+            .core
+            .as_ref()
+            .expect("the core is home between strategy calls")
+            .risk
+    }
+
+    /// Engages the kill switch for a scope (a strategy, or everything): `HALTED`, and
+    /// every open order in the scope canceled; the strategies get an order update for each.
+    /// Returns how many orders were canceled.
+    pub fn kill_switch(
+        &mut self,
+        scope: &crate::risk::Scope,
+        actor: &str,
+    ) -> Result<usize, crate::risk::RiskError> {
+        let core = self.core();
+        let now = core.clock.now();
+        let strategy = core.risk.kill_switch(scope, actor, now)?;
+        let canceled = core.cancel_all_of(strategy);
+        self.deliver_updates();
+        Ok(canceled)
+    }
+
+    /// Sets a trading state (how an operator leaves `HALTED`).
+    pub fn set_trading_state(
+        &mut self,
+        scope: &crate::risk::Scope,
+        state: crate::risk::TradingState,
+        actor: &str,
+    ) -> Result<(), crate::risk::RiskError> {
+        let core = self.core();
+        let now = core.clock.now();
+        core.risk.set_state(scope, state, actor, now)
+    }
+
+    /// Replaces the limits of a scope at run time.
+    pub fn set_limits(
+        &mut self,
+        scope: &crate::risk::Scope,
+        limits: crate::config::Limits,
+        actor: &str,
+    ) -> Result<(), crate::risk::RiskError> {
+        let core = self.core();
+        let now = core.clock.now();
+        let instruments = core.instruments.clone();
+        core.risk
+            .set_limits(scope, limits, actor, now, &instruments)
+    }
+
     /// Adds a strategy: instantiates it and calls `init` with its parameters. On failure
     /// the strategy stays, quarantined with the reason, and the error is returned.
     pub fn start_strategy(&mut self, spec: StrategySpec) -> Result<StrategyIdx, StartError> {

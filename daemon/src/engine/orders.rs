@@ -6,7 +6,7 @@
 use super::StrategyIdx;
 use crate::venue::ExecutionReport;
 use pennant_sdk::{
-    Liquidity, OrderId, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Timestamp,
+    InstrumentId, Liquidity, OrderId, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Timestamp,
 };
 use rustc_hash::FxHashMap;
 
@@ -54,6 +54,9 @@ pub struct Fill {
 pub struct Orders {
     next_id: OrderId,
     open: FxHashMap<OrderId, OrderRecord>,
+    /// The working orders of each strategy in each instrument, oldest first: what the
+    /// risk checks look at for every order, without scanning every order.
+    books: FxHashMap<(StrategyIdx, InstrumentId), Vec<OrderId>>,
 }
 
 impl Orders {
@@ -66,6 +69,10 @@ impl Orders {
     ) -> OrderId {
         self.next_id += 1;
         let id = self.next_id;
+        self.books
+            .entry((strategy, request.instrument))
+            .or_default()
+            .push(id);
         self.open.insert(
             id,
             OrderRecord {
@@ -102,6 +109,46 @@ impl Orders {
         let mut orders: Vec<OrderRecord> = self.open.values().copied().collect();
         orders.sort_unstable_by_key(|o| o.id);
         orders
+    }
+
+    /// A strategy's working orders in one instrument, oldest first.
+    pub fn book(
+        &self,
+        strategy: StrategyIdx,
+        instrument: InstrumentId,
+    ) -> impl Iterator<Item = &OrderRecord> {
+        self.books
+            .get(&(strategy, instrument))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.open.get(id))
+    }
+
+    /// Whether a strategy has a working order with this client order id.
+    pub fn has_client_order_id(&self, strategy: StrategyIdx, client_order_id: u64) -> bool {
+        self.books
+            .iter()
+            .filter(|((s, _), _)| *s == strategy)
+            .flat_map(|(_, ids)| ids)
+            .any(|id| {
+                self.open
+                    .get(id)
+                    .is_some_and(|o| o.request.client_order_id == client_order_id)
+            })
+    }
+
+    /// Notional of a strategy's working limit orders (`None`: of every strategy's).
+    pub fn open_notional(&self, strategy: Option<StrategyIdx>) -> i128 {
+        self.books
+            .iter()
+            .filter(|((s, _), _)| strategy.is_none_or(|want| *s == want))
+            .flat_map(|(_, ids)| ids)
+            .filter_map(|id| self.open.get(id))
+            .map(|o| {
+                i128::from(o.request.price.raw()) * i128::from(o.leaves().raw())
+                    / i128::from(pennant_sdk::fixed::SCALE)
+            })
+            .sum()
     }
 
     /// Number of working orders.
@@ -188,7 +235,14 @@ impl Orders {
         }
         let strategy = order.strategy;
         if update.status.is_final() {
-            self.open.remove(&id);
+            if let Some(order) = self.open.remove(&id) {
+                if let Some(book) = self
+                    .books
+                    .get_mut(&(order.strategy, order.request.instrument))
+                {
+                    book.retain(|&o| o != id);
+                }
+            }
         }
         Some((strategy, update, fill))
     }

@@ -1,14 +1,773 @@
-//! Pre-trade risk checks, run synchronously inside the `submit-order` host call, before
-//! any venue sees the order.
+//! Pre-trade risk checks, trading states and the kill switch.
 //!
-//! This module checks that the instrument exists and that the order passes the venue's
-//! filters (tick size, lot size, minimum quantity and notional). Position, exposure, rate
-//! and loss limits, trading states and the kill switch come with the risk engine.
+//! Every order a strategy submits is checked here, synchronously, inside its
+//! `submit-order` host call, before any venue sees it; the first failing control answers
+//! with its stable reason code and a message with the values it compared. The controls,
+//! in the order they run: trading state (halted, reduce-only), instrument and allow-list,
+//! venue filters, duplicate client order id, order quantity, reference price, order
+//! notional, price band, open orders, position (strategy and all strategies), gross
+//! exposure (strategy and all strategies), order rate (strategy and all strategies),
+//! self-trade, and daily loss, whose breach halts the strategy (or everything).
+//!
+//! Limits come from `[risk]` (see [`crate::config::RiskConfig`]); a limit left out is not
+//! checked. They change at run time through [`RiskEngine::set_limits`], and every change
+//! of a limit or a trading state is an [`AuditRecord`].
 
-use crate::market::Instruments;
-use pennant_sdk::{OrderRequest, RejectReason, Rejection};
+use crate::config::{Limits, RiskConfig};
+use crate::engine::ledger::Ledger;
+use crate::engine::orders::Orders;
+use crate::engine::StrategyIdx;
+use crate::market::{Instruments, MarketState};
+use pennant_sdk::fixed::SCALE;
+use pennant_sdk::{
+    Amount, InstrumentId, OrderKind, OrderRequest, Price, Qty, RejectReason, Rejection, Side,
+    Timestamp, NANOS_PER_SECOND,
+};
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 
-/// Checks an order; `Err` carries the stable reason code and an explanation.
+/// Whether new orders may go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TradingState {
+    /// Orders pass the checks as usual.
+    Active,
+    /// Only orders that reduce an existing position pass.
+    Reducing,
+    /// No new orders; cancels still pass. Left only by an operator.
+    Halted,
+}
+
+impl TradingState {
+    /// Upper-case name, as in the documentation and the audit.
+    pub fn name(self) -> &'static str {
+        match self {
+            TradingState::Active => "ACTIVE",
+            TradingState::Reducing => "REDUCING",
+            TradingState::Halted => "HALTED",
+        }
+    }
+}
+
+/// What a limit change or a trading state applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every strategy together (`[risk.global]`), or the global trading state.
+    Global,
+    /// The defaults of every strategy and instrument (`[risk.defaults]`).
+    Defaults,
+    /// One strategy, by id.
+    Strategy(String),
+    /// One instrument, by symbol.
+    Instrument(String),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Global => f.write_str("global"),
+            Scope::Defaults => f.write_str("defaults"),
+            Scope::Strategy(id) => write!(f, "strategy {id}"),
+            Scope::Instrument(symbol) => write!(f, "instrument {symbol}"),
+        }
+    }
+}
+
+/// A change made to the risk settings: who, what, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Engine time.
+    pub ts: Timestamp,
+    /// Who: an operator's name, or `risk` for automatic actions (a daily loss breach).
+    pub actor: String,
+    /// What kind of change: `limits`, `state`, `kill_switch`.
+    pub action: String,
+    /// What it applied to.
+    pub scope: String,
+    /// The change.
+    pub detail: String,
+}
+
+/// Why a risk change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RiskError {
+    /// No strategy or instrument by that name.
+    #[error("unknown {0}")]
+    UnknownScope(String),
+    /// The change does not apply to that scope.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Rolling counts and baselines per strategy.
+#[derive(Debug, Default)]
+struct StrategyRisk {
+    state: Option<TradingState>,
+    messages: VecDeque<Timestamp>,
+    /// Net PnL at the start of the trading day.
+    day_baseline: Option<Amount>,
+}
+
+/// The risk state of the engine: limits, trading states, rate windows, daily baselines.
+#[derive(Debug)]
+pub struct RiskEngine {
+    config: RiskConfig,
+    strategies: Vec<StrategyRisk>,
+    strategy_ids: Vec<String>,
+    global_state: TradingState,
+    global_messages: VecDeque<Timestamp>,
+    global_day_baseline: Option<Amount>,
+    day_start: Option<Timestamp>,
+    audit: Vec<AuditRecord>,
+}
+
+/// The engine state the checks read.
+pub struct Books<'a> {
+    /// Instruments.
+    pub instruments: &'a Instruments,
+    /// Market state, for reference and mark prices.
+    pub market: &'a MarketState,
+    /// Working orders.
+    pub orders: &'a Orders,
+    /// Positions.
+    pub ledger: &'a Ledger,
+}
+
+/// `a x b / SCALE` in i128, for notionals.
+fn notional(price: Price, qty: Qty) -> i128 {
+    i128::from(price.raw()) * i128::from(qty.raw()) / i128::from(SCALE)
+}
+
+fn amount(value: i128) -> Amount {
+    Amount::from_raw(value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+}
+
+fn reject(reason: RejectReason, message: String) -> Result<(), Rejection> {
+    Err(Rejection::new(reason, message))
+}
+
+const DAY: i64 = 24 * 3600 * NANOS_PER_SECOND;
+
+impl RiskEngine {
+    /// A risk engine with the configured limits.
+    pub fn new(config: RiskConfig) -> Self {
+        RiskEngine {
+            config,
+            strategies: Vec::new(),
+            strategy_ids: Vec::new(),
+            global_state: TradingState::Active,
+            global_messages: VecDeque::new(),
+            global_day_baseline: None,
+            day_start: None,
+            audit: Vec::new(),
+        }
+    }
+
+    /// Registers a strategy (in engine index order).
+    pub fn add_strategy(&mut self, id: &str) {
+        self.strategies.push(StrategyRisk::default());
+        self.strategy_ids.push(id.to_owned());
+    }
+
+    /// The limit in force for `strategy` trading `instrument`: the strategy's override,
+    /// else the instrument's, else the default.
+    fn limit<T: Clone>(
+        &self,
+        strategy: StrategyIdx,
+        symbol: &str,
+        field: impl Fn(&Limits) -> Option<T>,
+    ) -> Option<T> {
+        let id = self
+            .strategy_ids
+            .get(strategy)
+            .map(String::as_str)
+            .unwrap_or_default();
+        self.config
+            .strategy
+            .get(id)
+            .and_then(&field)
+            .or_else(|| self.config.instrument.get(symbol).and_then(&field))
+            .or_else(|| field(&self.config.defaults))
+    }
+
+    /// The trading state of a strategy (the global state wins when stricter).
+    pub fn state(&self, strategy: StrategyIdx) -> TradingState {
+        let own = self
+            .strategies
+            .get(strategy)
+            .and_then(|s| s.state)
+            .unwrap_or(TradingState::Active);
+        match (self.global_state, own) {
+            (TradingState::Halted, _) | (_, TradingState::Halted) => TradingState::Halted,
+            (TradingState::Reducing, _) | (_, TradingState::Reducing) => TradingState::Reducing,
+            _ => TradingState::Active,
+        }
+    }
+
+    /// The global trading state.
+    pub fn global_state(&self) -> TradingState {
+        self.global_state
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &RiskConfig {
+        &self.config
+    }
+
+    /// Every change made so far.
+    pub fn audit(&self) -> &[AuditRecord] {
+        &self.audit
+    }
+
+    fn record(&mut self, ts: Timestamp, actor: &str, action: &str, scope: &Scope, detail: String) {
+        log::info!(target: "audit", actor, action, scope:% = scope; "{detail}");
+        self.audit.push(AuditRecord {
+            ts,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            scope: scope.to_string(),
+            detail,
+        });
+    }
+
+    fn strategy_index(&self, id: &str) -> Result<StrategyIdx, RiskError> {
+        self.strategy_ids
+            .iter()
+            .position(|s| s == id)
+            .ok_or_else(|| RiskError::UnknownScope(format!("strategy {id}")))
+    }
+
+    /// Sets a trading state; an audit record says who did it. Leaving `HALTED` is only
+    /// ever done this way.
+    pub fn set_state(
+        &mut self,
+        scope: &Scope,
+        state: TradingState,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), RiskError> {
+        self.apply_state(scope, state)?;
+        self.record(
+            now,
+            actor,
+            "state",
+            scope,
+            format!("trading state set to {}", state.name()),
+        );
+        Ok(())
+    }
+
+    /// Engages the kill switch for a scope: `HALTED`, recorded as such. The caller
+    /// cancels the open orders in the scope ([`crate::engine::Engine::kill_switch`]).
+    /// Returns the strategy whose orders to cancel, or `None` for all.
+    pub fn kill_switch(
+        &mut self,
+        scope: &Scope,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<StrategyIdx>, RiskError> {
+        self.apply_state(scope, TradingState::Halted)?;
+        self.record(
+            now,
+            actor,
+            "kill_switch",
+            scope,
+            "kill switch engaged: HALTED, open orders canceled".into(),
+        );
+        match scope {
+            Scope::Strategy(id) => self.strategy_index(id).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn apply_state(&mut self, scope: &Scope, state: TradingState) -> Result<(), RiskError> {
+        match scope {
+            Scope::Global => self.global_state = state,
+            Scope::Strategy(id) => {
+                let idx = self.strategy_index(id)?;
+                self.strategies[idx].state = Some(state);
+            }
+            other => {
+                return Err(RiskError::Invalid(format!(
+                    "a trading state applies to a strategy or globally, not to {other}"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the limits of a scope; an audit record says who changed what.
+    pub fn set_limits(
+        &mut self,
+        scope: &Scope,
+        limits: Limits,
+        actor: &str,
+        now: Timestamp,
+        instruments: &Instruments,
+    ) -> Result<(), RiskError> {
+        if limits.instruments.is_some() && !matches!(scope, Scope::Strategy(_)) {
+            return Err(RiskError::Invalid(
+                "an instrument allow-list belongs to a strategy".into(),
+            ));
+        }
+        if let Some(unknown) = limits
+            .instruments
+            .iter()
+            .flatten()
+            .find(|s| instruments.by_symbol(s).is_none())
+        {
+            return Err(RiskError::UnknownScope(format!("instrument {unknown}")));
+        }
+        let slot = match scope {
+            Scope::Global => &mut self.config.global,
+            Scope::Defaults => &mut self.config.defaults,
+            Scope::Strategy(id) => {
+                self.strategy_index(id)?;
+                self.config.strategy.entry(id.clone()).or_default()
+            }
+            Scope::Instrument(symbol) => {
+                if instruments.by_symbol(symbol).is_none() {
+                    return Err(RiskError::UnknownScope(format!("instrument {symbol}")));
+                }
+                self.config.instrument.entry(symbol.clone()).or_default()
+            }
+        };
+        let detail = format!("limits changed from {:?} to {limits:?}", slot);
+        *slot = limits;
+        self.record(now, actor, "limits", scope, detail);
+        Ok(())
+    }
+
+    /// Counts a cancel against the order rate windows (cancels are never refused).
+    pub fn count_cancel(&mut self, strategy: StrategyIdx, now: Timestamp) {
+        if let Some(s) = self.strategies.get_mut(strategy) {
+            s.messages.push_back(now);
+        }
+        self.global_messages.push_back(now);
+    }
+
+    /// Net PnL of one strategy, or of all, marked to market.
+    fn net_pnl(strategy: Option<StrategyIdx>, books: &Books) -> i128 {
+        books
+            .ledger
+            .all()
+            .filter(|(s, _)| strategy.is_none_or(|want| *s == want))
+            .map(|(_, p)| {
+                let mut p = *p;
+                if let Some(mark) = books.market.mark(p.instrument) {
+                    let _ = p.mark(mark);
+                }
+                i128::from(p.realized_pnl.raw()) + i128::from(p.unrealized_pnl.raw())
+                    - i128::from(p.fees.raw())
+            })
+            .sum()
+    }
+
+    /// Starts a new trading day when the clock has passed the day start: the daily loss
+    /// counts from here.
+    fn roll_day(&mut self, now: Timestamp, books: &Books) {
+        let offset = i64::from(self.config.day_start_hour_utc) * 3600 * NANOS_PER_SECOND;
+        let today = now - (now - offset).rem_euclid(DAY);
+        if self.day_start == Some(today) {
+            return;
+        }
+        self.day_start = Some(today);
+        for idx in 0..self.strategies.len() {
+            self.strategies[idx].day_baseline = Some(amount(Self::net_pnl(Some(idx), books)));
+        }
+        self.global_day_baseline = Some(amount(Self::net_pnl(None, books)));
+    }
+
+    /// Checks an order of `strategy` at engine time `now`. A daily loss breach also halts
+    /// the strategy (or, for the global limit, everything), with an audit record.
+    pub fn check(
+        &mut self,
+        strategy: StrategyIdx,
+        order: &OrderRequest,
+        now: Timestamp,
+        books: &Books,
+    ) -> Result<(), Rejection> {
+        if strategy >= self.strategies.len() {
+            return reject(RejectReason::TradingHalted, "unknown strategy".into());
+        }
+        self.roll_day(now, books);
+        // Every message counts against the rate at once, passed or not.
+        let window = i64::from(self.config.rate_window_ms.get()) * 1_000_000;
+        for messages in [
+            &mut self.strategies[strategy].messages,
+            &mut self.global_messages,
+        ] {
+            while messages.front().is_some_and(|&t| t <= now - window) {
+                messages.pop_front();
+            }
+            messages.push_back(now);
+        }
+        let result = self.run_checks(strategy, order, books);
+        if let Err(rejection) = &result {
+            if rejection.reason == RejectReason::MaxDailyLoss {
+                let global = rejection.message.starts_with("all strategies");
+                let scope = if global {
+                    Scope::Global
+                } else {
+                    Scope::Strategy(self.strategy_ids[strategy].clone())
+                };
+                if global {
+                    self.global_state = TradingState::Halted;
+                } else {
+                    self.strategies[strategy].state = Some(TradingState::Halted);
+                }
+                self.record(
+                    now,
+                    "risk",
+                    "state",
+                    &scope,
+                    format!("trading state set to HALTED: {}", rejection.message),
+                );
+            }
+        }
+        result
+    }
+
+    fn run_checks(
+        &self,
+        strategy: StrategyIdx,
+        order: &OrderRequest,
+        books: &Books,
+    ) -> Result<(), Rejection> {
+        let id = &self.strategy_ids[strategy];
+        // Trading state.
+        let state = self.state(strategy);
+        let position = books
+            .ledger
+            .position(strategy, order.instrument, books.market)
+            .qty;
+        let working = || books.orders.book(strategy, order.instrument);
+        let open_same_side: Qty = working()
+            .filter(|o| o.request.side == order.side)
+            .fold(Qty::ZERO, |sum, o| {
+                sum.checked_add(o.leaves()).unwrap_or(Qty::MAX)
+            });
+        match state {
+            TradingState::Halted => {
+                return reject(
+                    RejectReason::TradingHalted,
+                    format!("trading is halted for {id}"),
+                );
+            }
+            TradingState::Reducing => {
+                let reduces = match order.side {
+                    Side::Buy => position.is_negative(),
+                    Side::Sell => position.is_positive(),
+                };
+                let after = open_same_side.checked_add(order.qty).unwrap_or(Qty::MAX);
+                if !reduces || after > position.abs() {
+                    return reject(
+                        RejectReason::ReduceOnly,
+                        format!("only orders reducing the position pass: position {position}, {} {} with {open_same_side} working", order.side, order.qty),
+                    );
+                }
+            }
+            TradingState::Active => {}
+        }
+        // Instrument and allow-list.
+        let Some(info) = books.instruments.get(order.instrument) else {
+            return reject(
+                RejectReason::UnknownInstrument,
+                format!("no instrument with handle {}", order.instrument),
+            );
+        };
+        let symbol = info.symbol.as_str();
+        if let Some(allowed) = self
+            .config
+            .strategy
+            .get(id)
+            .and_then(|l| l.instruments.as_ref())
+        {
+            if !allowed.iter().any(|s| s == symbol) {
+                return reject(
+                    RejectReason::InstrumentNotAllowed,
+                    format!("{id} may trade only {}", allowed.join(", ")),
+                );
+            }
+        }
+        // Venue filters.
+        info.check_order(order)?;
+        // Duplicate client order id.
+        if order.client_order_id != 0
+            && books
+                .orders
+                .has_client_order_id(strategy, order.client_order_id)
+        {
+            return reject(
+                RejectReason::DuplicateClientOrderId,
+                format!(
+                    "client order id {} is already working",
+                    order.client_order_id
+                ),
+            );
+        }
+        // Order quantity.
+        if let Some(max) = self.limit(strategy, symbol, |l| l.max_order_qty) {
+            if order.qty > max {
+                return reject(
+                    RejectReason::MaxQuantity,
+                    format!("quantity {} > max_order_qty {max}", order.qty),
+                );
+            }
+        }
+        // Reference price: the last trade, else the mid.
+        let reference = books.market.mark(order.instrument);
+        let band = self.limit(strategy, symbol, |l| l.price_band_bps);
+        let priced_at = match (order.kind, reference) {
+            (OrderKind::Limit, _) => Some(order.price),
+            (OrderKind::Market, Some(reference)) => Some(reference),
+            (OrderKind::Market, None) => None,
+        };
+        let needs_reference = band.is_some()
+            || self
+                .limit(strategy, symbol, |l| l.max_order_notional)
+                .is_some()
+            || self
+                .limit(strategy, symbol, |l| l.max_gross_exposure)
+                .is_some()
+            || self.config.global.max_gross_exposure.is_some();
+        let Some(priced_at) = priced_at.or(if needs_reference {
+            None
+        } else {
+            Some(Price::ZERO)
+        }) else {
+            return reject(
+                RejectReason::NoReferencePrice,
+                format!("no trade or quote yet in {symbol} to value a market order"),
+            );
+        };
+        let order_notional = notional(priced_at, order.qty);
+        // Order notional.
+        if let Some(max) = self.limit(strategy, symbol, |l| l.max_order_notional) {
+            if order_notional > i128::from(max.raw()) {
+                return reject(
+                    RejectReason::MaxNotional,
+                    format!(
+                        "notional {} > max_order_notional {max}",
+                        amount(order_notional)
+                    ),
+                );
+            }
+        }
+        // Price band.
+        if let (Some(bps), OrderKind::Limit, Some(reference)) = (band, order.kind, reference) {
+            let distance = (i128::from(order.price.raw()) - i128::from(reference.raw())).abs();
+            if distance * 10_000 > i128::from(reference.raw()) * i128::from(bps.get()) {
+                return reject(
+                    RejectReason::PriceBand,
+                    format!(
+                        "price {} is more than {bps} bps from the reference {reference}",
+                        order.price
+                    ),
+                );
+            }
+        }
+        // Open orders.
+        if let Some(max) = self.limit(strategy, symbol, |l| l.max_open_orders) {
+            let open = working().count();
+            if open >= max as usize {
+                return reject(
+                    RejectReason::MaxOpenOrders,
+                    format!("{open} orders working, max_open_orders {max}"),
+                );
+            }
+        }
+        // Position, counting open orders on the same side.
+        let resulting = |position: Qty, open: Qty| -> i128 {
+            let signed = i128::from(
+                order
+                    .side
+                    .signed(open.checked_add(order.qty).unwrap_or(Qty::MAX))
+                    .raw(),
+            );
+            (i128::from(position.raw()) + signed).abs()
+        };
+        if let Some(max) = self.limit(strategy, symbol, |l| l.max_position) {
+            let after = resulting(position, open_same_side);
+            if after > i128::from(max.raw()) {
+                return reject(
+                    RejectReason::MaxPosition,
+                    format!(
+                        "position would reach {} > max_position {max}",
+                        Qty::from_raw(after.min(i128::from(i64::MAX)) as i64)
+                    ),
+                );
+            }
+        }
+        if let Some(max) = self.config.global.max_position {
+            let all_open: Qty = (0..self.strategies.len())
+                .flat_map(|s| books.orders.book(s, order.instrument))
+                .filter(|o| o.request.side == order.side)
+                .fold(Qty::ZERO, |sum, o| {
+                    sum.checked_add(o.leaves()).unwrap_or(Qty::MAX)
+                });
+            let after = resulting(books.ledger.net(order.instrument), all_open);
+            if after > i128::from(max.raw()) {
+                return reject(
+                    RejectReason::MaxPosition,
+                    format!(
+                        "all strategies' position would reach {} > global max_position {max}",
+                        Qty::from_raw(after.min(i128::from(i64::MAX)) as i64)
+                    ),
+                );
+            }
+        }
+        // Gross exposure: |position x mark| plus open order notional, plus this order.
+        let exposure = |positions: &mut dyn Iterator<Item = (InstrumentId, Qty)>| -> i128 {
+            positions
+                .map(|(instrument, qty)| {
+                    books
+                        .market
+                        .mark(instrument)
+                        .map_or(0, |mark| notional(mark, qty).abs())
+                })
+                .sum()
+        };
+        if let Some(max) = self.limit(strategy, symbol, |l| l.max_gross_exposure) {
+            let mut positions = books
+                .ledger
+                .all()
+                .filter(|(s, _)| *s == strategy)
+                .map(|(_, p)| (p.instrument, p.qty));
+            let gross = exposure(&mut positions)
+                + books.orders.open_notional(Some(strategy))
+                + order_notional;
+            if gross > i128::from(max.raw()) {
+                return reject(
+                    RejectReason::MaxGrossExposure,
+                    format!(
+                        "gross exposure would reach {} > max_gross_exposure {max}",
+                        amount(gross)
+                    ),
+                );
+            }
+        }
+        if let Some(max) = self.config.global.max_gross_exposure {
+            let gross = exposure(&mut books.ledger.nets())
+                + books.orders.open_notional(None)
+                + order_notional;
+            if gross > i128::from(max.raw()) {
+                return reject(
+                    RejectReason::MaxGrossExposure,
+                    format!("all strategies' gross exposure would reach {} > global max_gross_exposure {max}", amount(gross)),
+                );
+            }
+        }
+        // Order rate (this message is already counted).
+        if let Some(max) = self.limit(strategy, symbol, |l| l.max_orders_per_window) {
+            let sent = self.strategies[strategy].messages.len();
+            if sent > max.get() as usize {
+                return reject(
+                    RejectReason::RateLimit,
+                    format!(
+                        "{sent} messages in {} ms > max_orders_per_window {max}",
+                        self.config.rate_window_ms
+                    ),
+                );
+            }
+        }
+        if let Some(max) = self.config.global.max_orders_per_window {
+            let sent = self.global_messages.len();
+            if sent > max.get() as usize {
+                return reject(
+                    RejectReason::RateLimit,
+                    format!(
+                        "all strategies: {sent} messages in {} ms > max_orders_per_window {max}",
+                        self.config.rate_window_ms
+                    ),
+                );
+            }
+        }
+        // Self-trade: the order would cross the strategy's own resting order.
+        let crosses = working().find(|o| {
+            o.request.side != order.side
+                && (order.kind == OrderKind::Market
+                    || match order.side {
+                        Side::Buy => o.request.price <= order.price,
+                        Side::Sell => o.request.price >= order.price,
+                    })
+        });
+        if let Some(resting) = crosses {
+            return reject(
+                RejectReason::SelfTrade,
+                format!(
+                    "would cross own order {} ({} at {})",
+                    resting.id, resting.request.side, resting.request.price
+                ),
+            );
+        }
+        // Daily loss.
+        if let Some(max) = self.limit(strategy, symbol, |l| l.max_daily_loss) {
+            let baseline = self.strategies[strategy]
+                .day_baseline
+                .map_or(0, |b| i128::from(b.raw()));
+            let today = Self::net_pnl(Some(strategy), books) - baseline;
+            if today < -i128::from(max.raw()) {
+                return reject(
+                    RejectReason::MaxDailyLoss,
+                    format!("today's PnL {} < -max_daily_loss {max}", amount(today)),
+                );
+            }
+        }
+        if let Some(max) = self.config.global.max_daily_loss {
+            let baseline = self.global_day_baseline.map_or(0, |b| i128::from(b.raw()));
+            let today = Self::net_pnl(None, books) - baseline;
+            if today < -i128::from(max.raw()) {
+                return reject(
+                    RejectReason::MaxDailyLoss,
+                    format!(
+                        "all strategies: today's PnL {} < -max_daily_loss {max}",
+                        amount(today)
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Per-strategy view for operators: state, messages in the current window, today's PnL.
+    pub fn utilization(&self, strategy: StrategyIdx, books: &Books) -> Option<Utilization> {
+        let s = self.strategies.get(strategy)?;
+        let baseline = s.day_baseline.map_or(0, |b| i128::from(b.raw()));
+        Some(Utilization {
+            state: self.state(strategy),
+            messages_in_window: s.messages.len(),
+            daily_pnl: amount(Self::net_pnl(Some(strategy), books) - baseline),
+            open_notional: amount(books.orders.open_notional(Some(strategy))),
+        })
+    }
+
+    /// Ids of the registered strategies, by index.
+    pub fn strategy_ids(&self) -> &[String] {
+        &self.strategy_ids
+    }
+
+    /// The instruments' limit overrides, for views.
+    pub fn instrument_limits(&self) -> &BTreeMap<String, Limits> {
+        &self.config.instrument
+    }
+}
+
+/// How much of its limits a strategy uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Utilization {
+    /// Trading state in force.
+    pub state: TradingState,
+    /// Submits and cancels in the current rate window.
+    pub messages_in_window: usize,
+    /// PnL since the start of the trading day.
+    pub daily_pnl: Amount,
+    /// Notional of working limit orders.
+    pub open_notional: Amount,
+}
+
+/// Checks an order against the instrument registry and venue filters only: for tools
+/// that have no engine state (and for the benchmarks' baseline).
 pub fn check_order(instruments: &Instruments, order: &OrderRequest) -> Result<(), Rejection> {
     let info = instruments.get(order.instrument).ok_or_else(|| {
         Rejection::new(
@@ -20,47 +779,4 @@ pub fn check_order(instruments: &Instruments, order: &OrderRequest) -> Result<()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use pennant_sdk::testing::{instrument, px, qty};
-    use pennant_sdk::{InstrumentInfo, Side};
-
-    #[test]
-    fn unknown_instruments_and_venue_filters_are_rejected() {
-        let instruments = Instruments::new([InstrumentInfo {
-            min_notional: "5".parse().unwrap(),
-            ..instrument(0, "BTC-USDT", "0.5", "0.01")
-        }]);
-        let ok = OrderRequest::limit(1, Side::Buy, px("100"), qty("0.05"));
-        assert_eq!(check_order(&instruments, &ok), Ok(()));
-        let reason = |o: OrderRequest| check_order(&instruments, &o).unwrap_err().reason;
-        assert_eq!(
-            reason(OrderRequest {
-                instrument: 9,
-                ..ok
-            }),
-            RejectReason::UnknownInstrument
-        );
-        assert_eq!(
-            reason(OrderRequest {
-                price: px("100.25"),
-                ..ok
-            }),
-            RejectReason::TickSize
-        );
-        assert_eq!(
-            reason(OrderRequest {
-                qty: qty("0.015"),
-                ..ok
-            }),
-            RejectReason::LotSize
-        );
-        assert_eq!(
-            reason(OrderRequest {
-                qty: qty("0.01"),
-                ..ok
-            }),
-            RejectReason::MinNotional
-        );
-    }
-}
+mod tests;
