@@ -60,7 +60,8 @@ fn shortfalls() -> report::Section {
     )
 }
 
-/// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup` or `scale`.
+/// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup`, `scale` or
+/// `risk`.
 pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
     Ok(match name {
         "latency" => scenarios::tick_to_order(run).0,
@@ -68,8 +69,11 @@ pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
         "backtest" => scenarios::backtest(run).0,
         "startup" => scenarios::startup(run),
         "scale" => scenarios::scale(run, &Vec::new()).0,
+        "risk" => scenarios::risk_cost(run),
         other => {
-            anyhow::bail!("no section {other:?}: latency, overhead, backtest, startup or scale")
+            anyhow::bail!(
+                "no section {other:?}: latency, overhead, backtest, startup, scale or risk"
+            )
         }
     })
 }
@@ -85,6 +89,8 @@ pub fn run_all(run: &Run) -> Report {
     let (backtest, rates, series) = scenarios::backtest(run);
     progress("compile, cache, instantiate");
     let startup = scenarios::startup(run);
+    progress("risk checks");
+    let risk = scenarios::risk_cost(run);
     progress("scale");
     let (scale, per_instance, growth) = scenarios::scale(run, &series);
 
@@ -138,6 +144,7 @@ pub fn run_all(run: &Run) -> Report {
             backtest,
             startup,
             scale,
+            risk,
             scenarios::later(),
             shortfalls(),
         ],

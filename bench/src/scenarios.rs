@@ -434,6 +434,87 @@ pub fn scale(run: &Run, series: &RssSeries) -> (Section, f64, f64) {
     (section, per_instance_1000, growth)
 }
 
+/// Cost of the pre-trade checks for one order that passes them all, with every limit
+/// configured or none, and five working orders in the book.
+pub fn risk_cost(run: &Run) -> Section {
+    use pennant_daemon::config::{Limits, PaperConfig, RiskConfig};
+    use pennant_daemon::engine::clock::{Clock, ClockMode};
+    use pennant_daemon::engine::{Core, StrategyCtx};
+    use pennant_daemon::risk::{Books, RiskEngine};
+    use pennant_daemon::venue::PaperVenue;
+    use pennant_sdk::testing::{px, qty};
+    use pennant_sdk::{Host, OrderRequest, Price, Side};
+    use std::num::NonZeroU32;
+
+    let mut section = Section::new(
+        "Risk check cost per order",
+        "`RiskEngine::check` for a limit order that passes every control, for a strategy with \
+         five working orders, called in a loop (the engine clock moves 1 ms per order so that \
+         the rate window slides). *all*: every limit set, for the strategy and globally.",
+        &["limits", "per order", "orders"],
+    );
+    let amount = |s: &str| s.parse().unwrap_or_default();
+    let all = Limits {
+        max_order_qty: Some(qty("10")),
+        max_order_notional: Some(amount("10000000")),
+        price_band_bps: NonZeroU32::new(1000),
+        max_position: Some(qty("100")),
+        max_gross_exposure: Some(amount("100000000")),
+        max_open_orders: Some(100),
+        max_orders_per_window: NonZeroU32::new(1_000_000),
+        max_daily_loss: Some(amount("1000000")),
+        instruments: None,
+    };
+    for (name, limits) in [("none", Limits::default()), ("all", all)] {
+        let config = RiskConfig {
+            defaults: limits.clone(),
+            global: limits,
+            ..RiskConfig::default()
+        };
+        let mut core = Core::new(
+            Clock::new(ClockMode::Event, SharedClock::default()),
+            setup::instruments(),
+            Box::new(PaperVenue::new(&PaperConfig::default())),
+            RiskEngine::new(config),
+        );
+        core.add_strategy("s");
+        core.clock.advance(setup::T0);
+        let mut ctx = StrategyCtx {
+            core: Box::new(core),
+            strategy: 0,
+        };
+        for event in setup::market(50) {
+            ctx.core.market.apply(&event);
+        }
+        for i in 0..5 {
+            let price = px("45000") - Price::from_int(i).unwrap_or_default();
+            let _ = ctx.submit_order(&OrderRequest::limit(1, Side::Buy, price, qty("0.01")));
+        }
+        let order = OrderRequest::limit(1, Side::Buy, px("49000"), qty("0.01"));
+        let n = run.size(1_000_000);
+        let core = &mut *ctx.core;
+        let mut now = core.clock.now();
+        let start = Instant::now();
+        for _ in 0..n {
+            now += 1_000_000;
+            let books = Books {
+                instruments: &core.instruments,
+                market: &core.market,
+                orders: &core.orders,
+                ledger: &core.ledger,
+            };
+            let outcome = core.risk.check(0, &order, now, &books);
+            assert!(outcome.is_ok(), "the benchmark order passes: {outcome:?}");
+        }
+        let per = start.elapsed().as_nanos() as f64 / n as f64;
+        section.row(
+            vec![name.into(), duration(per), n.to_string()],
+            json!({"limits": name, "ns_per_order": per}),
+        );
+    }
+    section
+}
+
 /// 6. Figures later capabilities will add.
 pub fn later() -> Section {
     let mut section = Section::new(
@@ -442,7 +523,6 @@ pub fn later() -> Section {
         &["figure", "status"],
     );
     for figure in [
-        "risk check cost per order (full risk set)",
         "hot reload swap time",
         "store records/s",
         "admin API latency under load",

@@ -54,6 +54,13 @@ impl Ledger {
         self.net.iter().map(|(&i, &q)| (i, q))
     }
 
+    /// One strategy's positions, not marked.
+    pub fn of(&self, strategy: StrategyIdx) -> impl Iterator<Item = &Position> + '_ {
+        self.positions
+            .range((strategy, 0)..=(strategy, InstrumentId::MAX))
+            .map(|(_, p)| p)
+    }
+
     /// Every position, by strategy and instrument, not marked.
     pub fn all(&self) -> impl Iterator<Item = (StrategyIdx, &Position)> + '_ {
         self.positions.iter().map(|(&(s, _), p)| (s, p))

@@ -20,9 +20,10 @@ use crate::engine::StrategyIdx;
 use crate::market::{Instruments, MarketState};
 use pennant_sdk::fixed::SCALE;
 use pennant_sdk::{
-    Amount, InstrumentId, OrderKind, OrderRequest, Price, Qty, RejectReason, Rejection, Side,
-    Timestamp, NANOS_PER_SECOND,
+    Amount, InstrumentId, OrderKind, OrderRequest, Position, Price, Qty, RejectReason, Rejection,
+    Side, Timestamp, NANOS_PER_SECOND,
 };
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
@@ -99,6 +100,21 @@ pub enum RiskError {
     Invalid(String),
 }
 
+/// The limits in force for one strategy in one instrument, resolved once (and again after
+/// a change) so that checking an order looks nothing up by name.
+#[derive(Debug, Clone, Copy, Default)]
+struct Resolved {
+    allowed: bool,
+    max_order_qty: Option<Qty>,
+    max_order_notional: Option<Amount>,
+    price_band_bps: Option<std::num::NonZeroU32>,
+    max_position: Option<Qty>,
+    max_gross_exposure: Option<Amount>,
+    max_open_orders: Option<u32>,
+    max_orders_per_window: Option<std::num::NonZeroU32>,
+    max_daily_loss: Option<Amount>,
+}
+
 /// Rolling counts and baselines per strategy.
 #[derive(Debug, Default)]
 struct StrategyRisk {
@@ -119,6 +135,7 @@ pub struct RiskEngine {
     global_day_baseline: Option<Amount>,
     day_start: Option<Timestamp>,
     audit: Vec<AuditRecord>,
+    resolved: FxHashMap<(StrategyIdx, InstrumentId), Resolved>,
 }
 
 /// The engine state the checks read.
@@ -160,6 +177,7 @@ impl RiskEngine {
             global_day_baseline: None,
             day_start: None,
             audit: Vec::new(),
+            resolved: FxHashMap::default(),
         }
     }
 
@@ -188,6 +206,39 @@ impl RiskEngine {
             .and_then(&field)
             .or_else(|| self.config.instrument.get(symbol).and_then(&field))
             .or_else(|| field(&self.config.defaults))
+    }
+
+    /// The limits in force for `strategy` in `instrument`, resolved on first use.
+    fn resolve(
+        &mut self,
+        strategy: StrategyIdx,
+        instrument: InstrumentId,
+        instruments: &Instruments,
+    ) -> Resolved {
+        if let Some(resolved) = self.resolved.get(&(strategy, instrument)) {
+            return *resolved;
+        }
+        let symbol = instruments.symbol(instrument).to_owned();
+        let id = self.strategy_ids.get(strategy).cloned().unwrap_or_default();
+        let allowed = self
+            .config
+            .strategy
+            .get(&id)
+            .and_then(|l| l.instruments.as_ref())
+            .is_none_or(|list| list.contains(&symbol));
+        let resolved = Resolved {
+            allowed,
+            max_order_qty: self.limit(strategy, &symbol, |l| l.max_order_qty),
+            max_order_notional: self.limit(strategy, &symbol, |l| l.max_order_notional),
+            price_band_bps: self.limit(strategy, &symbol, |l| l.price_band_bps),
+            max_position: self.limit(strategy, &symbol, |l| l.max_position),
+            max_gross_exposure: self.limit(strategy, &symbol, |l| l.max_gross_exposure),
+            max_open_orders: self.limit(strategy, &symbol, |l| l.max_open_orders),
+            max_orders_per_window: self.limit(strategy, &symbol, |l| l.max_orders_per_window),
+            max_daily_loss: self.limit(strategy, &symbol, |l| l.max_daily_loss),
+        };
+        self.resolved.insert((strategy, instrument), resolved);
+        resolved
     }
 
     /// The trading state of a strategy (the global state wins when stricter).
@@ -334,6 +385,7 @@ impl RiskEngine {
         };
         let detail = format!("limits changed from {:?} to {limits:?}", slot);
         *slot = limits;
+        self.resolved.clear();
         self.record(now, actor, "limits", scope, detail);
         Ok(())
     }
@@ -348,19 +400,18 @@ impl RiskEngine {
 
     /// Net PnL of one strategy, or of all, marked to market.
     fn net_pnl(strategy: Option<StrategyIdx>, books: &Books) -> i128 {
-        books
-            .ledger
-            .all()
-            .filter(|(s, _)| strategy.is_none_or(|want| *s == want))
-            .map(|(_, p)| {
-                let mut p = *p;
-                if let Some(mark) = books.market.mark(p.instrument) {
-                    let _ = p.mark(mark);
-                }
-                i128::from(p.realized_pnl.raw()) + i128::from(p.unrealized_pnl.raw())
-                    - i128::from(p.fees.raw())
-            })
-            .sum()
+        let pnl = |p: &Position| {
+            let mut p = *p;
+            if let Some(mark) = books.market.mark(p.instrument) {
+                let _ = p.mark(mark);
+            }
+            i128::from(p.realized_pnl.raw()) + i128::from(p.unrealized_pnl.raw())
+                - i128::from(p.fees.raw())
+        };
+        match strategy {
+            Some(s) => books.ledger.of(s).map(pnl).sum(),
+            None => books.ledger.all().map(|(_, p)| pnl(p)).sum(),
+        }
     }
 
     /// Starts a new trading day when the clock has passed the day start: the daily loss
@@ -402,7 +453,8 @@ impl RiskEngine {
             }
             messages.push_back(now);
         }
-        let result = self.run_checks(strategy, order, books);
+        let limits = self.resolve(strategy, order.instrument, books.instruments);
+        let result = self.run_checks(strategy, order, &limits, books);
         if let Err(rejection) = &result {
             if rejection.reason == RejectReason::MaxDailyLoss {
                 let global = rejection.message.starts_with("all strategies");
@@ -432,6 +484,7 @@ impl RiskEngine {
         &self,
         strategy: StrategyIdx,
         order: &OrderRequest,
+        limits: &Resolved,
         books: &Books,
     ) -> Result<(), Rejection> {
         let id = &self.strategy_ids[strategy];
@@ -477,18 +530,19 @@ impl RiskEngine {
             );
         };
         let symbol = info.symbol.as_str();
-        if let Some(allowed) = self
-            .config
-            .strategy
-            .get(id)
-            .and_then(|l| l.instruments.as_ref())
-        {
-            if !allowed.iter().any(|s| s == symbol) {
-                return reject(
-                    RejectReason::InstrumentNotAllowed,
-                    format!("{id} may trade only {}", allowed.join(", ")),
-                );
-            }
+        if !limits.allowed {
+            let allowed = self
+                .config
+                .strategy
+                .get(id)
+                .and_then(|l| l.instruments.as_ref());
+            return reject(
+                RejectReason::InstrumentNotAllowed,
+                format!(
+                    "{id} may trade only {}",
+                    allowed.map(|a| a.join(", ")).unwrap_or_default()
+                ),
+            );
         }
         // Venue filters.
         info.check_order(order)?;
@@ -507,7 +561,7 @@ impl RiskEngine {
             );
         }
         // Order quantity.
-        if let Some(max) = self.limit(strategy, symbol, |l| l.max_order_qty) {
+        if let Some(max) = limits.max_order_qty {
             if order.qty > max {
                 return reject(
                     RejectReason::MaxQuantity,
@@ -517,19 +571,15 @@ impl RiskEngine {
         }
         // Reference price: the last trade, else the mid.
         let reference = books.market.mark(order.instrument);
-        let band = self.limit(strategy, symbol, |l| l.price_band_bps);
+        let band = limits.price_band_bps;
         let priced_at = match (order.kind, reference) {
             (OrderKind::Limit, _) => Some(order.price),
             (OrderKind::Market, Some(reference)) => Some(reference),
             (OrderKind::Market, None) => None,
         };
         let needs_reference = band.is_some()
-            || self
-                .limit(strategy, symbol, |l| l.max_order_notional)
-                .is_some()
-            || self
-                .limit(strategy, symbol, |l| l.max_gross_exposure)
-                .is_some()
+            || limits.max_order_notional.is_some()
+            || limits.max_gross_exposure.is_some()
             || self.config.global.max_gross_exposure.is_some();
         let Some(priced_at) = priced_at.or(if needs_reference {
             None
@@ -543,7 +593,7 @@ impl RiskEngine {
         };
         let order_notional = notional(priced_at, order.qty);
         // Order notional.
-        if let Some(max) = self.limit(strategy, symbol, |l| l.max_order_notional) {
+        if let Some(max) = limits.max_order_notional {
             if order_notional > i128::from(max.raw()) {
                 return reject(
                     RejectReason::MaxNotional,
@@ -568,7 +618,7 @@ impl RiskEngine {
             }
         }
         // Open orders.
-        if let Some(max) = self.limit(strategy, symbol, |l| l.max_open_orders) {
+        if let Some(max) = limits.max_open_orders {
             let open = working().count();
             if open >= max as usize {
                 return reject(
@@ -587,7 +637,7 @@ impl RiskEngine {
             );
             (i128::from(position.raw()) + signed).abs()
         };
-        if let Some(max) = self.limit(strategy, symbol, |l| l.max_position) {
+        if let Some(max) = limits.max_position {
             let after = resulting(position, open_same_side);
             if after > i128::from(max.raw()) {
                 return reject(
@@ -628,12 +678,8 @@ impl RiskEngine {
                 })
                 .sum()
         };
-        if let Some(max) = self.limit(strategy, symbol, |l| l.max_gross_exposure) {
-            let mut positions = books
-                .ledger
-                .all()
-                .filter(|(s, _)| *s == strategy)
-                .map(|(_, p)| (p.instrument, p.qty));
+        if let Some(max) = limits.max_gross_exposure {
+            let mut positions = books.ledger.of(strategy).map(|p| (p.instrument, p.qty));
             let gross = exposure(&mut positions)
                 + books.orders.open_notional(Some(strategy))
                 + order_notional;
@@ -659,7 +705,7 @@ impl RiskEngine {
             }
         }
         // Order rate (this message is already counted).
-        if let Some(max) = self.limit(strategy, symbol, |l| l.max_orders_per_window) {
+        if let Some(max) = limits.max_orders_per_window {
             let sent = self.strategies[strategy].messages.len();
             if sent > max.get() as usize {
                 return reject(
@@ -702,7 +748,7 @@ impl RiskEngine {
             );
         }
         // Daily loss.
-        if let Some(max) = self.limit(strategy, symbol, |l| l.max_daily_loss) {
+        if let Some(max) = limits.max_daily_loss {
             let baseline = self.strategies[strategy]
                 .day_baseline
                 .map_or(0, |b| i128::from(b.raw()));
