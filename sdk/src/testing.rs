@@ -5,10 +5,11 @@
 //! position and working orders, and records every order, cancel, log line and signal.
 //! Orders pass the same venue filters as in the daemon ([`InstrumentInfo::check_order`]).
 //!
-//! Fill simulation is deliberately simple: an order that is marketable on arrival fills in
-//! full at the best opposite quote (a market order with no quote fills at the last trade,
-//! or is rejected with `no_liquidity`); a resting limit order fills in full at its limit
-//! price once a quote or trade reaches it. Post-only orders that would execute on arrival
+//! Fill simulation is deliberately simple: an order that is marketable on arrival takes
+//! the best opposite quote, up to the size shown there (a market order with no quote
+//! fills in full at the last trade, or is rejected with `no_liquidity`); the rest of a
+//! market or IOC order is canceled, the rest of a limit order rests. A resting limit
+//! order fills in full at its limit price once a quote or trade reaches it. Post-only orders that would execute on arrival
 //! are rejected. The daemon's paper venue models partial fills, fees and latency; use
 //! it (through a replay file) for anything that depends on them.
 //!
@@ -107,6 +108,7 @@ pub struct Submission {
 struct WorkingOrder {
     id: OrderId,
     request: OrderRequest,
+    filled: Qty,
 }
 
 /// Everything the strategy did, and the simulated market it did it in.
@@ -193,35 +195,54 @@ impl TestHost {
         }
     }
 
-    fn fill(&mut self, id: OrderId, order: &OrderRequest, price: Price, liquidity: Liquidity) {
+    /// Fills `size` of an order that had `filled` before.
+    fn fill(
+        &mut self,
+        id: OrderId,
+        order: &OrderRequest,
+        price: Price,
+        size: Qty,
+        filled: Qty,
+        liquidity: Liquidity,
+    ) {
         let position = self
             .positions
             .entry(order.instrument)
             .or_insert_with(|| Position::flat(order.instrument));
         // The harness runs in tests, where an overflow is a bug worth a loud failure.
         position
-            .apply_fill(order.side, price, order.qty, Amount::ZERO)
+            .apply_fill(order.side, price, size, Amount::ZERO)
             .unwrap_or_else(|| panic!("position overflow filling order {id}"));
-        let mut update = self.update(id, order, OrderStatus::Filled);
+        let total = filled + size;
+        let status = if total >= order.qty {
+            OrderStatus::Filled
+        } else {
+            OrderStatus::PartiallyFilled
+        };
+        let mut update = self.update(id, order, status);
         update.fill_price = price;
-        update.fill_qty = order.qty;
-        update.filled_qty = order.qty;
+        update.fill_qty = size;
+        update.filled_qty = total;
+        update.leaves_qty = order.qty - total;
         update.liquidity = liquidity;
         self.pending_updates.push_back(update);
     }
 
-    /// The price at which an order would execute on arrival, if it would.
-    fn marketable_price(&self, order: &OrderRequest) -> Option<Price> {
+    /// The price at which an order would execute on arrival, if it would, and the size
+    /// available there.
+    fn marketable(&self, order: &OrderRequest) -> Option<(Price, Qty)> {
         let quote = self.quotes.get(&order.instrument);
         let opposite = quote.map(|q| match order.side {
-            Side::Buy => q.ask_price,
-            Side::Sell => q.bid_price,
+            Side::Buy => (q.ask_price, q.ask_qty),
+            Side::Sell => (q.bid_price, q.bid_qty),
         });
         match order.kind {
-            OrderKind::Market => {
-                opposite.or_else(|| self.last_trade.get(&order.instrument).copied())
-            }
-            OrderKind::Limit => opposite.filter(|&p| match order.side {
+            OrderKind::Market => opposite.or_else(|| {
+                self.last_trade
+                    .get(&order.instrument)
+                    .map(|&p| (p, Qty::MAX))
+            }),
+            OrderKind::Limit => opposite.filter(|&(p, _)| match order.side {
                 Side::Buy => p <= order.price,
                 Side::Sell => p >= order.price,
             }),
@@ -242,7 +263,15 @@ impl TestHost {
             .collect();
         for w in reached {
             self.working.remove(&w.id);
-            self.fill(w.id, &w.request, w.request.price, Liquidity::Maker);
+            let rest = w.request.qty - w.filled;
+            self.fill(
+                w.id,
+                &w.request,
+                w.request.price,
+                rest,
+                w.filled,
+                Liquidity::Maker,
+            );
         }
     }
 }
@@ -265,20 +294,33 @@ impl Host for TestHost {
             ts: self.now,
         });
         let id = result.clone()?;
-        match (
-            self.marketable_price(order),
-            order.kind,
-            order.time_in_force,
-        ) {
+        match (self.marketable(order), order.kind, order.time_in_force) {
             (Some(_), OrderKind::Limit, TimeInForce::PostOnly) => {
                 let mut update = self.update(id, order, OrderStatus::Rejected);
                 update.reason = Some(RejectReason::PostOnlyWouldCross);
                 self.pending_updates.push_back(update);
             }
-            (Some(price), _, _) => {
+            (Some((price, shown)), kind, time_in_force) => {
                 self.pending_updates
                     .push_back(self.update(id, order, OrderStatus::Accepted));
-                self.fill(id, order, price, Liquidity::Taker);
+                let size = order.qty.min(shown);
+                self.fill(id, order, price, size, Qty::ZERO, Liquidity::Taker);
+                if size < order.qty {
+                    if kind == OrderKind::Market || time_in_force == TimeInForce::Ioc {
+                        let mut update = self.update(id, order, OrderStatus::Canceled);
+                        update.filled_qty = size;
+                        self.pending_updates.push_back(update);
+                    } else {
+                        self.working.insert(
+                            id,
+                            WorkingOrder {
+                                id,
+                                request: *order,
+                                filled: size,
+                            },
+                        );
+                    }
+                }
             }
             (None, OrderKind::Market, _) => {
                 let mut update = self.update(id, order, OrderStatus::Rejected);
@@ -299,6 +341,7 @@ impl Host for TestHost {
                     WorkingOrder {
                         id,
                         request: *order,
+                        filled: Qty::ZERO,
                     },
                 );
             }

@@ -230,6 +230,27 @@ impl Engine {
             .risk
     }
 
+    /// How much of its limits each strategy uses: trading state, messages in the rate
+    /// window, today's PnL, open order notional.
+    pub fn risk_utilization(&self) -> Vec<(String, crate::risk::Utilization)> {
+        let core = self
+            .core
+            .as_ref()
+            .expect("the core is home between strategy calls");
+        let books = crate::risk::Books {
+            instruments: &core.instruments,
+            market: &core.market,
+            orders: &core.orders,
+            ledger: &core.ledger,
+        };
+        (0..self.strategies.len())
+            .filter_map(|idx| {
+                let id = self.strategies[idx].spec.id.clone();
+                core.risk.utilization(idx, &books).map(|u| (id, u))
+            })
+            .collect()
+    }
+
     /// Engages the kill switch for a scope (a strategy, or everything): `HALTED`, and
     /// every open order in the scope canceled; the strategies get an order update for each.
     /// Returns how many orders were canceled.

@@ -3,8 +3,9 @@
 //! It keeps a fast and a slow simple moving average of bar closes. When the fast average
 //! crosses above the slow one it goes long `qty`; when it crosses below it goes flat, or
 //! short `qty` with `allow_short = true`. Orders are market orders for the difference
-//! between the target and the current position; one order at a time. Each cross also
-//! emits an advisory signal.
+//! between the target and the current position, one at a time; a market order that
+//! fills only in part is topped up at the next bar. Each cross also emits an advisory
+//! signal.
 //!
 //! Parameters: `instrument` (symbol), `qty`, `fast` (bars, default 10), `slow` (bars,
 //! default 30), `bar_interval_ms` (default 60000), `allow_short` (default false).
@@ -21,6 +22,9 @@ struct Trend {
     closes: VecDeque<Price>,
     /// Whether the fast average was above the slow one at the last bar.
     fast_above: Option<bool>,
+    /// The position the last cross asked for; pursued bar after bar until reached (a
+    /// market order may fill only in part).
+    target: Option<Qty>,
 }
 
 /// See the crate docs.
@@ -63,6 +67,27 @@ impl SmaCross {
             Ok(id) => self.pending = Some(id),
             Err(rejection) => host.log(LogLevel::Warn, &format!("order refused: {rejection}")),
         }
+    }
+}
+
+impl SmaCross {
+    /// Logs a cross and emits it as a signal.
+    fn announce(&self, host: &mut dyn Host, fast: Price, slow: Price, fast_above: bool) {
+        host.log(
+            LogLevel::Info,
+            &format!(
+                "fast SMA {fast} crossed {} slow SMA {slow}",
+                if fast_above { "above" } else { "below" }
+            ),
+        );
+        host.emit_signal(&Signal {
+            instrument: self.instrument,
+            side: if fast_above { Side::Buy } else { Side::Sell },
+            strength: 1.0,
+            target: None,
+            stop: None,
+            note: format!("sma {}/{} cross", self.fast, self.slow),
+        });
     }
 }
 
@@ -118,42 +143,18 @@ impl Strategy for SmaCross {
             .fast_above
             .is_some_and(|before| before != fast_above);
         self.trend.fast_above = Some(fast_above);
-        if !crossed {
-            return;
+        if crossed {
+            self.announce(host, fast, slow, fast_above);
+            self.trend.target = Some(self.target(fast_above));
         }
-        host.log(
-            LogLevel::Info,
-            &format!(
-                "fast SMA {fast} crossed {} slow SMA {slow}",
-                if fast_above { "above" } else { "below" }
-            ),
-        );
-        host.emit_signal(&Signal {
-            instrument: self.instrument,
-            side: if fast_above { Side::Buy } else { Side::Sell },
-            strength: 1.0,
-            target: None,
-            stop: None,
-            note: format!("sma {}/{} cross", self.fast, self.slow),
-        });
-        if self.pending.is_none() {
-            let target = self.target(fast_above);
+        if let (None, Some(target)) = (self.pending, self.trend.target) {
             self.trade_towards(host, target);
         }
     }
 
-    fn on_order_update(&mut self, host: &mut dyn Host, update: &OrderUpdate) {
+    fn on_order_update(&mut self, _host: &mut dyn Host, update: &OrderUpdate) {
         if Some(update.order_id) == self.pending && update.status.is_final() {
             self.pending = None;
-            // If the trend turned while the order was in flight, follow it now.
-            if let Some(fast_above) = self.trend.fast_above {
-                let target = self.target(fast_above);
-                if update.status == OrderStatus::Filled
-                    && host.position(self.instrument).qty != target
-                {
-                    self.trade_towards(host, target);
-                }
-            }
         }
     }
 
@@ -224,6 +225,25 @@ mod tests {
         assert_eq!(h.position(SYMBOL).qty, Qty::ZERO);
         let sides: Vec<Side> = h.orders().iter().map(|o| o.side).collect();
         assert_eq!(sides, vec![Side::Buy, Side::Sell]);
+    }
+
+    #[test]
+    fn tops_up_a_partial_fill_at_the_next_bar() {
+        let mut h = harness(&[]);
+        feed(&mut h, &["100", "99", "98", "97", "96"]);
+        // Only 0.2 shown at the ask when the cross comes: the market order fills 0.2.
+        h.advance_by(60 * NANOS_PER_SECOND);
+        h.quote(SYMBOL, px("109.99"), qty("10"), px("110.01"), qty("0.2"));
+        h.bar(SYMBOL, 60_000, [px("110"); 4], qty("1"));
+        assert_eq!(h.orders()[0].qty, qty("0.5"));
+        feed(&mut h, &["111"]);
+        assert_eq!(h.orders()[1].qty, qty("0.3"), "the rest, at the next bar");
+        feed(&mut h, &["112"]);
+        assert_eq!(
+            h.orders().len(),
+            2,
+            "nothing more once the target is reached"
+        );
     }
 
     #[test]
