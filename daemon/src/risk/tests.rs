@@ -493,3 +493,62 @@ fn limits_change_at_run_time_with_an_audit_record() {
         )
         .is_err());
 }
+
+#[test]
+fn global_gross_exposure_adds_every_strategy() {
+    let mut config = RiskConfig::default();
+    config.global.max_gross_exposure = Some("150".parse().unwrap());
+    let mut c = ctx(config);
+    trade(&mut c, BTC, "100");
+    assert!(submit(&mut c, buy("100", "1")).is_ok());
+    c.strategy = 1;
+    assert!(submit(&mut c, buy("100", "0.5")).is_ok());
+    assert_eq!(
+        submit(&mut c, buy("100", "0.001")),
+        Err(RejectReason::MaxGrossExposure)
+    );
+}
+
+#[test]
+fn global_order_rate_adds_every_strategy() {
+    let mut config = RiskConfig::default();
+    config.global.max_orders_per_window = NonZeroU32::new(3);
+    let mut c = ctx(config);
+    assert!(submit(&mut c, buy("100", "0.01")).is_ok());
+    assert!(submit(&mut c, buy("99", "0.01")).is_ok());
+    c.strategy = 1;
+    assert!(submit(&mut c, buy("98", "0.01")).is_ok());
+    assert_eq!(
+        submit(&mut c, buy("97", "0.01")),
+        Err(RejectReason::RateLimit)
+    );
+    c.core.clock.advance(T0 + SECOND);
+    assert!(submit(&mut c, buy("97", "0.01")).is_ok());
+}
+
+#[test]
+fn a_global_daily_loss_breach_halts_everything() {
+    let mut config = RiskConfig::default();
+    config.global.max_daily_loss = Some("10".parse().unwrap());
+    let mut c = ctx(config);
+    quote(&mut c, BTC, "99.9", "100");
+    assert!(submit(&mut c, OrderRequest::market(BTC, Side::Buy, qty("0.5"))).is_ok());
+    c.strategy = 1;
+    assert!(submit(&mut c, OrderRequest::market(BTC, Side::Buy, qty("0.5"))).is_ok());
+    trade(&mut c, BTC, "90");
+    assert!(
+        submit(&mut c, sell("200", "0.001")).is_ok(),
+        "exactly -10 together"
+    );
+    trade(&mut c, BTC, "89.9");
+    assert_eq!(
+        submit(&mut c, sell("200", "0.001")),
+        Err(RejectReason::MaxDailyLoss)
+    );
+    assert_eq!(c.core.risk.global_state(), TradingState::Halted);
+    c.strategy = 0;
+    assert_eq!(
+        submit(&mut c, sell("200", "0.001")),
+        Err(RejectReason::TradingHalted)
+    );
+}
