@@ -67,11 +67,7 @@ pub fn tick_to_order(run: &Run) -> (Section, Latencies) {
     );
     let mut summary = Vec::new();
     for strategies in [1usize, 10, 100] {
-        let events = run.size(if strategies == 100 {
-            200_000
-        } else {
-            1_000_000
-        });
+        let events = run.size(1_000_000);
         let probe = Arc::new(SubmitProbe::default());
         let mut engine = engine(&run.cache(), probe.clone());
         add_strategies(

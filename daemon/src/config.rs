@@ -156,7 +156,10 @@ pub struct PaperConfig {
 ///
 /// The limit for a strategy trading an instrument is the strategy's override
 /// (`[risk.strategy.ID]`), else the instrument's (`[risk.instrument.SYMBOL]`), else the
-/// default (`[risk.defaults]`). `[risk.global]` limits apply to all strategies together.
+/// default (`[risk.defaults]`). Limits on a strategy as a whole (daily loss, gross
+/// exposure, order rate) have no per-instrument override. `[risk.global]` limits
+/// (position per instrument, gross exposure, order rate, daily loss) apply to all
+/// strategies together.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskConfig {
@@ -646,24 +649,35 @@ impl Config {
                 "must be an hour from 0 to 23".into(),
             ));
         }
-        let scoped = [
-            ("risk.defaults", &self.risk.defaults),
-            ("risk.global", &self.risk.global),
+        use crate::risk::{validate_limits, LimitScope};
+        let tables = [
+            (
+                "risk.defaults".to_owned(),
+                LimitScope::Defaults,
+                &self.risk.defaults,
+            ),
+            (
+                "risk.global".to_owned(),
+                LimitScope::Global,
+                &self.risk.global,
+            ),
         ]
         .into_iter()
         .chain(
             self.risk
                 .instrument
-                .values()
-                .map(|l| ("risk.instrument", l)),
+                .iter()
+                .map(|(s, l)| (format!("risk.instrument.{s}"), LimitScope::Instrument, l)),
+        )
+        .chain(
+            self.risk
+                .strategy
+                .iter()
+                .map(|(s, l)| (format!("risk.strategy.{s}"), LimitScope::Strategy, l)),
         );
-        for (key, limits) in scoped {
-            if limits.instruments.is_some() {
-                return Err(invalid(
-                    at(&format!("[{key}")),
-                    &format!("{key}.instruments"),
-                    "an instrument allow-list belongs to a strategy".into(),
-                ));
+        for (table, scope, limits) in tables {
+            if let Err(message) = validate_limits(scope, limits) {
+                return Err(invalid(at(&format!("[{table}")), &table, message));
             }
         }
         if let Some(symbol) = self
@@ -872,7 +886,11 @@ params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
         let err = parse(&text.replace("[risk.defaults]", "[risk.defaults]\ninstruments = []"))
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "pennant.toml:31: `risk.defaults.instruments`: an instrument allow-list belongs to a strategy");
+        assert_eq!(err, "pennant.toml:31: `risk.defaults`: `instruments`: an instrument allow-list belongs to a strategy");
+        let err = parse(&text.replace("[risk.defaults]", "[risk.global]"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("`risk.global`: `max_order_qty`: this limit applies to one order or one strategy, not to all strategies together"), "{err}");
     }
 
     #[test]

@@ -222,16 +222,19 @@ impl Host for StrategyCtx {
             orders: &core.orders,
             ledger: &core.ledger,
         };
-        if let Err(rejection) = core.risk.check(self.strategy, order, now, &books) {
-            core.stats[self.strategy].risk_rejects += 1;
-            log::info!(
-                strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
-                reason:% = rejection.reason;
-                "order rejected: {}", rejection.message
-            );
-            return Err(rejection);
-        }
-        let id = core.orders.open(self.strategy, *order, now);
+        let valued_at = match core.risk.check(self.strategy, order, now, &books) {
+            Ok(price) => price,
+            Err(rejection) => {
+                core.stats[self.strategy].risk_rejects += 1;
+                log::info!(
+                    strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
+                    reason:% = rejection.reason;
+                    "order rejected: {}", rejection.message
+                );
+                return Err(rejection);
+            }
+        };
+        let id = core.orders.open(self.strategy, *order, now, valued_at);
         core.stats[self.strategy].orders += 1;
         log::debug!(
             strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
@@ -283,6 +286,9 @@ impl Host for StrategyCtx {
             })
             .collect();
         let now = self.core.clock.now();
+        for _ in &ids {
+            self.core.risk.count_cancel(self.strategy, now);
+        }
         self.core.with_venue(|venue, out| {
             for &id in &ids {
                 venue.cancel(id, now, out);

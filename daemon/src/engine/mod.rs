@@ -246,7 +246,9 @@ impl Engine {
         (0..self.strategies.len())
             .filter_map(|idx| {
                 let id = self.strategies[idx].spec.id.clone();
-                core.risk.utilization(idx, &books).map(|u| (id, u))
+                core.risk
+                    .utilization(idx, core.clock.now(), &books)
+                    .map(|u| (id, u))
             })
             .collect()
     }
@@ -279,18 +281,19 @@ impl Engine {
         core.risk.set_state(scope, state, actor, now)
     }
 
-    /// Replaces the limits of a scope at run time.
-    pub fn set_limits(
+    /// Changes the limits of a scope at run time (see
+    /// [`crate::risk::RiskEngine::change_limits`]).
+    pub fn change_limits(
         &mut self,
         scope: &crate::risk::Scope,
-        limits: crate::config::Limits,
         actor: &str,
+        change: impl FnOnce(&mut crate::config::Limits),
     ) -> Result<(), crate::risk::RiskError> {
         let core = self.core();
         let now = core.clock.now();
         let instruments = core.instruments.clone();
         core.risk
-            .set_limits(scope, limits, actor, now, &instruments)
+            .change_limits(scope, actor, now, &instruments, change)
     }
 
     /// Adds a strategy: instantiates it and calls `init` with its parameters. On failure
@@ -513,6 +516,14 @@ impl Engine {
         self.core()
             .with_venue(|venue, out| venue.on_clock(now, out));
         self.deliver_updates();
+        let core = self.core();
+        let books = crate::risk::Books {
+            instruments: &core.instruments,
+            market: &core.market,
+            orders: &core.orders,
+            ledger: &core.ledger,
+        };
+        core.risk.watch(now, &books);
         for aggregator in 0..self.core().subscriptions.bars.len() {
             if let Some(bar) = self.core().subscriptions.bars[aggregator].0.close_due(now) {
                 self.broadcast(Audience::Bars(aggregator), |engine, idx| {

@@ -25,6 +25,9 @@ pub struct OrderRecord {
     pub filled: Qty,
     /// When it was submitted.
     pub created: Timestamp,
+    /// The price the risk checks valued it at: its limit price, or for a market order
+    /// the reference price.
+    pub valued_at: Price,
 }
 
 impl OrderRecord {
@@ -60,12 +63,13 @@ pub struct Orders {
 }
 
 impl Orders {
-    /// Records a new order and gives it its id.
+    /// Records a new order, valued at `valued_at` for exposure, and gives it its id.
     pub fn open(
         &mut self,
         strategy: StrategyIdx,
         request: OrderRequest,
         now: Timestamp,
+        valued_at: Price,
     ) -> OrderId {
         self.next_id += 1;
         let id = self.next_id;
@@ -82,6 +86,7 @@ impl Orders {
                 status: None,
                 filled: Qty::ZERO,
                 created: now,
+                valued_at,
             },
         );
         id
@@ -137,7 +142,8 @@ impl Orders {
             })
     }
 
-    /// Notional of a strategy's working limit orders (`None`: of every strategy's).
+    /// Notional of a strategy's working orders at the prices they were valued at (`None`:
+    /// of every strategy's).
     pub fn open_notional(&self, strategy: Option<StrategyIdx>) -> i128 {
         self.books
             .iter()
@@ -145,7 +151,7 @@ impl Orders {
             .flat_map(|(_, ids)| ids)
             .filter_map(|id| self.open.get(id))
             .map(|o| {
-                i128::from(o.request.price.raw()) * i128::from(o.leaves().raw())
+                i128::from(o.valued_at.raw()) * i128::from(o.leaves().raw())
                     / i128::from(pennant_sdk::fixed::SCALE)
             })
             .sum()
@@ -259,7 +265,7 @@ mod tests {
         let mut orders = Orders::default();
         let request =
             OrderRequest::limit(1, Side::Buy, px("10"), qty("3")).with_client_order_id(77);
-        let id = orders.open(4, request, 100);
+        let id = orders.open(4, request, 100, Price::ZERO);
         let (owner, update, fill) = orders
             .apply(&ExecutionReport::Accepted { id, ts: 101 })
             .unwrap();
@@ -304,8 +310,18 @@ mod tests {
     #[test]
     fn rejections_and_cancels_are_final() {
         let mut orders = Orders::default();
-        let a = orders.open(0, OrderRequest::market(1, Side::Sell, qty("1")), 0);
-        let b = orders.open(1, OrderRequest::market(1, Side::Sell, qty("1")), 0);
+        let a = orders.open(
+            0,
+            OrderRequest::market(1, Side::Sell, qty("1")),
+            0,
+            Price::ZERO,
+        );
+        let b = orders.open(
+            1,
+            OrderRequest::market(1, Side::Sell, qty("1")),
+            0,
+            Price::ZERO,
+        );
         let (_, update, _) = orders
             .apply(&ExecutionReport::Rejected {
                 id: a,

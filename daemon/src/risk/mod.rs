@@ -136,7 +136,11 @@ pub struct RiskEngine {
     day_start: Option<Timestamp>,
     audit: Vec<AuditRecord>,
     resolved: FxHashMap<(StrategyIdx, InstrumentId), Resolved>,
+    last_watch: Option<Timestamp>,
 }
+
+/// How often, in engine time, [`RiskEngine::watch`] looks at the daily loss.
+pub const WATCH_INTERVAL: Timestamp = 100 * 1_000_000;
 
 /// The engine state the checks read.
 pub struct Books<'a> {
@@ -159,7 +163,7 @@ fn amount(value: i128) -> Amount {
     Amount::from_raw(value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }
 
-fn reject(reason: RejectReason, message: String) -> Result<(), Rejection> {
+fn reject<T>(reason: RejectReason, message: String) -> Result<T, Rejection> {
     Err(Rejection::new(reason, message))
 }
 
@@ -178,6 +182,7 @@ impl RiskEngine {
             day_start: None,
             audit: Vec::new(),
             resolved: FxHashMap::default(),
+            last_watch: None,
         }
     }
 
@@ -208,6 +213,25 @@ impl RiskEngine {
             .or_else(|| field(&self.config.defaults))
     }
 
+    /// A limit on the strategy as a whole (daily loss, gross exposure, order rate): the
+    /// strategy's override, else the default; instruments have no say.
+    fn strategy_limit<T: Clone>(
+        &self,
+        strategy: StrategyIdx,
+        field: impl Fn(&Limits) -> Option<T>,
+    ) -> Option<T> {
+        let id = self
+            .strategy_ids
+            .get(strategy)
+            .map(String::as_str)
+            .unwrap_or_default();
+        self.config
+            .strategy
+            .get(id)
+            .and_then(&field)
+            .or_else(|| field(&self.config.defaults))
+    }
+
     /// The limits in force for `strategy` in `instrument`, resolved on first use.
     fn resolve(
         &mut self,
@@ -232,10 +256,10 @@ impl RiskEngine {
             max_order_notional: self.limit(strategy, &symbol, |l| l.max_order_notional),
             price_band_bps: self.limit(strategy, &symbol, |l| l.price_band_bps),
             max_position: self.limit(strategy, &symbol, |l| l.max_position),
-            max_gross_exposure: self.limit(strategy, &symbol, |l| l.max_gross_exposure),
+            max_gross_exposure: self.strategy_limit(strategy, |l| l.max_gross_exposure),
             max_open_orders: self.limit(strategy, &symbol, |l| l.max_open_orders),
-            max_orders_per_window: self.limit(strategy, &symbol, |l| l.max_orders_per_window),
-            max_daily_loss: self.limit(strategy, &symbol, |l| l.max_daily_loss),
+            max_orders_per_window: self.strategy_limit(strategy, |l| l.max_orders_per_window),
+            max_daily_loss: self.strategy_limit(strategy, |l| l.max_daily_loss),
         };
         self.resolved.insert((strategy, instrument), resolved);
         resolved
@@ -347,20 +371,44 @@ impl RiskEngine {
         Ok(())
     }
 
-    /// Replaces the limits of a scope; an audit record says who changed what.
-    pub fn set_limits(
+    /// Changes the limits of a scope at run time: `change` edits the limits in force
+    /// (so that what it does not touch stays, an allow-list included); the result is
+    /// checked like the configuration and recorded with who made the change.
+    pub fn change_limits(
         &mut self,
         scope: &Scope,
-        limits: Limits,
         actor: &str,
         now: Timestamp,
         instruments: &Instruments,
+        change: impl FnOnce(&mut Limits),
     ) -> Result<(), RiskError> {
-        if limits.instruments.is_some() && !matches!(scope, Scope::Strategy(_)) {
-            return Err(RiskError::Invalid(
-                "an instrument allow-list belongs to a strategy".into(),
-            ));
-        }
+        let (kind, current) = match scope {
+            Scope::Global => (LimitScope::Global, self.config.global.clone()),
+            Scope::Defaults => (LimitScope::Defaults, self.config.defaults.clone()),
+            Scope::Strategy(id) => {
+                self.strategy_index(id)?;
+                (
+                    LimitScope::Strategy,
+                    self.config.strategy.get(id).cloned().unwrap_or_default(),
+                )
+            }
+            Scope::Instrument(symbol) => {
+                if instruments.by_symbol(symbol).is_none() {
+                    return Err(RiskError::UnknownScope(format!("instrument {symbol}")));
+                }
+                (
+                    LimitScope::Instrument,
+                    self.config
+                        .instrument
+                        .get(symbol)
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            }
+        };
+        let mut limits = current.clone();
+        change(&mut limits);
+        validate_limits(kind, &limits).map_err(RiskError::Invalid)?;
         if let Some(unknown) = limits
             .instruments
             .iter()
@@ -369,22 +417,17 @@ impl RiskEngine {
         {
             return Err(RiskError::UnknownScope(format!("instrument {unknown}")));
         }
-        let slot = match scope {
-            Scope::Global => &mut self.config.global,
-            Scope::Defaults => &mut self.config.defaults,
+        let detail = format!("limits changed from {current:?} to {limits:?}");
+        match scope {
+            Scope::Global => self.config.global = limits,
+            Scope::Defaults => self.config.defaults = limits,
             Scope::Strategy(id) => {
-                self.strategy_index(id)?;
-                self.config.strategy.entry(id.clone()).or_default()
+                self.config.strategy.insert(id.clone(), limits);
             }
             Scope::Instrument(symbol) => {
-                if instruments.by_symbol(symbol).is_none() {
-                    return Err(RiskError::UnknownScope(format!("instrument {symbol}")));
-                }
-                self.config.instrument.entry(symbol.clone()).or_default()
+                self.config.instrument.insert(symbol.clone(), limits);
             }
-        };
-        let detail = format!("limits changed from {:?} to {limits:?}", slot);
-        *slot = limits;
+        }
         self.resolved.clear();
         self.record(now, actor, "limits", scope, detail);
         Ok(())
@@ -392,10 +435,18 @@ impl RiskEngine {
 
     /// Counts a cancel against the order rate windows (cancels are never refused).
     pub fn count_cancel(&mut self, strategy: StrategyIdx, now: Timestamp) {
-        if let Some(s) = self.strategies.get_mut(strategy) {
-            s.messages.push_back(now);
+        self.count_message(strategy, now);
+    }
+
+    fn count_message(&mut self, strategy: StrategyIdx, now: Timestamp) {
+        let window = i64::from(self.config.rate_window_ms.get()) * 1_000_000;
+        let own = self.strategies.get_mut(strategy).map(|s| &mut s.messages);
+        for messages in own.into_iter().chain([&mut self.global_messages]) {
+            while messages.front().is_some_and(|&t| t <= now - window) {
+                messages.pop_front();
+            }
+            messages.push_back(now);
         }
-        self.global_messages.push_back(now);
     }
 
     /// Net PnL of one strategy, or of all, marked to market.
@@ -429,6 +480,53 @@ impl RiskEngine {
         self.global_day_baseline = Some(amount(Self::net_pnl(None, books)));
     }
 
+    /// Watches the daily loss between orders, on the engine clock (at most every
+    /// [`WATCH_INTERVAL`] of engine time): a breach halts the strategy, or everything,
+    /// even if it sends no more orders. Also starts the trading day on time.
+    pub fn watch(&mut self, now: Timestamp, books: &Books) {
+        let any_limit = self.config.defaults.max_daily_loss.is_some()
+            || self.config.global.max_daily_loss.is_some()
+            || self
+                .config
+                .strategy
+                .values()
+                .any(|l| l.max_daily_loss.is_some());
+        if !any_limit || self.last_watch.is_some_and(|t| now < t + WATCH_INTERVAL) {
+            return;
+        }
+        self.last_watch = Some(now);
+        self.roll_day(now, books);
+        for idx in 0..self.strategies.len() {
+            let Some(max) = self.strategy_limit(idx, |l| l.max_daily_loss) else {
+                continue;
+            };
+            let baseline = self.strategies[idx]
+                .day_baseline
+                .map_or(0, |b| i128::from(b.raw()));
+            let today = Self::net_pnl(Some(idx), books) - baseline;
+            if today < -i128::from(max.raw())
+                && self.strategies[idx].state != Some(TradingState::Halted)
+            {
+                self.strategies[idx].state = Some(TradingState::Halted);
+                let scope = Scope::Strategy(self.strategy_ids[idx].clone());
+                let detail = format!(
+                    "trading state set to HALTED: today's PnL {} < -max_daily_loss {max}",
+                    amount(today)
+                );
+                self.record(now, "risk", "state", &scope, detail);
+            }
+        }
+        if let Some(max) = self.config.global.max_daily_loss {
+            let baseline = self.global_day_baseline.map_or(0, |b| i128::from(b.raw()));
+            let today = Self::net_pnl(None, books) - baseline;
+            if today < -i128::from(max.raw()) && self.global_state != TradingState::Halted {
+                self.global_state = TradingState::Halted;
+                let detail = format!("trading state set to HALTED: all strategies' PnL today {} < -max_daily_loss {max}", amount(today));
+                self.record(now, "risk", "state", &Scope::Global, detail);
+            }
+        }
+    }
+
     /// Checks an order of `strategy` at engine time `now`. A daily loss breach also halts
     /// the strategy (or, for the global limit, everything), with an audit record.
     pub fn check(
@@ -437,23 +535,19 @@ impl RiskEngine {
         order: &OrderRequest,
         now: Timestamp,
         books: &Books,
-    ) -> Result<(), Rejection> {
+    ) -> Result<Price, Rejection> {
         if strategy >= self.strategies.len() {
             return reject(RejectReason::TradingHalted, "unknown strategy".into());
         }
         self.roll_day(now, books);
         // Every message counts against the rate at once, passed or not.
-        let window = i64::from(self.config.rate_window_ms.get()) * 1_000_000;
-        for messages in [
-            &mut self.strategies[strategy].messages,
-            &mut self.global_messages,
-        ] {
-            while messages.front().is_some_and(|&t| t <= now - window) {
-                messages.pop_front();
-            }
-            messages.push_back(now);
-        }
-        let limits = self.resolve(strategy, order.instrument, books.instruments);
+        self.count_message(strategy, now);
+        // Unknown handles are refused below; caching limits for them would let a strategy
+        // grow the cache without bound.
+        let limits = match books.instruments.get(order.instrument) {
+            Some(_) => self.resolve(strategy, order.instrument, books.instruments),
+            None => Resolved::default(),
+        };
         let result = self.run_checks(strategy, order, &limits, books);
         if let Err(rejection) = &result {
             if rejection.reason == RejectReason::MaxDailyLoss {
@@ -486,7 +580,7 @@ impl RiskEngine {
         order: &OrderRequest,
         limits: &Resolved,
         books: &Books,
-    ) -> Result<(), Rejection> {
+    ) -> Result<Price, Rejection> {
         let id = &self.strategy_ids[strategy];
         // Trading state.
         let state = self.state(strategy);
@@ -604,7 +698,13 @@ impl RiskEngine {
                 );
             }
         }
-        // Price band.
+        // Price band; with no reference price there is nothing to hold a price to.
+        if let (Some(_), OrderKind::Limit, None) = (band, order.kind, reference) {
+            return reject(
+                RejectReason::NoReferencePrice,
+                format!("no trade or quote yet in {symbol} to hold a limit price to its band"),
+            );
+        }
         if let (Some(bps), OrderKind::Limit, Some(reference)) = (band, order.kind, reference) {
             let distance = (i128::from(order.price.raw()) - i128::from(reference.raw())).abs();
             if distance * 10_000 > i128::from(reference.raw()) * i128::from(bps.get()) {
@@ -694,7 +794,7 @@ impl RiskEngine {
             }
         }
         if let Some(max) = self.config.global.max_gross_exposure {
-            let gross = exposure(&mut books.ledger.nets())
+            let gross = exposure(&mut books.ledger.all().map(|(_, p)| (p.instrument, p.qty)))
                 + books.orders.open_notional(None)
                 + order_notional;
             if gross > i128::from(max.raw()) {
@@ -773,16 +873,22 @@ impl RiskEngine {
                 );
             }
         }
-        Ok(())
+        Ok(priced_at)
     }
 
     /// Per-strategy view for operators: state, messages in the current window, today's PnL.
-    pub fn utilization(&self, strategy: StrategyIdx, books: &Books) -> Option<Utilization> {
+    pub fn utilization(
+        &self,
+        strategy: StrategyIdx,
+        now: Timestamp,
+        books: &Books,
+    ) -> Option<Utilization> {
         let s = self.strategies.get(strategy)?;
+        let window = i64::from(self.config.rate_window_ms.get()) * 1_000_000;
         let baseline = s.day_baseline.map_or(0, |b| i128::from(b.raw()));
         Some(Utilization {
             state: self.state(strategy),
-            messages_in_window: s.messages.len(),
+            messages_in_window: s.messages.iter().filter(|&&t| t > now - window).count(),
             daily_pnl: amount(Self::net_pnl(Some(strategy), books) - baseline),
             open_notional: amount(books.orders.open_notional(Some(strategy))),
         })
@@ -797,6 +903,87 @@ impl RiskEngine {
     pub fn instrument_limits(&self) -> &BTreeMap<String, Limits> {
         &self.config.instrument
     }
+}
+
+/// Which kind of `[risk]` table a set of limits sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitScope {
+    /// `[risk.defaults]`.
+    Defaults,
+    /// `[risk.global]`.
+    Global,
+    /// `[risk.strategy.ID]`.
+    Strategy,
+    /// `[risk.instrument.SYMBOL]`.
+    Instrument,
+}
+
+/// Checks that a set of limits makes sense where it sits: only limits on all strategies
+/// together are global, limits on a strategy as a whole (daily loss, gross exposure,
+/// order rate) are not per instrument, an allow-list belongs to a strategy, and every
+/// amount is positive. The error names the key.
+pub fn validate_limits(scope: LimitScope, limits: &Limits) -> Result<(), String> {
+    let set = [
+        ("max_order_qty", limits.max_order_qty.is_some()),
+        ("max_order_notional", limits.max_order_notional.is_some()),
+        ("price_band_bps", limits.price_band_bps.is_some()),
+        ("max_open_orders", limits.max_open_orders.is_some()),
+        ("max_position", limits.max_position.is_some()),
+        ("max_gross_exposure", limits.max_gross_exposure.is_some()),
+        (
+            "max_orders_per_window",
+            limits.max_orders_per_window.is_some(),
+        ),
+        ("max_daily_loss", limits.max_daily_loss.is_some()),
+        ("instruments", limits.instruments.is_some()),
+    ];
+    let refused: &[&str] = match scope {
+        LimitScope::Strategy => &[],
+        LimitScope::Defaults => &["instruments"],
+        LimitScope::Instrument => &[
+            "max_gross_exposure",
+            "max_orders_per_window",
+            "max_daily_loss",
+            "instruments",
+        ],
+        LimitScope::Global => &[
+            "max_order_qty",
+            "max_order_notional",
+            "price_band_bps",
+            "max_open_orders",
+            "instruments",
+        ],
+    };
+    if let Some((key, _)) = set
+        .iter()
+        .find(|(key, present)| *present && refused.contains(key))
+    {
+        let why = match (scope, *key) {
+            (_, "instruments") => "an instrument allow-list belongs to a strategy",
+            (LimitScope::Global, _) => {
+                "this limit applies to one order or one strategy, not to all strategies together"
+            }
+            _ => "this limit applies to a strategy as a whole, not per instrument",
+        };
+        return Err(format!("`{key}`: {why}"));
+    }
+    let positive = [
+        ("max_order_qty", limits.max_order_qty.map(Qty::raw)),
+        (
+            "max_order_notional",
+            limits.max_order_notional.map(Amount::raw),
+        ),
+        ("max_position", limits.max_position.map(Qty::raw)),
+        (
+            "max_gross_exposure",
+            limits.max_gross_exposure.map(Amount::raw),
+        ),
+        ("max_daily_loss", limits.max_daily_loss.map(Amount::raw)),
+    ];
+    if let Some((key, _)) = positive.iter().find(|(_, v)| v.is_some_and(|v| v <= 0)) {
+        return Err(format!("`{key}`: must be positive"));
+    }
+    Ok(())
 }
 
 /// How much of its limits a strategy uses.

@@ -454,44 +454,125 @@ fn the_kill_switch_cancels_every_open_order_and_lets_only_cancels_through() {
 
 #[test]
 fn limits_change_at_run_time_with_an_audit_record() {
-    let mut c = ctx(RiskConfig::default());
+    let mut config = RiskConfig::default();
+    config.strategy.insert(
+        "a".into(),
+        Limits {
+            instruments: Some(vec!["BTC-USDT".into()]),
+            ..Limits::default()
+        },
+    );
+    let mut c = ctx(config);
     assert!(submit(&mut c, buy("100", "5")).is_ok());
     let now = c.core.clock.now();
     let instruments = c.core.instruments.clone();
-    let limits = Limits {
-        max_order_qty: Some(qty("1")),
-        ..Limits::default()
-    };
-    c.core
-        .risk
-        .set_limits(
-            &Scope::Strategy("a".into()),
-            limits.clone(),
-            "bob",
-            now,
-            &instruments,
-        )
-        .unwrap();
-    assert_eq!(
-        submit(&mut c, buy("100", "1.001")),
-        Err(RejectReason::MaxQuantity)
-    );
-    let record = c.core.risk.audit().last().unwrap();
+    let a = Scope::Strategy("a".into());
+    let risk = &mut c.core.risk;
+    risk.change_limits(&a, "bob", now, &instruments, |l| {
+        l.max_order_qty = Some(qty("1"))
+    })
+    .unwrap();
+    let record = risk.audit().last().unwrap();
     assert_eq!(
         (record.actor.as_str(), record.scope.as_str()),
         ("bob", "strategy a")
     );
-    assert!(c
-        .core
-        .risk
-        .set_limits(
-            &Scope::Strategy("zz".into()),
-            limits,
-            "bob",
-            now,
-            &instruments
-        )
+    // Refused changes change nothing.
+    let negative = |l: &mut Limits| l.max_position = Some(qty("-1"));
+    assert!(risk
+        .change_limits(&a, "bob", now, &instruments, negative)
         .is_err());
+    let per_instrument_loss = |l: &mut Limits| l.max_daily_loss = Some("5".parse().unwrap());
+    let btc = Scope::Instrument("BTC-USDT".into());
+    assert!(risk
+        .change_limits(&btc, "bob", now, &instruments, per_instrument_loss)
+        .is_err());
+    let unknown = Scope::Strategy("zz".into());
+    assert!(risk
+        .change_limits(&unknown, "bob", now, &instruments, |_| {})
+        .is_err());
+    assert_eq!(risk.audit().len(), 1);
+    assert_eq!(
+        submit(&mut c, buy("100", "1.001")),
+        Err(RejectReason::MaxQuantity)
+    );
+    // What the change did not touch stays: the allow-list.
+    assert_eq!(
+        submit(
+            &mut c,
+            OrderRequest::limit(ETH, Side::Buy, px("10"), qty("1"))
+        ),
+        Err(RejectReason::InstrumentNotAllowed)
+    );
+}
+
+#[test]
+fn the_daily_loss_is_watched_between_orders_and_counted_from_the_day_start() {
+    let mut c = ctx(with(|l| l.max_daily_loss = Some("10".parse().unwrap())));
+    quote(&mut c, BTC, "99.9", "100");
+    assert!(submit(&mut c, OrderRequest::market(BTC, Side::Buy, qty("1"))).is_ok());
+    trade(&mut c, BTC, "89.9");
+    let watch = |c: &mut StrategyCtx, at: Timestamp| {
+        let core = &mut *c.core;
+        let books = Books {
+            instruments: &core.instruments,
+            market: &core.market,
+            orders: &core.orders,
+            ledger: &core.ledger,
+        };
+        core.risk.watch(at, &books);
+    };
+    // No order needed: the watch halts the strategy.
+    watch(&mut c, T0 + SECOND);
+    assert_eq!(c.core.risk.state(0), TradingState::Halted);
+    assert_eq!(c.core.risk.state(1), TradingState::Active);
+}
+
+#[test]
+fn cancel_all_counts_every_cancel_against_the_rate() {
+    let mut c = ctx(with(|l| l.max_orders_per_window = NonZeroU32::new(4)));
+    assert!(submit(&mut c, buy("100", "0.01")).is_ok());
+    assert!(submit(&mut c, buy("99", "0.01")).is_ok());
+    assert_eq!(c.cancel_all(None), 2);
+    assert_eq!(
+        submit(&mut c, buy("98", "0.01")),
+        Err(RejectReason::RateLimit)
+    );
+}
+
+#[test]
+fn a_band_needs_a_reference_price_and_unknown_handles_are_not_cached() {
+    let mut c = ctx(with(|l| l.price_band_bps = NonZeroU32::new(100)));
+    assert_eq!(
+        submit(&mut c, buy("100", "0.01")),
+        Err(RejectReason::NoReferencePrice)
+    );
+    for handle in 100..200 {
+        let order = OrderRequest::limit(handle, Side::Buy, px("1"), qty("1"));
+        assert_eq!(submit(&mut c, order), Err(RejectReason::UnknownInstrument));
+    }
+    assert!(c.core.risk.resolved.len() <= 1);
+}
+
+#[test]
+fn open_market_orders_count_in_the_exposure_at_the_reference_price() {
+    let mut c = ctx(with(|l| {
+        l.max_gross_exposure = Some("1000".parse().unwrap())
+    }));
+    // Venue latency keeps the market orders in flight, and so open, unfilled.
+    let venue = PaperVenue::new(&PaperConfig {
+        latency_ms: 5,
+        ..PaperConfig::default()
+    });
+    c.core.venue = Box::new(venue);
+    trade(&mut c, BTC, "100");
+    for _ in 0..10 {
+        assert!(submit(&mut c, OrderRequest::market(BTC, Side::Buy, qty("1"))).is_ok());
+    }
+    assert_eq!(
+        submit(&mut c, OrderRequest::market(BTC, Side::Buy, qty("0.001"))),
+        Err(RejectReason::MaxGrossExposure)
+    );
 }
 
 #[test]
