@@ -137,6 +137,8 @@ pub struct RiskEngine {
     audit: Vec<AuditRecord>,
     resolved: FxHashMap<(StrategyIdx, InstrumentId), Resolved>,
     last_watch: Option<Timestamp>,
+    /// Whether any daily loss limit is set (the watch has nothing to do otherwise).
+    watches_loss: bool,
 }
 
 /// How often, in engine time, [`RiskEngine::watch`] looks at the daily loss.
@@ -172,7 +174,7 @@ const DAY: i64 = 24 * 3600 * NANOS_PER_SECOND;
 impl RiskEngine {
     /// A risk engine with the configured limits.
     pub fn new(config: RiskConfig) -> Self {
-        RiskEngine {
+        let mut risk = RiskEngine {
             config,
             strategies: Vec::new(),
             strategy_ids: Vec::new(),
@@ -183,7 +185,20 @@ impl RiskEngine {
             audit: Vec::new(),
             resolved: FxHashMap::default(),
             last_watch: None,
-        }
+            watches_loss: false,
+        };
+        risk.refresh_flags();
+        risk
+    }
+
+    fn refresh_flags(&mut self) {
+        self.watches_loss = self.config.defaults.max_daily_loss.is_some()
+            || self.config.global.max_daily_loss.is_some()
+            || self
+                .config
+                .strategy
+                .values()
+                .any(|l| l.max_daily_loss.is_some());
     }
 
     /// Registers a strategy (in engine index order).
@@ -429,6 +444,7 @@ impl RiskEngine {
             }
         }
         self.resolved.clear();
+        self.refresh_flags();
         self.record(now, actor, "limits", scope, detail);
         Ok(())
     }
@@ -484,14 +500,7 @@ impl RiskEngine {
     /// [`WATCH_INTERVAL`] of engine time): a breach halts the strategy, or everything,
     /// even if it sends no more orders. Also starts the trading day on time.
     pub fn watch(&mut self, now: Timestamp, books: &Books) {
-        let any_limit = self.config.defaults.max_daily_loss.is_some()
-            || self.config.global.max_daily_loss.is_some()
-            || self
-                .config
-                .strategy
-                .values()
-                .any(|l| l.max_daily_loss.is_some());
-        if !any_limit || self.last_watch.is_some_and(|t| now < t + WATCH_INTERVAL) {
+        if !self.watches_loss || self.last_watch.is_some_and(|t| now < t + WATCH_INTERVAL) {
             return;
         }
         self.last_watch = Some(now);
