@@ -207,12 +207,13 @@ impl RiskEngine {
         self.strategy_ids.push(id.to_owned());
     }
 
-    /// The limit in force for `strategy` trading `instrument`: the strategy's override,
-    /// else the instrument's, else the default.
+    /// The limit in force for `strategy` trading `symbol`: the strategy's override, else
+    /// the instrument's, else the default. Without a symbol (limits on the strategy as a
+    /// whole: daily loss, gross exposure, order rate) instruments have no say.
     fn limit<T: Clone>(
         &self,
         strategy: StrategyIdx,
-        symbol: &str,
+        symbol: Option<&str>,
         field: impl Fn(&Limits) -> Option<T>,
     ) -> Option<T> {
         let id = self
@@ -224,26 +225,11 @@ impl RiskEngine {
             .strategy
             .get(id)
             .and_then(&field)
-            .or_else(|| self.config.instrument.get(symbol).and_then(&field))
-            .or_else(|| field(&self.config.defaults))
-    }
-
-    /// A limit on the strategy as a whole (daily loss, gross exposure, order rate): the
-    /// strategy's override, else the default; instruments have no say.
-    fn strategy_limit<T: Clone>(
-        &self,
-        strategy: StrategyIdx,
-        field: impl Fn(&Limits) -> Option<T>,
-    ) -> Option<T> {
-        let id = self
-            .strategy_ids
-            .get(strategy)
-            .map(String::as_str)
-            .unwrap_or_default();
-        self.config
-            .strategy
-            .get(id)
-            .and_then(&field)
+            .or_else(|| {
+                symbol
+                    .and_then(|s| self.config.instrument.get(s))
+                    .and_then(&field)
+            })
             .or_else(|| field(&self.config.defaults))
     }
 
@@ -267,14 +253,14 @@ impl RiskEngine {
             .is_none_or(|list| list.contains(&symbol));
         let resolved = Resolved {
             allowed,
-            max_order_qty: self.limit(strategy, &symbol, |l| l.max_order_qty),
-            max_order_notional: self.limit(strategy, &symbol, |l| l.max_order_notional),
-            price_band_bps: self.limit(strategy, &symbol, |l| l.price_band_bps),
-            max_position: self.limit(strategy, &symbol, |l| l.max_position),
-            max_gross_exposure: self.strategy_limit(strategy, |l| l.max_gross_exposure),
-            max_open_orders: self.limit(strategy, &symbol, |l| l.max_open_orders),
-            max_orders_per_window: self.strategy_limit(strategy, |l| l.max_orders_per_window),
-            max_daily_loss: self.strategy_limit(strategy, |l| l.max_daily_loss),
+            max_order_qty: self.limit(strategy, Some(&symbol), |l| l.max_order_qty),
+            max_order_notional: self.limit(strategy, Some(&symbol), |l| l.max_order_notional),
+            price_band_bps: self.limit(strategy, Some(&symbol), |l| l.price_band_bps),
+            max_position: self.limit(strategy, Some(&symbol), |l| l.max_position),
+            max_gross_exposure: self.limit(strategy, None, |l| l.max_gross_exposure),
+            max_open_orders: self.limit(strategy, Some(&symbol), |l| l.max_open_orders),
+            max_orders_per_window: self.limit(strategy, None, |l| l.max_orders_per_window),
+            max_daily_loss: self.limit(strategy, None, |l| l.max_daily_loss),
         };
         self.resolved.insert((strategy, instrument), resolved);
         resolved
@@ -506,7 +492,7 @@ impl RiskEngine {
         self.last_watch = Some(now);
         self.roll_day(now, books);
         for idx in 0..self.strategies.len() {
-            let Some(max) = self.strategy_limit(idx, |l| l.max_daily_loss) else {
+            let Some(max) = self.limit(idx, None, |l| l.max_daily_loss) else {
                 continue;
             };
             let baseline = self.strategies[idx]
