@@ -278,3 +278,24 @@ params = { instrument = "BTC-USDT", mode = "order", trigger = 5, qty = "0.25" }
         "{log}"
     );
 }
+
+#[test]
+fn a_backtest_clock_starts_at_the_first_event() {
+    let dir = tempfile::tempdir().unwrap();
+    replay_file(dir.path());
+    let strategies = r#"
+[[strategy]]
+id = "probe"
+component = "test_strategy.wasm"
+params = { instrument = "BTC-USDT", mode = "probe", trigger = 100 }
+"#;
+    let config = config_with(dir.path(), support::components_dir(), strategies);
+    let (status, output) = Daemon::start(&["--config", config.to_str().unwrap()]).wait_exit();
+    let log = output.join("\n");
+    assert!(status.success(), "{log}");
+    // The first line of the replay file is a quote at T0 + 0.1 s.
+    assert!(
+        log.contains(&format!("init now={}", T0 + SECOND / 10)),
+        "{log}"
+    );
+}

@@ -113,8 +113,15 @@ fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
     let shared = SharedClock::default();
     let plugins = plugin_host(config, shared.clone())?;
     let components = load_components(config, &plugins)?;
+    let mut clock = Clock::new(mode, shared.clone());
+    if mode == ClockMode::Event {
+        // A backtest's time starts with its data: strategies see it from `init` on.
+        if let Some(start) = first_replay_timestamp(config, &instruments) {
+            clock.advance(start);
+        }
+    }
     let core = Core::new(
-        Clock::new(mode, shared.clone()),
+        clock,
         instruments,
         Box::new(PaperVenue::new(&config.paper)),
         RiskEngine::new(config.risk.clone()),
@@ -134,6 +141,26 @@ fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
         })?;
     }
     Ok((engine, shared))
+}
+
+/// The time of the first event of the (single) replay file, if it can be read.
+fn first_replay_timestamp(
+    config: &Config,
+    instruments: &Instruments,
+) -> Option<pennant_sdk::Timestamp> {
+    use std::io::BufRead;
+    let feed = config.feeds.iter().find(|f| f.kind == FeedKind::Replay)?;
+    let crate::config::FeedSource::Replay(replay) = feed.source() else {
+        return None;
+    };
+    let file = std::fs::File::open(config.resolve(&replay.path)).ok()?;
+    let mut parser = crate::market::replay::LineParser::default();
+    std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .take(1_000)
+        .find_map(|line| parser.parse(&line, instruments).ok().flatten())
+        .map(|event| event.ts())
 }
 
 /// Runs the daemon until SIGINT/SIGTERM (or until the feeds end, when configured);

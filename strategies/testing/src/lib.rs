@@ -18,7 +18,7 @@
 //!
 //! Two modes serve the benchmarks: `idle` receives trades and quotes and does nothing;
 //! `echo` answers every quote with an IOC buy at the bid (which does not execute).
-//! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give |
+//! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give (and the engine clock in `init`) |
 //!
 //! `init-error` refuses its parameters; `bad-restore` refuses any saved state.
 
@@ -141,6 +141,10 @@ impl Strategy for TestStrategy {
             _ => Streams::TRADES,
         };
         host.subscribe(info.id, streams);
+        if mode == "probe" {
+            let now = host.now();
+            host.log(LogLevel::Info, &format!("init now={now}"));
+        }
         if mode == "rearm" {
             let now = host.now();
             host.set_timer(now, 0);
