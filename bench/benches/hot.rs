@@ -10,7 +10,7 @@ use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
 use pennant_daemon::risk;
 use pennant_daemon::venue::{PaperVenue, Venue, VenueOrder};
 use pennant_sdk::testing::{instrument, px, qty, TestHost};
-use pennant_sdk::{Amount, OrderKind, OrderRequest, Price, Quote, Side, TimeInForce};
+use pennant_sdk::{Amount, OrderRequest, Price, Quote, Side};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -58,12 +58,7 @@ fn order_book(c: &mut Criterion) {
         venue.submit(
             VenueOrder {
                 id: i + 1,
-                instrument: 1,
-                side,
-                kind: OrderKind::Limit,
-                price,
-                qty: qty("0.01"),
-                time_in_force: TimeInForce::Gtc,
+                request: OrderRequest::limit(1, side, price, qty("0.01")),
             },
             0,
             &mut out,

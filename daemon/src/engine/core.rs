@@ -243,12 +243,7 @@ impl Host for StrategyCtx {
         );
         let venue_order = VenueOrder {
             id,
-            instrument: order.instrument,
-            side: order.side,
-            kind: order.kind,
-            price: order.price,
-            qty: order.qty,
-            time_in_force: order.time_in_force,
+            request: *order,
         };
         core.with_venue(|venue, out| venue.submit(venue_order, now, out));
         Ok(id)

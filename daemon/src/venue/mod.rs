@@ -10,10 +10,7 @@
 pub mod paper;
 
 use crate::market::MarketEvent;
-use pennant_sdk::{
-    Amount, InstrumentId, Liquidity, OrderId, OrderKind, Price, Qty, RejectReason, Side,
-    TimeInForce, Timestamp,
-};
+use pennant_sdk::{Amount, Liquidity, OrderId, OrderRequest, Price, Qty, RejectReason, Timestamp};
 
 pub use paper::PaperVenue;
 
@@ -22,18 +19,8 @@ pub use paper::PaperVenue;
 pub struct VenueOrder {
     /// The engine's order id.
     pub id: OrderId,
-    /// Which instrument.
-    pub instrument: InstrumentId,
-    /// Buy or sell.
-    pub side: Side,
-    /// Market or limit.
-    pub kind: OrderKind,
-    /// Limit price (ignored for market orders).
-    pub price: Price,
-    /// Quantity.
-    pub qty: Qty,
-    /// How long it works.
-    pub time_in_force: TimeInForce,
+    /// What the strategy asked for.
+    pub request: OrderRequest,
 }
 
 /// What a venue reports about an order.

@@ -125,18 +125,18 @@ impl PaperVenue {
 
     /// The order reaches the matching engine.
     fn arrive(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
-        let top = self.tops.entry(order.instrument).or_default();
-        let opposite = match order.side {
+        let top = self.tops.entry(order.request.instrument).or_default();
+        let opposite = match order.request.side {
             Side::Buy => &mut top.ask,
             Side::Sell => &mut top.bid,
         };
-        let crosses = |level: &Level| match (order.kind, order.side) {
+        let crosses = |level: &Level| match (order.request.kind, order.request.side) {
             (OrderKind::Market, _) => true,
-            (OrderKind::Limit, Side::Buy) => level.price <= order.price,
-            (OrderKind::Limit, Side::Sell) => level.price >= order.price,
+            (OrderKind::Limit, Side::Buy) => level.price <= order.request.price,
+            (OrderKind::Limit, Side::Sell) => level.price >= order.request.price,
         };
         let marketable = opposite.as_ref().is_some_and(crosses);
-        let reject = match (order.kind, order.time_in_force) {
+        let reject = match (order.request.kind, order.request.time_in_force) {
             (OrderKind::Market, TimeInForce::PostOnly) => Some(RejectReason::PostOnlyWouldCross),
             (OrderKind::Market, _) if opposite.is_none() => Some(RejectReason::NoLiquidity),
             (OrderKind::Limit, TimeInForce::PostOnly) if marketable => {
@@ -156,7 +156,7 @@ impl PaperVenue {
             id: order.id,
             ts: now,
         });
-        let mut leaves = order.qty;
+        let mut leaves = order.request.qty;
         if marketable {
             if let Some(level) = opposite.as_mut() {
                 let take = leaves.min(level.available);
@@ -171,7 +171,9 @@ impl PaperVenue {
         if !leaves.is_positive() {
             return;
         }
-        if order.kind == OrderKind::Market || order.time_in_force == TimeInForce::Ioc {
+        if order.request.kind == OrderKind::Market
+            || order.request.time_in_force == TimeInForce::Ioc
+        {
             out.push(ExecutionReport::Canceled {
                 id: order.id,
                 ts: now,
@@ -179,7 +181,7 @@ impl PaperVenue {
         } else {
             self.seq += 1;
             self.resting
-                .entry(order.instrument)
+                .entry(order.request.instrument)
                 .or_default()
                 .push(Resting {
                     order,
@@ -207,14 +209,14 @@ impl PaperVenue {
             return volume;
         };
         let reaches = |o: &VenueOrder| match side {
-            Side::Buy => o.price >= price,
-            Side::Sell => o.price <= price,
+            Side::Buy => o.request.price >= price,
+            Side::Sell => o.request.price <= price,
         };
         if against == Against::Quote {
             // An aggressive rest that this quote no longer reaches now rests like any other.
             for r in book
                 .iter_mut()
-                .filter(|r| r.order.side == side && !reaches(&r.order))
+                .filter(|r| r.order.request.side == side && !reaches(&r.order))
             {
                 r.aggressive = false;
             }
@@ -222,7 +224,7 @@ impl PaperVenue {
         let mut reached: Vec<usize> = (0..book.len())
             .filter(|&i| {
                 let r = &book[i];
-                r.order.side == side
+                r.order.request.side == side
                     && reaches(&r.order)
                     && !(r.aggressive && against == Against::Trade)
             })
@@ -230,8 +232,8 @@ impl PaperVenue {
         reached.sort_by_key(|&i| {
             let r = &book[i];
             let price_rank = match side {
-                Side::Buy => -r.order.price.raw(),
-                Side::Sell => r.order.price.raw(),
+                Side::Buy => -r.order.request.price.raw(),
+                Side::Sell => r.order.request.price.raw(),
             };
             (price_rank, r.seq)
         });
@@ -249,7 +251,7 @@ impl PaperVenue {
             } else {
                 (
                     resting.order.id,
-                    resting.order.price,
+                    resting.order.request.price,
                     take,
                     Liquidity::Maker,
                 )
@@ -362,7 +364,7 @@ impl Venue for PaperVenue {
 mod tests {
     use super::*;
     use pennant_sdk::testing::{amount, px, qty};
-    use pennant_sdk::{Quote, Trade};
+    use pennant_sdk::{OrderRequest, Quote, Trade};
 
     fn venue(latency_ms: u32) -> PaperVenue {
         PaperVenue::new(&PaperConfig {
@@ -403,12 +405,15 @@ mod tests {
     ) -> VenueOrder {
         VenueOrder {
             id,
-            instrument: 1,
-            side,
-            kind,
-            price: px(price),
-            qty: qty(size),
-            time_in_force: tif,
+            request: OrderRequest {
+                instrument: 1,
+                side,
+                kind,
+                price: px(price),
+                qty: qty(size),
+                time_in_force: tif,
+                client_order_id: 0,
+            },
         }
     }
 
