@@ -4,7 +4,7 @@
 
 mod support;
 
-use pennant_daemon::config::PaperConfig;
+use pennant_daemon::config::{OpenOrders, PaperConfig};
 use pennant_daemon::engine::clock::{Clock, ClockMode};
 use pennant_daemon::engine::{
     Core, Engine, EngineSettings, StrategyCode, StrategyReport, StrategySpec, StrategyState,
@@ -42,6 +42,7 @@ fn engine(cache: &std::path::Path, snapshot_interval: Duration) -> Engine {
         summary_interval: Duration::from_secs(3600),
         exit_when_feeds_end: false,
         feeds: 0,
+        keep_versions: 5,
     };
     Engine::new(core, plugins, settings)
 }
@@ -60,6 +61,7 @@ fn start(engine: &mut Engine, component: &str, id: &str, params: &[(&str, &str)]
             id: id.to_owned(),
             code: StrategyCode::Wasm(component),
             params: all,
+            open_orders: OpenOrders::Cancel,
         })
         .unwrap()
 }
@@ -91,7 +93,7 @@ fn report<'a>(reports: &'a [StrategyReport], id: &str) -> &'a StrategyReport {
 fn quarantine_reason(reports: &[StrategyReport], id: &str) -> String {
     match &report(reports, id).state {
         StrategyState::Quarantined { reason } => reason.clone(),
-        StrategyState::Running => panic!("{id} is still running"),
+        other => panic!("{id} is not quarantined but {other:?}"),
     }
 }
 
@@ -260,6 +262,7 @@ fn native_builds_of_sdk_strategies_run_behind_the_same_interface() {
                     ("instrument".into(), "BTC-USDT".into()),
                     ("mode".into(), mode.into()),
                 ],
+                open_orders: OpenOrders::Cancel,
             })
             .unwrap();
     }
@@ -288,6 +291,7 @@ fn the_kill_switch_halts_cancels_and_tells_the_strategies() {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+            open_orders: OpenOrders::Cancel,
         })
         .unwrap();
     feed(&mut engine, 1, 2);
@@ -331,4 +335,285 @@ fn the_kill_switch_halts_cancels_and_tells_the_strategies() {
         .map(|a| a.action.as_str())
         .collect();
     assert_eq!(actions, vec!["kill_switch", "state"]);
+}
+
+/// Versions of the test strategy (same code, different content hashes), loaded once.
+fn versions(engine: &Engine, dir: &std::path::Path, count: usize) -> Vec<StrategyCode> {
+    (0..count)
+        .map(|n| {
+            let path = dir.join(format!("test_strategy_v{n}.wasm"));
+            let bytes = support::variant("test_strategy", &format!("v{n}"));
+            let component = engine.plugins().load_bytes(&path, &bytes).unwrap();
+            StrategyCode::Wasm(Arc::new(component))
+        })
+        .collect()
+}
+
+fn spec(id: &str, code: &StrategyCode, params: &[(&str, &str)]) -> StrategySpec {
+    let mut all = vec![("instrument".to_owned(), "BTC-USDT".to_owned())];
+    all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    StrategySpec {
+        id: id.to_owned(),
+        code: code.clone(),
+        params: all,
+        open_orders: OpenOrders::Cancel,
+    }
+}
+
+fn trade(ts: i64, price: &str) -> Trade {
+    Trade {
+        instrument: 1,
+        ts,
+        price: px(price),
+        qty: qty("1"),
+        aggressor: Side::Sell,
+    }
+}
+
+/// `(trades, digest, order updates)` from a strategy's last snapshot.
+fn counted(report: &StrategyReport) -> (u64, u64, u64) {
+    test_strategy::decode_state(report.snapshot.as_deref().expect("a snapshot")).unwrap()
+}
+
+#[test]
+fn swapping_under_load_loses_and_repeats_no_event_and_carries_the_state_over() {
+    use pennant_daemon::engine::{Done, EngineInput};
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let versions = versions(&engine, cache.path(), 3);
+    engine
+        .start_strategy(spec("counter", &versions[0], &[]))
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let engine_thread = std::thread::spawn(move || engine.run(rx));
+
+    // As fast as the engine takes them: batches of trades, with a swap to the next
+    // version after every few batches, in the same channel.
+    const BATCHES: i64 = 200;
+    const PER_BATCH: i64 = 250;
+    let mut digest = test_strategy::DIGEST_START;
+    let mut replies = Vec::new();
+    for batch in 0..BATCHES {
+        let trades: Vec<MarketEvent> = (0..PER_BATCH)
+            .map(|k| {
+                let n = batch * PER_BATCH + k;
+                let t = trade(T0 + n * 1_000, if n % 2 == 0 { "100" } else { "100.5" });
+                digest = test_strategy::fold_trade(digest, &t);
+                MarketEvent::Trade(t)
+            })
+            .collect();
+        tx.blocking_send(EngineInput::Market(trades)).unwrap();
+        if batch % 20 == 10 {
+            let next = spec("counter", &versions[(batch as usize / 20 + 1) % 3], &[]);
+            let (reply, outcome) = tokio::sync::oneshot::channel();
+            tx.blocking_send(EngineInput::Task(Box::new(move |engine| {
+                let _ = reply.send(engine.deploy(next).map_err(|e| e.to_string()));
+            })))
+            .unwrap();
+            replies.push(outcome);
+        }
+    }
+    tx.blocking_send(EngineInput::Shutdown).unwrap();
+    let reports = engine_thread.join().unwrap();
+    assert_eq!(replies.len(), 10);
+    for outcome in replies {
+        assert_eq!(outcome.blocking_recv().unwrap(), Ok(Done::Swapped));
+    }
+    let counter = report(&reports, "counter");
+    assert_eq!(counter.state, StrategyState::Running);
+    // Ten swaps: the last went to version (9 + 1) % 3 = 1.
+    assert_eq!(counter.version.as_deref(), Some(versions[1].version()));
+    assert_eq!(counter.stats.events, (BATCHES * PER_BATCH) as u64);
+    let (count, seen, _) = counted(counter);
+    assert_eq!(count, (BATCHES * PER_BATCH) as u64);
+    assert_eq!(seen, digest, "the versions together saw another sequence");
+}
+
+#[test]
+fn a_bad_new_version_leaves_the_old_one_running_and_the_next_good_one_loads() {
+    use pennant_daemon::engine::{Change, Done, VersionOutcome};
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let versions = versions(&engine, cache.path(), 3);
+    engine
+        .start_strategy(spec("counter", &versions[0], &[]))
+        .unwrap();
+    feed(&mut engine, 1, 3);
+    for (mode, expected) in [
+        ("init-trap", "trapped: wasm trap"),
+        ("init-error", "refused its parameters: refusing to start"),
+        (
+            "bad-restore",
+            "refused its parameters: refusing the saved state",
+        ),
+    ] {
+        let err = engine
+            .deploy(spec("counter", &versions[1], &[("mode", mode)]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{mode}: {err}");
+        let reports = engine.reports();
+        let counter = report(&reports, "counter");
+        assert_eq!(counter.state, StrategyState::Running);
+        assert_eq!(counter.version.as_deref(), Some(versions[0].version()));
+        assert_eq!(counter.last_error.as_deref(), Some(err.as_str()));
+    }
+    // A file that does not compile is refused before it reaches the engine; the engine
+    // records it.
+    let outcomes = engine.apply(vec![Change::Refuse {
+        id: "counter".into(),
+        version: "0badc0de".into(),
+        path: "broken.wasm".into(),
+        reason: "not a component".into(),
+    }]);
+    assert!(outcomes[0]
+        .result
+        .as_ref()
+        .unwrap_err()
+        .contains("not a component"));
+    feed(&mut engine, 4, 5);
+    assert_eq!(
+        engine.deploy(spec("counter", &versions[2], &[])).unwrap(),
+        Done::Swapped
+    );
+    feed(&mut engine, 6, 6);
+    let history: Vec<(String, VersionOutcome)> = engine
+        .versions("counter")
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.hash, v.outcome))
+        .collect();
+    assert_eq!(
+        history.len(),
+        5,
+        "kept versions are capped at 5: {history:?}"
+    );
+    assert!(matches!(history[0].1, VersionOutcome::Failed { .. }));
+    assert_eq!(history[3].0, "0badc0de");
+    assert_eq!(
+        history[4],
+        (versions[2].version().to_owned(), VersionOutcome::Current)
+    );
+    // The trades before, between and after the failures were all counted, by one
+    // unbroken state.
+    let reports = engine.shutdown();
+    assert_eq!(counted(report(&reports, "counter")).0, 6);
+}
+
+#[test]
+fn rollback_returns_to_a_kept_version_with_the_state() {
+    use pennant_daemon::engine::{StartError, VersionOutcome};
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let versions = versions(&engine, cache.path(), 2);
+    let (v0, v1) = (versions[0].version(), versions[1].version());
+    engine
+        .start_strategy(spec("counter", &versions[0], &[("tag", "a")]))
+        .unwrap();
+    assert!(matches!(
+        engine.rollback("counter", None),
+        Err(StartError::NoVersion { .. })
+    ));
+    feed(&mut engine, 1, 2);
+    engine
+        .deploy(spec("counter", &versions[1], &[("tag", "a")]))
+        .unwrap();
+    feed(&mut engine, 3, 3);
+    assert_eq!(engine.rollback("counter", None).unwrap(), v0);
+    feed(&mut engine, 4, 4);
+    assert!(matches!(
+        engine.rollback("counter", Some("no-such-hash")),
+        Err(StartError::NoVersion { .. })
+    ));
+    assert!(matches!(
+        engine.rollback("nobody", None),
+        Err(StartError::UnknownId(_))
+    ));
+    assert_eq!(engine.rollback("counter", Some(v1)).unwrap(), v1);
+    let outcomes: Vec<(String, VersionOutcome)> = engine
+        .versions("counter")
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.hash, v.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [v0, v1, v0, v1].map(|h| (h.to_owned(), VersionOutcome::Replaced))[..3]
+            .iter()
+            .cloned()
+            .chain([(v1.to_owned(), VersionOutcome::Current)])
+            .collect::<Vec<_>>()
+    );
+    feed(&mut engine, 5, 5);
+    let reports = engine.shutdown();
+    let counter = report(&reports, "counter");
+    assert_eq!(counter.version.as_deref(), Some(v1));
+    assert_eq!(counted(counter).0, 5);
+}
+
+#[test]
+fn open_orders_survive_a_swap_and_their_fills_reach_the_new_version() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let versions = versions(&engine, cache.path(), 2);
+    let params = [("mode", "rest"), ("trigger", "1"), ("price", "99.5")];
+    engine
+        .start_strategy(spec("rester", &versions[0], &params))
+        .unwrap();
+    // The first trade makes it rest a buy at 99.5, below the market.
+    feed(&mut engine, 1, 1);
+    engine
+        .deploy(spec("rester", &versions[1], &params))
+        .unwrap();
+    let reports = engine.reports();
+    let at_swap = counted(report(&reports, "rester"));
+    assert_eq!(at_swap.0, 1);
+    assert_eq!(report(&reports, "rester").stats.orders, 1);
+    // A trade through its price fills it: the new version hears of it, and the position
+    // is the strategy's.
+    engine.on_market(&MarketEvent::Trade(trade(T0 + 5_000, "99")));
+    let reports = engine.shutdown();
+    let rester = report(&reports, "rester");
+    assert_eq!(rester.stats.fills, 1);
+    assert_eq!(rester.positions[0].1.qty, qty("1"));
+    let after = counted(rester);
+    assert_eq!(after.0, 2);
+    assert_eq!(after.2, at_swap.2 + 1, "the fill reached the new version");
+}
+
+#[test]
+fn a_stopped_strategy_applies_its_open_order_policy_and_starts_again_where_it_was() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let versions = versions(&engine, cache.path(), 1);
+    let params = [("mode", "rest"), ("trigger", "1"), ("price", "99.5")];
+    engine
+        .start_strategy(spec("canceler", &versions[0], &params))
+        .unwrap();
+    let mut keeper = spec("keeper", &versions[0], &params);
+    keeper.open_orders = OpenOrders::Keep;
+    engine.start_strategy(keeper.clone()).unwrap();
+    feed(&mut engine, 1, 1);
+    engine.stop("canceler", "test").unwrap();
+    engine.stop("keeper", "test").unwrap();
+    // Only the keeper's order is still there to be filled.
+    engine.on_market(&MarketEvent::Trade(trade(T0 + 5_000, "99")));
+    let reports = engine.reports();
+    assert_eq!(
+        report(&reports, "canceler").state,
+        StrategyState::Stopped {
+            reason: "test".into()
+        }
+    );
+    assert_eq!(report(&reports, "canceler").stats.fills, 0);
+    assert_eq!(report(&reports, "keeper").stats.fills, 1);
+    let stopped = counted(report(&reports, "keeper"));
+    // Started again, it restores the state it stopped with and hears about the fill.
+    engine.deploy(keeper).unwrap();
+    let reports = engine.shutdown();
+    let keeper = report(&reports, "keeper");
+    assert_eq!(keeper.state, StrategyState::Running);
+    let now = counted(keeper);
+    assert_eq!(now.0, stopped.0);
+    assert_eq!(now.2, stopped.2 + 1);
 }

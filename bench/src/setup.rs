@@ -1,7 +1,7 @@
 //! What every scenario needs: an engine on the event clock, strategies, market data, a
 //! monotonic clock, and the process's resident memory.
 
-use pennant_daemon::config::PaperConfig;
+use pennant_daemon::config::{OpenOrders, PaperConfig};
 use pennant_daemon::engine::clock::{Clock, ClockMode};
 use pennant_daemon::engine::{Core, Engine, EngineSettings, StrategyCode, StrategySpec};
 use pennant_daemon::market::synthetic::{Generator, WalkParams};
@@ -157,6 +157,7 @@ pub fn engine(cache: &Path, probe: Arc<SubmitProbe>) -> Engine {
             summary_interval: Duration::from_secs(1 << 30),
             exit_when_feeds_end: false,
             feeds: 0,
+            keep_versions: 5,
         },
     )
 }
@@ -258,6 +259,7 @@ pub fn add_strategies(
                 id: format!("{}-{n}", kind.name()),
                 code: code.clone(),
                 params: kind.params(),
+                open_orders: OpenOrders::Cancel,
             })
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", kind.name()));
     }

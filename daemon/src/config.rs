@@ -76,10 +76,13 @@ pub struct Config {
     /// The folder of the configuration file; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// The configuration file itself (as given), which the reloader watches and re-reads.
+    #[serde(skip)]
+    pub source: PathBuf,
 }
 
 /// `[daemon]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DaemonConfig {
     /// This daemon's id: prefixes the order ids it sends to venues, so that several
@@ -110,7 +113,7 @@ impl Default for DaemonConfig {
 }
 
 /// `[plugins]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PluginConfig {
     /// The folder of strategy components (`.wasm` files).
@@ -124,6 +127,14 @@ pub struct PluginConfig {
     pub snapshot_interval_secs: u32,
     /// Seed of the strategies' random numbers (each strategy's is derived from it and its id).
     pub seed: u64,
+    /// Watch the component folder and the configuration file, and reload what changes.
+    /// `SIGHUP` reloads either way.
+    pub watch: bool,
+    /// How long the watcher waits for a file to stop changing before reloading it, in
+    /// milliseconds.
+    pub reload_debounce_ms: NonZeroU32,
+    /// How many versions of each strategy to keep for rollback.
+    pub keep_versions: NonZeroU32,
 }
 
 impl Default for PluginConfig {
@@ -134,12 +145,15 @@ impl Default for PluginConfig {
             call_budget_ms: NonZeroU32::MIN.saturating_add(49),
             snapshot_interval_secs: 60,
             seed: 0,
+            watch: true,
+            reload_debounce_ms: NonZeroU32::MIN.saturating_add(199),
+            keep_versions: NonZeroU32::MIN.saturating_add(4),
         }
     }
 }
 
 /// `[paper]`: the simulated venue.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PaperConfig {
     /// Fee of a maker fill, in basis points of the notional (negative for a rebate).
@@ -160,7 +174,7 @@ pub struct PaperConfig {
 /// exposure, order rate) have no per-instrument override. `[risk.global]` limits
 /// (position per instrument, gross exposure, order rate, daily loss) apply to all
 /// strategies together.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskConfig {
     /// Limits for every strategy and instrument.
@@ -221,7 +235,7 @@ pub struct Limits {
 }
 
 /// `[[instrument]]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstrumentConfig {
     /// Symbol, e.g. `BTC-USDT`.
@@ -255,7 +269,7 @@ impl InstrumentConfig {
 }
 
 /// `[[feed]]`: a source of market data. Which keys apply depends on `kind`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedConfig {
     /// Name, for logs.
@@ -369,7 +383,7 @@ impl FeedConfig {
 }
 
 /// One instrument's random walk in a synthetic feed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WalkConfig {
     /// Where the mid starts.
@@ -403,7 +417,7 @@ fn default_trade_percent() -> u8 {
 }
 
 /// `[[strategy]]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
     /// Unique id; names the strategy in logs, orders and the API.
@@ -414,6 +428,22 @@ pub struct StrategyConfig {
     /// Parameters passed to the strategy's `init`, as `key = value` strings.
     #[serde(default)]
     pub params: BTreeMap<String, ParamValue>,
+    /// What becomes of the strategy's open orders when it stops (its component file is
+    /// removed, it leaves the configuration, the daemon shuts down).
+    #[serde(default)]
+    pub open_orders: OpenOrders,
+}
+
+/// What becomes of a strategy's open orders when it stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpenOrders {
+    /// Cancel them (the default).
+    #[default]
+    Cancel,
+    /// Leave them working at the venue; their fills still count in the strategy's
+    /// position, and it hears about them when it starts again.
+    Keep,
 }
 
 /// A parameter value: a string, number or boolean, passed to the strategy as text.
@@ -557,6 +587,7 @@ impl Config {
             message: err.to_string().trim_end().to_owned(),
         })?;
         config.base_dir = base_dir;
+        config.source = path.to_owned();
         config.check(text, path)?;
         Ok(config)
     }
@@ -740,6 +771,32 @@ impl Config {
     pub fn component_path(&self, strategy: &StrategyConfig) -> PathBuf {
         self.resolve(&self.plugins.dir)
             .join(strategy.component.get_ref())
+    }
+
+    /// The sections of `self` that differ from `running` and that a reload cannot apply
+    /// (they take a restart): everything but the strategies and the risk limits.
+    pub fn needs_restart(&self, running: &Config) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        for (name, differs) in [
+            ("[daemon]", self.daemon != running.daemon),
+            ("[plugins]", self.plugins != running.plugins),
+            ("[paper]", self.paper != running.paper),
+            ("[[instrument]]", self.instruments != running.instruments),
+            ("[[feed]]", self.feeds != running.feeds),
+            (
+                "[risk] rate_window_ms",
+                self.risk.rate_window_ms != running.risk.rate_window_ms,
+            ),
+            (
+                "[risk] day_start_hour_utc",
+                self.risk.day_start_hour_utc != running.risk.day_start_hour_utc,
+            ),
+        ] {
+            if differs {
+                changed.push(name);
+            }
+        }
+        changed
     }
 }
 

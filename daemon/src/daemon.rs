@@ -8,22 +8,20 @@
 
 use crate::config::{Config, ConfigError, FeedKind};
 use crate::engine::clock::{Clock, ClockMode};
-use crate::engine::{
-    Core, Engine, EngineInput, EngineSettings, SharedComponent, StartError, StrategyCode,
-    StrategyCtx, StrategyReport, StrategySpec,
-};
+use crate::engine::{Core, Engine, EngineInput, EngineSettings, StrategyCtx, StrategyReport};
 use crate::market::{feed, Instruments};
 use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
+use crate::reload::{self, Reloader, Trigger};
 use crate::risk::RiskEngine;
 use crate::venue::PaperVenue;
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Capacity of the engine's input channel, in messages (each a batch of events).
 const ENGINE_CHANNEL: usize = 1024;
+/// Reload triggers waiting for the reloader, at most.
+const RELOAD_TRIGGERS: usize = 64;
 /// How often the engine gets a wall-clock tick.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -36,9 +34,9 @@ pub enum DaemonError {
     /// A strategy component cannot be loaded.
     #[error(transparent)]
     Plugin(#[from] PluginError),
-    /// A strategy cannot start.
-    #[error(transparent)]
-    Start(#[from] StartError),
+    /// Strategies cannot start (`check-config`).
+    #[error("{0}")]
+    Strategies(String),
     /// The runtime could not be set up.
     #[error("cannot start: {0}")]
     Runtime(String),
@@ -66,33 +64,25 @@ fn plugin_host(
     Ok(Arc::new(PluginHost::new(settings, clock)?))
 }
 
-/// Loads every strategy's component once per file.
-fn load_components(
-    config: &Config,
-    plugins: &PluginHost<StrategyCtx>,
-) -> Result<Vec<(String, SharedComponent)>, PluginError> {
-    let mut loaded: HashMap<PathBuf, SharedComponent> = HashMap::new();
-    let mut out = Vec::new();
-    for strategy in &config.strategies {
-        let path = config.component_path(strategy);
-        let component = match loaded.get(&path) {
-            Some(component) => component.clone(),
-            None => {
-                let component = Arc::new(plugins.load(&path)?);
-                loaded.insert(path, component.clone());
-                component
-            }
-        };
-        out.push((strategy.id().to_owned(), component));
-    }
-    Ok(out)
-}
-
 /// Checks a configuration and its strategy components without trading: the file, every
 /// component (compiled and type-checked against the contract), and every strategy's
 /// `init` with its parameters. Returns a line per strategy.
 pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
-    let (mut engine, _) = build_engine(config)?;
+    let (mut engine, mut reloader) = build_engine(config)?;
+    let pass = reloader.prepare(false);
+    let outcomes = engine.apply(pass.changes);
+    let mut problems: Vec<String> = outcomes
+        .into_iter()
+        .filter_map(|o| o.result.err())
+        .collect();
+    problems.extend(
+        pass.waiting.iter().map(|(id, path)| {
+            format!("strategy {id}: component file {} not found", path.display())
+        }),
+    );
+    if !problems.is_empty() {
+        return Err(DaemonError::Strategies(problems.join("; ")));
+    }
     Ok(engine
         .reports()
         .iter()
@@ -100,7 +90,9 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
         .collect())
 }
 
-fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
+/// The engine with no strategies yet, and the reloader that will start them: starting
+/// is the first reload pass.
+fn build_engine(config: &Config) -> Result<(Engine, Reloader), DaemonError> {
     let instruments = Arc::new(Instruments::new(
         config.instruments.iter().map(|i| i.info()),
     ));
@@ -112,7 +104,6 @@ fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
     };
     let shared = SharedClock::default();
     let plugins = plugin_host(config, shared.clone())?;
-    let components = load_components(config, &plugins)?;
     let mut clock = Clock::new(mode, shared.clone());
     if mode == ClockMode::Event {
         // A backtest's time starts with its data: strategies see it from `init` on.
@@ -131,16 +122,10 @@ fn build_engine(config: &Config) -> Result<(Engine, SharedClock), DaemonError> {
         summary_interval: Duration::from_secs(config.daemon.summary_interval_secs),
         exit_when_feeds_end: config.daemon.exit_when_feeds_end,
         feeds: config.feeds.len(),
+        keep_versions: config.plugins.keep_versions.get() as usize,
     };
-    let mut engine = Engine::new(core, plugins, settings);
-    for (strategy, (id, component)) in config.strategies.iter().zip(components) {
-        engine.start_strategy(StrategySpec {
-            id,
-            code: StrategyCode::Wasm(component),
-            params: strategy.param_pairs(),
-        })?;
-    }
-    Ok((engine, shared))
+    let reloader = Reloader::new(config.clone(), plugins.clone());
+    Ok((Engine::new(core, plugins, settings), reloader))
 }
 
 /// The time of the first event of the (single) replay file, if it can be read.
@@ -166,7 +151,12 @@ fn first_replay_timestamp(
 /// Runs the daemon until SIGINT/SIGTERM (or until the feeds end, when configured);
 /// returns the final report of every strategy.
 pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
-    let (engine, _clock) = build_engine(&config)?;
+    let (mut engine, mut reloader) = build_engine(&config)?;
+    let pass = reloader.prepare(false);
+    reload::log_outcomes(&engine.apply(pass.changes));
+    for (id, path) in &pass.waiting {
+        log::warn!(strategy = id.as_str(), path:% = path.display(); "component file not found: the strategy starts when it appears");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("pennant-io")
@@ -186,6 +176,18 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         }
         tokio::spawn(tick(tx.clone()));
         tokio::spawn(shutdown_on_signal(tx.clone()));
+        let (triggers, trigger_rx) = mpsc::channel(RELOAD_TRIGGERS);
+        let debounce = Duration::from_millis(u64::from(config.plugins.reload_debounce_ms.get()));
+        // Kept alive for as long as the daemon runs.
+        let _watcher = if config.plugins.watch {
+            reload::watch::start(&reloader.watched_dirs(), &config.source, debounce, triggers.clone())
+                .map_err(|err| log::error!("{err}; SIGHUP still reloads"))
+                .ok()
+        } else {
+            None
+        };
+        tokio::spawn(reload_on_sighup(triggers));
+        tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), debounce));
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;
@@ -194,6 +196,21 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     engine_thread
         .join()
         .map_err(|_| DaemonError::Runtime("the engine thread panicked".into()))
+}
+
+/// `SIGHUP`: re-read the configuration and every component, as the watcher would.
+async fn reload_on_sighup(triggers: mpsc::Sender<Trigger>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        log::error!("cannot install the SIGHUP handler: reload through the watcher only");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        log::info!(signal = "SIGHUP"; "reloading");
+        if triggers.send(Trigger::Signal).await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn tick(tx: mpsc::Sender<EngineInput>) {

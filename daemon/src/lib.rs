@@ -16,5 +16,6 @@ pub mod daemon;
 pub mod engine;
 pub mod market;
 pub mod plugin;
+pub mod reload;
 pub mod risk;
 pub mod venue;

@@ -41,7 +41,7 @@ pub struct StrategyStats {
 }
 
 /// Who wants which market data.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Subscriptions {
     /// Trade subscribers per instrument.
     pub trades: FxHashMap<InstrumentId, Vec<StrategyIdx>>,

@@ -14,20 +14,24 @@
 pub mod clock;
 pub mod core;
 pub mod ledger;
+mod lifecycle;
 pub mod orders;
 pub mod runtime;
 pub mod timers;
 
 pub use self::core::{Core, StrategyCtx, StrategyStats};
+pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
 pub use self::runtime::{NativeStrategy, StrategyCode, StrategyRuntime};
 
+use crate::config::OpenOrders;
 use crate::market::MarketEvent;
 use crate::plugin::{Fault, LoadedComponent, PluginError, PluginHost};
 use clock::ClockMode;
 use pennant_sdk::{InstrumentId, OrderUpdate, Position, Timestamp};
 use runtime::Call;
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 
 /// Index of a strategy in the engine, stable while the engine runs.
@@ -36,8 +40,13 @@ pub type StrategyIdx = usize;
 /// A loaded strategy component, shared by every strategy that uses the same file.
 pub type SharedComponent = Arc<LoadedComponent<StrategyCtx>>;
 
+/// A piece of work to run on the engine thread between two events: how the rest of
+/// the daemon (the reloader, the admin API) acts on the engine or reads from it, without
+/// locks. It gets the engine for the time of the call; a reply goes back through a
+/// channel it carries.
+pub type EngineTask = Box<dyn FnOnce(&mut Engine) + Send>;
+
 /// What the engine receives.
-#[derive(Debug)]
 pub enum EngineInput {
     /// Market data, in time order within the batch.
     Market(Vec<MarketEvent>),
@@ -50,6 +59,20 @@ pub enum EngineInput {
     Tick,
     /// Stop: cancel open orders, stop the strategies, report.
     Shutdown,
+    /// Run this between two events.
+    Task(EngineTask),
+}
+
+impl std::fmt::Debug for EngineInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineInput::Market(batch) => write!(f, "Market({} events)", batch.len()),
+            EngineInput::FeedEnded { feed } => write!(f, "FeedEnded({feed})"),
+            EngineInput::Tick => f.write_str("Tick"),
+            EngineInput::Shutdown => f.write_str("Shutdown"),
+            EngineInput::Task(_) => f.write_str("Task"),
+        }
+    }
 }
 
 /// Where a strategy stands.
@@ -62,6 +85,12 @@ pub enum StrategyState {
         /// What happened.
         reason: String,
     },
+    /// Stopped on purpose (its component file was removed, or it left the
+    /// configuration); its open orders went by its policy.
+    Stopped {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl StrategyState {
@@ -70,11 +99,13 @@ impl StrategyState {
         match self {
             StrategyState::Running => "running",
             StrategyState::Quarantined { .. } => "quarantined",
+            StrategyState::Stopped { .. } => "stopped",
         }
     }
 }
 
-/// A strategy to start: its id, code and parameters.
+/// A strategy to run: its id, code, parameters and open-order policy.
+#[derive(Clone)]
 pub struct StrategySpec {
     /// Unique id.
     pub id: String,
@@ -82,18 +113,34 @@ pub struct StrategySpec {
     pub code: StrategyCode,
     /// `init` parameters.
     pub params: Vec<(String, String)>,
+    /// What becomes of its open orders when it stops.
+    pub open_orders: OpenOrders,
 }
 
+/// A strategy as the engine keeps it: everything here belongs to the strategy id and
+/// outlives any one instance or version.
 struct StrategySlot {
-    spec: StrategySpec,
+    id: String,
+    /// The code in use (or last used); `None` until a version has loaded.
+    code: Option<StrategyCode>,
+    params: Vec<(String, String)>,
+    open_orders: OpenOrders,
     instance: Option<Box<dyn StrategyRuntime>>,
     state: StrategyState,
     snapshot: Option<Vec<u8>>,
     snapshot_at: Timestamp,
-    /// Order updates that arrived while the strategy was quarantined (the cancels of its
-    /// orders, mostly); delivered after a restart so that it learns what became of them.
+    /// Order updates that arrived while the strategy was not running (the cancels of its
+    /// orders, mostly); delivered when it runs again so that it learns what became of them.
     missed: Vec<OrderUpdate>,
+    /// The versions loaded or refused, oldest first, at most `keep_versions`.
+    versions: VecDeque<Version>,
+    /// The last failure (a refused version, a failed start, a fault), for the operator.
+    last_error: Option<String>,
 }
+
+/// The invariant behind every `expect` on the core: it is lent to a strategy only for
+/// the duration of one call, which always hands it back.
+const CORE_HOME: &str = "the core is home between strategy calls";
 
 /// Order updates kept for a quarantined strategy, at most.
 const MAX_MISSED_UPDATES: usize = 10_000;
@@ -112,15 +159,25 @@ pub struct EngineSettings {
     pub exit_when_feeds_end: bool,
     /// How many feeds there are.
     pub feeds: usize,
+    /// How many versions of each strategy to keep for rollback.
+    pub keep_versions: usize,
 }
 
-/// One strategy's outcome, for the final summary.
+/// Where a strategy stands: for the periodic and final summaries and the admin API.
 #[derive(Debug, Clone)]
 pub struct StrategyReport {
     /// The strategy id.
     pub id: String,
-    /// Running or quarantined (with the reason).
+    /// Running, quarantined or stopped (with the reason).
     pub state: StrategyState,
+    /// The content hash of the code in use (`native` for a native build), if any loaded.
+    pub version: Option<String>,
+    /// When that version was loaded (wall time).
+    pub loaded_at: Option<SystemTime>,
+    /// The last failure: a refused version, a failed start, a fault.
+    pub last_error: Option<String>,
+    /// The last snapshot of its state (the final report takes one at shutdown).
+    pub snapshot: Option<Vec<u8>>,
     /// Counters.
     pub stats: StrategyStats,
     /// Positions with their instrument symbols.
@@ -149,6 +206,19 @@ pub enum StartError {
         /// What happened.
         fault: Fault,
     },
+    /// The running version faulted while its state was being taken for a swap; it is
+    /// quarantined and the new version was not started.
+    #[error("strategy {strategy} {fault} while its state was taken for the swap")]
+    Snapshot {
+        /// The strategy id.
+        strategy: String,
+        /// What happened.
+        fault: Fault,
+    },
+    /// A version of the strategy was refused before it could start (it did not compile,
+    /// or does not fit the contract).
+    #[error("{0}")]
+    Refused(String),
     /// Only a quarantined strategy can be restarted.
     #[error("strategy {strategy} is not quarantined")]
     NotQuarantined {
@@ -158,6 +228,17 @@ pub enum StartError {
     /// No strategy has that index.
     #[error("no strategy #{0}")]
     Unknown(StrategyIdx),
+    /// No strategy has that id.
+    #[error("no strategy {0}")]
+    UnknownId(String),
+    /// The strategy has no kept version to roll back to (or none with that hash).
+    #[error("strategy {strategy} has no earlier version {wanted} to roll back to")]
+    NoVersion {
+        /// The strategy id.
+        strategy: String,
+        /// The version asked for, or `at all`.
+        wanted: String,
+    },
 }
 
 /// See the module docs.
@@ -201,9 +282,16 @@ impl Engine {
     }
 
     fn core(&mut self) -> &mut Core {
-        self.core
-            .as_mut()
-            .expect("the core is home between strategy calls")
+        self.core.as_mut().expect(CORE_HOME)
+    }
+
+    fn core_ref(&self) -> &Core {
+        self.core.as_ref().expect(CORE_HOME)
+    }
+
+    /// Takes the core out to lend it to a strategy call; it comes back with the call.
+    fn take_core(&mut self) -> Box<Core> {
+        self.core.take().expect(CORE_HOME)
     }
 
     /// The WebAssembly host strategies are loaded with.
@@ -223,20 +311,13 @@ impl Engine {
 
     /// The risk engine: limits, trading states, the audit trail.
     pub fn risk(&self) -> &crate::risk::RiskEngine {
-        &self
-            .core
-            .as_ref()
-            .expect("the core is home between strategy calls")
-            .risk
+        &self.core_ref().risk
     }
 
     /// How much of its limits each strategy uses: trading state, messages in the rate
     /// window, today's PnL, open order notional.
     pub fn risk_utilization(&self) -> Vec<(String, crate::risk::Utilization)> {
-        let core = self
-            .core
-            .as_ref()
-            .expect("the core is home between strategy calls");
+        let core = self.core_ref();
         let books = crate::risk::Books {
             instruments: &core.instruments,
             market: &core.market,
@@ -245,7 +326,7 @@ impl Engine {
         };
         (0..self.strategies.len())
             .filter_map(|idx| {
-                let id = self.strategies[idx].spec.id.clone();
+                let id = self.strategies[idx].id.clone();
                 core.risk
                     .utilization(idx, core.clock.now(), &books)
                     .map(|u| (id, u))
@@ -296,134 +377,30 @@ impl Engine {
             .change_limits(scope, actor, now, &instruments, change)
     }
 
-    /// Adds a strategy: instantiates it and calls `init` with its parameters. On failure
-    /// the strategy stays, quarantined with the reason, and the error is returned.
-    pub fn start_strategy(&mut self, spec: StrategySpec) -> Result<StrategyIdx, StartError> {
-        let idx = self.core().add_strategy(&spec.id);
-        let now = self.core().clock.now();
-        self.strategies.push(StrategySlot {
-            spec,
-            instance: None,
-            state: StrategyState::Quarantined {
-                reason: "starting".into(),
-            },
-            snapshot: None,
-            snapshot_at: now,
-            missed: Vec::new(),
-        });
-        self.boot(idx, None)?;
-        Ok(idx)
-    }
-
-    /// Rebuilds a quarantined strategy: a new instance, `init` with its parameters,
-    /// `restore` from its last snapshot, then the order updates it missed. The way back
-    /// after a fault; the admin API will expose it.
-    pub fn restart(&mut self, idx: StrategyIdx) -> Result<(), StartError> {
-        let slot = self.strategies.get(idx).ok_or(StartError::Unknown(idx))?;
-        if slot.state == StrategyState::Running {
-            return Err(StartError::NotQuarantined {
-                strategy: slot.spec.id.clone(),
-            });
-        }
-        let snapshot = slot.snapshot.clone();
-        self.boot(idx, snapshot)?;
-        let missed = std::mem::take(&mut self.strategies[idx].missed);
-        for update in missed {
-            self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
-            self.deliver_updates();
-        }
-        Ok(())
-    }
-
-    /// Instantiates strategy `idx`, `init`s it and restores `snapshot`; on failure tears
-    /// it down again.
-    fn boot(&mut self, idx: StrategyIdx, snapshot: Option<Vec<u8>>) -> Result<(), StartError> {
-        let slot = &self.strategies[idx];
-        let id = slot.spec.id.clone();
-        let params = slot.spec.params.clone();
-        let mut instance: Box<dyn StrategyRuntime> = match &slot.spec.code {
-            StrategyCode::Native(factory) => factory(),
-            StrategyCode::Wasm(component) => match self.plugins.instantiate(component, &id) {
-                Ok(instance) => Box::new(instance),
-                Err(err) => {
-                    self.tear_down(idx, err.to_string());
-                    return Err(err.into());
-                }
-            },
-        };
-        let core = self
-            .core
-            .take()
-            .expect("the core is home between strategy calls");
-        let (ctx, init) = instance.init(
-            StrategyCtx {
-                core,
-                strategy: idx,
-            },
-            &params,
-        );
-        let (ctx, outcome) = match (init, &snapshot) {
-            (Ok(Ok(())), Some(state)) => instance.restore(ctx, state),
-            (other, _) => (ctx, other),
-        };
-        self.core = Some(ctx.core);
-        let failure = match outcome {
-            Ok(Ok(())) => None,
-            Ok(Err(message)) => Some(StartError::Init {
-                strategy: id.clone(),
-                message,
-            }),
-            Err(fault) => Some(StartError::Fault {
-                strategy: id.clone(),
-                fault,
-            }),
-        };
-        if let Some(err) = failure {
-            self.tear_down(idx, err.to_string());
-            self.core().updates.retain(|(s, _)| *s != idx);
-            return Err(err);
-        }
-        let slot = &mut self.strategies[idx];
-        slot.instance = Some(instance);
-        slot.state = StrategyState::Running;
-        log::info!(
-            strategy = id.as_str(), version = slot.spec.code.version(), restored = snapshot.is_some();
-            "strategy started"
-        );
-        self.deliver_updates();
-        Ok(())
-    }
-
-    /// Drops a strategy's instance, subscriptions and timers and cancels its orders;
-    /// returns how many orders were canceled.
-    fn tear_down(&mut self, idx: StrategyIdx, reason: String) -> usize {
-        let slot = &mut self.strategies[idx];
-        slot.instance = None;
-        slot.state = StrategyState::Quarantined { reason };
-        let core = self.core();
-        core.subscriptions.remove(idx);
-        core.timers.clear(idx);
-        core.cancel_all_of(Some(idx))
-    }
-
-    /// Stops a misbehaving strategy and keeps the rest going.
-    fn quarantine(&mut self, idx: StrategyIdx, code: &str, reason: String) {
-        let canceled = self.tear_down(idx, reason.clone());
-        let id = self.strategies[idx].spec.id.clone();
-        log::error!(strategy = id.as_str(), fault = code, canceled_orders = canceled; "strategy quarantined: it {reason}");
-    }
-
     /// Calls strategy `idx` with the core lent to it; quarantines it on a fault.
     fn call<R>(
         &mut self,
         idx: StrategyIdx,
         f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<R>,
     ) -> Option<R> {
-        let instance = self.strategies.get_mut(idx)?.instance.as_mut()?;
-        let core = self
-            .core
-            .take()
-            .expect("the core is home between strategy calls");
+        self.call_faulting(idx, f).ok()
+    }
+
+    /// As [`Self::call`], with the fault (the strategy is quarantined all the same). A
+    /// strategy with no instance is [`Fault::Poisoned`].
+    fn call_faulting<R>(
+        &mut self,
+        idx: StrategyIdx,
+        f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<R>,
+    ) -> Result<R, Fault> {
+        let Some(mut instance) = self
+            .strategies
+            .get_mut(idx)
+            .and_then(|slot| slot.instance.take())
+        else {
+            return Err(Fault::Poisoned);
+        };
+        let core = self.take_core();
         let (ctx, outcome) = f(
             instance.as_mut(),
             StrategyCtx {
@@ -432,13 +409,8 @@ impl Engine {
             },
         );
         self.core = Some(ctx.core);
-        match outcome {
-            Ok(value) => Some(value),
-            Err(fault) => {
-                self.quarantine(idx, fault.code(), fault.to_string());
-                None
-            }
-        }
+        self.strategies[idx].instance = Some(instance);
+        outcome.inspect_err(|fault| self.quarantine(idx, fault.code(), fault.to_string()))
     }
 
     /// Delivers an event to strategy `idx` (counted in its statistics).
@@ -622,6 +594,7 @@ impl Engine {
                     }
                 }
                 EngineInput::Shutdown => break,
+                EngineInput::Task(task) => task(&mut self),
             }
         }
         self.shutdown()
@@ -629,9 +602,23 @@ impl Engine {
 
     /// Cancels every open order (strategies see the cancels), then reports.
     pub fn shutdown(&mut self) -> Vec<StrategyReport> {
-        let canceled = self.core().cancel_all_of(None);
+        let now = self.core().clock.now();
+        for idx in 0..self.strategies.len() {
+            if let Some(state) = self.call(idx, |i, ctx| i.snapshot(ctx)) {
+                let slot = &mut self.strategies[idx];
+                slot.snapshot = Some(state);
+                slot.snapshot_at = now;
+            }
+        }
+        let mut canceled = 0;
+        for idx in 0..self.strategies.len() {
+            if self.strategies[idx].open_orders == OpenOrders::Cancel {
+                canceled += self.core().cancel_all_of(Some(idx));
+            }
+        }
         self.deliver_updates();
-        log::info!(canceled_orders = canceled, events = self.events; "engine stopped");
+        let kept = self.core_ref().orders.all_open().len();
+        log::info!(canceled_orders = canceled, kept_orders = kept, events = self.events; "engine stopped");
         let reports = self.reports();
         self.log_reports(&reports, "final");
         for slot in &mut self.strategies {
@@ -642,16 +629,22 @@ impl Engine {
 
     /// Each strategy's state, counters and positions.
     pub fn reports(&mut self) -> Vec<StrategyReport> {
-        let core = self
-            .core
-            .as_ref()
-            .expect("the core is home between strategy calls");
+        let core = self.core_ref();
         self.strategies
             .iter()
             .enumerate()
             .map(|(idx, slot)| StrategyReport {
-                id: slot.spec.id.clone(),
+                id: slot.id.clone(),
                 state: slot.state.clone(),
+                version: slot.code.as_ref().map(|c| c.version().to_owned()),
+                loaded_at: slot
+                    .versions
+                    .iter()
+                    .rev()
+                    .find(|v| v.outcome == VersionOutcome::Current)
+                    .map(|v| v.loaded_at),
+                last_error: slot.last_error.clone(),
+                snapshot: slot.snapshot.clone(),
                 stats: core.stats[idx],
                 positions: core
                     .ledger
@@ -666,8 +659,10 @@ impl Engine {
     fn log_reports(&self, reports: &[StrategyReport], kind: &str) {
         for report in reports {
             let s = &report.stats;
-            if let StrategyState::Quarantined { reason } = &report.state {
-                log::warn!(strategy = report.id.as_str(), state = "quarantined", reason = reason.as_str(); "{kind} strategy");
+            if let StrategyState::Quarantined { reason } | StrategyState::Stopped { reason } =
+                &report.state
+            {
+                log::warn!(strategy = report.id.as_str(), state = report.state.name(), reason = reason.as_str(); "{kind} strategy");
             }
             if report.positions.is_empty() {
                 log::info!(

@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Pending timers of all strategies.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Timers {
     heap: BinaryHeap<Reverse<(Timestamp, u64, StrategyIdx, u64)>>,
     seq: u64,

@@ -1,8 +1,10 @@
 //! `test-strategy`: one component, many behaviours, chosen by the `mode` parameter. The
 //! daemon's tests use it to prove the sandbox and the quarantine.
 //!
-//! Every mode counts the trades it sees (`count` in the snapshot) and logs
-//! `count=N` on each. On the `trigger`-th trade (default 3) it misbehaves:
+//! Every mode counts the trades it sees and folds each into a digest of the sequence,
+//! and counts the order updates it hears about (all three in the snapshot, so a reload
+//! carries them over: a lost, repeated or reordered trade shows in the digest), and logs `count=N` on each (`count=N tag=T` with a `tag`
+//! parameter). On the `trigger`-th trade (default 3) it misbehaves:
 //!
 //! | mode | on the trigger trade |
 //! |---|---|
@@ -11,6 +13,7 @@
 //! | `loop` | loops forever |
 //! | `oom` | allocates memory until it runs out |
 //! | `order` | buys `qty` at market (default 1) |
+//! | `rest` | places a buy limit order for `qty` at `price` |
 //! | `rest-then-trap` | places a buy limit order far below the market, then panics |
 //! | `spin` | sends a post-only buy far above the market, and again each time it is rejected |
 //!
@@ -20,7 +23,8 @@
 //! `echo` answers every quote with an IOC buy at the bid (which does not execute).
 //! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give (and the engine clock in `init`) |
 //!
-//! `init-error` refuses its parameters; `bad-restore` refuses any saved state.
+//! `init-error` refuses its parameters; `init-trap` panics in `init`; `bad-restore`
+//! refuses any saved state.
 
 use pennant_sdk::prelude::*;
 use pennant_sdk::state;
@@ -30,8 +34,37 @@ pub struct TestStrategy {
     mode: String,
     trigger: u64,
     count: u64,
+    digest: u64,
+    updates: u64,
     instrument: InstrumentId,
     qty: Qty,
+    price: Price,
+    tag: String,
+}
+
+/// FNV-1a over a trade's time, price and quantity, chained onto `digest`: the digest of
+/// a sequence of trades, as [`TestStrategy`] keeps it.
+pub fn fold_trade(digest: u64, trade: &Trade) -> u64 {
+    let mut hash = digest;
+    for word in [
+        trade.ts as u64,
+        trade.price.raw() as u64,
+        trade.qty.raw() as u64,
+    ] {
+        for byte in word.to_le_bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// The digest before any trade.
+pub const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Decodes a snapshot: `(trades, digest, order updates)`.
+pub fn decode_state(bytes: &[u8]) -> Option<(u64, u64, u64)> {
+    state::decode(bytes).ok()
 }
 
 impl TestStrategy {
@@ -52,6 +85,12 @@ impl TestStrategy {
                 }
             }
             "spin" => self.spin(host),
+            "rest" => {
+                let order = OrderRequest::limit(self.instrument, Side::Buy, self.price, self.qty);
+                if let Err(rejection) = host.submit_order(&order) {
+                    host.log(LogLevel::Warn, &format!("order refused: {rejection}"));
+                }
+            }
             "rest-then-trap" => {
                 let order = OrderRequest::limit(
                     self.instrument,
@@ -109,10 +148,13 @@ impl TestStrategy {
 
 impl Strategy for TestStrategy {
     fn init(host: &mut dyn Host, params: &Params) -> Result<Self, InitError> {
-        params.deny_unknown(&["mode", "trigger", "instrument", "qty"])?;
+        params.deny_unknown(&["mode", "trigger", "instrument", "qty", "price", "tag"])?;
         let mode: String = params.get_or("mode", "count".to_owned())?;
         if mode == "init-error" {
             return Err("refusing to start, as asked (mode = init-error)".into());
+        }
+        if mode == "init-trap" {
+            panic!("test-strategy: deliberate panic in init (mode = init-trap)");
         }
         let known = [
             "count",
@@ -120,6 +162,7 @@ impl Strategy for TestStrategy {
             "loop",
             "oom",
             "order",
+            "rest",
             "rest-then-trap",
             "spin",
             "rearm",
@@ -153,15 +196,25 @@ impl Strategy for TestStrategy {
             mode,
             trigger: params.get_or("trigger", 3)?,
             count: 0,
+            digest: DIGEST_START,
+            updates: 0,
             instrument: info.id,
             qty: params.get_or("qty", Qty::ONE)?,
+            price: params.get_or("price", Price::ONE)?,
+            tag: params.get_or("tag", String::new())?,
         })
     }
 
-    fn on_trade(&mut self, host: &mut dyn Host, _trade: &Trade) {
+    fn on_trade(&mut self, host: &mut dyn Host, trade: &Trade) {
         self.count += 1;
+        self.digest = fold_trade(self.digest, trade);
         if self.mode != "idle" {
-            host.log(LogLevel::Info, &format!("count={}", self.count));
+            let line = if self.tag.is_empty() {
+                format!("count={}", self.count)
+            } else {
+                format!("count={} tag={}", self.count, self.tag)
+            };
+            host.log(LogLevel::Info, &line);
         }
         if self.count == self.trigger {
             self.misbehave(host);
@@ -177,6 +230,7 @@ impl Strategy for TestStrategy {
     }
 
     fn on_order_update(&mut self, host: &mut dyn Host, update: &OrderUpdate) {
+        self.updates += 1;
         if self.mode == "spin" && update.status == OrderStatus::Rejected {
             self.spin(host);
         }
@@ -190,14 +244,14 @@ impl Strategy for TestStrategy {
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        state::encode(&self.count)
+        state::encode(&(self.count, self.digest, self.updates))
     }
 
     fn restore(&mut self, _host: &mut dyn Host, bytes: &[u8]) -> Result<(), InitError> {
         if self.mode == "bad-restore" {
             return Err("refusing the saved state, as asked (mode = bad-restore)".into());
         }
-        self.count = state::decode(bytes)?;
+        (self.count, self.digest, self.updates) = state::decode(bytes)?;
         Ok(())
     }
 }

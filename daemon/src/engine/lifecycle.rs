@@ -1,0 +1,572 @@
+//! Strategy lifecycle: start, swap to new code or parameters, stop, roll back, restart.
+//!
+//! Every change runs on the engine thread between two events, so no event reaches half a
+//! swap. A swap takes the running instance's state (`snapshot`), builds the new instance
+//! aside (`init` with the parameters, `restore` with the state) and only then puts it in
+//! place: if any step fails the old instance was never touched and keeps running. What
+//! belongs to the strategy id (orders, positions, counters) is not part of an instance
+//! and carries over; subscriptions and timers are whatever the new version's `init` and
+//! `restore` set up, as after any start.
+//!
+//! Starting is a swap from nothing: [`Engine::apply`] takes a list of [`Change`]s, and the
+//! reloader produces the same list at start-up (from an empty set) as on every reload.
+
+use super::{
+    Engine, StartError, StrategyCode, StrategyCtx, StrategyIdx, StrategyRuntime, StrategySlot,
+    StrategySpec, StrategyState,
+};
+use crate::config::{Limits, OpenOrders};
+use crate::risk::Scope;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// One change to the set of strategies or to the limits.
+pub enum Change {
+    /// Start a strategy, or move a known one to this code and these parameters.
+    Deploy(StrategySpec),
+    /// Re-`init` a strategy with new parameters (and restore its state); same code.
+    Reconfigure {
+        /// The strategy id.
+        id: String,
+        /// The new parameters.
+        params: Vec<(String, String)>,
+        /// Its open-order policy.
+        open_orders: OpenOrders,
+    },
+    /// Stop a strategy, applying its open-order policy.
+    Stop {
+        /// The strategy id.
+        id: String,
+        /// Why, for the log and the operator.
+        reason: String,
+    },
+    /// A new version that could not be loaded: recorded in the strategy's versions (its
+    /// outcome is the reason, as an error); nothing else changes.
+    Refuse {
+        /// The strategy id.
+        id: String,
+        /// The refused file's content hash.
+        version: String,
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Set the limits of a scope (from a configuration reload).
+    Limits {
+        /// The scope.
+        scope: Scope,
+        /// Its new limits.
+        limits: Limits,
+    },
+}
+
+impl Change {
+    /// What the change is about: a strategy id or a limits scope.
+    pub fn target(&self) -> String {
+        match self {
+            Change::Deploy(spec) => spec.id.clone(),
+            Change::Reconfigure { id, .. }
+            | Change::Stop { id, .. }
+            | Change::Refuse { id, .. } => id.clone(),
+            Change::Limits { scope, .. } => format!("limits of {scope}"),
+        }
+    }
+}
+
+/// What a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// A strategy started (for the first time, or again after a stop or a fault).
+    Started,
+    /// A running strategy moved to new code.
+    Swapped,
+    /// A strategy was re-`init`ed with new parameters.
+    Reconfigured,
+    /// A strategy stopped.
+    Stopped,
+    /// Limits were set.
+    LimitsSet,
+}
+
+impl Done {
+    /// Lower-case name for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Done::Started => "started",
+            Done::Swapped => "swapped",
+            Done::Reconfigured => "reconfigured",
+            Done::Stopped => "stopped",
+            Done::LimitsSet => "limits set",
+        }
+    }
+}
+
+/// The outcome of one [`Change`].
+#[derive(Debug, Clone)]
+pub struct ChangeOutcome {
+    /// A strategy id or a limits scope.
+    pub target: String,
+    /// What was done, or why not.
+    pub result: Result<Done, String>,
+}
+
+/// One version of a strategy's code, as loaded (or refused).
+#[derive(Clone)]
+pub struct Version {
+    /// Content hash of the component (`native` for a native build).
+    pub hash: String,
+    /// The component file, if it came from one.
+    pub path: Option<PathBuf>,
+    /// When it was loaded or refused (wall time).
+    pub loaded_at: SystemTime,
+    /// What became of it.
+    pub outcome: VersionOutcome,
+    /// The code, kept for rollback (none for a refused version).
+    code: Option<StrategyCode>,
+}
+
+impl std::fmt::Debug for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Version")
+            .field("hash", &self.hash)
+            .field("path", &self.path)
+            .field("loaded_at", &self.loaded_at)
+            .field("outcome", &self.outcome)
+            .finish()
+    }
+}
+
+/// What became of a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionOutcome {
+    /// The strategy's code now.
+    Current,
+    /// It ran, and was replaced by a later version (or rolled back from).
+    Replaced,
+    /// It could not be loaded, or its `init` or `restore` failed; the version before it
+    /// kept running.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Engine {
+    /// The index of the strategy with this id.
+    pub fn index_of(&self, id: &str) -> Option<StrategyIdx> {
+        self.strategies.iter().position(|slot| slot.id == id)
+    }
+
+    /// The versions of a strategy, oldest first.
+    pub fn versions(&self, id: &str) -> Option<Vec<Version>> {
+        let idx = self.index_of(id)?;
+        Some(self.strategies[idx].versions.iter().cloned().collect())
+    }
+
+    /// Adds a strategy and starts it; the index is returned even if it fails to start
+    /// (it then stays quarantined with the reason), along with the error.
+    pub fn start_strategy(&mut self, spec: StrategySpec) -> Result<StrategyIdx, StartError> {
+        let id = spec.id.clone();
+        self.deploy(spec)?;
+        self.index_of(&id).ok_or(StartError::UnknownId(id))
+    }
+
+    /// Applies changes in order (limits first, so that a strategy starts under its
+    /// limits) and says what each did. A failed change leaves what it would have
+    /// replaced as it was.
+    pub fn apply(&mut self, changes: Vec<Change>) -> Vec<ChangeOutcome> {
+        let (limits, strategies): (Vec<Change>, Vec<Change>) = changes
+            .into_iter()
+            .partition(|c| matches!(c, Change::Limits { .. }));
+        for change in &strategies {
+            if let Change::Deploy(StrategySpec { id, .. }) | Change::Refuse { id, .. } = change {
+                self.register(id);
+            }
+        }
+        let mut outcomes = Vec::new();
+        for change in limits.into_iter().chain(strategies) {
+            let target = change.target();
+            let result = match change {
+                Change::Deploy(spec) => self.deploy(spec).map_err(|e| e.to_string()),
+                Change::Reconfigure {
+                    id,
+                    params,
+                    open_orders,
+                } => self
+                    .reconfigure(&id, params, open_orders)
+                    .map_err(|e| e.to_string()),
+                Change::Stop { id, reason } => self.stop(&id, &reason).map_err(|e| e.to_string()),
+                Change::Refuse {
+                    id,
+                    version,
+                    path,
+                    reason,
+                } => self.refuse(&id, version, path, reason),
+                Change::Limits { scope, limits } => self
+                    .change_limits(&scope, "config reload", |l| *l = limits)
+                    .map(|()| Done::LimitsSet)
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(reason) = &result {
+                log::error!(target = target.as_str(); "not applied, what ran before keeps running: {reason}");
+            }
+            outcomes.push(ChangeOutcome { target, result });
+        }
+        outcomes
+    }
+
+    /// Starts strategy `spec.id` with this code and these parameters, or moves it to them
+    /// if it exists: a swap that carries its state over.
+    pub fn deploy(&mut self, spec: StrategySpec) -> Result<Done, StartError> {
+        let idx = self.register(&spec.id);
+        self.strategies[idx].open_orders = spec.open_orders;
+        let path = match &spec.code {
+            StrategyCode::Wasm(component) => Some(component.path.clone()),
+            StrategyCode::Native(_) => None,
+        };
+        let hash = spec.code.version().to_owned();
+        match self.swap(idx, spec.code.clone(), spec.params) {
+            Ok(done) => {
+                self.record_version(idx, hash, path, VersionOutcome::Current, Some(spec.code));
+                Ok(done)
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                self.record_version(idx, hash, path, VersionOutcome::Failed { reason }, None);
+                Err(err)
+            }
+        }
+    }
+
+    /// Re-`init`s a strategy with new parameters, its code unchanged, and restores its
+    /// state.
+    pub fn reconfigure(
+        &mut self,
+        id: &str,
+        params: Vec<(String, String)>,
+        open_orders: OpenOrders,
+    ) -> Result<Done, StartError> {
+        let idx = self
+            .index_of(id)
+            .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
+        self.strategies[idx].open_orders = open_orders;
+        let code = self.strategies[idx]
+            .code
+            .clone()
+            .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
+        self.swap(idx, code, params).map(|done| match done {
+            Done::Swapped => Done::Reconfigured,
+            other => other,
+        })
+    }
+
+    /// Moves a strategy back to an earlier version it kept: the one with hash `to`, or
+    /// else the last one before the current code. Its parameters and state carry over,
+    /// as in any swap. Returns the hash now running.
+    pub fn rollback(&mut self, id: &str, to: Option<&str>) -> Result<String, StartError> {
+        let idx = self
+            .index_of(id)
+            .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
+        let slot = &self.strategies[idx];
+        let current = slot.code.as_ref().map(|c| c.version().to_owned());
+        let target = slot
+            .versions
+            .iter()
+            .rev()
+            .filter(|v| v.code.is_some() && v.outcome != VersionOutcome::Current)
+            .find(|v| match to {
+                Some(hash) => v.hash == hash,
+                None => Some(&v.hash) != current.as_ref(),
+            })
+            .cloned()
+            .ok_or_else(|| StartError::NoVersion {
+                strategy: id.to_owned(),
+                wanted: to.unwrap_or("at all").to_owned(),
+            })?;
+        let code = target.code.clone().ok_or_else(|| StartError::NoVersion {
+            strategy: id.to_owned(),
+            wanted: target.hash.clone(),
+        })?;
+        let params = slot.params.clone();
+        self.swap(idx, code.clone(), params)?;
+        log::info!(strategy = id, version = target.hash.as_str(); "strategy rolled back");
+        self.record_version(
+            idx,
+            target.hash.clone(),
+            target.path,
+            VersionOutcome::Current,
+            Some(code),
+        );
+        Ok(target.hash)
+    }
+
+    /// Stops a strategy: takes its state (kept for when it starts again), drops the
+    /// instance, its subscriptions and timers, and applies its open-order policy.
+    pub fn stop(&mut self, id: &str, reason: &str) -> Result<Done, StartError> {
+        let idx = self
+            .index_of(id)
+            .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
+        if self.strategies[idx].instance.is_some() {
+            if let Some(state) = self.call(idx, |i, ctx| i.snapshot(ctx)) {
+                let now = self.core().clock.now();
+                let slot = &mut self.strategies[idx];
+                slot.snapshot = Some(state);
+                slot.snapshot_at = now;
+            }
+        }
+        let policy = self.strategies[idx].open_orders;
+        let canceled = self.tear_down(
+            idx,
+            StrategyState::Stopped {
+                reason: reason.to_owned(),
+            },
+            policy,
+        );
+        self.deliver_updates();
+        log::info!(strategy = id, reason, canceled_orders = canceled, open_orders:? = policy; "strategy stopped");
+        Ok(Done::Stopped)
+    }
+
+    /// Rebuilds a quarantined strategy with its code and parameters: a new instance,
+    /// `init`, `restore` from its last snapshot, then the order updates it missed. The
+    /// way back after a fault.
+    pub fn restart(&mut self, idx: StrategyIdx) -> Result<(), StartError> {
+        let slot = self.strategies.get(idx).ok_or(StartError::Unknown(idx))?;
+        if slot.state == StrategyState::Running {
+            return Err(StartError::NotQuarantined {
+                strategy: slot.id.clone(),
+            });
+        }
+        let code = slot
+            .code
+            .clone()
+            .ok_or_else(|| StartError::UnknownId(slot.id.clone()))?;
+        let params = slot.params.clone();
+        self.swap(idx, code, params).map(|_| ())
+    }
+
+    /// Records a version that could not be loaded; the reason comes back as the error.
+    fn refuse(
+        &mut self,
+        id: &str,
+        hash: String,
+        path: PathBuf,
+        reason: String,
+    ) -> Result<Done, String> {
+        let idx = self.register(id);
+        let message = format!("new version {hash} of strategy {id} refused: {reason}");
+        self.strategies[idx].last_error = Some(message.clone());
+        self.record_version(
+            idx,
+            hash,
+            Some(path),
+            VersionOutcome::Failed { reason },
+            None,
+        );
+        Err(message)
+    }
+
+    /// The index of strategy `id`, adding it (not started) if it is new.
+    fn register(&mut self, id: &str) -> StrategyIdx {
+        if let Some(idx) = self.index_of(id) {
+            return idx;
+        }
+        let idx = self.core().add_strategy(id);
+        let now = self.core().clock.now();
+        self.strategies.push(StrategySlot {
+            id: id.to_owned(),
+            code: None,
+            params: Vec::new(),
+            open_orders: OpenOrders::default(),
+            instance: None,
+            state: StrategyState::Stopped {
+                reason: "not started yet".into(),
+            },
+            snapshot: None,
+            snapshot_at: now,
+            missed: Vec::new(),
+            versions: VecDeque::new(),
+            last_error: None,
+        });
+        idx
+    }
+
+    fn record_version(
+        &mut self,
+        idx: StrategyIdx,
+        hash: String,
+        path: Option<PathBuf>,
+        outcome: VersionOutcome,
+        code: Option<StrategyCode>,
+    ) {
+        let keep = self.settings.keep_versions.max(1);
+        let versions = &mut self.strategies[idx].versions;
+        if outcome == VersionOutcome::Current {
+            for version in versions.iter_mut() {
+                if version.outcome == VersionOutcome::Current {
+                    version.outcome = VersionOutcome::Replaced;
+                }
+            }
+        }
+        versions.push_back(Version {
+            hash,
+            path,
+            loaded_at: SystemTime::now(),
+            outcome,
+            code,
+        });
+        while versions.len() > keep {
+            versions.pop_front();
+        }
+    }
+
+    /// Puts `code` with `params` in place for strategy `idx`, carrying its state over:
+    /// the running instance's fresh snapshot, or for a strategy not running, its last
+    /// one. The new instance is built aside; on any failure the strategy is left exactly
+    /// as it was (its subscriptions and timers too).
+    fn swap(
+        &mut self,
+        idx: StrategyIdx,
+        code: StrategyCode,
+        params: Vec<(String, String)>,
+    ) -> Result<Done, StartError> {
+        let id = self.strategies[idx].id.clone();
+        let was_running = self.strategies[idx].instance.is_some();
+        let state = if was_running {
+            match self.call_faulting(idx, |i, ctx| i.snapshot(ctx)) {
+                Ok(state) => Some(state),
+                Err(fault) => {
+                    let err = StartError::Snapshot {
+                        strategy: id.clone(),
+                        fault,
+                    };
+                    self.strategies[idx].last_error = Some(err.to_string());
+                    return Err(err);
+                }
+            }
+        } else {
+            self.strategies[idx].snapshot.clone()
+        };
+        let core = self.core();
+        let saved = (core.subscriptions.clone(), core.timers.clone());
+        core.subscriptions.remove(idx);
+        core.timers.clear(idx);
+        let instance = match self.build(idx, &code, &params, state.as_deref()) {
+            Ok(instance) => instance,
+            Err(err) => {
+                let core = self.core();
+                (core.subscriptions, core.timers) = saved;
+                self.strategies[idx].last_error = Some(err.to_string());
+                // Orders the failed version placed in `init` belong to the strategy: the
+                // version that stays hears about them.
+                self.deliver_updates();
+                return Err(err);
+            }
+        };
+        let now = self.core().clock.now();
+        let slot = &mut self.strategies[idx];
+        let same_code = slot.code.as_ref().map(StrategyCode::version) == Some(code.version());
+        slot.instance = Some(instance);
+        slot.state = StrategyState::Running;
+        slot.code = Some(code);
+        slot.params = params;
+        slot.snapshot = state;
+        slot.snapshot_at = now;
+        let done = match (was_running, same_code) {
+            (false, _) => Done::Started,
+            (true, true) => Done::Reconfigured,
+            (true, false) => Done::Swapped,
+        };
+        log::info!(
+            strategy = id.as_str(), version = slot.code.as_ref().map_or("", StrategyCode::version),
+            restored = slot.snapshot.is_some();
+            "strategy {}", done.name()
+        );
+        if !was_running {
+            let missed = std::mem::take(&mut self.strategies[idx].missed);
+            for update in missed {
+                self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
+                self.deliver_updates();
+            }
+        }
+        self.deliver_updates();
+        Ok(done)
+    }
+
+    /// A new instance of `code` for strategy `idx`, `init`ed with `params` and, given a
+    /// state, `restore`d from it. The strategy's slot is not touched.
+    fn build(
+        &mut self,
+        idx: StrategyIdx,
+        code: &StrategyCode,
+        params: &[(String, String)],
+        state: Option<&[u8]>,
+    ) -> Result<Box<dyn StrategyRuntime>, StartError> {
+        let id = self.strategies[idx].id.clone();
+        let mut instance: Box<dyn StrategyRuntime> = match code {
+            StrategyCode::Native(factory) => factory(),
+            StrategyCode::Wasm(component) => Box::new(self.plugins.instantiate(component, &id)?),
+        };
+        let core = self.take_core();
+        let (ctx, init) = instance.init(
+            StrategyCtx {
+                core,
+                strategy: idx,
+            },
+            params,
+        );
+        let (ctx, outcome) = match (init, state) {
+            (Ok(Ok(())), Some(state)) => instance.restore(ctx, state),
+            (other, _) => (ctx, other),
+        };
+        self.core = Some(ctx.core);
+        match outcome {
+            Ok(Ok(())) => Ok(instance),
+            Ok(Err(message)) => Err(StartError::Init {
+                strategy: id,
+                message,
+            }),
+            Err(fault) => Err(StartError::Fault {
+                strategy: id,
+                fault,
+            }),
+        }
+    }
+
+    /// Drops a strategy's instance, subscriptions and timers, and cancels its orders
+    /// unless the policy keeps them; returns how many orders were canceled.
+    pub(super) fn tear_down(
+        &mut self,
+        idx: StrategyIdx,
+        state: StrategyState,
+        open_orders: OpenOrders,
+    ) -> usize {
+        let slot = &mut self.strategies[idx];
+        slot.instance = None;
+        slot.state = state;
+        let core = self.core();
+        core.subscriptions.remove(idx);
+        core.timers.clear(idx);
+        match open_orders {
+            OpenOrders::Cancel => core.cancel_all_of(Some(idx)),
+            OpenOrders::Keep => 0,
+        }
+    }
+
+    /// Stops a misbehaving strategy, cancelling its orders whatever its policy (a strategy
+    /// that faulted cannot look after them), and keeps the rest going.
+    pub(super) fn quarantine(&mut self, idx: StrategyIdx, code: &str, reason: String) {
+        self.strategies[idx].last_error = Some(reason.clone());
+        let canceled = self.tear_down(
+            idx,
+            StrategyState::Quarantined {
+                reason: reason.clone(),
+            },
+            OpenOrders::Cancel,
+        );
+        let id = self.strategies[idx].id.clone();
+        log::error!(strategy = id.as_str(), fault = code, canceled_orders = canceled; "strategy quarantined: it {reason}");
+    }
+}

@@ -1,0 +1,382 @@
+//! Hot reload: from the configuration file and the component files on disk to the
+//! [`Change`]s that bring the engine there.
+//!
+//! The [`Reloader`] remembers what it last asked the engine for: per strategy, the
+//! content hash of its component file, its parameters and its open-order policy; and the
+//! risk limits of the configuration. Each pass ([`Reloader::prepare`]) re-reads the
+//! configuration when asked, hashes every component file, compiles what changed (with
+//! the on-disk compile cache; the daemon runs passes off the engine thread) and returns
+//! the changes. The engine applies them between two events ([`Engine::apply`]).
+//!
+//! Start-up is the first pass, from an empty set: one code path for starting and
+//! reloading. Passes are triggered by the [`watch`]er (files saved in the component
+//! folder, the configuration file) and by `SIGHUP`; [`run`] drives them.
+//!
+//! A file is loaded only once it compiles and fits the contract, so a partially written
+//! file is refused (and loaded when the write completes and the watcher fires again);
+//! a file that changes while it is being read is left for the next pass. Each content is
+//! tried once: the same bytes are not compiled again until they change.
+
+pub mod watch;
+
+use crate::config::{Config, ConfigError, Limits, OpenOrders, RiskConfig};
+use crate::engine::{
+    Change, ChangeOutcome, EngineInput, SharedComponent, StrategyCode, StrategyCtx, StrategySpec,
+};
+use crate::plugin::{cache::content_hash, PluginHost};
+use crate::risk::Scope;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// What asks for a reload pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A file changed in a component folder.
+    Components,
+    /// The configuration file changed.
+    Config,
+    /// `SIGHUP`: the configuration and every component.
+    Signal,
+}
+
+impl Trigger {
+    fn rereads_config(self) -> bool {
+        matches!(self, Trigger::Config | Trigger::Signal)
+    }
+}
+
+/// What the reloader last asked for, for one strategy.
+#[derive(Debug, Clone, PartialEq)]
+struct Applied {
+    /// Content hash of the component file last seen (loaded or refused); `None` while
+    /// the file is missing.
+    hash: Option<String>,
+    params: Vec<(String, String)>,
+    open_orders: OpenOrders,
+}
+
+/// The outcome of one pass.
+#[derive(Default)]
+pub struct Pass {
+    /// What the engine should do.
+    pub changes: Vec<Change>,
+    /// Strategies declared in the configuration whose component file does not exist
+    /// (yet): they start when it appears.
+    pub waiting: Vec<(String, PathBuf)>,
+    /// A file changed while it was read: another pass should follow after the debounce.
+    pub retry: bool,
+    /// The configuration could not be re-read; the one in force stays.
+    pub config_error: Option<ConfigError>,
+}
+
+/// See the module docs.
+pub struct Reloader {
+    config: Config,
+    plugins: Arc<PluginHost<StrategyCtx>>,
+    applied: BTreeMap<String, Applied>,
+    applied_risk: RiskConfig,
+}
+
+impl Reloader {
+    /// A reloader that has applied nothing yet, for an engine built with `config`'s risk
+    /// limits.
+    pub fn new(config: Config, plugins: Arc<PluginHost<StrategyCtx>>) -> Self {
+        let applied_risk = config.risk.clone();
+        Reloader {
+            config,
+            plugins,
+            applied: BTreeMap::new(),
+            applied_risk,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The folders to watch: the configuration file's and every component's.
+    pub fn watched_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = BTreeSet::new();
+        dirs.insert(self.config.resolve(&self.config.plugins.dir));
+        for strategy in &self.config.strategies {
+            if let Some(parent) = self.config.component_path(strategy).parent() {
+                dirs.insert(parent.to_owned());
+            }
+        }
+        if let Some(parent) = self.config.source.parent() {
+            dirs.insert(if parent.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                parent.to_owned()
+            });
+        }
+        dirs.into_iter().collect()
+    }
+
+    /// One pass: re-reads the configuration if `reread_config`, looks at every component
+    /// file, compiles what changed, and says what the engine should do.
+    pub fn prepare(&mut self, reread_config: bool) -> Pass {
+        let mut pass = Pass::default();
+        if reread_config {
+            match Config::load(&self.config.source) {
+                Ok(new) => self.adopt(new),
+                Err(err) => {
+                    log::error!("configuration not reloaded, the one in force stays: {err}");
+                    pass.config_error = Some(err);
+                }
+            }
+        }
+        pass.changes.extend(self.limit_changes());
+        let mut compiled: HashMap<String, Result<SharedComponent, String>> = HashMap::new();
+        let declared: BTreeSet<String> = self
+            .config
+            .strategies
+            .iter()
+            .map(|s| s.id().to_owned())
+            .collect();
+        for (id, applied) in std::mem::take(&mut self.applied) {
+            if declared.contains(&id) {
+                self.applied.insert(id, applied);
+            } else if applied.hash.is_some() {
+                pass.changes.push(Change::Stop {
+                    id,
+                    reason: "removed from the configuration".into(),
+                });
+            }
+        }
+        for strategy in self.config.strategies.clone() {
+            let id = strategy.id().to_owned();
+            let path = self.config.component_path(&strategy);
+            let params = strategy.param_pairs();
+            let open_orders = strategy.open_orders;
+            let previous = self.applied.get(&id).cloned();
+            let bytes = match read_settled(&path) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    log::info!(strategy = id.as_str(), path:% = path.display(); "component file changed while read: next pass");
+                    pass.retry = true;
+                    continue;
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    if previous.as_ref().is_some_and(|p| p.hash.is_some()) {
+                        pass.changes.push(Change::Stop {
+                            id: id.clone(),
+                            reason: format!("component file {} removed", path.display()),
+                        });
+                    }
+                    self.applied.insert(
+                        id.clone(),
+                        Applied {
+                            hash: None,
+                            params,
+                            open_orders,
+                        },
+                    );
+                    pass.waiting.push((id, path));
+                    continue;
+                }
+                Err(err) => {
+                    log::error!(strategy = id.as_str(), path:% = path.display(); "cannot read the component file: {err}");
+                    continue;
+                }
+            };
+            let hash = content_hash(&bytes);
+            let next = Applied {
+                hash: Some(hash.clone()),
+                params: params.clone(),
+                open_orders,
+            };
+            match &previous {
+                Some(p) if p.hash.as_deref() == Some(hash.as_str()) => {
+                    if p.params != params || p.open_orders != open_orders {
+                        pass.changes.push(Change::Reconfigure {
+                            id: id.clone(),
+                            params,
+                            open_orders,
+                        });
+                    }
+                }
+                _ => {
+                    let component = compiled
+                        .entry(hash.clone())
+                        .or_insert_with(|| {
+                            self.plugins
+                                .load_bytes(&path, &bytes)
+                                .map(Arc::new)
+                                .map_err(|err| err.to_string())
+                        })
+                        .clone();
+                    pass.changes.push(match component {
+                        Ok(component) => Change::Deploy(StrategySpec {
+                            id: id.clone(),
+                            code: StrategyCode::Wasm(component),
+                            params,
+                            open_orders,
+                        }),
+                        Err(reason) => Change::Refuse {
+                            id: id.clone(),
+                            version: hash,
+                            path,
+                            reason,
+                        },
+                    });
+                }
+            }
+            self.applied.insert(id, next);
+        }
+        pass
+    }
+
+    /// Takes a new configuration's strategies and limits; what only a restart can change
+    /// stays as it runs.
+    fn adopt(&mut self, new: Config) {
+        let restart = new.needs_restart(&self.config);
+        if !restart.is_empty() {
+            log::warn!(
+                "configuration reloaded; changes to {} take effect at the next restart",
+                restart.join(", ")
+            );
+        } else {
+            log::info!(path:% = self.config.source.display(); "configuration reloaded");
+        }
+        self.config.strategies = new.strategies;
+        self.config.risk.defaults = new.risk.defaults;
+        self.config.risk.global = new.risk.global;
+        self.config.risk.strategy = new.risk.strategy;
+        self.config.risk.instrument = new.risk.instrument;
+    }
+
+    /// The scopes whose limits in the configuration differ from those last applied.
+    fn limit_changes(&mut self) -> Vec<Change> {
+        let old = std::mem::replace(&mut self.applied_risk, self.config.risk.clone());
+        let new = &self.config.risk;
+        let mut changes = Vec::new();
+        let mut push = |scope: Scope, before: Option<&Limits>, after: Option<&Limits>| {
+            if before != after {
+                changes.push(Change::Limits {
+                    scope,
+                    limits: after.cloned().unwrap_or_default(),
+                });
+            }
+        };
+        push(Scope::Defaults, Some(&old.defaults), Some(&new.defaults));
+        push(Scope::Global, Some(&old.global), Some(&new.global));
+        let ids: BTreeSet<&String> = old.strategy.keys().chain(new.strategy.keys()).collect();
+        for id in ids {
+            push(
+                Scope::Strategy(id.clone()),
+                old.strategy.get(id),
+                new.strategy.get(id),
+            );
+        }
+        let symbols: BTreeSet<&String> =
+            old.instrument.keys().chain(new.instrument.keys()).collect();
+        for symbol in symbols {
+            push(
+                Scope::Instrument(symbol.clone()),
+                old.instrument.get(symbol),
+                new.instrument.get(symbol),
+            );
+        }
+        changes
+    }
+}
+
+/// Reads a file whole, unless it changes while being read (a copy in progress):
+/// `Ok(None)` then.
+fn read_settled(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    let before = std::fs::metadata(path)?;
+    let bytes = std::fs::read(path)?;
+    let after = std::fs::metadata(path)?;
+    let same = before.len() == after.len()
+        && after.len() == bytes.len() as u64
+        && before.modified().ok() == after.modified().ok();
+    Ok(same.then_some(bytes))
+}
+
+/// Logs what each change did; returns how many failed.
+pub fn log_outcomes(outcomes: &[ChangeOutcome]) -> usize {
+    let mut failed = 0;
+    for outcome in outcomes {
+        match &outcome.result {
+            Ok(done) => {
+                log::debug!(target_of_change = outcome.target.as_str(), done = done.name(); "change applied")
+            }
+            // The engine logged the reason already.
+            Err(_) => failed += 1,
+        }
+    }
+    failed
+}
+
+/// Runs reload passes as triggers arrive, until the triggers or the engine go away. Each
+/// pass is prepared on a blocking thread (it reads files and compiles), then applied by
+/// the engine between two events.
+pub async fn run(
+    mut reloader: Reloader,
+    mut triggers: mpsc::Receiver<Trigger>,
+    engine: mpsc::Sender<EngineInput>,
+    retry_after: std::time::Duration,
+) {
+    let (retry_tx, mut retry_rx) = mpsc::channel(1);
+    loop {
+        let first = tokio::select! {
+            trigger = triggers.recv() => match trigger {
+                Some(trigger) => trigger,
+                None => return,
+            },
+            Some(()) = retry_rx.recv() => Trigger::Components,
+        };
+        let mut reread = first.rereads_config();
+        while let Ok(more) = triggers.try_recv() {
+            reread |= more.rereads_config();
+        }
+        log::debug!(trigger:? = first, reread_config = reread; "reload pass");
+        let prepared = tokio::task::spawn_blocking(move || {
+            let pass = reloader.prepare(reread);
+            (reloader, pass)
+        })
+        .await;
+        let pass = match prepared {
+            Ok((back, pass)) => {
+                reloader = back;
+                pass
+            }
+            Err(err) => {
+                log::error!("the reload pass failed: {err}; reloading stops");
+                return;
+            }
+        };
+        if pass.retry {
+            let tx = retry_tx.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(retry_after).await;
+                let _ = tx.try_send(());
+            });
+        }
+        for (id, path) in &pass.waiting {
+            log::debug!(strategy = id.as_str(), path:% = path.display(); "waiting for the component file");
+        }
+        if pass.changes.is_empty() {
+            continue;
+        }
+        let (reply, outcome) = oneshot::channel();
+        let changes = pass.changes;
+        let task = EngineInput::Task(Box::new(move |engine| {
+            let _ = reply.send(engine.apply(changes));
+        }));
+        if engine.send(task).await.is_err() {
+            return;
+        }
+        match outcome.await {
+            Ok(outcomes) => {
+                let failed = log_outcomes(&outcomes);
+                log::info!(changes = outcomes.len(), failed; "reload applied");
+            }
+            Err(_) => return,
+        }
+    }
+}
