@@ -70,9 +70,10 @@ pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
         "startup" => scenarios::startup(run),
         "scale" => scenarios::scale(run, &Vec::new()).0,
         "risk" => scenarios::risk_cost(run),
+        "reload" => scenarios::reload(run).0,
         other => {
             anyhow::bail!(
-                "no section {other:?}: latency, overhead, backtest, startup, scale or risk"
+                "no section {other:?}: latency, overhead, backtest, startup, scale, risk or reload"
             )
         }
     })
@@ -91,6 +92,8 @@ pub fn run_all(run: &Run) -> Report {
     let startup = scenarios::startup(run);
     progress("risk checks");
     let risk = scenarios::risk_cost(run);
+    progress("hot reload");
+    let (reload, swap) = scenarios::reload(run);
     progress("scale");
     let (scale, per_instance, growth) = scenarios::scale(run, &series);
 
@@ -132,6 +135,18 @@ pub fn run_all(run: &Run) -> Report {
         measured: format!("{:+.2}%", growth * 100.0),
         met: growth <= 0.01,
     });
+    targets.push(Target {
+        what: "hot reload swap, from the compile cache".into(),
+        goal: "< 100 ms".into(),
+        measured: duration(swap.cached_swap_ns),
+        met: swap.cached_swap_ns < 100e6,
+    });
+    targets.push(Target {
+        what: "events lost or repeated across swaps".into(),
+        goal: "0".into(),
+        measured: swap.events_lost.to_string(),
+        met: swap.events_lost == 0,
+    });
     Report {
         cpu: cpu_model(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -145,6 +160,7 @@ pub fn run_all(run: &Run) -> Report {
             startup,
             scale,
             risk,
+            reload,
             scenarios::later(),
             shortfalls(),
         ],

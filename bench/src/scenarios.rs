@@ -511,18 +511,227 @@ pub fn risk_cost(run: &Run) -> Section {
     section
 }
 
-/// 6. Figures later capabilities will add.
+/// Hot reload figures: the swap's cost, and the events lost across swaps.
+pub struct ReloadFigures {
+    /// Mean time of a swap whose component comes from the compile cache, in ns.
+    pub cached_swap_ns: f64,
+    /// Events lost or repeated across swaps during a full-speed replay (must be 0).
+    pub events_lost: i64,
+}
+
+/// 6. Hot reload: swapping a running `market_maker` to a new version (load from the compile
+///    cache, or compile; then snapshot, instantiate, `init`, `restore`), and a replay at
+///    full speed through the engine's channel with swaps between its batches, checked for
+///    lost or repeated events by the test strategy's digest of the trades it saw.
+pub fn reload(run: &Run) -> (Section, ReloadFigures) {
+    use pennant_daemon::config::OpenOrders;
+    use pennant_daemon::engine::{EngineInput, StrategyCode, StrategySpec};
+    use pennant_daemon::plugin::cache::relabel;
+    let mut section = Section::new(
+        "Hot reload",
+        "A running `market_maker` swapped to another version of its component (the same code \
+         under another content hash): the engine's pause alone (snapshot, instantiate, `init`, \
+         `restore`, with the component already loaded), and the whole swap with the component \
+         loaded from the compile cache or compiled. Then a replay through the engine's channel \
+         as fast as it goes, with a swap between batches every 5% of it: events lost or seen \
+         twice, from the test strategy's count and digest of every trade it saw.",
+        &["measure", "value", "runs"],
+    );
+    let cache = run
+        .scratch
+        .join(format!("reload-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let probe = Arc::new(SubmitProbe::default());
+    let mut engine = engine(&cache, probe.clone());
+    let original = std::fs::read(run.components.join(Kind::MarketMaker.component()))
+        .expect("market_maker.wasm is built");
+    let path = run.components.join(Kind::MarketMaker.component());
+    let spec = |code: StrategyCode| StrategySpec {
+        id: "mm".into(),
+        code,
+        params: Kind::MarketMaker.params(),
+        open_orders: OpenOrders::Cancel,
+    };
+    let load = |engine: &mut pennant_daemon::engine::Engine, label: &str| {
+        let bytes = relabel(&original, label);
+        let component = engine
+            .plugins()
+            .load_bytes(&path, &bytes)
+            .expect("the component loads");
+        StrategyCode::Wasm(Arc::new(component))
+    };
+    let first = load(&mut engine, "v0");
+    engine.start_strategy(spec(first)).expect("mm starts");
+    let quotes = quotes(run.size(1_000).max(1_000));
+    for event in &quotes[..1_000] {
+        engine.on_market(event);
+    }
+
+    // The engine's pause: two loaded versions, swapped back and forth.
+    let loaded = [load(&mut engine, "a"), load(&mut engine, "b")];
+    let swaps = if run.quick { 20 } else { 200 };
+    let mut pauses = Vec::with_capacity(swaps);
+    for n in 0..swaps {
+        let start = Instant::now();
+        engine
+            .deploy(spec(loaded[n % 2].clone()))
+            .expect("the swap works");
+        pauses.push(start.elapsed().as_nanos() as u64);
+    }
+    pauses.sort_unstable();
+    let pause = pauses.iter().sum::<u64>() as f64 / swaps as f64;
+
+    // From the compile cache: versions compiled once (by a first load), then swapped in by
+    // a load that finds them in the cache.
+    let cached_runs = if run.quick { 5 } else { 20 };
+    let labels: Vec<String> = (0..cached_runs).map(|n| format!("cached-{n}")).collect();
+    for label in &labels {
+        load(&mut engine, label);
+    }
+    let start = Instant::now();
+    for label in &labels {
+        let code = load(&mut engine, label);
+        engine.deploy(spec(code)).expect("the swap works");
+    }
+    let cached = start.elapsed().as_nanos() as f64 / cached_runs as f64;
+
+    // Compiled: a version never seen.
+    let compiled_runs = if run.quick { 2 } else { 5 };
+    let start = Instant::now();
+    for n in 0..compiled_runs {
+        let code = load(&mut engine, &format!("fresh-{n}"));
+        engine.deploy(spec(code)).expect("the swap works");
+    }
+    let compiled = start.elapsed().as_nanos() as f64 / compiled_runs as f64;
+    drop(engine);
+
+    // Events lost across swaps at full speed.
+    let mut engine = setup::engine(&cache, probe);
+    let counter = std::fs::read(run.components.join(Kind::Idle.component()))
+        .expect("test_strategy.wasm is built");
+    let counter_path = run.components.join(Kind::Idle.component());
+    let versions: Vec<StrategyCode> = (0..2)
+        .map(|n| {
+            let bytes = relabel(&counter, &format!("counter-{n}"));
+            let component = engine
+                .plugins()
+                .load_bytes(&counter_path, &bytes)
+                .expect("the component loads");
+            StrategyCode::Wasm(Arc::new(component))
+        })
+        .collect();
+    let counter_spec = |code: &StrategyCode| StrategySpec {
+        id: "counter".into(),
+        code: code.clone(),
+        params: vec![
+            ("instrument".into(), setup::SYMBOL.into()),
+            ("mode".into(), "idle".into()),
+        ],
+        open_orders: OpenOrders::Cancel,
+    };
+    engine
+        .start_strategy(counter_spec(&versions[0]))
+        .expect("the counter starts");
+    let events = market(run.size(2_000_000));
+    let mut digest = test_strategy::DIGEST_START;
+    let mut trades = 0u64;
+    for event in &events {
+        if let pennant_daemon::market::MarketEvent::Trade(trade) = event {
+            digest = test_strategy::fold_trade(digest, trade);
+            trades += 1;
+        }
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let engine_thread = std::thread::spawn(move || engine.run(rx));
+    let start = Instant::now();
+    let chunk = (events.len() / 20).max(1);
+    let mut replay_swaps = 0;
+    for (n, batch) in events.chunks(1_024).enumerate() {
+        let _ = tx.blocking_send(EngineInput::Market(batch.to_vec()));
+        if (n * 1_024) % chunk < 1_024 && n > 0 {
+            let next = counter_spec(&versions[(replay_swaps + 1) % 2]);
+            replay_swaps += 1;
+            let _ = tx.blocking_send(EngineInput::Task(Box::new(move |engine| {
+                let _ = engine.deploy(next);
+            })));
+        }
+    }
+    let _ = tx.blocking_send(EngineInput::Shutdown);
+    let reports = engine_thread.join().expect("the engine thread ends");
+    let elapsed = start.elapsed();
+    let (seen, seen_digest, _) = reports
+        .iter()
+        .find(|r| r.id == "counter")
+        .and_then(|r| r.snapshot.as_deref())
+        .and_then(test_strategy::decode_state)
+        .unwrap_or_default();
+    let events_lost = trades as i64 - seen as i64;
+    let exact = seen_digest == digest;
+    let _ = std::fs::remove_dir_all(&cache);
+
+    for (measure, value, runs, data) in [
+        (
+            "engine pause (component loaded)",
+            duration(pause),
+            swaps,
+            json!({"ns_mean": pause, "ns_p50": quantile(&pauses, 0.5), "ns_max": pauses.last()}),
+        ),
+        (
+            "swap, from the compile cache",
+            duration(cached),
+            cached_runs,
+            json!({"ns_mean": cached}),
+        ),
+        (
+            "swap, compiled",
+            duration(compiled),
+            compiled_runs,
+            json!({"ns_mean": compiled}),
+        ),
+        (
+            "replay with swaps",
+            format!(
+                "{} events, {replay_swaps} swaps, {}",
+                events.len(),
+                rate(events.len() as f64 / elapsed.as_secs_f64())
+            ),
+            1,
+            json!({"events": events.len(), "swaps": replay_swaps}),
+        ),
+        (
+            "events lost or repeated",
+            format!(
+                "{events_lost} (sequence digest {})",
+                if exact { "identical" } else { "DIFFERS" }
+            ),
+            1,
+            json!({"events_lost": events_lost, "digest_identical": exact}),
+        ),
+    ] {
+        section.row(vec![measure.into(), value, runs.to_string()], data);
+    }
+    let lost = if exact {
+        events_lost
+    } else {
+        events_lost.max(1)
+    };
+    (
+        section,
+        ReloadFigures {
+            cached_swap_ns: cached,
+            events_lost: lost,
+        },
+    )
+}
+
+/// 7. Figures later capabilities will add.
 pub fn later() -> Section {
     let mut section = Section::new(
         "Later capabilities",
         "Filled in by the issue that brings each capability.",
         &["figure", "status"],
     );
-    for figure in [
-        "hot reload swap time",
-        "store records/s",
-        "admin API latency under load",
-    ] {
+    for figure in ["store records/s", "admin API latency under load"] {
         section.row(
             vec![figure.into(), "not measured yet".into()],
             json!({"figure": figure, "status": "pending"}),

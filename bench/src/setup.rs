@@ -186,7 +186,8 @@ impl Kind {
         }
     }
 
-    fn component(self) -> &'static str {
+    /// The component file of this strategy.
+    pub fn component(self) -> &'static str {
         match self {
             Kind::Idle | Kind::Echo => "test_strategy.wasm",
             Kind::SmaCross => "sma_cross.wasm",
@@ -194,7 +195,8 @@ impl Kind {
         }
     }
 
-    fn params(self) -> Vec<(String, String)> {
+    /// Its `init` parameters.
+    pub fn params(self) -> Vec<(String, String)> {
         let pairs: &[(&str, &str)] = match self {
             Kind::Idle => &[("mode", "idle")],
             Kind::Echo => &[("mode", "echo"), ("qty", "0.001")],

@@ -55,28 +55,10 @@ pub fn component(name: &str) -> PathBuf {
     components_dir().join(format!("{name}.wasm"))
 }
 
-/// Another version of a built component: the same code with a custom section named
-/// `label` appended, so a different content hash and the same behaviour.
+/// Another version of a built component: the same code under another content hash.
 pub fn variant(name: &str, label: &str) -> Vec<u8> {
-    fn leb128(out: &mut Vec<u8>, mut n: usize) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let mut bytes = std::fs::read(component(name)).expect("the component is built");
-    let mut section = Vec::new();
-    leb128(&mut section, label.len());
-    section.extend_from_slice(label.as_bytes());
-    bytes.push(0); // a custom section
-    leb128(&mut bytes, section.len());
-    bytes.extend_from_slice(&section);
-    bytes
+    let bytes = std::fs::read(component(name)).expect("the component is built");
+    pennant_daemon::plugin::cache::relabel(&bytes, label)
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after [`DEADLINE`].

@@ -112,7 +112,11 @@ fn build_strategies() -> Result<Vec<PathBuf>> {
     for package in packages {
         let file = format!("{}.wasm", package.replace('-', "_"));
         let dest = out.join(&file);
-        std::fs::copy(built.join(&file), &dest).with_context(|| format!("cannot copy {file}"))?;
+        // Copied aside and renamed into place: a running daemon watching this folder
+        // hot-reloads whole files only, and an unchanged file keeps its content hash.
+        let temp = out.join(format!(".{file}.part"));
+        std::fs::copy(built.join(&file), &temp).with_context(|| format!("cannot copy {file}"))?;
+        std::fs::rename(&temp, &dest).with_context(|| format!("cannot rename {file}"))?;
         files.push(dest);
     }
     eprintln!("xtask: strategy components in {}", out.display());

@@ -18,6 +18,30 @@ pub fn content_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A copy of a component with a custom section named `label` appended: the same code
+/// under another content hash. Tests and benchmarks make "new versions" with it.
+pub fn relabel(component: &[u8], label: &str) -> Vec<u8> {
+    fn leb128(out: &mut Vec<u8>, mut n: usize) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut section = Vec::new();
+    leb128(&mut section, label.len());
+    section.extend_from_slice(label.as_bytes());
+    let mut bytes = component.to_vec();
+    bytes.push(0); // custom section id
+    leb128(&mut bytes, section.len());
+    bytes.extend_from_slice(&section);
+    bytes
+}
+
 /// See the module docs.
 #[derive(Debug, Clone)]
 pub struct CompileCache {

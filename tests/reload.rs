@@ -1,0 +1,210 @@
+//! Hot reload end to end: the real `pennantd` on a live synthetic market, its strategy
+//! folder and configuration changed under it the ways editors, `cp` and `mv` change
+//! them, and `SIGHUP`.
+
+mod support;
+
+use pennant_daemon::plugin::cache::content_hash;
+use std::path::Path;
+use support::Daemon;
+
+const COUNTER: &str = r#"
+[[strategy]]
+id = "counter"
+component = "counter.wasm"
+params = { instrument = "ETH-USDT", tag = "TAG" }
+"#;
+
+/// A live daemon's configuration with the strategies of `strategies`; written by rename,
+/// as an editor saves.
+fn write_config(dir: &Path, extra: &str, strategies: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[daemon]
+state_dir = "state"
+
+[plugins]
+dir = "strategies"
+reload_debounce_ms = 100
+{extra}
+
+[[instrument]]
+symbol = "ETH-USDT"
+tick_size = "0.01"
+lot_size = "0.01"
+
+[[feed]]
+name = "synthetic"
+kind = "synthetic"
+interval_ms = 10
+instruments.ETH-USDT = {{ start_price = "3000", step_bps = 5, trade_percent = 100 }}
+{strategies}"#
+    );
+    let path = dir.join("pennant.toml");
+    let temp = dir.join(".pennant.toml.swp");
+    std::fs::write(&temp, text).unwrap();
+    std::fs::rename(&temp, &path).unwrap();
+    path
+}
+
+/// Saves `bytes` as `name` in `folder` the way `cp x tmp && mv tmp name` does.
+fn save_by_rename(folder: &Path, name: &str, bytes: &[u8]) {
+    let temp = folder.join(format!(".{name}.part"));
+    std::fs::write(&temp, bytes).unwrap();
+    std::fs::rename(&temp, folder.join(name)).unwrap();
+}
+
+/// The counts a strategy logged, in order, with their tags.
+fn counts(output: &[String], strategy: &str) -> Vec<(u64, String)> {
+    let needle = format!("strategy={strategy}");
+    output
+        .iter()
+        .filter(|line| line.contains(&needle))
+        .filter_map(|line| {
+            let rest = &line[line.find("count=")? + "count=".len()..];
+            let count = rest.split_whitespace().next()?.parse().ok()?;
+            let tag = rest
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("tag="))
+                .unwrap_or("")
+                .to_owned();
+            Some((count, tag))
+        })
+        .collect()
+}
+
+/// Every count from 1 up, once each: no trade lost or seen twice across reloads.
+fn assert_continuous(counts: &[(u64, String)]) {
+    for (k, (count, _)) in counts.iter().enumerate() {
+        assert_eq!(*count, k as u64 + 1, "counts jump at {k}: {counts:?}");
+    }
+}
+
+#[test]
+fn the_watcher_swaps_saved_versions_and_applies_config_edits_without_losing_a_trade() {
+    let dir = tempfile::tempdir().unwrap();
+    let strategies = dir.path().join("strategies");
+    std::fs::create_dir(&strategies).unwrap();
+    let v0 = support::variant("test_strategy", "v0");
+    let v1 = support::variant("test_strategy", "v1");
+    let v2 = support::variant("test_strategy", "v2");
+    std::fs::write(strategies.join("counter.wasm"), &v0).unwrap();
+    // `late` is declared before its file exists: the daemon starts without it.
+    let late = r#"
+[[strategy]]
+id = "late"
+component = "late.wasm"
+params = { instrument = "ETH-USDT" }
+"#;
+    let config = write_config(dir.path(), "", &(COUNTER.replace("TAG", "a") + late));
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_for(&["component file not found", "strategy=late"]);
+    daemon.wait_for(&["count=3 tag=a", "strategy=counter"]);
+
+    // A new version saved by rename: swapped in.
+    save_by_rename(&strategies, "counter.wasm", &v1);
+    daemon.wait_for(&["strategy swapped", "strategy=counter", &content_hash(&v1)]);
+
+    // A partial write is refused, and the old version trades on; once the write
+    // completes, the whole file loads.
+    let half = &v2[..v2.len() / 2];
+    std::fs::write(strategies.join("counter.wasm"), half).unwrap();
+    daemon.wait_for(&["refused", "target=counter", &content_hash(half)]);
+    let before = counts(&daemon.output(), "counter").len();
+    daemon.wait_for(&[&format!("count={} tag=a", before + 2), "strategy=counter"]);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(strategies.join("counter.wasm"))
+        .unwrap();
+    std::io::Write::write_all(&mut file, &v2[v2.len() / 2..]).unwrap();
+    drop(file);
+    daemon.wait_for(&["strategy swapped", "strategy=counter", &content_hash(&v2)]);
+
+    // A parameter and a limit edited in the configuration: re-inited with the new
+    // parameter, its count carried over, and the limit changed with an audit record.
+    let risk = "\n[risk.strategy.counter]\nmax_open_orders = 3\n";
+    write_config(dir.path(), "", &(COUNTER.replace("TAG", "b") + late + risk));
+    daemon.wait_for(&["strategy reconfigured", "strategy=counter"]);
+    daemon.wait_for(&["tag=b", "strategy=counter"]);
+    daemon.wait_for(&["max_open_orders: Some(3)", "actor=config reload"]);
+
+    // The file of the declared strategy appears: it starts.
+    save_by_rename(&strategies, "late.wasm", &v0);
+    daemon.wait_for(&["strategy started", "strategy=late"]);
+
+    // Removing the file stops the strategy; saving it again starts it where it was.
+    std::fs::remove_file(strategies.join("counter.wasm")).unwrap();
+    daemon.wait_for(&["strategy stopped", "strategy=counter", "component file"]);
+    save_by_rename(&strategies, "counter.wasm", &v0);
+    daemon.wait_for(&["strategy started", "strategy=counter", "restored=true"]);
+    let before = counts(&daemon.output(), "counter").len();
+    daemon.wait_for(&[&format!("count={} tag=b", before + 2), "strategy=counter"]);
+
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", output.join("\n"));
+    let counts = counts(&output, "counter");
+    assert_continuous(&counts);
+    // Tagged `a` until the edit, `b` after it, never back.
+    let first_b = counts.iter().position(|(_, tag)| tag == "b").unwrap();
+    assert!(counts[..first_b].iter().all(|(_, tag)| tag == "a"));
+    assert!(counts[first_b..].iter().all(|(_, tag)| tag == "b"));
+}
+
+#[test]
+fn sighup_reloads_the_configuration_and_a_bad_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let strategies = dir.path().join("strategies");
+    std::fs::create_dir(&strategies).unwrap();
+    std::fs::write(
+        strategies.join("counter.wasm"),
+        support::variant("test_strategy", "v0"),
+    )
+    .unwrap();
+    let unwatched = "watch = false";
+    let config = write_config(dir.path(), unwatched, &COUNTER.replace("TAG", "a"));
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_for(&["count=2 tag=a", "strategy=counter"]);
+
+    // A configuration with a mistake: named with its line, and nothing changes.
+    write_config(
+        dir.path(),
+        &format!("{unwatched}\nbogus = 1"),
+        &COUNTER.replace("TAG", "b"),
+    );
+    daemon.signal("HUP");
+    daemon.wait_for(&["configuration not reloaded", "parse error at line"]);
+    daemon.wait_for(&["unknown field `bogus`"]);
+    let before = counts(&daemon.output(), "counter").len();
+    daemon.wait_for(&[&format!("count={} tag=a", before + 2), "strategy=counter"]);
+
+    // Fixed, with a second strategy and a change only a restart applies.
+    let second = r#"
+[[strategy]]
+id = "second"
+component = "counter.wasm"
+params = { instrument = "ETH-USDT" }
+"#;
+    let text = COUNTER.replace("TAG", "b") + second;
+    write_config(dir.path(), &format!("{unwatched}\nseed = 9"), &text);
+    daemon.signal("HUP");
+    daemon.wait_for(&["take effect at the next restart", "[plugins]"]);
+    daemon.wait_for(&["tag=b", "strategy=counter"]);
+    daemon.wait_for(&["strategy started", "strategy=second"]);
+
+    // Dropped from the configuration: stopped.
+    write_config(dir.path(), unwatched, &COUNTER.replace("TAG", "b"));
+    daemon.signal("HUP");
+    daemon.wait_for(&[
+        "strategy stopped",
+        "strategy=second",
+        "removed from the configuration",
+    ]);
+
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", output.join("\n"));
+    assert_continuous(&counts(&output, "counter"));
+    // Without the watcher, saving files did nothing by itself.
+    assert!(!output.iter().any(|l| l.contains("watching for strategy")));
+}
