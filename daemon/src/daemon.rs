@@ -1,10 +1,12 @@
 //! Wiring: from a configuration to a running daemon, and back down.
 //!
-//! Start-up order: configuration, instruments, the WebAssembly host, the engine with
-//! every strategy loaded and initialized, then the tokio runtime with the feeds, the
-//! clock ticker and the signal handler; the engine runs on its own thread. Shutdown
-//! (SIGINT/SIGTERM, or the end of every feed when configured) stops the engine, which
-//! cancels open orders and reports final positions.
+//! Start-up order: configuration, instruments, the WebAssembly host, the engine, then the
+//! reloader's first pass, which loads and starts every strategy (a strategy whose file is
+//! missing or broken is reported and starts when a good file appears); then the tokio
+//! runtime with the feeds, the clock ticker, the signal handlers, the file watcher and
+//! the reload loop; the engine runs on its own thread. Shutdown (SIGINT/SIGTERM, or the
+//! end of every feed when configured) stops the engine, which applies each strategy's
+//! open-order policy and reports final positions.
 
 use crate::config::{Config, ConfigError, FeedKind};
 use crate::engine::clock::{Clock, ClockMode};

@@ -43,13 +43,21 @@ pub trait Strategy: Sized + 'static {
     }
 
     /// The state to carry over a hot reload or a restart. The default keeps nothing.
-    /// [`crate::state::encode`] serializes any serde type.
+    /// [`crate::state::encode`] serializes any serde type. A new version must be able to
+    /// read what the previous one wrote: add fields with defaults rather than changing
+    /// the meaning of old ones.
     fn snapshot(&self) -> Vec<u8> {
         Vec::new()
     }
 
     /// Takes over the state of a previous instance, after [`Strategy::init`]. An error
     /// keeps the previous version running.
+    ///
+    /// What carries over a reload: this state, and everything the daemon keeps for the
+    /// strategy id (its open orders, whose updates and fills now come to the new instance,
+    /// its positions and PnL). What does not: subscriptions and timers, which are the
+    /// ones `init` and `restore` set, as after any start; set a timer again here if the
+    /// state says one was pending.
     fn restore(&mut self, host: &mut dyn Host, state: &[u8]) -> Result<(), InitError> {
         let _ = (host, state);
         Ok(())
