@@ -471,6 +471,21 @@ fn a_bad_new_version_leaves_the_old_one_running_and_the_next_good_one_loads() {
         .as_ref()
         .unwrap_err()
         .contains("not a component"));
+    // Four failures and the version in use fill the five kept; more failures push out
+    // older failures, never the version in use.
+    for n in 0..3 {
+        engine.apply(vec![Change::Refuse {
+            id: "counter".into(),
+            version: format!("partial-{n}"),
+            path: "counter.wasm".into(),
+            reason: "truncated".into(),
+        }]);
+    }
+    let kept = engine.versions("counter").unwrap();
+    assert_eq!(kept.len(), 5);
+    assert_eq!(kept[0].hash, versions[0].version());
+    assert_eq!(kept[0].outcome, VersionOutcome::Current);
+    assert_eq!(kept[4].hash, "partial-2");
     feed(&mut engine, 4, 5);
     assert_eq!(
         engine.deploy(spec("counter", &versions[2], &[])).unwrap(),
@@ -488,8 +503,11 @@ fn a_bad_new_version_leaves_the_old_one_running_and_the_next_good_one_loads() {
         5,
         "kept versions are capped at 5: {history:?}"
     );
-    assert!(matches!(history[0].1, VersionOutcome::Failed { .. }));
-    assert_eq!(history[3].0, "0badc0de");
+    assert_eq!(
+        history[0],
+        (versions[0].version().to_owned(), VersionOutcome::Replaced)
+    );
+    assert_eq!(history[3].0, "partial-2");
     assert_eq!(
         history[4],
         (versions[2].version().to_owned(), VersionOutcome::Current)
@@ -591,9 +609,16 @@ fn a_stopped_strategy_applies_its_open_order_policy_and_starts_again_where_it_wa
         .start_strategy(spec("canceler", &versions[0], &params))
         .unwrap();
     let mut keeper = spec("keeper", &versions[0], &params);
-    keeper.open_orders = OpenOrders::Keep;
     engine.start_strategy(keeper.clone()).unwrap();
     feed(&mut engine, 1, 1);
+    // A change of policy alone, as from a configuration edit.
+    keeper.open_orders = OpenOrders::Keep;
+    assert_eq!(
+        engine
+            .reconfigure("keeper", keeper.params.clone(), OpenOrders::Keep)
+            .unwrap(),
+        pennant_daemon::engine::Done::Reconfigured
+    );
     engine.stop("canceler", "test").unwrap();
     engine.stop("keeper", "test").unwrap();
     // Only the keeper's order is still there to be filled.
@@ -616,4 +641,46 @@ fn a_stopped_strategy_applies_its_open_order_policy_and_starts_again_where_it_wa
     let now = counted(keeper);
     assert_eq!(now.0, stopped.0);
     assert_eq!(now.2, stopped.2 + 1);
+}
+
+#[test]
+fn a_failed_start_cancels_the_orders_it_placed_and_a_faulting_snapshot_does_not_block_the_fix() {
+    use pennant_daemon::engine::Done;
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let versions = versions(&engine, cache.path(), 2);
+    let order_then_refuse = [
+        ("mode", "bad-restore"),
+        ("order_in_init", "true"),
+        ("price", "99.5"),
+    ];
+    // A new version that quotes in `init`, then refuses the state: its order goes.
+    engine.start_strategy(spec("s", &versions[0], &[])).unwrap();
+    feed(&mut engine, 1, 1);
+    assert!(engine
+        .deploy(spec("s", &versions[1], &order_then_refuse))
+        .is_err());
+    engine.on_market(&MarketEvent::Trade(trade(T0 + 5_000, "99")));
+    let reports = engine.reports();
+    let s = report(&reports, "s");
+    assert_eq!((s.stats.orders, s.stats.fills), (1, 0), "{:?}", s.stats);
+    assert_eq!(s.state, StrategyState::Running);
+
+    // A running version whose snapshot traps: quarantined, and the new version starts
+    // from the last snapshot taken (here: at its own start, the count then being 0).
+    engine
+        .start_strategy(spec("t", &versions[0], &[("mode", "snapshot-trap")]))
+        .unwrap();
+    feed(&mut engine, 2, 3);
+    assert_eq!(
+        engine.deploy(spec("t", &versions[1], &[])).unwrap(),
+        Done::Started
+    );
+    feed(&mut engine, 4, 4);
+    let reports = engine.shutdown();
+    let t = report(&reports, "t");
+    assert_eq!(t.state, StrategyState::Running);
+    assert_eq!(t.version.as_deref(), Some(versions[1].version()));
+    assert_eq!(t.last_error, None);
+    assert_eq!(counted(t).0, 1, "one trade since the fresh start");
 }

@@ -73,7 +73,9 @@ fn counts(output: &[String], strategy: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
-/// Every count from 1 up, once each: no trade lost or seen twice across reloads.
+/// Every count from 1 up, once each: the state carried over every reload, never reset
+/// or counted twice. (That no event is lost or repeated across a swap is proved exactly,
+/// with a digest of every trade, in `tests/engine.rs`.)
 fn assert_continuous(counts: &[(u64, String)]) {
     for (k, (count, _)) in counts.iter().enumerate() {
         assert_eq!(*count, k as u64 + 1, "counts jump at {k}: {counts:?}");
@@ -96,9 +98,20 @@ id = "late"
 component = "late.wasm"
 params = { instrument = "ETH-USDT" }
 "#;
-    let config = write_config(dir.path(), "", &(COUNTER.replace("TAG", "a") + late));
+    // `fixme` refuses its parameters until the configuration is fixed.
+    let fixme = |mode: &str| {
+        format!(
+            "\n[[strategy]]\nid = \"fixme\"\ncomponent = \"counter.wasm\"\nparams = {{ instrument = \"ETH-USDT\", mode = \"{mode}\" }}\n"
+        )
+    };
+    let config = write_config(
+        dir.path(),
+        "",
+        &(COUNTER.replace("TAG", "a") + late + &fixme("init-error")),
+    );
     let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
     daemon.wait_for(&["component file not found", "strategy=late"]);
+    daemon.wait_for(&["target=fixme", "refusing to start"]);
     daemon.wait_for(&["count=3 tag=a", "strategy=counter"]);
 
     // A new version saved by rename: swapped in.
@@ -123,8 +136,10 @@ params = { instrument = "ETH-USDT" }
     // A parameter and a limit edited in the configuration: re-inited with the new
     // parameter, its count carried over, and the limit changed with an audit record.
     let risk = "\n[risk.strategy.counter]\nmax_open_orders = 3\n";
-    write_config(dir.path(), "", &(COUNTER.replace("TAG", "b") + late + risk));
+    let fixed = COUNTER.replace("TAG", "b") + late + &fixme("count") + risk;
+    write_config(dir.path(), "", &fixed);
     daemon.wait_for(&["strategy reconfigured", "strategy=counter"]);
+    daemon.wait_for(&["strategy started", "strategy=fixme"]);
     daemon.wait_for(&["tag=b", "strategy=counter"]);
     daemon.wait_for(&["max_open_orders: Some(3)", "actor=config reload"]);
 
@@ -166,6 +181,18 @@ fn sighup_reloads_the_configuration_and_a_bad_one_changes_nothing() {
     let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
     daemon.wait_for(&["count=2 tag=a", "strategy=counter"]);
 
+    // Without the watcher, a new file waits for SIGHUP.
+    let v1 = support::variant("test_strategy", "v1");
+    save_by_rename(&strategies, "counter.wasm", &v1);
+    let before = counts(&daemon.output(), "counter").len();
+    daemon.wait_for(&[&format!("count={} tag=a", before + 30), "strategy=counter"]);
+    assert!(!daemon
+        .output()
+        .iter()
+        .any(|l| l.contains("strategy swapped")));
+    daemon.signal("HUP");
+    daemon.wait_for(&["strategy swapped", "strategy=counter", &content_hash(&v1)]);
+
     // A configuration with a mistake: named with its line, and nothing changes.
     write_config(
         dir.path(),
@@ -205,6 +232,5 @@ params = { instrument = "ETH-USDT" }
     let (status, output) = daemon.wait_exit();
     assert_eq!(status.code(), Some(0), "{}", output.join("\n"));
     assert_continuous(&counts(&output, "counter"));
-    // Without the watcher, saving files did nothing by itself.
     assert!(!output.iter().any(|l| l.contains("watching for strategy")));
 }

@@ -645,20 +645,26 @@ pub fn reload(run: &Run) -> (Section, ReloadFigures) {
     let engine_thread = std::thread::spawn(move || engine.run(rx));
     let start = Instant::now();
     let chunk = (events.len() / 20).max(1);
-    let mut replay_swaps = 0;
+    let mut replies = Vec::new();
     for (n, batch) in events.chunks(1_024).enumerate() {
         let _ = tx.blocking_send(EngineInput::Market(batch.to_vec()));
         if (n * 1_024) % chunk < 1_024 && n > 0 {
-            let next = counter_spec(&versions[(replay_swaps + 1) % 2]);
-            replay_swaps += 1;
+            let next = counter_spec(&versions[(replies.len() + 1) % 2]);
+            let (reply, outcome) = tokio::sync::oneshot::channel();
             let _ = tx.blocking_send(EngineInput::Task(Box::new(move |engine| {
-                let _ = engine.deploy(next);
+                let _ = reply.send(engine.deploy(next).is_ok());
             })));
+            replies.push(outcome);
         }
     }
     let _ = tx.blocking_send(EngineInput::Shutdown);
     let reports = engine_thread.join().expect("the engine thread ends");
     let elapsed = start.elapsed();
+    let replay_swaps = replies
+        .into_iter()
+        .filter_map(|r| r.blocking_recv().ok())
+        .filter(|&swapped| swapped)
+        .count();
     let (seen, seen_digest, _) = reports
         .iter()
         .find(|r| r.id == "counter")

@@ -82,6 +82,9 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
             format!("strategy {id}: component file {} not found", path.display())
         }),
     );
+    if pass.retry {
+        problems.push("a component file changed while it was read: check again".into());
+    }
     if !problems.is_empty() {
         return Err(DaemonError::Strategies(problems.join("; ")));
     }
@@ -155,7 +158,9 @@ fn first_replay_timestamp(
 pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     let (mut engine, mut reloader) = build_engine(&config)?;
     let pass = reloader.prepare(false);
-    reload::log_outcomes(&engine.apply(pass.changes));
+    let outcomes = engine.apply(pass.changes);
+    reloader.settle(&outcomes);
+    reload::log_outcomes(&outcomes);
     for (id, path) in &pass.waiting {
         log::warn!(strategy = id.as_str(), path:% = path.display(); "component file not found: the strategy starts when it appears");
     }
@@ -179,17 +184,19 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         tokio::spawn(tick(tx.clone()));
         tokio::spawn(shutdown_on_signal(tx.clone()));
         let (triggers, trigger_rx) = mpsc::channel(RELOAD_TRIGGERS);
-        let debounce = Duration::from_millis(u64::from(config.plugins.reload_debounce_ms.get()));
-        // Kept alive for as long as the daemon runs.
-        let _watcher = if config.plugins.watch {
+        let watcher = if config.plugins.watch {
+            let debounce = Duration::from_millis(u64::from(config.plugins.reload_debounce_ms.get()));
             reload::watch::start(&reloader.watched_dirs(), &config.source, debounce, triggers.clone())
                 .map_err(|err| log::error!("{err}; SIGHUP still reloads"))
                 .ok()
         } else {
             None
         };
+        // Whatever changed between the first pass and the watch (or was being written
+        // during the first pass) is picked up now.
+        let _ = triggers.try_send(Trigger::Components);
         tokio::spawn(reload_on_sighup(triggers));
-        tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), debounce));
+        tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), watcher));
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;

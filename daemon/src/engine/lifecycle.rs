@@ -180,8 +180,16 @@ impl Engine {
         let (limits, strategies): (Vec<Change>, Vec<Change>) = changes
             .into_iter()
             .partition(|c| matches!(c, Change::Limits { .. }));
-        for change in &strategies {
-            if let Change::Deploy(StrategySpec { id, .. }) | Change::Refuse { id, .. } = change {
+        // A strategy's limits must be in place before it can trade, even one whose
+        // component is not there yet.
+        for change in limits.iter().chain(&strategies) {
+            if let Change::Deploy(StrategySpec { id, .. })
+            | Change::Refuse { id, .. }
+            | Change::Limits {
+                scope: Scope::Strategy(id),
+                ..
+            } = change
+            {
                 self.register(id);
             }
         }
@@ -221,7 +229,6 @@ impl Engine {
     /// if it exists: a swap that carries its state over.
     pub fn deploy(&mut self, spec: StrategySpec) -> Result<Done, StartError> {
         let idx = self.register(&spec.id);
-        self.strategies[idx].open_orders = spec.open_orders;
         let path = match &spec.code {
             StrategyCode::Wasm(component) => Some(component.path.clone()),
             StrategyCode::Native(_) => None,
@@ -229,6 +236,7 @@ impl Engine {
         let hash = spec.code.version().to_owned();
         match self.swap(idx, spec.code.clone(), spec.params) {
             Ok(done) => {
+                self.strategies[idx].open_orders = spec.open_orders;
                 self.record_version(idx, hash, path, VersionOutcome::Current, Some(spec.code));
                 Ok(done)
             }
@@ -251,12 +259,19 @@ impl Engine {
         let idx = self
             .index_of(id)
             .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
+        let slot = &mut self.strategies[idx];
+        if slot.params == params {
+            // Only the policy changed: nothing to re-`init`.
+            slot.open_orders = open_orders;
+            return Ok(Done::Reconfigured);
+        }
+        let code = slot.code.clone().ok_or_else(|| StartError::NoVersion {
+            strategy: id.to_owned(),
+            wanted: "that has loaded".into(),
+        })?;
+        let done = self.swap(idx, code, params)?;
         self.strategies[idx].open_orders = open_orders;
-        let code = self.strategies[idx]
-            .code
-            .clone()
-            .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
-        self.swap(idx, code, params).map(|done| match done {
+        Ok(match done {
             Done::Swapped => Done::Reconfigured,
             other => other,
         })
@@ -417,8 +432,23 @@ impl Engine {
             outcome,
             code,
         });
+        // Failed versions go first, then the oldest that ran, never the one in use: a
+        // run of refused files (a slow copy, say) must not push out what rollback needs.
         while versions.len() > keep {
-            versions.pop_front();
+            let failed = versions
+                .iter()
+                .position(|v| matches!(v.outcome, VersionOutcome::Failed { .. }));
+            let replaced = || {
+                versions
+                    .iter()
+                    .position(|v| v.outcome == VersionOutcome::Replaced)
+            };
+            match failed.or_else(replaced) {
+                Some(oldest) => {
+                    versions.remove(oldest);
+                }
+                None => break,
+            }
         }
     }
 
@@ -433,24 +463,22 @@ impl Engine {
         params: Vec<(String, String)>,
     ) -> Result<Done, StartError> {
         let id = self.strategies[idx].id.clone();
-        let was_running = self.strategies[idx].instance.is_some();
-        let state = if was_running {
+        let mut was_running = self.strategies[idx].instance.is_some();
+        let mut state = self.strategies[idx].snapshot.clone();
+        if was_running {
             match self.call_faulting(idx, |i, ctx| i.snapshot(ctx)) {
-                Ok(state) => Some(state),
+                Ok(fresh) => state = Some(fresh),
                 Err(fault) => {
-                    let err = StartError::Snapshot {
-                        strategy: id.clone(),
-                        fault,
-                    };
-                    self.strategies[idx].last_error = Some(err.to_string());
-                    return Err(err);
+                    // The old version is quarantined (it faulted): the new one, perhaps
+                    // the fix, starts from the last periodic snapshot instead.
+                    log::warn!(strategy = id.as_str(); "the running version {fault} while its state was taken; the new one starts from the last snapshot");
+                    was_running = false;
                 }
             }
-        } else {
-            self.strategies[idx].snapshot.clone()
-        };
+        }
         let core = self.core();
         let saved = (core.subscriptions.clone(), core.timers.clone());
+        let orders_before = core.orders.open_ids(idx);
         core.subscriptions.remove(idx);
         core.timers.clear(idx);
         let instance = match self.build(idx, &code, &params, state.as_deref()) {
@@ -458,9 +486,28 @@ impl Engine {
             Err(err) => {
                 let core = self.core();
                 (core.subscriptions, core.timers) = saved;
-                self.strategies[idx].last_error = Some(err.to_string());
-                // Orders the failed version placed in `init` belong to the strategy: the
-                // version that stays hears about them.
+                // Orders the failed version placed in `init` or `restore` are nobody's
+                // intent any more: cancelled. The version that stays (if any) hears of
+                // them as updates.
+                let placed: Vec<_> = core
+                    .orders
+                    .open_ids(idx)
+                    .into_iter()
+                    .filter(|id| !orders_before.contains(id))
+                    .collect();
+                let now = core.clock.now();
+                core.with_venue(|venue, out| {
+                    for &order in &placed {
+                        venue.cancel(order, now, out);
+                    }
+                });
+                let slot = &mut self.strategies[idx];
+                slot.last_error = Some(err.to_string());
+                if !was_running {
+                    slot.state = StrategyState::Quarantined {
+                        reason: err.to_string(),
+                    };
+                }
                 self.deliver_updates();
                 return Err(err);
             }
@@ -474,6 +521,7 @@ impl Engine {
         slot.params = params;
         slot.snapshot = state;
         slot.snapshot_at = now;
+        slot.last_error = None;
         let done = match (was_running, same_code) {
             (false, _) => Done::Started,
             (true, true) => Done::Reconfigured,

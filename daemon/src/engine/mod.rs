@@ -206,15 +206,6 @@ pub enum StartError {
         /// What happened.
         fault: Fault,
     },
-    /// The running version faulted while its state was being taken for a swap; it is
-    /// quarantined and the new version was not started.
-    #[error("strategy {strategy} {fault} while its state was taken for the swap")]
-    Snapshot {
-        /// The strategy id.
-        strategy: String,
-        /// What happened.
-        fault: Fault,
-    },
     /// A version of the strategy was refused before it could start (it did not compile,
     /// or does not fit the contract).
     #[error("{0}")]

@@ -28,6 +28,7 @@ use crate::risk::Scope;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// What asks for a reload pass.
@@ -55,6 +56,23 @@ struct Applied {
     hash: Option<String>,
     params: Vec<(String, String)>,
     open_orders: OpenOrders,
+    /// What became of it.
+    outcome: Outcome,
+    /// When the file was first seen missing, if it is: a file that is gone for a moment
+    /// (an editor saving by delete and create) must not stop the strategy.
+    missing_since: Option<Instant>,
+}
+
+/// What became of the last change asked for a strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Asked for, and not known to have failed.
+    Applied,
+    /// The engine could not apply it (`init` or `restore` failed): the same file is
+    /// deployed again when the parameters change.
+    Failed,
+    /// The file did not compile: not tried again until it changes.
+    Refused,
 }
 
 /// The outcome of one pass.
@@ -77,6 +95,8 @@ pub struct Reloader {
     plugins: Arc<PluginHost<StrategyCtx>>,
     applied: BTreeMap<String, Applied>,
     applied_risk: RiskConfig,
+    /// How long a component file may be missing before its strategy stops.
+    grace: Duration,
 }
 
 impl Reloader {
@@ -84,11 +104,13 @@ impl Reloader {
     /// limits.
     pub fn new(config: Config, plugins: Arc<PluginHost<StrategyCtx>>) -> Self {
         let applied_risk = config.risk.clone();
+        let grace = Duration::from_millis(u64::from(config.plugins.reload_debounce_ms.get()));
         Reloader {
             config,
             plugins,
             applied: BTreeMap::new(),
             applied_risk,
+            grace,
         }
     }
 
@@ -161,21 +183,39 @@ impl Reloader {
                     continue;
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    if previous.as_ref().is_some_and(|p| p.hash.is_some()) {
-                        pass.changes.push(Change::Stop {
-                            id: id.clone(),
-                            reason: format!("component file {} removed", path.display()),
-                        });
+                    let now = Instant::now();
+                    match previous {
+                        Some(p) if p.hash.is_some() => {
+                            let since = p.missing_since.unwrap_or(now);
+                            if now.duration_since(since) < self.grace {
+                                // Perhaps being saved: look again after the debounce.
+                                pass.retry = true;
+                                self.applied.insert(
+                                    id,
+                                    Applied {
+                                        missing_since: Some(since),
+                                        ..p
+                                    },
+                                );
+                                continue;
+                            }
+                            pass.changes.push(Change::Stop {
+                                id: id.clone(),
+                                reason: format!("component file {} removed", path.display()),
+                            });
+                        }
+                        _ => pass.waiting.push((id.clone(), path)),
                     }
                     self.applied.insert(
-                        id.clone(),
+                        id,
                         Applied {
                             hash: None,
                             params,
                             open_orders,
+                            outcome: Outcome::Applied,
+                            missing_since: None,
                         },
                     );
-                    pass.waiting.push((id, path));
                     continue;
                 }
                 Err(err) => {
@@ -184,22 +224,28 @@ impl Reloader {
                 }
             };
             let hash = content_hash(&bytes);
-            let next = Applied {
+            let mut next = Applied {
                 hash: Some(hash.clone()),
                 params: params.clone(),
                 open_orders,
+                outcome: Outcome::Applied,
+                missing_since: None,
             };
-            match &previous {
-                Some(p) if p.hash.as_deref() == Some(hash.as_str()) => {
-                    if p.params != params || p.open_orders != open_orders {
-                        pass.changes.push(Change::Reconfigure {
-                            id: id.clone(),
-                            params,
-                            open_orders,
-                        });
-                    }
-                }
-                _ => {
+            let same_file = previous
+                .as_ref()
+                .filter(|p| p.hash.as_deref() == Some(hash.as_str()));
+            let same_settings =
+                same_file.is_some_and(|p| p.params == params && p.open_orders == open_orders);
+            match same_file.map(|p| p.outcome) {
+                Some(outcome) if same_settings => next.outcome = outcome,
+                Some(Outcome::Refused) => next.outcome = Outcome::Refused,
+                Some(Outcome::Applied) => pass.changes.push(Change::Reconfigure {
+                    id: id.clone(),
+                    params,
+                    open_orders,
+                }),
+                // A new file, or the file whose start failed with other settings.
+                Some(Outcome::Failed) | None => {
                     let component = compiled
                         .entry(hash.clone())
                         .or_insert_with(|| {
@@ -216,18 +262,35 @@ impl Reloader {
                             params,
                             open_orders,
                         }),
-                        Err(reason) => Change::Refuse {
-                            id: id.clone(),
-                            version: hash,
-                            path,
-                            reason,
-                        },
+                        Err(reason) => {
+                            next.outcome = Outcome::Refused;
+                            Change::Refuse {
+                                id: id.clone(),
+                                version: hash,
+                                path,
+                                reason,
+                            }
+                        }
                     });
                 }
             }
             self.applied.insert(id, next);
         }
         pass
+    }
+
+    /// Learns what the engine made of a pass's changes: a strategy whose deploy or
+    /// re-`init` failed is deployed again (not re-`init`ed) when its settings change.
+    pub fn settle(&mut self, outcomes: &[ChangeOutcome]) {
+        for outcome in outcomes {
+            if let (Err(_), Some(applied)) =
+                (&outcome.result, self.applied.get_mut(&outcome.target))
+            {
+                if applied.outcome == Outcome::Applied {
+                    applied.outcome = Outcome::Failed;
+                }
+            }
+        }
     }
 
     /// Takes a new configuration's strategies and limits; what only a restart can change
@@ -319,8 +382,9 @@ pub async fn run(
     mut reloader: Reloader,
     mut triggers: mpsc::Receiver<Trigger>,
     engine: mpsc::Sender<EngineInput>,
-    retry_after: std::time::Duration,
+    mut watcher: Option<watch::Watcher>,
 ) {
+    let retry_after = reloader.grace;
     let (retry_tx, mut retry_rx) = mpsc::channel(1);
     loop {
         let first = tokio::select! {
@@ -350,6 +414,10 @@ pub async fn run(
                 return;
             }
         };
+        if let (true, Some(watcher)) = (reread, watcher.as_mut()) {
+            // The configuration may name components in folders not watched yet.
+            watcher.add(&reloader.watched_dirs());
+        }
         if pass.retry {
             let tx = retry_tx.clone();
             tokio::spawn(async move {
@@ -373,10 +441,131 @@ pub async fn run(
         }
         match outcome.await {
             Ok(outcomes) => {
+                reloader.settle(&outcomes);
                 let failed = log_outcomes(&outcomes);
                 log::info!(changes = outcomes.len(), failed; "reload applied");
             }
             Err(_) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::{PluginSettings, SharedClock};
+
+    /// A reloader for one strategy `s` whose component is `s.wasm` in `dir`.
+    fn reloader(dir: &Path, params: &str) -> Reloader {
+        let text = format!(
+            r#"
+[plugins]
+dir = "."
+reload_debounce_ms = 50
+
+[[instrument]]
+symbol = "BTC-USDT"
+tick_size = "0.1"
+lot_size = "0.001"
+
+[[strategy]]
+id = "s"
+component = "s.wasm"
+params = {{ {params} }}
+"#
+        );
+        let path = dir.join("pennant.toml");
+        std::fs::write(&path, &text).unwrap();
+        let config = Config::parse(&text, &path, dir.to_owned()).unwrap();
+        let settings = PluginSettings {
+            memory_limit_bytes: 1 << 20,
+            call_budget: Duration::from_millis(10),
+            cache_dir: dir.join("cache"),
+            seed: 0,
+        };
+        let plugins = Arc::new(PluginHost::new(settings, SharedClock::default()).unwrap());
+        Reloader::new(config, plugins)
+    }
+
+    fn kinds(pass: &Pass) -> Vec<&'static str> {
+        pass.changes
+            .iter()
+            .map(|c| match c {
+                Change::Deploy(_) => "deploy",
+                Change::Reconfigure { .. } => "reconfigure",
+                Change::Stop { .. } => "stop",
+                Change::Refuse { .. } => "refuse",
+                Change::Limits { .. } => "limits",
+            })
+            .collect()
+    }
+
+    /// As if the reloader had deployed `bytes` with no parameters.
+    fn pretend_applied(reloader: &mut Reloader, bytes: &[u8], outcome: Outcome) {
+        reloader.applied.insert(
+            "s".into(),
+            Applied {
+                hash: Some(content_hash(bytes)),
+                params: Vec::new(),
+                open_orders: OpenOrders::Cancel,
+                outcome,
+                missing_since: None,
+            },
+        );
+    }
+
+    #[test]
+    fn a_file_gone_for_less_than_the_debounce_does_not_stop_the_strategy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reloader = reloader(dir.path(), "");
+        pretend_applied(&mut reloader, b"running", Outcome::Applied);
+        let pass = reloader.prepare(false);
+        assert!(pass.changes.is_empty());
+        assert!(pass.retry, "looks again after the debounce");
+        // Back, unchanged: nothing to do.
+        std::fs::write(dir.path().join("s.wasm"), b"running").unwrap();
+        assert!(reloader.prepare(false).changes.is_empty());
+        // Gone for longer: stopped.
+        std::fs::remove_file(dir.path().join("s.wasm")).unwrap();
+        assert!(reloader.prepare(false).changes.is_empty());
+        if let Some(applied) = reloader.applied.get_mut("s") {
+            applied.missing_since = Some(Instant::now() - Duration::from_secs(1));
+        }
+        let pass = reloader.prepare(false);
+        assert_eq!(kinds(&pass), ["stop"]);
+        assert!(reloader.prepare(false).changes.is_empty(), "stopped once");
+    }
+
+    #[test]
+    fn new_settings_re_init_a_running_file_but_redeploy_one_that_failed_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        // Not a component: a deploy attempt shows as a refusal.
+        std::fs::write(dir.path().join("s.wasm"), b"bytes").unwrap();
+        let mut unchanged = reloader(dir.path(), "");
+        pretend_applied(&mut unchanged, b"bytes", Outcome::Applied);
+        assert!(unchanged.prepare(false).changes.is_empty());
+
+        let mut running = reloader(dir.path(), "k = 1");
+        pretend_applied(&mut running, b"bytes", Outcome::Applied);
+        assert_eq!(kinds(&running.prepare(false)), ["reconfigure"]);
+
+        let mut failed = reloader(dir.path(), "k = 1");
+        pretend_applied(&mut failed, b"bytes", Outcome::Failed);
+        assert_eq!(kinds(&failed.prepare(false)), ["refuse"]);
+        // Refused: the same bytes are not tried again, whatever the settings.
+        failed.applied.get_mut("s").unwrap().params.clear();
+        assert!(failed.prepare(false).changes.is_empty());
+    }
+
+    #[test]
+    fn settle_marks_what_the_engine_could_not_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reloader = reloader(dir.path(), "");
+        pretend_applied(&mut reloader, b"x", Outcome::Applied);
+        reloader.settle(&[ChangeOutcome {
+            target: "s".into(),
+            result: Err("init refused".into()),
+        }]);
+        assert_eq!(reloader.applied["s"].outcome, Outcome::Failed);
     }
 }

@@ -1,11 +1,15 @@
 //! The file watcher: folders, not files, because editors and `cp`/`mv` save by writing a
 //! temporary file and renaming it over the old one, which a watch on the file itself
-//! would lose. Events are debounced (a copy in progress fires many), filtered to
-//! component files (`*.wasm`) and the configuration file, and turned into [`Trigger`]s.
+//! would lose. Events are debounced (a copy in progress fires many) and turned into
+//! [`Trigger`]s: the configuration file's, or any other file's but hidden ones (the
+//! temporary files of editors and of `cargo xtask build-strategies`; the rename that
+//! ends such a save names the real file too). A pass with nothing changed costs a hash of
+//! each component file.
 
 use super::Trigger;
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,11 +22,32 @@ pub struct WatchError(String);
 
 /// Watches until dropped.
 pub struct Watcher {
-    _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    watched: BTreeSet<PathBuf>,
+}
+
+impl Watcher {
+    /// Watches these folders too (those already watched are skipped). A folder that
+    /// cannot be watched (it does not exist, say) leaves the others watched; `SIGHUP`
+    /// still reloads everything.
+    pub fn add(&mut self, dirs: &[PathBuf]) {
+        for dir in dirs {
+            if self.watched.contains(dir) {
+                continue;
+            }
+            match self.debouncer.watch(dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    self.watched.insert(dir.clone());
+                    log::info!(path:% = dir.display(); "watching for strategy and configuration changes")
+                }
+                Err(err) => log::warn!(path:% = dir.display(); "cannot watch this folder: {err}"),
+            }
+        }
+    }
 }
 
 /// Watches `dirs` (not recursively) and sends a trigger for every debounced batch of
-/// changes to a `*.wasm` file or to `config_file`.
+/// changes to a file that is not hidden.
 pub fn start(
     dirs: &[PathBuf],
     config_file: &Path,
@@ -39,9 +64,10 @@ pub fn start(
                     continue;
                 }
                 for path in &event.paths {
-                    if path.file_name().map(OsString::from) == config_name {
+                    let name = path.file_name().map(OsString::from);
+                    if name == config_name {
                         config = true;
-                    } else if path.extension().is_some_and(|ext| ext == "wasm") {
+                    } else if name.is_some_and(|n| !n.to_string_lossy().starts_with('.')) {
                         components = true;
                     }
                 }
@@ -60,19 +86,12 @@ pub fn start(
             }
         }
     };
-    let mut debouncer =
+    let debouncer =
         new_debouncer(debounce, None, handler).map_err(|err| WatchError(err.to_string()))?;
-    for dir in dirs {
-        // A folder that cannot be watched (it does not exist, say) leaves the others
-        // watched; SIGHUP still reloads everything.
-        match debouncer.watch(dir, RecursiveMode::NonRecursive) {
-            Ok(()) => {
-                log::info!(path:% = dir.display(); "watching for strategy and configuration changes")
-            }
-            Err(err) => log::warn!(path:% = dir.display(); "cannot watch this folder: {err}"),
-        }
-    }
-    Ok(Watcher {
-        _debouncer: debouncer,
-    })
+    let mut watcher = Watcher {
+        debouncer,
+        watched: BTreeSet::new(),
+    };
+    watcher.add(dirs);
+    Ok(watcher)
 }

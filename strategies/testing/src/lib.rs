@@ -24,7 +24,8 @@
 //! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give (and the engine clock in `init`) |
 //!
 //! `init-error` refuses its parameters; `init-trap` panics in `init`; `bad-restore`
-//! refuses any saved state.
+//! refuses any saved state; `snapshot-trap` panics when its state is taken. With
+//! `order_in_init = true`, `init` places the `rest` order at once.
 
 use pennant_sdk::prelude::*;
 use pennant_sdk::state;
@@ -148,7 +149,15 @@ impl TestStrategy {
 
 impl Strategy for TestStrategy {
     fn init(host: &mut dyn Host, params: &Params) -> Result<Self, InitError> {
-        params.deny_unknown(&["mode", "trigger", "instrument", "qty", "price", "tag"])?;
+        params.deny_unknown(&[
+            "mode",
+            "trigger",
+            "instrument",
+            "qty",
+            "price",
+            "tag",
+            "order_in_init",
+        ])?;
         let mode: String = params.get_or("mode", "count".to_owned())?;
         if mode == "init-error" {
             return Err("refusing to start, as asked (mode = init-error)".into());
@@ -170,6 +179,7 @@ impl Strategy for TestStrategy {
             "echo",
             "probe",
             "bad-restore",
+            "snapshot-trap",
         ];
         if !known.contains(&mode.as_str()) {
             return Err(format!("unknown mode `{mode}`").into());
@@ -192,7 +202,7 @@ impl Strategy for TestStrategy {
             let now = host.now();
             host.set_timer(now, 0);
         }
-        Ok(TestStrategy {
+        let strategy = TestStrategy {
             mode,
             trigger: params.get_or("trigger", 3)?,
             count: 0,
@@ -202,7 +212,13 @@ impl Strategy for TestStrategy {
             qty: params.get_or("qty", Qty::ONE)?,
             price: params.get_or("price", Price::ONE)?,
             tag: params.get_or("tag", String::new())?,
-        })
+        };
+        if params.get_or("order_in_init", false)? {
+            let order =
+                OrderRequest::limit(strategy.instrument, Side::Buy, strategy.price, strategy.qty);
+            let _ = host.submit_order(&order);
+        }
+        Ok(strategy)
     }
 
     fn on_trade(&mut self, host: &mut dyn Host, trade: &Trade) {
@@ -244,6 +260,9 @@ impl Strategy for TestStrategy {
     }
 
     fn snapshot(&self) -> Vec<u8> {
+        if self.mode == "snapshot-trap" {
+            panic!("test-strategy: deliberate panic in snapshot (mode = snapshot-trap)");
+        }
         state::encode(&(self.count, self.digest, self.updates))
     }
 
