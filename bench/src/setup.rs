@@ -125,6 +125,12 @@ impl Venue for TimedVenue {
     fn on_clock(&mut self, now: Timestamp, out: &mut Vec<ExecutionReport>) {
         self.inner.on_clock(now, out);
     }
+    fn restore(&mut self, orders: &[(VenueOrder, pennant_sdk::Qty)]) {
+        self.inner.restore(orders);
+    }
+    fn open_orders(&self) -> Vec<OrderId> {
+        self.inner.open_orders()
+    }
 }
 
 /// An engine on the event clock with the paper venue (its submits timed by `probe`),

@@ -73,6 +73,9 @@ pub struct Config {
     /// Pre-trade risk limits, `[risk]`.
     #[serde(default)]
     pub risk: RiskConfig,
+    /// Where records are kept, `[store]`.
+    #[serde(default)]
+    pub store: StoreConfig,
     /// The folder of the configuration file; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -148,6 +151,49 @@ impl Default for PluginConfig {
             watch: true,
             reload_debounce_ms: NonZeroU32::MIN.saturating_add(199),
             keep_versions: NonZeroU32::MIN.saturating_add(4),
+        }
+    }
+}
+
+/// `[store]`: the embedded SQLite file by default, PostgreSQL with a `url`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database`. The password belongs in the environment
+    /// variable `password_env` or in `password_file`, not here.
+    pub url: Option<String>,
+    /// The SQLite file when there is no `url`, relative to `[daemon] state_dir`.
+    pub path: PathBuf,
+    /// The environment variable holding the PostgreSQL password.
+    pub password_env: String,
+    /// A file holding the PostgreSQL password (a systemd credential, say); wins over
+    /// `password_env`.
+    pub password_file: Option<PathBuf>,
+    /// PostgreSQL connections, at most.
+    pub pool_size: NonZeroU32,
+    /// How long to wait for a PostgreSQL connection, in milliseconds.
+    pub connect_timeout_ms: NonZeroU32,
+    /// Records per transaction, at most.
+    pub batch_max: NonZeroU32,
+    /// Batches waiting for the writer, at most, before the engine keeps them itself.
+    pub queue: NonZeroU32,
+    /// How often to retry an unreachable database while records are spooled, in
+    /// milliseconds.
+    pub retry_ms: NonZeroU32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: None,
+            path: PathBuf::from("pennant.db"),
+            password_env: "PENNANT_STORE_PASSWORD".into(),
+            password_file: None,
+            pool_size: NonZeroU32::MIN.saturating_add(3),
+            connect_timeout_ms: NonZeroU32::MIN.saturating_add(4_999),
+            batch_max: NonZeroU32::MIN.saturating_add(999),
+            queue: NonZeroU32::MIN.saturating_add(1_023),
+            retry_ms: NonZeroU32::MIN.saturating_add(999),
         }
     }
 }
@@ -767,6 +813,12 @@ impl Config {
         }
     }
 
+    /// True with a live feed: the engine runs on the wall clock and trades on. Without
+    /// one it is a backtest on the data's own time.
+    pub fn is_live(&self) -> bool {
+        self.feeds.iter().any(|f| f.kind == FeedKind::Synthetic)
+    }
+
     /// The component file of a strategy.
     pub fn component_path(&self, strategy: &StrategyConfig) -> PathBuf {
         self.resolve(&self.plugins.dir)
@@ -781,6 +833,7 @@ impl Config {
             ("[daemon]", self.daemon != running.daemon),
             ("[plugins]", self.plugins != running.plugins),
             ("[paper]", self.paper != running.paper),
+            ("[store]", self.store != running.store),
             ("[[instrument]]", self.instruments != running.instruments),
             ("[[feed]]", self.feeds != running.feeds),
             (

@@ -10,12 +10,17 @@
 
 use crate::config::{Config, ConfigError, FeedKind};
 use crate::engine::clock::{Clock, ClockMode};
+use crate::engine::journal::{Journal, JournalSink};
 use crate::engine::{Core, Engine, EngineInput, EngineSettings, StrategyCtx, StrategyReport};
 use crate::market::{feed, Instruments};
 use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
 use crate::reload::{self, Reloader, Trigger};
 use crate::risk::RiskEngine;
+use crate::store::spool::Spool;
+use crate::store::writer::{self, WriterSettings, WriterStats};
+use crate::store::{Recovered, Store, StoreError};
 use crate::venue::PaperVenue;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -39,6 +44,9 @@ pub enum DaemonError {
     /// Strategies cannot start (`check-config`).
     #[error("{0}")]
     Strategies(String),
+    /// The store cannot be opened or reached.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// The runtime could not be set up.
     #[error("cannot start: {0}")]
     Runtime(String),
@@ -47,7 +55,16 @@ pub enum DaemonError {
 impl DaemonError {
     /// True when fixing the configuration or a strategy file fixes the error.
     pub fn is_config(&self) -> bool {
-        !matches!(self, DaemonError::Runtime(_))
+        match self {
+            DaemonError::Runtime(_) => false,
+            DaemonError::Store(err) => err.is_config(),
+            _ => true,
+        }
+    }
+
+    /// True when a service it needs is unavailable (the database).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, DaemonError::Store(StoreError::Unreachable { .. }))
     }
 }
 
@@ -70,7 +87,7 @@ fn plugin_host(
 /// component (compiled and type-checked against the contract), and every strategy's
 /// `init` with its parameters. Returns a line per strategy.
 pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
-    let (mut engine, mut reloader) = build_engine(config)?;
+    let (mut engine, mut reloader) = build_engine(config, Journal::default())?;
     let pass = reloader.prepare(false);
     let outcomes = engine.apply(pass.changes);
     let mut problems: Vec<String> = outcomes
@@ -97,12 +114,11 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
 
 /// The engine with no strategies yet, and the reloader that will start them: starting
 /// is the first reload pass.
-fn build_engine(config: &Config) -> Result<(Engine, Reloader), DaemonError> {
+fn build_engine(config: &Config, journal: Journal) -> Result<(Engine, Reloader), DaemonError> {
     let instruments = Arc::new(Instruments::new(
         config.instruments.iter().map(|i| i.info()),
     ));
-    let live = config.feeds.iter().any(|f| f.kind == FeedKind::Synthetic);
-    let mode = if live {
+    let mode = if config.is_live() {
         ClockMode::Wall
     } else {
         ClockMode::Event
@@ -116,12 +132,13 @@ fn build_engine(config: &Config) -> Result<(Engine, Reloader), DaemonError> {
             clock.advance(start);
         }
     }
-    let core = Core::new(
+    let mut core = Core::new(
         clock,
         instruments,
         Box::new(PaperVenue::new(&config.paper)),
         RiskEngine::new(config.risk.clone()),
     );
+    core.journal = journal;
     let settings = EngineSettings {
         snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),
         summary_interval: Duration::from_secs(config.daemon.summary_interval_secs),
@@ -156,7 +173,46 @@ fn first_replay_timestamp(
 /// Runs the daemon until SIGINT/SIGTERM (or until the feeds end, when configured);
 /// returns the final report of every strategy.
 pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
-    let (mut engine, mut reloader) = build_engine(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pennant-io")
+        .enable_all()
+        .build()
+        .map_err(|err| DaemonError::Runtime(err.to_string()))?;
+    let state_dir = config.resolve(&config.daemon.state_dir);
+    let (store, spool, recovered) = runtime.block_on(open_store(&config, &state_dir))?;
+    let stats = Arc::new(WriterStats::default());
+    let (records, records_rx) = mpsc::channel(config.store.queue.get() as usize);
+    let journal = Journal::new(
+        JournalSink {
+            records,
+            stats: stats.clone(),
+        },
+        recovered.last_seq,
+    );
+    let writer = runtime.spawn(writer::run(
+        store,
+        records_rx,
+        spool,
+        WriterSettings {
+            batch_max: config.store.batch_max.get() as usize,
+            retry: Duration::from_millis(u64::from(config.store.retry_ms.get())),
+        },
+        stats,
+    ));
+    let (mut engine, mut reloader) = build_engine(&config, journal)?;
+    if config.is_live() {
+        engine.recover(recovered);
+    } else {
+        // A backtest starts from nothing each time (its records still go to the store,
+        // numbered after the last run's).
+        log::info!("backtest: positions and orders of earlier runs are not recovered");
+        engine.recover(Recovered {
+            last_seq: recovered.last_seq,
+            max_order_id: recovered.max_order_id,
+            ..Recovered::default()
+        });
+    }
     let pass = reloader.prepare(false);
     let outcomes = engine.apply(pass.changes);
     reloader.settle(&outcomes);
@@ -164,12 +220,6 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     for (id, path) in &pass.waiting {
         log::warn!(strategy = id.as_str(), path:% = path.display(); "component file not found: the strategy starts when it appears");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("pennant-io")
-        .enable_all()
-        .build()
-        .map_err(|err| DaemonError::Runtime(err.to_string()))?;
     let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
     let engine_thread = std::thread::Builder::new()
         .name("engine".into())
@@ -200,11 +250,42 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;
+        // The engine closed its journal on the way out: the writer finishes what it has.
+        let _ = writer.await;
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
     engine_thread
         .join()
         .map_err(|_| DaemonError::Runtime("the engine thread panicked".into()))
+}
+
+/// Opens the store, writes what a previous run left in the spool, and reads back what
+/// the engine needs.
+async fn open_store(
+    config: &Config,
+    state_dir: &Path,
+) -> Result<(Store, Spool, Recovered), DaemonError> {
+    let store = Store::open(&config.store, state_dir).await?;
+    let spool_path = state_dir.join("spool.jsonl");
+    let mut spool = Spool::open(&spool_path).map_err(|err| {
+        DaemonError::Runtime(format!(
+            "cannot read the spool {}: {err}",
+            spool_path.display()
+        ))
+    })?;
+    if !spool.is_empty() {
+        let waiting = spool.records();
+        spool
+            .replay(config.store.batch_max.get() as usize, |batch| {
+                let store = &store;
+                async move { store.write(&batch).await }
+            })
+            .await?;
+        log::info!(records = waiting; "records spooled by the last run written");
+    }
+    let recovered = store.recover().await?;
+    log::info!(store = store.describe().as_str(), last_seq = recovered.last_seq; "store open");
+    Ok((store, spool, recovered))
 }
 
 /// `SIGHUP`: re-read the configuration and every component, as the watcher would.

@@ -18,4 +18,5 @@ pub mod market;
 pub mod plugin;
 pub mod reload;
 pub mod risk;
+pub mod store;
 pub mod venue;

@@ -11,6 +11,8 @@ use std::process::ExitCode;
 const EX_CONFIG: u8 = 78;
 /// sysexits: internal software error.
 const EX_SOFTWARE: u8 = 70;
+/// sysexits: a service needed is unavailable (the database).
+const EX_UNAVAILABLE: u8 = 69;
 
 /// Pennant trading daemon: runs WebAssembly trading strategies against market data,
 /// with pre-trade risk checks, on a paper or real venue.
@@ -84,6 +86,8 @@ fn main() -> ExitCode {
             eprintln!("pennantd: {err}");
             ExitCode::from(if err.is_config() {
                 EX_CONFIG
+            } else if err.is_unavailable() {
+                EX_UNAVAILABLE
             } else {
                 EX_SOFTWARE
             })

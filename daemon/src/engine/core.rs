@@ -7,17 +7,19 @@
 //! on the engine thread. Nothing is shared, so nothing is locked.
 
 use super::clock::Clock;
+use super::journal::Journal;
 use super::ledger::Ledger;
-use super::orders::Orders;
+use super::orders::{OrderRecord, Orders};
 use super::timers::Timers;
 use super::StrategyIdx;
 use crate::market::bars::BarAggregator;
 use crate::market::{Instruments, MarketState};
 use crate::risk::{Books, RiskEngine};
+use crate::store::record::{self, names, Body};
 use crate::venue::{ExecutionReport, Venue, VenueOrder};
 use pennant_sdk::{
-    Host, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate, Position,
-    RejectReason, Rejection, Signal, Streams, Timestamp,
+    Host, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderStatus, OrderUpdate,
+    Position, Qty, RejectReason, Rejection, Signal, Streams, Timestamp,
 };
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -89,6 +91,8 @@ pub struct Core {
     pub strategy_ids: Vec<Arc<str>>,
     /// Counters, by strategy index.
     pub stats: Vec<StrategyStats>,
+    /// What happened, for the store.
+    pub journal: Journal,
     /// Scratch buffer for venue reports.
     reports: Vec<ExecutionReport>,
 }
@@ -114,6 +118,7 @@ impl Core {
             updates: VecDeque::new(),
             strategy_ids: Vec::new(),
             stats: Vec::new(),
+            journal: Journal::default(),
             reports: Vec::new(),
         }
     }
@@ -138,14 +143,30 @@ impl Core {
 
     /// Books one venue report: the order book, the ledger, and an update to deliver.
     fn book(&mut self, report: &ExecutionReport) {
+        let before = self
+            .journal
+            .enabled()
+            .then(|| self.orders.get(report.order_id()).copied())
+            .flatten();
         let Some((strategy, update, fill)) = self.orders.apply(report) else {
             log::debug!(order_id = report.order_id(); "report for an order no longer working");
             return;
         };
-        let id = &self.strategy_ids[strategy];
-        let symbol = self.instruments.symbol(update.instrument);
+        let id = self.strategy_ids[strategy].clone();
+        let instruments = self.instruments.clone();
+        let symbol = instruments.symbol(update.instrument);
+        if let Some(order) = before {
+            let status = Some(update.status);
+            let reason = update.reason.map(|r| names::reason(r).to_owned());
+            let event = self.order_event(&order, status, update.filled_qty, reason);
+            self.journal.record(update.ts, Body::Order(event));
+        }
         if let Some(fill) = fill {
             self.stats[strategy].fills += 1;
+            let realized_before = self
+                .ledger
+                .get(strategy, fill.request.instrument)
+                .map_or(pennant_sdk::Amount::ZERO, |p| p.realized_pnl);
             if let Err(err) = self.ledger.apply_fill(
                 strategy,
                 fill.request.instrument,
@@ -155,6 +176,16 @@ impl Core {
                 fill.fee,
             ) {
                 log::error!(strategy:% = id, instrument = symbol, order_id = update.order_id; "{err}");
+            }
+            if self.journal.enabled() {
+                self.record_fill(
+                    strategy,
+                    &update,
+                    fill.price,
+                    fill.qty,
+                    fill.fee,
+                    realized_before,
+                );
             }
             log::debug!(
                 strategy:% = id, instrument = symbol, order_id = update.order_id, side:% = update.side,
@@ -167,6 +198,75 @@ impl Core {
             log::info!(strategy:% = id, instrument = symbol, order_id = update.order_id, reason:% = reason; "venue rejected order");
         }
         self.updates.push_back((strategy, update));
+    }
+
+    /// An order as the store records it.
+    pub fn order_event(
+        &self,
+        order: &OrderRecord,
+        status: Option<OrderStatus>,
+        filled: Qty,
+        reason: Option<String>,
+    ) -> record::OrderEvent {
+        let request = &order.request;
+        record::OrderEvent {
+            strategy: self.strategy_ids[order.strategy].to_string(),
+            order_id: order.id,
+            client_order_id: request.client_order_id,
+            instrument: self.instruments.symbol(request.instrument).to_owned(),
+            side: names::side(request.side).to_owned(),
+            kind: names::kind(request.kind).to_owned(),
+            time_in_force: names::time_in_force(request.time_in_force).to_owned(),
+            price: request.price.raw(),
+            qty: request.qty.raw(),
+            status: names::status(status).to_owned(),
+            filled_qty: filled.raw(),
+            reason,
+        }
+    }
+
+    /// Records a fill and the position it leaves.
+    fn record_fill(
+        &mut self,
+        strategy: StrategyIdx,
+        update: &OrderUpdate,
+        price: pennant_sdk::Price,
+        qty: Qty,
+        fee: pennant_sdk::Amount,
+        realized_before: pennant_sdk::Amount,
+    ) {
+        let id = self.strategy_ids[strategy].to_string();
+        let symbol = self.instruments.symbol(update.instrument).to_owned();
+        let position = self
+            .ledger
+            .get(strategy, update.instrument)
+            .copied()
+            .unwrap_or_else(|| Position::flat(update.instrument));
+        self.journal.record(
+            update.ts,
+            Body::Fill(record::FillEvent {
+                strategy: id.clone(),
+                order_id: update.order_id,
+                instrument: symbol.clone(),
+                side: names::side(update.side).to_owned(),
+                price: price.raw(),
+                qty: qty.raw(),
+                fee: fee.raw(),
+                liquidity: names::liquidity(update.liquidity).to_owned(),
+                realized_pnl: (position.realized_pnl - realized_before).raw(),
+            }),
+        );
+        self.journal.record(
+            update.ts,
+            Body::Position(record::PositionSnapshot {
+                strategy: id,
+                instrument: symbol,
+                qty: position.qty.raw(),
+                avg_price: position.avg_price.raw(),
+                realized_pnl: position.realized_pnl.raw(),
+                fees: position.fees.raw(),
+            }),
+        );
     }
 
     /// Cancels every working order of a strategy (or of all strategies with `None`).
@@ -226,6 +326,20 @@ impl Host for StrategyCtx {
             Ok(price) => price,
             Err(rejection) => {
                 core.stats[self.strategy].risk_rejects += 1;
+                if core.journal.enabled() {
+                    let strategy = core.strategy_ids[self.strategy].to_string();
+                    core.journal.record(
+                        now,
+                        Body::Risk(record::RiskEvent {
+                            strategy: Some(strategy),
+                            kind: "rejection".into(),
+                            reason: Some(names::reason(rejection.reason).to_owned()),
+                            actor: None,
+                            scope: Some(core.instruments.symbol(order.instrument).to_owned()),
+                            detail: rejection.message.clone(),
+                        }),
+                    );
+                }
                 log::info!(
                     strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
                     reason:% = rejection.reason;
@@ -236,6 +350,12 @@ impl Host for StrategyCtx {
         };
         let id = core.orders.open(self.strategy, *order, now, valued_at);
         core.stats[self.strategy].orders += 1;
+        if core.journal.enabled() {
+            if let Some(opened) = core.orders.get(id).copied() {
+                let event = core.order_event(&opened, None, Qty::ZERO, None);
+                core.journal.record(now, Body::Order(event));
+            }
+        }
         log::debug!(
             strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
             order_id = id, side:% = order.side, qty:% = order.qty, price:% = order.price;
@@ -364,6 +484,19 @@ impl Host for StrategyCtx {
 
     fn emit_signal(&mut self, signal: &Signal) {
         self.core.stats[self.strategy].signals += 1;
+        if self.core.journal.enabled() {
+            let now = self.core.clock.now();
+            let event = record::SignalEvent {
+                strategy: self.id().to_owned(),
+                instrument: self.core.instruments.symbol(signal.instrument).to_owned(),
+                side: names::side(signal.side).to_owned(),
+                strength: signal.strength,
+                target: signal.target.map(|p| p.raw()),
+                stop: signal.stop.map(|p| p.raw()),
+                note: signal.note.clone(),
+            };
+            self.core.journal.record(now, Body::Signal(event));
+        }
         let target = signal.target.map(|p| p.to_string()).unwrap_or_default();
         let stop = signal.stop.map(|p| p.to_string()).unwrap_or_default();
         log::info!(

@@ -44,6 +44,19 @@ impl Ledger {
         Ok(())
     }
 
+    /// A strategy's position in an instrument as booked (not marked), if it has had one.
+    pub fn get(&self, strategy: StrategyIdx, instrument: InstrumentId) -> Option<&Position> {
+        self.positions.get(&(strategy, instrument))
+    }
+
+    /// Puts back a position recovered after a restart.
+    pub fn restore(&mut self, strategy: StrategyIdx, position: Position) {
+        let net = self.net.entry(position.instrument).or_default();
+        *net = net.checked_add(position.qty).unwrap_or(*net);
+        self.positions
+            .insert((strategy, position.instrument), position);
+    }
+
     /// Net position of all strategies together in an instrument.
     pub fn net(&self, instrument: InstrumentId) -> Qty {
         self.net.get(&instrument).copied().unwrap_or(Qty::ZERO)

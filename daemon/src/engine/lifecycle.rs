@@ -17,6 +17,8 @@ use super::{
 };
 use crate::config::{Limits, OpenOrders};
 use crate::risk::Scope;
+use crate::store::record::LifecycleEvent;
+use crate::store::Body;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -307,6 +309,7 @@ impl Engine {
         let params = slot.params.clone();
         self.swap(idx, code.clone(), params)?;
         log::info!(strategy = id, version = target.hash.as_str(); "strategy rolled back");
+        self.record_lifecycle(idx, "rolled_back", Some(target.hash.clone()), String::new());
         self.record_version(
             idx,
             target.hash.clone(),
@@ -324,12 +327,7 @@ impl Engine {
             .index_of(id)
             .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
         if self.strategies[idx].instance.is_some() {
-            if let Some(state) = self.call(idx, |i, ctx| i.snapshot(ctx)) {
-                let now = self.core().clock.now();
-                let slot = &mut self.strategies[idx];
-                slot.snapshot = Some(state);
-                slot.snapshot_at = now;
-            }
+            self.take_snapshot(idx);
         }
         let policy = self.strategies[idx].open_orders;
         let canceled = self.tear_down(
@@ -340,6 +338,7 @@ impl Engine {
             policy,
         );
         self.deliver_updates();
+        self.record_lifecycle(idx, "stopped", None, reason.to_owned());
         log::info!(strategy = id, reason, canceled_orders = canceled, open_orders:? = policy; "strategy stopped");
         Ok(Done::Stopped)
     }
@@ -373,6 +372,7 @@ impl Engine {
         let idx = self.register(id);
         let message = format!("new version {hash} of strategy {id} refused: {reason}");
         self.strategies[idx].last_error = Some(message.clone());
+        self.record_lifecycle(idx, "refused", Some(hash.clone()), reason.clone());
         self.record_version(
             idx,
             hash,
@@ -383,8 +383,32 @@ impl Engine {
         Err(message)
     }
 
+    /// Records a lifecycle event for the store.
+    fn record_lifecycle(
+        &mut self,
+        idx: StrategyIdx,
+        event: &str,
+        version: Option<String>,
+        detail: String,
+    ) {
+        let strategy = self.strategies[idx].id.clone();
+        let core = self.core();
+        if core.journal.enabled() {
+            let now = core.clock.now();
+            core.journal.record(
+                now,
+                Body::Lifecycle(LifecycleEvent {
+                    strategy,
+                    event: event.to_owned(),
+                    version,
+                    detail,
+                }),
+            );
+        }
+    }
+
     /// The index of strategy `id`, adding it (not started) if it is new.
-    fn register(&mut self, id: &str) -> StrategyIdx {
+    pub(super) fn register(&mut self, id: &str) -> StrategyIdx {
         if let Some(idx) = self.index_of(id) {
             return idx;
         }
@@ -467,7 +491,10 @@ impl Engine {
         let mut state = self.strategies[idx].snapshot.clone();
         if was_running {
             match self.call_faulting(idx, |i, ctx| i.snapshot(ctx)) {
-                Ok(fresh) => state = Some(fresh),
+                Ok(fresh) => {
+                    self.keep_snapshot(idx, fresh.clone());
+                    state = Some(fresh);
+                }
                 Err(fault) => {
                     // The old version is quarantined (it faulted): the new one, perhaps
                     // the fix, starts from the last periodic snapshot instead.
@@ -509,6 +536,12 @@ impl Engine {
                     };
                 }
                 self.deliver_updates();
+                self.record_lifecycle(
+                    idx,
+                    "failed",
+                    Some(code.version().to_owned()),
+                    err.to_string(),
+                );
                 return Err(err);
             }
         };
@@ -532,6 +565,8 @@ impl Engine {
             restored = slot.snapshot.is_some();
             "strategy {}", done.name()
         );
+        let version = slot.code.as_ref().map(|c| c.version().to_owned());
+        self.record_lifecycle(idx, done.name(), version, String::new());
         if !was_running {
             let missed = std::mem::take(&mut self.strategies[idx].missed);
             for update in missed {
@@ -616,5 +651,6 @@ impl Engine {
         );
         let id = self.strategies[idx].id.clone();
         log::error!(strategy = id.as_str(), fault = code, canceled_orders = canceled; "strategy quarantined: it {reason}");
+        self.record_lifecycle(idx, "quarantined", None, reason);
     }
 }

@@ -13,14 +13,17 @@
 
 pub mod clock;
 pub mod core;
+pub mod journal;
 pub mod ledger;
 mod lifecycle;
 pub mod orders;
+mod recovery;
 pub mod runtime;
 pub mod timers;
 
 pub use self::core::{Core, StrategyCtx, StrategyStats};
 pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
+pub use self::recovery::RecoverySummary;
 pub use self::runtime::{NativeStrategy, StrategyCode, StrategyRuntime};
 
 use crate::config::OpenOrders;
@@ -243,6 +246,8 @@ pub struct Engine {
     last_summary: Instant,
     /// Reused buffer for the subscribers of the event being delivered.
     recipients: Vec<StrategyIdx>,
+    /// How many of the risk engine's audit records the journal has.
+    audit_recorded: usize,
 }
 
 /// Which subscriber list an event goes to.
@@ -269,6 +274,7 @@ impl Engine {
             feeds_ended: 0,
             last_summary: Instant::now(),
             recipients: Vec::new(),
+            audit_recorded: 0,
         }
     }
 
@@ -506,13 +512,65 @@ impl Engine {
         for idx in 0..self.strategies.len() {
             let slot = &self.strategies[idx];
             if slot.instance.is_some() && now.saturating_sub(slot.snapshot_at) >= interval {
-                if let Some(state) = self.call(idx, |i, ctx| i.snapshot(ctx)) {
-                    let slot = &mut self.strategies[idx];
-                    slot.snapshot = Some(state);
-                    slot.snapshot_at = now;
-                }
+                self.take_snapshot(idx);
             }
         }
+    }
+
+    /// Takes a running strategy's state (kept for a restart, and recorded); a fault
+    /// quarantines it as in any call.
+    fn take_snapshot(&mut self, idx: StrategyIdx) -> Option<Vec<u8>> {
+        let state = self.call(idx, |i, ctx| i.snapshot(ctx))?;
+        self.keep_snapshot(idx, state.clone());
+        Some(state)
+    }
+
+    /// Keeps a strategy's state as its last snapshot, and records it.
+    fn keep_snapshot(&mut self, idx: StrategyIdx, state: Vec<u8>) {
+        let core = self.core();
+        let now = core.clock.now();
+        if core.journal.enabled() {
+            let strategy = self.strategies[idx].id.clone();
+            self.core().journal.record(
+                now,
+                crate::store::Body::State(crate::store::record::StateSnapshot {
+                    strategy,
+                    state: state.clone(),
+                }),
+            );
+        }
+        let slot = &mut self.strategies[idx];
+        slot.snapshot = Some(state);
+        slot.snapshot_at = now;
+    }
+
+    /// Records the risk engine's new audit records, then hands the journal's batch to the
+    /// store's writer (without waiting).
+    pub fn flush_journal(&mut self) {
+        let core = self.core.as_mut().expect(CORE_HOME);
+        if !core.journal.enabled() {
+            return;
+        }
+        let audit = core.risk.audit();
+        if audit.len() > self.audit_recorded {
+            let fresh: Vec<_> = audit[self.audit_recorded..].to_vec();
+            self.audit_recorded = audit.len();
+            for record in fresh {
+                let strategy = record.scope.strip_prefix("strategy ").map(str::to_owned);
+                core.journal.record(
+                    record.ts,
+                    crate::store::Body::Risk(crate::store::record::RiskEvent {
+                        strategy,
+                        kind: record.action,
+                        reason: None,
+                        actor: Some(record.actor),
+                        scope: Some(record.scope),
+                        detail: record.detail,
+                    }),
+                );
+            }
+        }
+        core.journal.flush();
     }
 
     /// Processes one market event.
@@ -587,19 +645,15 @@ impl Engine {
                 EngineInput::Shutdown => break,
                 EngineInput::Task(task) => task(&mut self),
             }
+            self.flush_journal();
         }
         self.shutdown()
     }
 
     /// Cancels every open order (strategies see the cancels), then reports.
     pub fn shutdown(&mut self) -> Vec<StrategyReport> {
-        let now = self.core().clock.now();
         for idx in 0..self.strategies.len() {
-            if let Some(state) = self.call(idx, |i, ctx| i.snapshot(ctx)) {
-                let slot = &mut self.strategies[idx];
-                slot.snapshot = Some(state);
-                slot.snapshot_at = now;
-            }
+            self.take_snapshot(idx);
         }
         let mut canceled = 0;
         for idx in 0..self.strategies.len() {
@@ -610,6 +664,8 @@ impl Engine {
         self.deliver_updates();
         let kept = self.core_ref().orders.all_open().len();
         log::info!(canceled_orders = canceled, kept_orders = kept, events = self.events; "engine stopped");
+        self.flush_journal();
+        self.core().journal.close();
         let reports = self.reports();
         self.log_reports(&reports, "final");
         for slot in &mut self.strategies {

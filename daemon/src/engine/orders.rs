@@ -92,6 +92,21 @@ impl Orders {
         id
     }
 
+    /// Puts back a working order recovered after a restart; ids continue after it.
+    pub fn restore(&mut self, order: OrderRecord) {
+        self.next_id = self.next_id.max(order.id);
+        self.books
+            .entry((order.strategy, order.request.instrument))
+            .or_default()
+            .push(order.id);
+        self.open.insert(order.id, order);
+    }
+
+    /// Order ids continue after `id` (the highest ever given, after a restart).
+    pub fn continue_after(&mut self, id: OrderId) {
+        self.next_id = self.next_id.max(id);
+    }
+
     /// A working order.
     pub fn get(&self, id: OrderId) -> Option<&OrderRecord> {
         self.open.get(&id)

@@ -91,4 +91,11 @@ pub trait Venue: Send {
     fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>);
     /// The engine clock moved to `now` (orders in flight may arrive).
     fn on_clock(&mut self, now: Timestamp, out: &mut Vec<ExecutionReport>);
+    /// Takes back the orders that were working before a restart, with what was left of
+    /// each. A simulator rebuilds its book from them; an exchange kept them and has
+    /// nothing to do.
+    fn restore(&mut self, orders: &[(VenueOrder, Qty)]);
+    /// The ids of the orders the venue holds open: what the engine reconciles its own
+    /// open orders with after a restart.
+    fn open_orders(&self) -> Vec<OrderId>;
 }

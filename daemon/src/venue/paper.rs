@@ -270,6 +270,35 @@ impl Venue for PaperVenue {
         "paper"
     }
 
+    fn restore(&mut self, orders: &[(VenueOrder, Qty)]) {
+        for &(order, leaves) in orders {
+            if !leaves.is_positive() {
+                continue;
+            }
+            self.seq += 1;
+            self.resting
+                .entry(order.request.instrument)
+                .or_default()
+                .push(Resting {
+                    order,
+                    leaves,
+                    seq: self.seq,
+                    aggressive: false,
+                });
+        }
+    }
+
+    fn open_orders(&self) -> Vec<OrderId> {
+        let mut ids: Vec<OrderId> = self
+            .in_flight
+            .iter()
+            .map(|(_, order)| order.id)
+            .chain(self.resting.values().flatten().map(|r| r.order.id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     fn submit(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
         if self.latency_ns == 0 {
             self.arrive(order, now, out);

@@ -1,0 +1,118 @@
+//! The engine's journal: every order state change, fill, position, lifecycle event,
+//! strategy state, risk decision and signal, numbered in the order it happened and handed
+//! to the store's writer without ever waiting for it.
+//!
+//! Records collect in a buffer while the engine handles one input and leave at the end of
+//! it as one batch, through a bounded channel (`try_send`). If the writer is behind and
+//! the channel is full, batches wait here, in order, and go with the next flush: the
+//! engine neither blocks nor drops. Without a store (backtests, benchmarks) the journal
+//! is off and recording costs one branch.
+
+use crate::store::writer::WriterStats;
+use crate::store::{Body, Record};
+use pennant_sdk::Timestamp;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Where the journal sends its batches.
+pub struct JournalSink {
+    /// The writer's channel.
+    pub records: mpsc::Sender<Vec<Record>>,
+    /// The writer's counters (the journal keeps `queued`).
+    pub stats: Arc<WriterStats>,
+}
+
+/// See the module docs.
+#[derive(Default)]
+pub struct Journal {
+    seq: u64,
+    buffer: Vec<Record>,
+    backlog: VecDeque<Vec<Record>>,
+    sink: Option<JournalSink>,
+}
+
+impl Journal {
+    /// A journal sending to `sink`, numbering on from `last_seq`.
+    pub fn new(sink: JournalSink, last_seq: u64) -> Self {
+        Journal {
+            seq: last_seq,
+            sink: Some(sink),
+            ..Journal::default()
+        }
+    }
+
+    /// True when records are kept: callers skip building them otherwise.
+    #[inline]
+    pub fn enabled(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// The last sequence number given.
+    pub fn last_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Records one thing that happened at `ts`.
+    pub fn record(&mut self, ts: Timestamp, body: Body) {
+        if self.sink.is_none() {
+            return;
+        }
+        self.seq += 1;
+        self.buffer.push(Record {
+            seq: self.seq,
+            ts,
+            body,
+        });
+    }
+
+    /// Hands what was recorded to the writer, without waiting.
+    pub fn flush(&mut self) {
+        let Some(sink) = &self.sink else {
+            return;
+        };
+        if !self.buffer.is_empty() {
+            self.backlog.push_back(std::mem::take(&mut self.buffer));
+        }
+        while let Some(batch) = self.backlog.pop_front() {
+            let len = batch.len() as u64;
+            match sink.records.try_send(batch) {
+                Ok(()) => {
+                    sink.stats.queued.fetch_add(len, Ordering::Relaxed);
+                }
+                Err(mpsc::error::TrySendError::Full(batch)) => {
+                    self.backlog.push_front(batch);
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(batch)) => {
+                    log::error!(records = batch.len(); "the store writer is gone: records not kept");
+                    self.sink = None;
+                    self.backlog.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Batches the writer has not taken yet, held here.
+    pub fn backlog(&self) -> usize {
+        self.backlog.len()
+    }
+
+    /// Sends everything left, waiting for room if need be (at shutdown), and closes the
+    /// channel so that the writer finishes.
+    pub fn close(&mut self) {
+        if !self.buffer.is_empty() {
+            self.backlog.push_back(std::mem::take(&mut self.buffer));
+        }
+        if let Some(sink) = self.sink.take() {
+            for batch in self.backlog.drain(..) {
+                let len = batch.len() as u64;
+                if sink.records.blocking_send(batch).is_ok() {
+                    sink.stats.queued.fetch_add(len, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Coming back after a restart: positions, open orders and each strategy's last state from
+//! the store, then the venue's view of the open orders reconciled with the engine's.
+//!
+//! Runs before the first reload pass, so that strategies start with their state, hear
+//! about their orders, and order ids continue after the last one given (no id is used
+//! twice, so no order is sent twice).
+
+use super::orders::OrderRecord;
+use super::Engine;
+use crate::store::record::names;
+use crate::store::Recovered;
+use crate::venue::{ExecutionReport, VenueOrder};
+use pennant_sdk::{Amount, OrderRequest, Position, Price, Qty};
+
+/// What recovery put back and corrected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoverySummary {
+    /// Positions restored.
+    pub positions: usize,
+    /// Open orders restored.
+    pub open_orders: usize,
+    /// Strategy states restored.
+    pub states: usize,
+    /// Open orders of the engine the venue did not have: marked canceled.
+    pub missing_at_venue: usize,
+    /// Orders open at the venue the engine did not know: canceled at the venue.
+    pub unknown_at_venue: usize,
+    /// Records that named an instrument or value this configuration does not know.
+    pub skipped: usize,
+}
+
+impl Engine {
+    /// Puts back what the store recovered (call before starting strategies), then
+    /// reconciles the venue's open orders with the engine's, logging every difference it
+    /// corrects.
+    pub fn recover(&mut self, recovered: Recovered) -> RecoverySummary {
+        let mut summary = RecoverySummary::default();
+        self.core().orders.continue_after(recovered.max_order_id);
+        for (strategy, state) in recovered.states {
+            let idx = self.register(&strategy);
+            self.strategies[idx].snapshot = Some(state);
+            summary.states += 1;
+        }
+        for p in recovered.positions {
+            let idx = self.register(&p.strategy);
+            let Some(instrument) = self
+                .core()
+                .instruments
+                .by_symbol(&p.instrument)
+                .map(|i| i.id)
+            else {
+                log::error!(strategy = p.strategy.as_str(), instrument = p.instrument.as_str(); "recovered position in an instrument no longer configured: left out");
+                summary.skipped += 1;
+                continue;
+            };
+            let position = Position {
+                instrument,
+                qty: Qty::from_raw(p.qty),
+                avg_price: Price::from_raw(p.avg_price),
+                realized_pnl: Amount::from_raw(p.realized_pnl),
+                unrealized_pnl: Amount::ZERO,
+                fees: Amount::from_raw(p.fees),
+            };
+            self.core().ledger.restore(idx, position);
+            summary.positions += 1;
+        }
+        let mut resting = Vec::new();
+        for (order, created) in recovered.open_orders {
+            let idx = self.register(&order.strategy);
+            let core = self.core();
+            let parsed = (
+                core.instruments.by_symbol(&order.instrument).map(|i| i.id),
+                names::parse_side(&order.side),
+                names::parse_kind(&order.kind),
+                names::parse_time_in_force(&order.time_in_force),
+                names::parse_status(&order.status),
+            );
+            let (Some(instrument), Some(side), Some(kind), Some(tif), Some(status)) = parsed else {
+                log::error!(strategy = order.strategy.as_str(), order_id = order.order_id; "recovered order with an unknown instrument or value: left out");
+                summary.skipped += 1;
+                continue;
+            };
+            let request = OrderRequest {
+                instrument,
+                side,
+                kind,
+                price: Price::from_raw(order.price),
+                qty: Qty::from_raw(order.qty),
+                time_in_force: tif,
+                client_order_id: order.client_order_id,
+            };
+            let record = OrderRecord {
+                id: order.order_id,
+                strategy: idx,
+                request,
+                status,
+                filled: Qty::from_raw(order.filled_qty),
+                created,
+                valued_at: request.price,
+            };
+            resting.push((
+                VenueOrder {
+                    id: record.id,
+                    request,
+                },
+                record.leaves(),
+            ));
+            core.orders.restore(record);
+            summary.open_orders += 1;
+        }
+        self.core().venue.restore(&resting);
+        self.reconcile(&mut summary);
+        log::info!(
+            positions = summary.positions, open_orders = summary.open_orders, states = summary.states,
+            corrected = summary.missing_at_venue + summary.unknown_at_venue, skipped = summary.skipped;
+            "recovered from the store"
+        );
+        summary
+    }
+
+    /// Makes the engine's open orders and the venue's agree: an order the venue does not
+    /// have is over (marked canceled, and its strategy hears so); an order only the venue
+    /// has is nobody's (canceled at the venue).
+    fn reconcile(&mut self, summary: &mut RecoverySummary) {
+        let core = self.core();
+        let now = core.clock.now();
+        let at_venue = core.venue.open_orders();
+        let ours: Vec<_> = core.orders.all_open().iter().map(|o| o.id).collect();
+        for &id in &ours {
+            if at_venue.binary_search(&id).is_err() {
+                log::warn!(order_id = id, venue = core.venue.name(); "reconciled: open order not at the venue, marked canceled");
+                core.with_venue(|_, out| out.push(ExecutionReport::Canceled { id, ts: now }));
+                summary.missing_at_venue += 1;
+            }
+        }
+        let core = self.core();
+        for id in at_venue {
+            if !ours.contains(&id) {
+                log::warn!(order_id = id, venue = core.venue.name(); "reconciled: order open at the venue unknown to the engine, canceled there");
+                core.with_venue(|venue, out| venue.cancel(id, now, out));
+                summary.unknown_at_venue += 1;
+            }
+        }
+        self.deliver_updates();
+    }
+}

@@ -1,0 +1,482 @@
+//! PostgreSQL: a deadpool of tokio-postgres connections. The password comes from the
+//! environment variable or the file `[store]` names (a systemd credential, say), never
+//! from the configuration text, and never appears in logs or errors.
+
+use super::record::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
+use super::sql::{self, Param};
+use super::sqlite::next_cursor;
+use super::{
+    DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError, Table,
+};
+use crate::config::StoreConfig;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+mod embedded {
+    refinery::embed_migrations!("../migrations/postgres");
+}
+
+/// See the module docs.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    host: String,
+}
+
+fn query_error(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Query(err.to_string())
+}
+
+/// The password: from the file if one is named, else from the environment variable.
+fn password(config: &StoreConfig) -> Result<Option<String>, StoreError> {
+    if let Some(path) = &config.password_file {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            StoreError::Config(format!(
+                "cannot read the password file {}: {err}",
+                path.display()
+            ))
+        })?;
+        return Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()));
+    }
+    Ok(std::env::var(&config.password_env).ok())
+}
+
+impl PgStore {
+    /// Connects, checks the server answers, and migrates the schema.
+    pub async fn connect(url: &str, config: &StoreConfig) -> Result<PgStore, StoreError> {
+        let mut pg = tokio_postgres::Config::from_str(url)
+            .map_err(|err| StoreError::Config(format!("bad [store] url: {err}")))?;
+        if let Some(password) = password(config)? {
+            pg.password(password);
+        }
+        let timeout = Duration::from_millis(u64::from(config.connect_timeout_ms.get()));
+        pg.connect_timeout(timeout);
+        let host = describe_host(&pg);
+        let manager = Manager::from_config(
+            pg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size.get() as usize)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .build()
+            .map_err(|err| StoreError::Config(err.to_string()))?;
+        let store = PgStore { pool, host };
+        let mut client = store.client().await?;
+        migrate(&mut client).await?;
+        Ok(store)
+    }
+
+    /// `host:port/database`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|err| StoreError::Unreachable {
+                host: self.host.clone(),
+                message: match &err {
+                    deadpool_postgres::PoolError::Backend(e) => e.to_string(),
+                    other => other.to_string(),
+                },
+            })
+    }
+
+    /// See [`super::Store::write`].
+    pub async fn write(&self, records: &[Record]) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| self.failed(e))?;
+        for record in records {
+            write_one(&tx, record).await.map_err(|e| self.failed(e))?;
+        }
+        if let Some(last) = records.last() {
+            tx.execute(
+                "UPDATE journal SET last_seq = GREATEST(last_seq, $1) WHERE id = 1",
+                &[&(last.seq as i64)],
+            )
+            .await
+            .map_err(|e| self.failed(e))?;
+        }
+        tx.commit().await.map_err(|e| self.failed(e))
+    }
+
+    /// A failed statement: the server gone is `Unreachable`, anything else a query error.
+    fn failed(&self, err: tokio_postgres::Error) -> StoreError {
+        if err.is_closed() || err.code().is_none() {
+            StoreError::Unreachable {
+                host: self.host.clone(),
+                message: err.to_string(),
+            }
+        } else {
+            query_error(err)
+        }
+    }
+
+    /// See [`super::Store::recover`].
+    pub async fn recover(&self) -> Result<Recovered, StoreError> {
+        let client = self.client().await?;
+        let last_seq: i64 = client
+            .query_opt(sql::LAST_SEQ, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        let max_order_id: i64 = client
+            .query_one(sql::MAX_ORDER_ID, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .get(0);
+        let open_orders = client
+            .query(sql::OPEN_ORDERS, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .iter()
+            .map(|row| (order_event(row), row.get(12)))
+            .collect();
+        let positions = client
+            .query(sql::LATEST_POSITIONS, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .iter()
+            .map(|row| PositionSnapshot {
+                strategy: row.get(0),
+                instrument: row.get(1),
+                qty: row.get(2),
+                avg_price: row.get(3),
+                realized_pnl: row.get(4),
+                fees: row.get(5),
+            })
+            .collect();
+        let states = client
+            .query(sql::STATES, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        Ok(Recovered {
+            last_seq: last_seq as u64,
+            max_order_id: max_order_id as u64,
+            open_orders,
+            positions,
+            states,
+        })
+    }
+
+    async fn select(&self, query: &str, params: &[Param]) -> Result<Vec<Row>, StoreError> {
+        let values: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| match p {
+                Param::Text(s) => s as &(dyn ToSql + Sync),
+                Param::Int(i) => i as &(dyn ToSql + Sync),
+            })
+            .collect();
+        let client = self.client().await?;
+        client
+            .query(query, &values)
+            .await
+            .map_err(|e| self.failed(e))
+    }
+
+    /// See [`super::Store::orders`].
+    pub async fn orders(
+        &self,
+        filter: &Filter,
+        page: PageRequest,
+    ) -> Result<Page<OrderRow>, StoreError> {
+        let (query, params) = sql::orders(filter, page);
+        let items: Vec<OrderRow> = self
+            .select(&query, &params)
+            .await?
+            .iter()
+            .map(|row| OrderRow {
+                order: order_event(row),
+                created: row.get(12),
+                updated: row.get(13),
+            })
+            .collect();
+        let next = next_cursor(&items, page, |o| o.order.order_id as i64);
+        Ok(Page { items, next })
+    }
+
+    /// See [`super::Store::fills`].
+    pub async fn fills(
+        &self,
+        filter: &Filter,
+        page: PageRequest,
+    ) -> Result<Page<FillRow>, StoreError> {
+        let (query, params) = sql::fills(filter, page);
+        let items: Vec<FillRow> = self
+            .select(&query, &params)
+            .await?
+            .iter()
+            .map(|row| FillRow {
+                seq: row.get(0),
+                ts: row.get(1),
+                fill: FillEvent {
+                    strategy: row.get(2),
+                    order_id: row.get::<_, i64>(3) as u64,
+                    instrument: row.get(4),
+                    side: row.get(5),
+                    price: row.get(6),
+                    qty: row.get(7),
+                    fee: row.get(8),
+                    liquidity: row.get(9),
+                    realized_pnl: row.get(10),
+                },
+            })
+            .collect();
+        let next = next_cursor(&items, page, |f| f.seq);
+        Ok(Page { items, next })
+    }
+
+    /// See [`super::Store::signals`].
+    pub async fn signals(
+        &self,
+        filter: &Filter,
+        page: PageRequest,
+    ) -> Result<Page<SignalRow>, StoreError> {
+        let (query, params) = sql::signals(filter, page);
+        let items: Vec<SignalRow> = self
+            .select(&query, &params)
+            .await?
+            .iter()
+            .map(|row| SignalRow {
+                seq: row.get(0),
+                ts: row.get(1),
+                signal: SignalEvent {
+                    strategy: row.get(2),
+                    instrument: row.get(3),
+                    side: row.get(4),
+                    strength: row.get(5),
+                    target: row.get(6),
+                    stop: row.get(7),
+                    note: row.get(8),
+                },
+            })
+            .collect();
+        let next = next_cursor(&items, page, |s| s.seq);
+        Ok(Page { items, next })
+    }
+
+    /// See [`super::Store::daily_pnl`].
+    pub async fn daily_pnl(&self, filter: &Filter) -> Result<Vec<DailyPnl>, StoreError> {
+        let (query, params) = sql::daily_pnl(filter);
+        Ok(self
+            .select(&query, &params)
+            .await?
+            .iter()
+            .map(|row| DailyPnl {
+                strategy: row.get(0),
+                day: row.get(1),
+                realized_pnl: row.get(2),
+                fees: row.get(3),
+            })
+            .collect())
+    }
+
+    /// See [`super::Store::count`].
+    pub async fn count(&self, table: Table) -> Result<i64, StoreError> {
+        let rows = self
+            .select(&format!("SELECT COUNT(*) FROM {}", table.name()), &[])
+            .await?;
+        Ok(rows.first().map_or(0, |r| r.get(0)))
+    }
+
+    /// See [`super::Store::seqs`]. PostgreSQL keeps no insertion order; the physical
+    /// order (`ctid`) of an append-only table is it.
+    pub async fn seqs(&self, table: Table) -> Result<Vec<i64>, StoreError> {
+        let rows = self
+            .select(
+                &format!("SELECT seq FROM {} ORDER BY ctid", table.name()),
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+fn describe_host(pg: &tokio_postgres::Config) -> String {
+    use tokio_postgres::config::Host;
+    let host = pg
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = pg.get_ports().first().copied().unwrap_or(5432);
+    let db = pg.get_dbname().unwrap_or("");
+    format!("{host}:{port}/{db}")
+}
+
+async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), StoreError> {
+    let runner = embedded::migrations::runner();
+    let Err(err) = runner.run_async(client).await else {
+        return Ok(());
+    };
+    // A schema this binary does not know (a newer Pennant's) is the likely cause.
+    let known = runner
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0);
+    if let Ok(Some(found)) = runner.get_last_applied_migration_async(client).await {
+        let found = i64::from(found.version());
+        if found > known {
+            return Err(StoreError::SchemaTooNew { found, known });
+        }
+    }
+    Err(StoreError::Migrate(err.to_string()))
+}
+
+fn order_event(row: &Row) -> OrderEvent {
+    OrderEvent {
+        strategy: row.get(0),
+        order_id: row.get::<_, i64>(1) as u64,
+        client_order_id: row.get::<_, i64>(2) as u64,
+        instrument: row.get(3),
+        side: row.get(4),
+        kind: row.get(5),
+        time_in_force: row.get(6),
+        price: row.get(7),
+        qty: row.get(8),
+        status: row.get(9),
+        filled_qty: row.get(10),
+        reason: row.get(11),
+    }
+}
+
+async fn write_one(
+    tx: &deadpool_postgres::Transaction<'_>,
+    record: &Record,
+) -> Result<(), tokio_postgres::Error> {
+    let seq = record.seq as i64;
+    let ts = record.ts;
+    match &record.body {
+        Body::Order(o) => {
+            let (order_id, client_order_id) = (o.order_id as i64, o.client_order_id as i64);
+            let values: [&(dyn ToSql + Sync); 14] = [
+                &seq,
+                &ts,
+                &o.strategy,
+                &order_id,
+                &client_order_id,
+                &o.instrument,
+                &o.side,
+                &o.kind,
+                &o.time_in_force,
+                &o.price,
+                &o.qty,
+                &o.status,
+                &o.filled_qty,
+                &o.reason,
+            ];
+            let insert = tx.prepare_cached(sql::INSERT_ORDER).await?;
+            tx.execute(&insert, &values).await?;
+            let upsert = tx.prepare_cached(sql::UPSERT_ORDER_STATE).await?;
+            tx.execute(&upsert, &values).await?;
+        }
+        Body::Fill(f) => {
+            let order_id = f.order_id as i64;
+            let statement = tx.prepare_cached(sql::INSERT_FILL).await?;
+            tx.execute(
+                &statement,
+                &[
+                    &seq,
+                    &ts,
+                    &f.strategy,
+                    &order_id,
+                    &f.instrument,
+                    &f.side,
+                    &f.price,
+                    &f.qty,
+                    &f.fee,
+                    &f.liquidity,
+                    &f.realized_pnl,
+                ],
+            )
+            .await?;
+        }
+        Body::Position(p) => {
+            let statement = tx.prepare_cached(sql::INSERT_POSITION).await?;
+            tx.execute(
+                &statement,
+                &[
+                    &seq,
+                    &ts,
+                    &p.strategy,
+                    &p.instrument,
+                    &p.qty,
+                    &p.avg_price,
+                    &p.realized_pnl,
+                    &p.fees,
+                ],
+            )
+            .await?;
+        }
+        Body::Lifecycle(l) => {
+            let statement = tx.prepare_cached(sql::INSERT_LIFECYCLE).await?;
+            tx.execute(
+                &statement,
+                &[&seq, &ts, &l.strategy, &l.event, &l.version, &l.detail],
+            )
+            .await?;
+        }
+        Body::State(s) => {
+            let statement = tx.prepare_cached(sql::UPSERT_STATE).await?;
+            tx.execute(&statement, &[&seq, &ts, &s.strategy, &s.state])
+                .await?;
+        }
+        Body::Risk(r) => {
+            let statement = tx.prepare_cached(sql::INSERT_RISK).await?;
+            tx.execute(
+                &statement,
+                &[
+                    &seq,
+                    &ts,
+                    &r.strategy,
+                    &r.kind,
+                    &r.reason,
+                    &r.actor,
+                    &r.scope,
+                    &r.detail,
+                ],
+            )
+            .await?;
+        }
+        Body::Signal(s) => {
+            let statement = tx.prepare_cached(sql::INSERT_SIGNAL).await?;
+            tx.execute(
+                &statement,
+                &[
+                    &seq,
+                    &ts,
+                    &s.strategy,
+                    &s.instrument,
+                    &s.side,
+                    &s.strength,
+                    &s.target,
+                    &s.stop,
+                    &s.note,
+                ],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,700 @@
+//! The store's conformance suite: the same tests against the embedded SQLite store and a
+//! real PostgreSQL (a throwaway cluster per test), then the writer through an outage.
+
+mod support;
+
+use pennant_daemon::config::StoreConfig;
+use pennant_daemon::store::record::{
+    Body, FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, RiskEvent, SignalEvent,
+    StateSnapshot,
+};
+use pennant_daemon::store::spool::Spool;
+use pennant_daemon::store::writer::{self, WriterSettings, WriterStats};
+use pennant_daemon::store::{Filter, PageRequest, Record, Store, StoreError, Table, DAY_NS};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use support::pg::PgCluster;
+
+const T0: i64 = 1_700_000_000_000_000_000;
+
+fn sqlite_config() -> StoreConfig {
+    StoreConfig::default()
+}
+
+fn pg_config(url: String) -> StoreConfig {
+    StoreConfig {
+        url: Some(url),
+        connect_timeout_ms: std::num::NonZeroU32::new(2_000).unwrap(),
+        ..StoreConfig::default()
+    }
+}
+
+/// Runs `test` against a fresh SQLite store, then a fresh PostgreSQL one.
+async fn both<F, Fut>(test: F)
+where
+    F: Fn(Store, &'static str) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(&sqlite_config(), dir.path()).await.unwrap();
+    test(sqlite, "sqlite").await;
+    let cluster = PgCluster::start();
+    let url = cluster.database("conformance");
+    let pg = Store::open(&pg_config(url), dir.path()).await.unwrap();
+    test(pg, "postgres").await;
+}
+
+/// An order record; `who` is the strategy and the order id.
+fn order(
+    seq: u64,
+    ts: i64,
+    (strategy, id): (&str, u64),
+    instrument: &str,
+    side: &str,
+    status: &str,
+    filled: i64,
+) -> Record {
+    Record {
+        seq,
+        ts,
+        body: Body::Order(OrderEvent {
+            strategy: strategy.into(),
+            order_id: id,
+            client_order_id: id * 10,
+            instrument: instrument.into(),
+            side: side.into(),
+            kind: "limit".into(),
+            time_in_force: "gtc".into(),
+            price: 100_00000000,
+            qty: 2_00000000,
+            status: status.into(),
+            filled_qty: filled,
+            reason: None,
+        }),
+    }
+}
+
+fn fill(
+    seq: u64,
+    ts: i64,
+    strategy: &str,
+    id: u64,
+    instrument: &str,
+    side: &str,
+    pnl: i64,
+) -> Record {
+    Record {
+        seq,
+        ts,
+        body: Body::Fill(FillEvent {
+            strategy: strategy.into(),
+            order_id: id,
+            instrument: instrument.into(),
+            side: side.into(),
+            price: 100_00000000,
+            qty: 1_00000000,
+            fee: 1_000000,
+            liquidity: "maker".into(),
+            realized_pnl: pnl,
+        }),
+    }
+}
+
+fn position(seq: u64, strategy: &str, qty: i64) -> Record {
+    Record {
+        seq,
+        ts: T0 + seq as i64,
+        body: Body::Position(PositionSnapshot {
+            strategy: strategy.into(),
+            instrument: "BTC-USDT".into(),
+            qty,
+            avg_price: 100_00000000,
+            realized_pnl: 5,
+            fees: 1,
+        }),
+    }
+}
+
+fn state(seq: u64, strategy: &str, bytes: &[u8]) -> Record {
+    Record {
+        seq,
+        ts: T0 + seq as i64,
+        body: Body::State(StateSnapshot {
+            strategy: strategy.into(),
+            state: bytes.to_vec(),
+        }),
+    }
+}
+
+fn signal(seq: u64, ts: i64, strategy: &str, instrument: &str, side: &str) -> Record {
+    Record {
+        seq,
+        ts,
+        body: Body::Signal(SignalEvent {
+            strategy: strategy.into(),
+            instrument: instrument.into(),
+            side: side.into(),
+            strength: 0.5,
+            target: Some(110_00000000),
+            stop: None,
+            note: format!("signal {seq}"),
+        }),
+    }
+}
+
+/// A day of activity: order 1 rests and partly fills, order 2 fills, positions and
+/// states change twice, and one of each other kind.
+fn history() -> Vec<Record> {
+    vec![
+        order(1, T0 + 10, ("s1", 1), "BTC-USDT", "buy", "submitted", 0),
+        order(2, T0 + 11, ("s1", 1), "BTC-USDT", "buy", "accepted", 0),
+        order(3, T0 + 12, ("s1", 2), "BTC-USDT", "sell", "submitted", 0),
+        order(
+            4,
+            T0 + 13,
+            ("s1", 2),
+            "BTC-USDT",
+            "sell",
+            "filled",
+            2_00000000,
+        ),
+        fill(5, T0 + 13, "s1", 2, "BTC-USDT", "sell", 0),
+        position(6, "s1", -2_00000000),
+        state(7, "s1", &[1, 2, 3]),
+        Record {
+            seq: 8,
+            ts: T0 + 14,
+            body: Body::Lifecycle(LifecycleEvent {
+                strategy: "s1".into(),
+                event: "swapped".into(),
+                version: Some("abc".into()),
+                detail: String::new(),
+            }),
+        },
+        Record {
+            seq: 9,
+            ts: T0 + 15,
+            body: Body::Risk(RiskEvent {
+                strategy: Some("s1".into()),
+                kind: "rejection".into(),
+                reason: Some("max_position".into()),
+                actor: None,
+                scope: Some("BTC-USDT".into()),
+                detail: "too big".into(),
+            }),
+        },
+        signal(10, T0 + 16, "s1", "BTC-USDT", "buy"),
+        order(
+            11,
+            T0 + 17,
+            ("s1", 1),
+            "BTC-USDT",
+            "buy",
+            "partially_filled",
+            1_00000000,
+        ),
+        fill(12, T0 + 17, "s1", 1, "BTC-USDT", "buy", 7),
+        position(13, "s1", -1_00000000),
+        state(14, "s1", &[4, 5]),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_was_written_comes_back_after_a_restart() {
+    both(|store, backend| async move {
+        let empty = store.recover().await.unwrap();
+        assert_eq!((empty.last_seq, empty.max_order_id), (0, 0), "{backend}");
+        let records = history();
+        store.write(&records[..7]).await.unwrap();
+        store.write(&records[7..]).await.unwrap();
+        let back = store.recover().await.unwrap();
+        assert_eq!(back.last_seq, 14, "{backend}");
+        assert_eq!(back.max_order_id, 2, "{backend}");
+        assert_eq!(
+            back.open_orders.len(),
+            1,
+            "{backend}: {:?}",
+            back.open_orders
+        );
+        let (open, created) = &back.open_orders[0];
+        assert_eq!(
+            (
+                open.order_id,
+                open.status.as_str(),
+                open.filled_qty,
+                *created
+            ),
+            (1, "partially_filled", 1_00000000, T0 + 10),
+            "{backend}"
+        );
+        assert_eq!(back.positions.len(), 1, "{backend}");
+        assert_eq!(back.positions[0].qty, -1_00000000, "{backend}");
+        assert_eq!(
+            back.states,
+            vec![("s1".to_owned(), vec![4, 5])],
+            "{backend}"
+        );
+        for (table, rows) in [
+            (Table::Orders, 5),
+            (Table::Fills, 2),
+            (Table::Positions, 2),
+            (Table::StrategyEvents, 1),
+            (Table::RiskEvents, 1),
+            (Table::Signals, 1),
+        ] {
+            assert_eq!(
+                store.count(table).await.unwrap(),
+                rows,
+                "{backend} {table:?}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_are_idempotent_and_an_order_keeps_its_latest_state() {
+    both(|store, backend| async move {
+        let records = history();
+        store.write(&records).await.unwrap();
+        // A batch written again (its first commit's answer was lost): one copy.
+        store.write(&records).await.unwrap();
+        assert_eq!(store.count(Table::Orders).await.unwrap(), 5, "{backend}");
+        assert_eq!(store.count(Table::Fills).await.unwrap(), 2, "{backend}");
+        // A newer state, then an older record arriving late: the newer stays.
+        store
+            .write(&[order(
+                20,
+                T0 + 30,
+                ("s1", 1),
+                "BTC-USDT",
+                "buy",
+                "canceled",
+                1_00000000,
+            )])
+            .await
+            .unwrap();
+        store
+            .write(&[order(
+                15,
+                T0 + 18,
+                ("s1", 1),
+                "BTC-USDT",
+                "buy",
+                "accepted",
+                1_00000000,
+            )])
+            .await
+            .unwrap();
+        let back = store.recover().await.unwrap();
+        assert!(
+            back.open_orders.is_empty(),
+            "{backend}: {:?}",
+            back.open_orders
+        );
+        assert_eq!(back.last_seq, 20, "{backend}");
+        let orders = store
+            .orders(
+                &Filter::default(),
+                PageRequest {
+                    limit: 10,
+                    cursor: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(orders.items[1].order.status, "canceled", "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_filter_and_page_newest_first() {
+    both(|store, backend| async move {
+        let mut records = Vec::new();
+        let mut seq = 0;
+        for n in 0..30u64 {
+            let strategy = if n % 2 == 0 { "even" } else { "odd" };
+            let instrument = if n % 3 == 0 { "ETH-USDT" } else { "BTC-USDT" };
+            let side = if n % 5 == 0 { "sell" } else { "buy" };
+            // Fills on two days: the first twenty on day 0, the rest on day 1.
+            let ts = T0 - T0.rem_euclid(DAY_NS) + if n < 20 { n as i64 } else { DAY_NS + n as i64 };
+            let status = if n % 4 == 0 { "canceled" } else { "accepted" };
+            seq += 1;
+            records.push(order(
+                seq,
+                ts,
+                (strategy, n + 1),
+                instrument,
+                side,
+                status,
+                0,
+            ));
+            seq += 1;
+            records.push(fill(seq, ts, strategy, n + 1, instrument, side, 100));
+            seq += 1;
+            records.push(signal(seq, ts, strategy, instrument, side));
+        }
+        store.write(&records).await.unwrap();
+
+        // Every page newest first, no row twice, none missed.
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store
+                .orders(&Filter::default(), PageRequest { limit: 7, cursor })
+                .await
+                .unwrap();
+            seen.extend(page.items.iter().map(|o| o.order.order_id));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, (1..=30).rev().collect::<Vec<u64>>(), "{backend}");
+
+        let even_eth = Filter {
+            strategy: Some("even".into()),
+            instrument: Some("ETH-USDT".into()),
+            ..Filter::default()
+        };
+        let page = store
+            .orders(
+                &even_eth,
+                PageRequest {
+                    limit: 100,
+                    cursor: None,
+                },
+            )
+            .await
+            .unwrap();
+        let ids: Vec<u64> = page.items.iter().map(|o| o.order.order_id).collect();
+        assert_eq!(ids, vec![25, 19, 13, 7, 1], "{backend}");
+        assert_eq!(page.next, None, "{backend}");
+
+        let canceled_sells = Filter {
+            status: Some("canceled".into()),
+            side: Some("sell".into()),
+            ..Filter::default()
+        };
+        let page = store
+            .orders(
+                &canceled_sells,
+                PageRequest {
+                    limit: 100,
+                    cursor: None,
+                },
+            )
+            .await
+            .unwrap();
+        let ids: Vec<u64> = page.items.iter().map(|o| o.order.order_id).collect();
+        assert_eq!(ids, vec![21, 1], "{backend}");
+
+        let day0 = T0 - T0.rem_euclid(DAY_NS);
+        let second_day = Filter {
+            from: Some(day0 + DAY_NS),
+            to: Some(day0 + 2 * DAY_NS),
+            ..Filter::default()
+        };
+        let fills = store
+            .fills(
+                &second_day,
+                PageRequest {
+                    limit: 100,
+                    cursor: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(fills.items.len(), 10, "{backend}");
+        assert!(fills.items.windows(2).all(|w| w[0].seq > w[1].seq));
+
+        let odd_sells = Filter {
+            strategy: Some("odd".into()),
+            side: Some("sell".into()),
+            ..Filter::default()
+        };
+        let signals = store
+            .signals(
+                &odd_sells,
+                PageRequest {
+                    limit: 2,
+                    cursor: None,
+                },
+            )
+            .await
+            .unwrap();
+        let notes: Vec<&str> = signals
+            .items
+            .iter()
+            .map(|s| s.signal.note.as_str())
+            .collect();
+        // Odd sells: n = 5, 15, 25; their signals are records 3n + 3.
+        assert_eq!(notes, vec!["signal 78", "signal 48"], "{backend}");
+        let rest = store
+            .signals(
+                &odd_sells,
+                PageRequest {
+                    limit: 2,
+                    cursor: signals.next,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(rest.items.len(), 1, "{backend}");
+
+        let pnl = store.daily_pnl(&Filter::default()).await.unwrap();
+        let rows: Vec<(String, String, i64, i64)> = pnl
+            .iter()
+            .map(|d| (d.strategy.clone(), d.date(), d.realized_pnl, d.fees))
+            .collect();
+        let (first, second) = (
+            pennant_daemon::store::civil_date(day0 / DAY_NS),
+            pennant_daemon::store::civil_date(day0 / DAY_NS + 1),
+        );
+        assert_eq!(
+            rows,
+            vec![
+                ("even".into(), first.clone(), 1_000, 10_000000),
+                ("even".into(), second.clone(), 500, 5_000000),
+                ("odd".into(), first, 1_000, 10_000000),
+                ("odd".into(), second, 500, 5_000000),
+            ],
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_stores_are_refused_naming_the_file_or_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not a database.
+    let path = dir.path().join("corrupt.db");
+    std::fs::write(&path, vec![7u8; 4096]).unwrap();
+    let config = StoreConfig {
+        path: path.clone(),
+        ..StoreConfig::default()
+    };
+    let err = Store::open(&config, dir.path()).await.err().unwrap();
+    assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert!(err.is_config());
+
+    // Nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://pennant@127.0.0.1:{port}/nowhere");
+    let err = Store::open(&pg_config(url), dir.path())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Unreachable { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
+
+    // A schema from a newer Pennant.
+    let newer = |store: Store| async move {
+        drop(store);
+    };
+    let sqlite_path = dir.path().join("newer.db");
+    let config = StoreConfig {
+        path: sqlite_path.clone(),
+        ..StoreConfig::default()
+    };
+    newer(Store::open(&config, dir.path()).await.unwrap()).await;
+    rusqlite::Connection::open(&sqlite_path)
+        .unwrap()
+        .execute(
+            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'future', '2030-01-01T00:00:00Z', '0')",
+            [],
+        )
+        .unwrap();
+    let err = Store::open(&config, dir.path()).await.err().unwrap();
+    assert!(
+        matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 99,
+                known: 1
+            }
+        ),
+        "{err}"
+    );
+
+    let cluster = PgCluster::start();
+    let url = cluster.database("newer");
+    newer(
+        Store::open(&pg_config(url.clone()), dir.path())
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute(
+            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'future', '2030-01-01T00:00:00Z', '0')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let err = Store::open(&pg_config(url), dir.path())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 99,
+                known: 1
+            }
+        ),
+        "{err}"
+    );
+}
+
+/// Sends `count` order records numbered from `first` to the writer, in batches of 10.
+async fn send(
+    tx: &tokio::sync::mpsc::Sender<Vec<Record>>,
+    stats: &WriterStats,
+    first: u64,
+    count: u64,
+) {
+    for start in (first..first + count).step_by(10) {
+        let batch: Vec<Record> = (start..(start + 10).min(first + count))
+            .map(|seq| {
+                order(
+                    seq,
+                    T0 + seq as i64,
+                    ("s", seq),
+                    "BTC-USDT",
+                    "buy",
+                    "submitted",
+                    0,
+                )
+            })
+            .collect();
+        stats
+            .queued
+            .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        tx.send(batch).await.unwrap();
+    }
+}
+
+fn writer_settings() -> WriterSettings {
+    WriterSettings {
+        batch_max: 50,
+        retry: Duration::from_millis(100),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_spools_through_an_outage_and_every_record_arrives_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = PgCluster::start();
+    let url = cluster.database("outage");
+    let store = Store::open(&pg_config(url), dir.path()).await.unwrap();
+    let spool = Spool::open(&dir.path().join("spool.jsonl")).unwrap();
+    let stats = Arc::new(WriterStats::default());
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let task = tokio::spawn(writer::run(
+        store.clone(),
+        rx,
+        spool,
+        writer_settings(),
+        stats.clone(),
+    ));
+    send(&tx, &stats, 1, 200).await;
+    wait_until("the first records are written", || {
+        stats.written.load(std::sync::atomic::Ordering::Relaxed) >= 200
+    })
+    .await;
+
+    // The database goes away while orders keep coming: they are spooled.
+    cluster.stop_server();
+    send(&tx, &stats, 201, 300).await;
+    wait_until("records to be spooled", || {
+        stats.spooled.load(std::sync::atomic::Ordering::Relaxed) >= 300
+    })
+    .await;
+    assert!(stats.spool_bytes.load(std::sync::atomic::Ordering::Relaxed) > 0);
+
+    // It comes back: the spool is replayed, in order, then new records follow.
+    cluster.start_server();
+    send(&tx, &stats, 501, 100).await;
+    drop(tx);
+    tokio::time::timeout(Duration::from_secs(120), task)
+        .await
+        .expect("the writer finishes")
+        .unwrap();
+    let seqs = store.seqs(Table::Orders).await.unwrap();
+    assert_eq!(seqs, (1..=600).collect::<Vec<i64>>());
+    assert_eq!(stats.spooled.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(stats.queued.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert!(stats.failures.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_spooled_at_shutdown_wait_for_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool_path = dir.path().join("spool.jsonl");
+    let cluster = PgCluster::start();
+    let url = cluster.database("later");
+    let store = Store::open(&pg_config(url), dir.path()).await.unwrap();
+    cluster.stop_server();
+    let stats = Arc::new(WriterStats::default());
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let task = tokio::spawn(writer::run(
+        store.clone(),
+        rx,
+        Spool::open(&spool_path).unwrap(),
+        writer_settings(),
+        stats.clone(),
+    ));
+    send(&tx, &stats, 1, 40).await;
+    drop(tx);
+    task.await.unwrap();
+    let mut spool = Spool::open(&spool_path).unwrap();
+    assert_eq!(spool.records(), 40);
+
+    cluster.start_server();
+    let written = spool
+        .replay(15, |batch| {
+            let store = &store;
+            async move { store.write(&batch).await }
+        })
+        .await
+        .unwrap();
+    assert_eq!(written, 40);
+    assert!(spool.is_empty());
+    assert_eq!(
+        store.seqs(Table::Orders).await.unwrap(),
+        (1..=40).collect::<Vec<i64>>()
+    );
+    assert!(Path::new(&spool_path).exists());
+}
+
+async fn wait_until(what: &str, check: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + support::DEADLINE;
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
