@@ -321,6 +321,24 @@ impl Store {
     }
 }
 
+/// After a failed migration: a schema newer than the `known` migrations (a newer
+/// Pennant's) is the likely cause, and is named; otherwise the runner's error.
+fn migration_failure(
+    err: refinery::Error,
+    known: &[refinery::Migration],
+    last_applied: Option<refinery::Migration>,
+) -> StoreError {
+    let known = known
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0);
+    match last_applied.map(|m| i64::from(m.version())) {
+        Some(found) if found > known => StoreError::SchemaTooNew { found, known },
+        _ => StoreError::Migrate(err.to_string()),
+    }
+}
+
 /// The record tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {

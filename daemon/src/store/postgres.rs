@@ -328,20 +328,12 @@ async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), StoreError> 
     let Err(err) = runner.run_async(client).await else {
         return Ok(());
     };
-    // A schema this binary does not know (a newer Pennant's) is the likely cause.
-    let known = runner
-        .get_migrations()
-        .iter()
-        .map(|m| i64::from(m.version()))
-        .max()
-        .unwrap_or(0);
-    if let Ok(Some(found)) = runner.get_last_applied_migration_async(client).await {
-        let found = i64::from(found.version());
-        if found > known {
-            return Err(StoreError::SchemaTooNew { found, known });
-        }
-    }
-    Err(StoreError::Migrate(err.to_string()))
+    let last = runner
+        .get_last_applied_migration_async(client)
+        .await
+        .ok()
+        .flatten();
+    Err(super::migration_failure(err, runner.get_migrations(), last))
 }
 
 fn order_event(row: &Row) -> OrderEvent {

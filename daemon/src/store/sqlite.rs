@@ -220,20 +220,8 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let Err(err) = runner.run(conn) else {
         return Ok(());
     };
-    // A schema this binary does not know (a newer Pennant's) is the likely cause.
-    let known = runner
-        .get_migrations()
-        .iter()
-        .map(|m| i64::from(m.version()))
-        .max()
-        .unwrap_or(0);
-    if let Ok(Some(found)) = runner.get_last_applied_migration(conn) {
-        let found = i64::from(found.version());
-        if found > known {
-            return Err(StoreError::SchemaTooNew { found, known });
-        }
-    }
-    Err(StoreError::Migrate(err.to_string()))
+    let last = runner.get_last_applied_migration(conn).ok().flatten();
+    Err(super::migration_failure(err, runner.get_migrations(), last))
 }
 
 /// The next page's cursor: the last row's key, if the page is full.

@@ -179,17 +179,22 @@ impl PaperVenue {
                 ts: now,
             });
         } else {
-            self.seq += 1;
-            self.resting
-                .entry(order.request.instrument)
-                .or_default()
-                .push(Resting {
-                    order,
-                    leaves,
-                    seq: self.seq,
-                    aggressive: marketable,
-                });
+            self.rest(order, leaves, marketable);
         }
+    }
+
+    /// Puts an order on the book, behind those already there at its price.
+    fn rest(&mut self, order: VenueOrder, leaves: Qty, aggressive: bool) {
+        self.seq += 1;
+        self.resting
+            .entry(order.request.instrument)
+            .or_default()
+            .push(Resting {
+                order,
+                leaves,
+                seq: self.seq,
+                aggressive,
+            });
     }
 
     /// Fills resting orders of `side` that `price` reaches, sharing `volume` in price then
@@ -272,19 +277,9 @@ impl Venue for PaperVenue {
 
     fn restore(&mut self, orders: &[(VenueOrder, Qty)]) {
         for &(order, leaves) in orders {
-            if !leaves.is_positive() {
-                continue;
+            if leaves.is_positive() {
+                self.rest(order, leaves, false);
             }
-            self.seq += 1;
-            self.resting
-                .entry(order.request.instrument)
-                .or_default()
-                .push(Resting {
-                    order,
-                    leaves,
-                    seq: self.seq,
-                    aggressive: false,
-                });
         }
     }
 
