@@ -61,6 +61,7 @@ impl Engine {
                 unrealized_pnl: Amount::ZERO,
                 fees: Amount::from_raw(p.fees),
             };
+            log::info!(strategy = p.strategy.as_str(), instrument = p.instrument.as_str(), position:% = position.qty; "recovered position");
             self.core().ledger.restore(idx, position);
             summary.positions += 1;
         }
@@ -105,6 +106,7 @@ impl Engine {
                 },
                 record.leaves(),
             ));
+            log::info!(strategy = order.strategy.as_str(), order_id = record.id, status = order.status.as_str(); "recovered open order");
             core.orders.restore(record);
             summary.open_orders += 1;
         }
