@@ -211,7 +211,7 @@ fn a_corrupt_store_exits_78_naming_the_file_and_an_unreachable_one_69_naming_the
 
 #[test]
 fn with_postgresql_a_sigterm_flushes_every_record_before_exit() {
-    let cluster = support::pg::PgCluster::start();
+    let cluster = pennant_testkit::pg::PgCluster::start();
     let url = cluster.database("pennant");
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());

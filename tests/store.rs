@@ -11,13 +11,15 @@ use pennant_daemon::store::record::{
 use pennant_daemon::store::spool::Spool;
 use pennant_daemon::store::writer::{self, WriterSettings, WriterStats};
 use pennant_daemon::store::{Filter, PageRequest, Record, Store, StoreError, Table, DAY_NS};
+use pennant_testkit::pg::PgCluster;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use support::pg::PgCluster;
 
 const T0: i64 = 1_700_000_000_000_000_000;
+/// One, in fixed point.
+const UNIT: i64 = 100_000_000;
 
 fn sqlite_config() -> StoreConfig {
     StoreConfig::default()
@@ -67,8 +69,8 @@ fn order(
             side: side.into(),
             kind: "limit".into(),
             time_in_force: "gtc".into(),
-            price: 100_00000000,
-            qty: 2_00000000,
+            price: 100 * UNIT,
+            qty: 2 * UNIT,
             status: status.into(),
             filled_qty: filled,
             reason: None,
@@ -93,9 +95,9 @@ fn fill(
             order_id: id,
             instrument: instrument.into(),
             side: side.into(),
-            price: 100_00000000,
-            qty: 1_00000000,
-            fee: 1_000000,
+            price: 100 * UNIT,
+            qty: UNIT,
+            fee: 1_000_000,
             liquidity: "maker".into(),
             realized_pnl: pnl,
         }),
@@ -110,7 +112,7 @@ fn position(seq: u64, strategy: &str, qty: i64) -> Record {
             strategy: strategy.into(),
             instrument: "BTC-USDT".into(),
             qty,
-            avg_price: 100_00000000,
+            avg_price: 100 * UNIT,
             realized_pnl: 5,
             fees: 1,
         }),
@@ -137,7 +139,7 @@ fn signal(seq: u64, ts: i64, strategy: &str, instrument: &str, side: &str) -> Re
             instrument: instrument.into(),
             side: side.into(),
             strength: 0.5,
-            target: Some(110_00000000),
+            target: Some(110 * UNIT),
             stop: None,
             note: format!("signal {seq}"),
         }),
@@ -158,10 +160,10 @@ fn history() -> Vec<Record> {
             "BTC-USDT",
             "sell",
             "filled",
-            2_00000000,
+            2 * UNIT,
         ),
         fill(5, T0 + 13, "s1", 2, "BTC-USDT", "sell", 0),
-        position(6, "s1", -2_00000000),
+        position(6, "s1", -2 * UNIT),
         state(7, "s1", &[1, 2, 3]),
         Record {
             seq: 8,
@@ -193,10 +195,10 @@ fn history() -> Vec<Record> {
             "BTC-USDT",
             "buy",
             "partially_filled",
-            1_00000000,
+            UNIT,
         ),
         fill(12, T0 + 17, "s1", 1, "BTC-USDT", "buy", 7),
-        position(13, "s1", -1_00000000),
+        position(13, "s1", -UNIT),
         state(14, "s1", &[4, 5]),
     ]
 }
@@ -226,11 +228,11 @@ async fn what_was_written_comes_back_after_a_restart() {
                 open.filled_qty,
                 *created
             ),
-            (1, "partially_filled", 1_00000000, T0 + 10),
+            (1, "partially_filled", UNIT, T0 + 10),
             "{backend}"
         );
         assert_eq!(back.positions.len(), 1, "{backend}");
-        assert_eq!(back.positions[0].qty, -1_00000000, "{backend}");
+        assert_eq!(back.positions[0].qty, -UNIT, "{backend}");
         assert_eq!(
             back.states,
             vec![("s1".to_owned(), vec![4, 5])],
@@ -272,7 +274,7 @@ async fn writes_are_idempotent_and_an_order_keeps_its_latest_state() {
                 "BTC-USDT",
                 "buy",
                 "canceled",
-                1_00000000,
+                UNIT,
             )])
             .await
             .unwrap();
@@ -284,7 +286,7 @@ async fn writes_are_idempotent_and_an_order_keeps_its_latest_state() {
                 "BTC-USDT",
                 "buy",
                 "accepted",
-                1_00000000,
+                UNIT,
             )])
             .await
             .unwrap();
@@ -457,10 +459,10 @@ async fn queries_filter_and_page_newest_first() {
         assert_eq!(
             rows,
             vec![
-                ("even".into(), first.clone(), 1_000, 10_000000),
-                ("even".into(), second.clone(), 500, 5_000000),
-                ("odd".into(), first, 1_000, 10_000000),
-                ("odd".into(), second, 500, 5_000000),
+                ("even".into(), first.clone(), 1_000, 10_000_000),
+                ("even".into(), second.clone(), 500, 5_000_000),
+                ("odd".into(), first, 1_000, 10_000_000),
+                ("odd".into(), second, 500, 5_000_000),
             ],
             "{backend}"
         );

@@ -71,9 +71,10 @@ pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
         "scale" => scenarios::scale(run, &Vec::new()).0,
         "risk" => scenarios::risk_cost(run),
         "reload" => scenarios::reload(run).0,
+        "store" => scenarios::store(run),
         other => {
             anyhow::bail!(
-                "no section {other:?}: latency, overhead, backtest, startup, scale, risk or reload"
+                "no section {other:?}: latency, overhead, backtest, startup, scale, risk, reload or store"
             )
         }
     })
@@ -94,6 +95,8 @@ pub fn run_all(run: &Run) -> Report {
     let risk = scenarios::risk_cost(run);
     progress("hot reload");
     let (reload, swap) = scenarios::reload(run);
+    progress("store throughput");
+    let store = scenarios::store(run);
     progress("scale");
     let (scale, per_instance, growth) = scenarios::scale(run, &series);
 
@@ -161,6 +164,7 @@ pub fn run_all(run: &Run) -> Report {
             scale,
             risk,
             reload,
+            store,
             scenarios::later(),
             shortfalls(),
         ],

@@ -730,18 +730,110 @@ pub fn reload(run: &Run) -> (Section, ReloadFigures) {
     )
 }
 
-/// 7. Figures later capabilities will add.
+/// 7. Store throughput: order records written through [`Store::write`] (one transaction
+///    per batch), SQLite in the scratch folder and PostgreSQL in a throwaway local cluster.
+pub fn store(run: &Run) -> Section {
+    use pennant_daemon::config::StoreConfig;
+    use pennant_daemon::store::record::{Body, OrderEvent};
+    use pennant_daemon::store::{Record, Store};
+    let mut section = Section::new(
+        "Store throughput",
+        "Order records (the most frequent kind, two rows each: the event and the order's \
+         latest state) written in transactions of 1, 100 and 1,000, through the same call the \
+         writer task makes. SQLite: WAL, synchronous=NORMAL, in the scratch folder. PostgreSQL: \
+         a local cluster started for the run (fsync off, as in the tests: this measures the \
+         daemon's side, not the disk).",
+        &["backend", "records per transaction", "records/s", "records"],
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let records = |first: u64, count: u64| -> Vec<Record> {
+        (first..first + count)
+            .map(|seq| Record {
+                seq,
+                ts: seq as i64,
+                body: Body::Order(OrderEvent {
+                    strategy: "bench".into(),
+                    order_id: seq,
+                    client_order_id: seq,
+                    instrument: setup::SYMBOL.into(),
+                    side: "buy".into(),
+                    kind: "limit".into(),
+                    time_in_force: "gtc".into(),
+                    price: 50_000 * 100_000_000,
+                    qty: 1_000_000,
+                    status: "submitted".into(),
+                    filled_qty: 0,
+                    reason: None,
+                }),
+            })
+            .collect()
+    };
+    let dir = run.scratch.join(format!("store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cluster =
+        pennant_testkit::pg::PgCluster::available().then(pennant_testkit::pg::PgCluster::start);
+    let mut backends = vec![("sqlite", StoreConfig::default())];
+    match &cluster {
+        Some(cluster) => backends.push((
+            "postgresql",
+            StoreConfig {
+                url: Some(cluster.database("bench")),
+                ..StoreConfig::default()
+            },
+        )),
+        None => section.row(
+            vec![
+                "postgresql".into(),
+                "-".into(),
+                "not measured: no PostgreSQL server programs".into(),
+                "0".into(),
+            ],
+            json!({"backend": "postgresql", "status": "not measured"}),
+        ),
+    }
+    for (name, config) in backends {
+        let store = runtime
+            .block_on(Store::open(&config, &dir))
+            .unwrap_or_else(|err| panic!("{name}: {err}"));
+        let mut next = 1;
+        for batch in [1u64, 100, 1_000] {
+            let total = run.size(if batch == 1 { 5_000 } else { 100_000 }) as u64;
+            let total = total - total % batch;
+            let all = records(next, total);
+            next += total;
+            let start = Instant::now();
+            for chunk in all.chunks(batch as usize) {
+                runtime
+                    .block_on(store.write(chunk))
+                    .unwrap_or_else(|err| panic!("{name}: {err}"));
+            }
+            let per_second = total as f64 / start.elapsed().as_secs_f64();
+            section.row(
+                vec![name.into(), batch.to_string(), rate(per_second), total.to_string()],
+                json!({"backend": name, "batch": batch, "records_per_s": per_second, "records": total}),
+            );
+        }
+    }
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(&dir);
+    section
+}
+
+/// 8. Figures later capabilities will add.
 pub fn later() -> Section {
     let mut section = Section::new(
         "Later capabilities",
         "Filled in by the issue that brings each capability.",
         &["figure", "status"],
     );
-    for figure in ["store records/s", "admin API latency under load"] {
-        section.row(
-            vec![figure.into(), "not measured yet".into()],
-            json!({"figure": figure, "status": "pending"}),
-        );
-    }
+    let figure = "admin API latency under load";
+    section.row(
+        vec![figure.into(), "not measured yet".into()],
+        json!({"figure": figure, "status": "pending"}),
+    );
     section
 }

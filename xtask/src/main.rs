@@ -183,9 +183,62 @@ fn test() -> Result<()> {
     clippy_wasm.args(["--", "-D", "warnings"]);
     run(clippy_wasm)?;
     build_strategies()?;
+    ensure_postgresql()?;
     let mut tests = cargo();
     tests.args(["test", "--workspace"]);
     run_tests(tests)
+}
+
+/// The store's tests start throwaway PostgreSQL clusters: they need the server programs
+/// (`initdb`, `pg_ctl`, `createdb`). Installs Debian's package when they are missing.
+fn ensure_postgresql() -> Result<()> {
+    let has = |dir: &Path| {
+        ["initdb", "pg_ctl", "createdb"]
+            .iter()
+            .all(|p| dir.join(p).exists())
+    };
+    let debian = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dir| dir.flatten().any(|e| has(&e.path().join("bin"))))
+        .unwrap_or(false);
+    let on_path = Command::new("sh")
+        .args(["-c", "command -v initdb"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .and_then(|p| Path::new(&p).parent().map(has))
+        .unwrap_or(false);
+    if debian || on_path {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the PostgreSQL server (Debian package postgresql)");
+    let privileged = |args: &[&str]| {
+        let mut cmd = if is_root() {
+            Command::new(args[0])
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg(args[0]);
+            c
+        };
+        cmd.args(&args[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run(privileged(&["apt-get", "update", "-qq"]))?;
+    run(privileged(&[
+        "apt-get",
+        "install",
+        "-y",
+        "-qq",
+        "postgresql",
+    ]))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 /// Runs `cargo test`, echoing its output, and closes with one line that totals every

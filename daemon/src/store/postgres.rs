@@ -9,11 +9,14 @@ use super::{
     DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError, Table,
 };
 use crate::config::StoreConfig;
+use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{NoTls, Row, Statement};
 
 mod embedded {
     refinery::embed_migrations!("../migrations/postgres");
@@ -98,9 +101,7 @@ impl PgStore {
     pub async fn write(&self, records: &[Record]) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| self.failed(e))?;
-        for record in records {
-            write_one(&tx, record).await.map_err(|e| self.failed(e))?;
-        }
+        write_all(&tx, records).await.map_err(|e| self.failed(e))?;
         if let Some(last) = records.last() {
             tx.execute(
                 "UPDATE journal SET last_seq = GREATEST(last_seq, $1) WHERE id = 1",
@@ -353,122 +354,156 @@ fn order_event(row: &Row) -> OrderEvent {
     }
 }
 
-async fn write_one(
-    tx: &deadpool_postgres::Transaction<'_>,
-    record: &Record,
-) -> Result<(), tokio_postgres::Error> {
-    let seq = record.seq as i64;
-    let ts = record.ts;
-    match &record.body {
-        Body::Order(o) => {
-            let (order_id, client_order_id) = (o.order_id as i64, o.client_order_id as i64);
-            let values: [&(dyn ToSql + Sync); 14] = [
-                &seq,
-                &ts,
-                &o.strategy,
-                &order_id,
-                &client_order_id,
-                &o.instrument,
-                &o.side,
-                &o.kind,
-                &o.time_in_force,
-                &o.price,
-                &o.qty,
-                &o.status,
-                &o.filled_qty,
-                &o.reason,
-            ];
-            let insert = tx.prepare_cached(sql::INSERT_ORDER).await?;
-            tx.execute(&insert, &values).await?;
-            let upsert = tx.prepare_cached(sql::UPSERT_ORDER_STATE).await?;
-            tx.execute(&upsert, &values).await?;
-        }
-        Body::Fill(f) => {
-            let order_id = f.order_id as i64;
-            let statement = tx.prepare_cached(sql::INSERT_FILL).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &seq,
-                    &ts,
-                    &f.strategy,
-                    &order_id,
-                    &f.instrument,
-                    &f.side,
-                    &f.price,
-                    &f.qty,
-                    &f.fee,
-                    &f.liquidity,
-                    &f.realized_pnl,
-                ],
-            )
-            .await?;
-        }
-        Body::Position(p) => {
-            let statement = tx.prepare_cached(sql::INSERT_POSITION).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &seq,
-                    &ts,
-                    &p.strategy,
-                    &p.instrument,
-                    &p.qty,
-                    &p.avg_price,
-                    &p.realized_pnl,
-                    &p.fees,
-                ],
-            )
-            .await?;
-        }
-        Body::Lifecycle(l) => {
-            let statement = tx.prepare_cached(sql::INSERT_LIFECYCLE).await?;
-            tx.execute(
-                &statement,
-                &[&seq, &ts, &l.strategy, &l.event, &l.version, &l.detail],
-            )
-            .await?;
-        }
-        Body::State(s) => {
-            let statement = tx.prepare_cached(sql::UPSERT_STATE).await?;
-            tx.execute(&statement, &[&seq, &ts, &s.strategy, &s.state])
-                .await?;
-        }
-        Body::Risk(r) => {
-            let statement = tx.prepare_cached(sql::INSERT_RISK).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &seq,
-                    &ts,
-                    &r.strategy,
-                    &r.kind,
-                    &r.reason,
-                    &r.actor,
-                    &r.scope,
-                    &r.detail,
-                ],
-            )
-            .await?;
-        }
-        Body::Signal(s) => {
-            let statement = tx.prepare_cached(sql::INSERT_SIGNAL).await?;
-            tx.execute(
-                &statement,
-                &[
-                    &seq,
-                    &ts,
-                    &s.strategy,
-                    &s.instrument,
-                    &s.side,
-                    &s.strength,
-                    &s.target,
-                    &s.stop,
-                    &s.note,
-                ],
-            )
-            .await?;
+/// One statement of a batch, in flight.
+type Execute<'a> = Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>>;
+
+/// The prepared statements of a write.
+struct Statements {
+    order: Statement,
+    order_state: Statement,
+    fill: Statement,
+    position: Statement,
+    lifecycle: Statement,
+    state: Statement,
+    risk: Statement,
+    signal: Statement,
+}
+
+impl Statements {
+    async fn prepare(tx: &Transaction<'_>) -> Result<Statements, tokio_postgres::Error> {
+        Ok(Statements {
+            order: tx.prepare_cached(sql::INSERT_ORDER).await?,
+            order_state: tx.prepare_cached(sql::UPSERT_ORDER_STATE).await?,
+            fill: tx.prepare_cached(sql::INSERT_FILL).await?,
+            position: tx.prepare_cached(sql::INSERT_POSITION).await?,
+            lifecycle: tx.prepare_cached(sql::INSERT_LIFECYCLE).await?,
+            state: tx.prepare_cached(sql::UPSERT_STATE).await?,
+            risk: tx.prepare_cached(sql::INSERT_RISK).await?,
+            signal: tx.prepare_cached(sql::INSERT_SIGNAL).await?,
+        })
+    }
+}
+
+/// Every statement of a batch, sent without waiting for each answer (tokio-postgres
+/// pipelines the requests of one connection, in the order they are first polled); the
+/// transaction fails as a whole if one does.
+async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio_postgres::Error> {
+    let statements = Statements::prepare(tx).await?;
+    let s = &statements;
+    let mut pending: Vec<Execute<'_>> = Vec::with_capacity(records.len() * 2);
+    for record in records {
+        let seq = record.seq as i64;
+        let ts = record.ts;
+        match &record.body {
+            Body::Order(o) => {
+                let ids = (o.order_id as i64, o.client_order_id as i64);
+                for statement in [&s.order, &s.order_state] {
+                    pending.push(Box::pin(async move {
+                        tx.execute(
+                            statement,
+                            &[
+                                &seq,
+                                &ts,
+                                &o.strategy,
+                                &ids.0,
+                                &ids.1,
+                                &o.instrument,
+                                &o.side,
+                                &o.kind,
+                                &o.time_in_force,
+                                &o.price,
+                                &o.qty,
+                                &o.status,
+                                &o.filled_qty,
+                                &o.reason,
+                            ],
+                        )
+                        .await
+                    }));
+                }
+            }
+            Body::Fill(f) => pending.push(Box::pin(async move {
+                let order_id = f.order_id as i64;
+                tx.execute(
+                    &s.fill,
+                    &[
+                        &seq,
+                        &ts,
+                        &f.strategy,
+                        &order_id,
+                        &f.instrument,
+                        &f.side,
+                        &f.price,
+                        &f.qty,
+                        &f.fee,
+                        &f.liquidity,
+                        &f.realized_pnl,
+                    ],
+                )
+                .await
+            })),
+            Body::Position(p) => pending.push(Box::pin(async move {
+                tx.execute(
+                    &s.position,
+                    &[
+                        &seq,
+                        &ts,
+                        &p.strategy,
+                        &p.instrument,
+                        &p.qty,
+                        &p.avg_price,
+                        &p.realized_pnl,
+                        &p.fees,
+                    ],
+                )
+                .await
+            })),
+            Body::Lifecycle(l) => pending.push(Box::pin(async move {
+                tx.execute(
+                    &s.lifecycle,
+                    &[&seq, &ts, &l.strategy, &l.event, &l.version, &l.detail],
+                )
+                .await
+            })),
+            Body::State(st) => pending.push(Box::pin(async move {
+                tx.execute(&s.state, &[&seq, &ts, &st.strategy, &st.state])
+                    .await
+            })),
+            Body::Risk(r) => pending.push(Box::pin(async move {
+                tx.execute(
+                    &s.risk,
+                    &[
+                        &seq,
+                        &ts,
+                        &r.strategy,
+                        &r.kind,
+                        &r.reason,
+                        &r.actor,
+                        &r.scope,
+                        &r.detail,
+                    ],
+                )
+                .await
+            })),
+            Body::Signal(sg) => pending.push(Box::pin(async move {
+                tx.execute(
+                    &s.signal,
+                    &[
+                        &seq,
+                        &ts,
+                        &sg.strategy,
+                        &sg.instrument,
+                        &sg.side,
+                        &sg.strength,
+                        &sg.target,
+                        &sg.stop,
+                        &sg.note,
+                    ],
+                )
+                .await
+            })),
         }
     }
+    futures_util::future::try_join_all(pending).await?;
     Ok(())
 }

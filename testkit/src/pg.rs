@@ -17,7 +17,7 @@ pub struct PgCluster {
 
 /// The folder of PostgreSQL's server programs (`initdb`, `pg_ctl`, `createdb`): that of
 /// the `initdb` on the PATH if it has them all, else Debian's newest versioned one.
-fn bin_dir() -> PathBuf {
+fn find_bin_dir() -> Option<PathBuf> {
     let complete = |dir: &Path| {
         ["initdb", "pg_ctl", "createdb"]
             .iter()
@@ -38,7 +38,11 @@ fn bin_dir() -> PathBuf {
         .unwrap_or_default();
     versions.sort();
     candidates.extend(versions.into_iter().rev());
-    candidates.into_iter().find(|dir| complete(dir)).expect(
+    candidates.into_iter().find(|dir| complete(dir))
+}
+
+fn bin_dir() -> PathBuf {
+    find_bin_dir().expect(
         "PostgreSQL server programs (initdb, pg_ctl, createdb): install the postgresql package",
     )
 }
@@ -51,6 +55,11 @@ fn free_port() -> u16 {
 }
 
 impl PgCluster {
+    /// True when the server programs are installed.
+    pub fn available() -> bool {
+        find_bin_dir().is_some()
+    }
+
     /// Creates and starts a cluster.
     pub fn start() -> PgCluster {
         let dir = tempfile::tempdir().expect("a temporary folder");

@@ -1,0 +1,3 @@
+//! Fixtures shared by Pennant's integration tests and benchmarks.
+
+pub mod pg;
