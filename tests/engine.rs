@@ -684,3 +684,119 @@ fn a_failed_start_cancels_the_orders_it_placed_and_a_faulting_snapshot_does_not_
     assert_eq!(t.last_error, None);
     assert_eq!(counted(t).0, 1, "one trade since the fresh start");
 }
+
+/// A venue that lost its book in a restart and holds an order the engine never gave.
+struct ForgetfulVenue(PaperVenue);
+
+impl pennant_daemon::venue::Venue for ForgetfulVenue {
+    fn name(&self) -> &str {
+        "forgetful"
+    }
+    fn submit(
+        &mut self,
+        order: pennant_daemon::venue::VenueOrder,
+        now: i64,
+        out: &mut Vec<pennant_daemon::venue::ExecutionReport>,
+    ) {
+        self.0.submit(order, now, out)
+    }
+    fn cancel(&mut self, id: u64, now: i64, out: &mut Vec<pennant_daemon::venue::ExecutionReport>) {
+        self.0.cancel(id, now, out)
+    }
+    fn on_market(
+        &mut self,
+        event: &MarketEvent,
+        out: &mut Vec<pennant_daemon::venue::ExecutionReport>,
+    ) {
+        self.0.on_market(event, out)
+    }
+    fn on_clock(&mut self, now: i64, out: &mut Vec<pennant_daemon::venue::ExecutionReport>) {
+        self.0.on_clock(now, out)
+    }
+    fn restore(&mut self, _: &[(pennant_daemon::venue::VenueOrder, pennant_sdk::Qty)]) {}
+    fn open_orders(&self) -> Vec<u64> {
+        let mut ids = self.0.open_orders();
+        ids.push(999);
+        ids
+    }
+}
+
+#[test]
+fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
+    use pennant_daemon::store::record::{OrderEvent, PositionSnapshot};
+    use pennant_daemon::store::Recovered;
+    let cache = tempfile::tempdir().unwrap();
+    let shared = SharedClock::default();
+    let settings = PluginSettings {
+        memory_limit_bytes: 16 * 1024 * 1024,
+        call_budget: Duration::from_millis(50),
+        cache_dir: cache.path().to_owned(),
+        seed: 1,
+    };
+    let plugins = Arc::new(PluginHost::new(settings, shared.clone()).unwrap());
+    let core = Core::new(
+        Clock::new(ClockMode::Event, shared),
+        Arc::new(Instruments::new([instrument(
+            0, "BTC-USDT", "0.01", "0.001",
+        )])),
+        Box::new(ForgetfulVenue(PaperVenue::new(&PaperConfig::default()))),
+        pennant_daemon::risk::RiskEngine::new(Default::default()),
+    );
+    let mut engine = Engine::new(
+        core,
+        plugins,
+        EngineSettings {
+            snapshot_interval: Duration::from_secs(3600),
+            summary_interval: Duration::from_secs(3600),
+            exit_when_feeds_end: false,
+            feeds: 0,
+            keep_versions: 5,
+        },
+    );
+    let summary = engine.recover(Recovered {
+        last_seq: 40,
+        max_order_id: 5,
+        open_orders: vec![(
+            OrderEvent {
+                strategy: "s".into(),
+                order_id: 5,
+                client_order_id: 0,
+                instrument: "BTC-USDT".into(),
+                side: "buy".into(),
+                kind: "limit".into(),
+                time_in_force: "gtc".into(),
+                price: px("99.5").raw(),
+                qty: qty("1").raw(),
+                status: "accepted".into(),
+                filled_qty: 0,
+                reason: None,
+            },
+            T0,
+        )],
+        positions: vec![PositionSnapshot {
+            strategy: "s".into(),
+            instrument: "BTC-USDT".into(),
+            qty: qty("2").raw(),
+            avg_price: px("100").raw(),
+            realized_pnl: 0,
+            fees: 0,
+        }],
+        states: vec![],
+    });
+    assert_eq!(
+        (
+            summary.positions,
+            summary.open_orders,
+            summary.missing_at_venue,
+            summary.unknown_at_venue
+        ),
+        (1, 1, 1, 1)
+    );
+    // The strategy starts with its position and hears that its order is gone.
+    let versions = versions(&engine, cache.path(), 1);
+    engine.start_strategy(spec("s", &versions[0], &[])).unwrap();
+    let reports = engine.shutdown();
+    let s = report(&reports, "s");
+    assert_eq!(s.positions[0].1.qty, qty("2"));
+    assert_eq!(counted(s).2, 1, "the cancel of order 5 reached it");
+}

@@ -95,6 +95,11 @@ impl Journal {
         }
     }
 
+    /// The writer's counters, when there is a store.
+    pub fn stats(&self) -> Option<&Arc<WriterStats>> {
+        self.sink.as_ref().map(|sink| &sink.stats)
+    }
+
     /// Batches the writer has not taken yet, held here.
     pub fn backlog(&self) -> usize {
         self.backlog.len()

@@ -618,6 +618,17 @@ impl Engine {
             self.last_summary = Instant::now();
             let reports = self.reports();
             self.log_reports(&reports, "status");
+            let journal = &self.core_ref().journal;
+            if let Some(stats) = journal.stats() {
+                use std::sync::atomic::Ordering::Relaxed;
+                log::info!(
+                    queued = stats.queued.load(Relaxed), backlog_batches = journal.backlog(),
+                    written = stats.written.load(Relaxed), spooled = stats.spooled.load(Relaxed),
+                    spool_bytes = stats.spool_bytes.load(Relaxed), failures = stats.failures.load(Relaxed),
+                    last_write_us = stats.last_write_us.load(Relaxed);
+                    "status store"
+                );
+            }
         }
     }
 
