@@ -447,7 +447,38 @@ async fn queries_filter_and_page_newest_first() {
             .unwrap();
         assert_eq!(rest.items.len(), 1, "{backend}");
 
-        let pnl = store.daily_pnl(&Filter::default()).await.unwrap();
+        // Days round down, also before 1970.
+        store
+            .write(&[
+                fill(1_000, -1, "early", 999, "BTC-USDT", "buy", 3),
+                fill(1_001, 1, "early", 999, "BTC-USDT", "buy", 4),
+            ])
+            .await
+            .unwrap();
+        let early = Filter {
+            strategy: Some("early".into()),
+            ..Filter::default()
+        };
+        let days: Vec<(String, i64)> = store
+            .daily_pnl(&early)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| (d.date(), d.realized_pnl))
+            .collect();
+        assert_eq!(
+            days,
+            vec![("1969-12-31".into(), 3), ("1970-01-01".into(), 4)],
+            "{backend}"
+        );
+        let pnl = store
+            .daily_pnl(&Filter {
+                to: Some(T0 + 2 * DAY_NS),
+                from: Some(T0 - DAY_NS),
+                ..Filter::default()
+            })
+            .await
+            .unwrap();
         let rows: Vec<(String, String, i64, i64)> = pnl
             .iter()
             .map(|d| (d.strategy.clone(), d.date(), d.realized_pnl, d.fees))
@@ -601,6 +632,7 @@ fn writer_settings() -> WriterSettings {
     WriterSettings {
         batch_max: 50,
         retry: Duration::from_millis(100),
+        write_timeout: Duration::from_secs(5),
     }
 }
 

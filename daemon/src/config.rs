@@ -180,6 +180,9 @@ pub struct StoreConfig {
     /// How often to retry an unreachable database while records are spooled, in
     /// milliseconds.
     pub retry_ms: NonZeroU32,
+    /// How long one batch's transaction may take before the database counts as
+    /// unreachable (its records then go to the spool), in milliseconds.
+    pub write_timeout_ms: NonZeroU32,
 }
 
 impl Default for StoreConfig {
@@ -194,6 +197,7 @@ impl Default for StoreConfig {
             batch_max: NonZeroU32::MIN.saturating_add(999),
             queue: NonZeroU32::MIN.saturating_add(1_023),
             retry_ms: NonZeroU32::MIN.saturating_add(999),
+            write_timeout_ms: NonZeroU32::MIN.saturating_add(9_999),
         }
     }
 }

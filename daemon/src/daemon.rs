@@ -179,39 +179,34 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         .enable_all()
         .build()
         .map_err(|err| DaemonError::Runtime(err.to_string()))?;
-    let state_dir = config.resolve(&config.daemon.state_dir);
-    let (store, spool, recovered) = runtime.block_on(open_store(&config, &state_dir))?;
-    let stats = Arc::new(WriterStats::default());
-    let (records, records_rx) = mpsc::channel(config.store.queue.get() as usize);
-    let journal = Journal::new(
-        JournalSink {
-            records,
-            stats: stats.clone(),
-        },
-        recovered.last_seq,
-    );
-    let writer = runtime.spawn(writer::run(
-        store,
-        records_rx,
-        spool,
-        WriterSettings {
+    // A backtest keeps nothing: its positions and orders must never become the live
+    // state of the next start.
+    let (journal, writer, recovered) = if config.is_live() {
+        let state_dir = config.resolve(&config.daemon.state_dir);
+        let (store, spool, recovered) = runtime.block_on(open_store(&config, &state_dir))?;
+        let stats = Arc::new(WriterStats::default());
+        let (records, records_rx) = mpsc::channel(config.store.queue.get() as usize);
+        let journal = Journal::new(
+            JournalSink {
+                records,
+                stats: stats.clone(),
+            },
+            recovered.last_seq,
+        );
+        let settings = WriterSettings {
             batch_max: config.store.batch_max.get() as usize,
             retry: Duration::from_millis(u64::from(config.store.retry_ms.get())),
-        },
-        stats,
-    ));
-    let (mut engine, mut reloader) = build_engine(&config, journal)?;
-    if config.is_live() {
-        engine.recover(recovered);
+            write_timeout: Duration::from_millis(u64::from(config.store.write_timeout_ms.get())),
+        };
+        let writer = runtime.spawn(writer::run(store, records_rx, spool, settings, stats));
+        (journal, Some(writer), Some(recovered))
     } else {
-        // A backtest starts from nothing each time (its records still go to the store,
-        // numbered after the last run's).
-        log::info!("backtest: positions and orders of earlier runs are not recovered");
-        engine.recover(Recovered {
-            last_seq: recovered.last_seq,
-            max_order_id: recovered.max_order_id,
-            ..Recovered::default()
-        });
+        log::info!("backtest: nothing is recovered or stored");
+        (Journal::default(), None, None)
+    };
+    let (mut engine, mut reloader) = build_engine(&config, journal)?;
+    if let Some(recovered) = recovered {
+        engine.recover(recovered);
     }
     let pass = reloader.prepare(false);
     let outcomes = engine.apply(pass.changes);
@@ -219,6 +214,13 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     reload::log_outcomes(&outcomes);
     for (id, path) in &pass.waiting {
         log::warn!(strategy = id.as_str(), path:% = path.display(); "component file not found: the strategy starts when it appears");
+    }
+    // Strategies the store remembers but the configuration no longer has: their open
+    // orders go by the default policy.
+    for report in engine.reports() {
+        if !config.strategies.iter().any(|s| s.id() == report.id) && report.version.is_none() {
+            let _ = engine.stop(&report.id, "recovered from the store but not configured");
+        }
     }
     let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
     let engine_thread = std::thread::Builder::new()
@@ -251,7 +253,9 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;
         // The engine closed its journal on the way out: the writer finishes what it has.
-        let _ = writer.await;
+        if let Some(writer) = writer {
+            let _ = writer.await;
+        }
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
     engine_thread

@@ -490,7 +490,12 @@ impl Host for StrategyCtx {
                 strategy: self.id().to_owned(),
                 instrument: self.core.instruments.symbol(signal.instrument).to_owned(),
                 side: names::side(signal.side).to_owned(),
-                strength: signal.strength,
+                // A strength that is not a number would fail the store's NOT NULL.
+                strength: if signal.strength.is_finite() {
+                    signal.strength.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                },
                 target: signal.target.map(|p| p.raw()),
                 stop: signal.stop.map(|p| p.raw()),
                 note: signal.note.clone(),

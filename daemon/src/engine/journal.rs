@@ -5,8 +5,8 @@
 //! Records collect in a buffer while the engine handles one input and leave at the end of
 //! it as one batch, through a bounded channel (`try_send`). If the writer is behind and
 //! the channel is full, batches wait here, in order, and go with the next flush: the
-//! engine neither blocks nor drops. Without a store (backtests, benchmarks) the journal
-//! is off and recording costs one branch.
+//! engine neither blocks nor drops. Without a store (backtests, benchmarks, tests) the
+//! journal is off and recording costs one branch.
 
 use crate::store::writer::WriterStats;
 use crate::store::{Body, Record};
@@ -77,11 +77,12 @@ impl Journal {
         }
         while let Some(batch) = self.backlog.pop_front() {
             let len = batch.len() as u64;
+            // Counted before the writer can take it off, so the count never goes below 0.
+            sink.stats.queued.fetch_add(len, Ordering::Relaxed);
             match sink.records.try_send(batch) {
-                Ok(()) => {
-                    sink.stats.queued.fetch_add(len, Ordering::Relaxed);
-                }
+                Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(batch)) => {
+                    sink.stats.queued.fetch_sub(len, Ordering::Relaxed);
                     self.backlog.push_front(batch);
                     return;
                 }
@@ -114,8 +115,9 @@ impl Journal {
         if let Some(sink) = self.sink.take() {
             for batch in self.backlog.drain(..) {
                 let len = batch.len() as u64;
-                if sink.records.blocking_send(batch).is_ok() {
-                    sink.stats.queued.fetch_add(len, Ordering::Relaxed);
+                sink.stats.queued.fetch_add(len, Ordering::Relaxed);
+                if sink.records.blocking_send(batch).is_err() {
+                    sink.stats.queued.fetch_sub(len, Ordering::Relaxed);
                 }
             }
         }

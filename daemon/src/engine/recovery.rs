@@ -12,6 +12,10 @@ use crate::store::Recovered;
 use crate::venue::{ExecutionReport, VenueOrder};
 use pennant_sdk::{Amount, OrderRequest, Position, Price, Qty};
 
+/// How far order ids jump at a restart: more than the orders the journal can hold
+/// unwritten (the writer's queue and the engine's backlog) in any realistic crash.
+pub const ORDER_ID_MARGIN: u64 = 1_000_000;
+
 /// What recovery put back and corrected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecoverySummary {
@@ -35,7 +39,19 @@ impl Engine {
     /// corrects.
     pub fn recover(&mut self, recovered: Recovered) -> RecoverySummary {
         let mut summary = RecoverySummary::default();
-        self.core().orders.continue_after(recovered.max_order_id);
+        // Orders given just before a crash may not have reached the store: ids jump
+        // past any that could have been in flight, so none is ever given twice.
+        let highest_at_venue = self
+            .core()
+            .venue
+            .open_orders()
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        let next = recovered.max_order_id.max(highest_at_venue);
+        self.core()
+            .orders
+            .continue_after(next.saturating_add(ORDER_ID_MARGIN));
         for (strategy, state) in recovered.states {
             let idx = self.register(&strategy);
             self.strategies[idx].snapshot = Some(state);
@@ -77,7 +93,15 @@ impl Engine {
                 names::parse_status(&order.status),
             );
             let (Some(instrument), Some(side), Some(kind), Some(tif), Some(status)) = parsed else {
-                log::error!(strategy = order.strategy.as_str(), order_id = order.order_id; "recovered order with an unknown instrument or value: left out");
+                log::error!(strategy = order.strategy.as_str(), order_id = order.order_id; "recovered order with an unknown instrument or value: recorded as canceled");
+                // Recorded as over, so that it does not come back at the next start.
+                let now = core.clock.now();
+                let over = crate::store::record::OrderEvent {
+                    status: "canceled".into(),
+                    reason: Some("not configured at recovery".into()),
+                    ..order
+                };
+                core.journal.record(now, crate::store::Body::Order(over));
                 summary.skipped += 1;
                 continue;
             };
@@ -126,10 +150,12 @@ impl Engine {
     fn reconcile(&mut self, summary: &mut RecoverySummary) {
         let core = self.core();
         let now = core.clock.now();
-        let at_venue = core.venue.open_orders();
-        let ours: Vec<_> = core.orders.all_open().iter().map(|o| o.id).collect();
+        let at_venue: std::collections::BTreeSet<_> =
+            core.venue.open_orders().into_iter().collect();
+        let ours: std::collections::BTreeSet<_> =
+            core.orders.all_open().iter().map(|o| o.id).collect();
         for &id in &ours {
-            if at_venue.binary_search(&id).is_err() {
+            if !at_venue.contains(&id) {
                 log::warn!(order_id = id, venue = core.venue.name(); "reconciled: open order not at the venue, marked canceled");
                 core.with_venue(|_, out| out.push(ExecutionReport::Canceled { id, ts: now }));
                 summary.missing_at_venue += 1;

@@ -499,7 +499,9 @@ pub mod sql {
         )
     }
 
-    /// The daily PnL query (UTC days from nanosecond times).
+    /// The daily PnL query (UTC days from nanosecond times, rounded down: both SQL
+    /// dialects truncate division toward zero, which would merge the days either side of
+    /// 1970-01-01).
     pub fn daily_pnl(filter: &Filter) -> (String, Vec<Param>) {
         let only = Filter {
             strategy: filter.strategy.clone(),
@@ -510,9 +512,9 @@ pub mod sql {
         let w = self::filter(&only, "ts", "seq", None, false);
         (
             format!(
-                "SELECT strategy, ts / {day} AS day, CAST(SUM(realized_pnl) AS BIGINT), CAST(SUM(fee) AS BIGINT) FROM fills{} GROUP BY strategy, ts / {day} ORDER BY strategy, day",
+                "SELECT strategy, {floor} AS day, CAST(SUM(realized_pnl) AS BIGINT), CAST(SUM(fee) AS BIGINT) FROM fills{} GROUP BY strategy, {floor} ORDER BY strategy, day",
                 w.clause,
-                day = super::DAY_NS
+                floor = format!("(ts - ((ts % {day}) + {day}) % {day}) / {day}", day = super::DAY_NS)
             ),
             w.params,
         )

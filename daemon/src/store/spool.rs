@@ -66,8 +66,12 @@ impl Spool {
             .create(true)
             .append(true)
             .open(&self.path)?;
-        file.write_all(&text)?;
-        file.sync_data()?;
+        let before = file.metadata()?.len();
+        if let Err(err) = file.write_all(&text).and_then(|()| file.sync_data()) {
+            // No half line left behind for the next append to be glued onto.
+            let _ = file.set_len(before);
+            return Err(err);
+        }
         self.records += records.len() as u64;
         self.bytes += text.len() as u64;
         Ok(())

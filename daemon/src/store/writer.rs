@@ -1,17 +1,20 @@
 //! The writer task: takes the engine's batches of records off the channel and writes
-//! them, one transaction per batch of up to `batch_max` records. While the database is
-//! unreachable every record goes to the [`Spool`] instead, in order (new records too, so
-//! that order holds), and the spool is replayed every `retry` until it empties.
+//! them, one transaction per batch of up to `batch_max` records, each within
+//! `write_timeout`. While the database is unreachable every record goes to the [`Spool`]
+//! instead, in order (new records too, so that order holds), and the spool is replayed
+//! every `retry` until it empties. Records neither written nor spooled (the spool's disk
+//! failing) stay in memory, first in line.
 //!
 //! Ends when the channel closes (the engine's journal is closed at shutdown) and all it
 //! received is written or spooled: that is the flush on SIGTERM.
 
 use super::spool::Spool;
-use super::{Record, Store};
+use super::{Record, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 /// How the writer batches and retries.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +23,8 @@ pub struct WriterSettings {
     pub batch_max: usize,
     /// How often to retry the database while records are spooled.
     pub retry: Duration,
+    /// How long one transaction may take.
+    pub write_timeout: Duration,
 }
 
 /// Counters the writer and the engine's journal keep, for logs and metrics.
@@ -39,6 +44,18 @@ pub struct WriterStats {
     pub last_write_us: AtomicU64,
 }
 
+/// One transaction, within the time limit: a write that hangs counts as the database
+/// being unreachable. Writing the same records again later is harmless.
+async fn write(store: &Store, records: &[Record], limit: Duration) -> Result<(), StoreError> {
+    match tokio::time::timeout(limit, store.write(records)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(StoreError::Unreachable {
+            host: store.describe(),
+            message: format!("no answer within {limit:?}"),
+        }),
+    }
+}
+
 /// Runs the writer until the channel closes and everything is written or spooled.
 pub async fn run(
     store: Store,
@@ -48,65 +65,82 @@ pub async fn run(
     stats: Arc<WriterStats>,
 ) {
     let batch_max = settings.batch_max.max(1);
+    // Taken off the channel, neither written nor spooled yet: oldest first.
+    let mut held: Vec<Record> = Vec::new();
     let mut closed = false;
-    while !closed {
-        let mut batch: Vec<Record> = Vec::new();
-        if spool.is_empty() {
-            match records.recv().await {
-                Some(first) => batch = first,
+    let mut last_replay = Instant::now();
+    loop {
+        if !closed && held.len() < batch_max {
+            let received = if spool.is_empty() && held.is_empty() {
+                records.recv().await
+            } else {
+                tokio::select! {
+                    received = records.recv() => received,
+                    _ = tokio::time::sleep(settings.retry) => Some(Vec::new()),
+                }
+            };
+            match received {
+                Some(batch) => take(&mut held, batch, &stats),
                 None => closed = true,
             }
-        } else {
-            tokio::select! {
-                received = records.recv() => match received {
-                    Some(first) => batch = first,
-                    None => closed = true,
-                },
-                _ = tokio::time::sleep(settings.retry) => {}
-            }
-        }
-        while batch.len() < batch_max {
-            match records.try_recv() {
-                Ok(more) => batch.extend(more),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => {
-                    closed = true;
-                    break;
+            while !closed && held.len() < batch_max {
+                match records.try_recv() {
+                    Ok(batch) => take(&mut held, batch, &stats),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => closed = true,
                 }
             }
         }
-        stats
-            .queued
-            .fetch_sub(batch.len() as u64, Ordering::Relaxed);
-        if spool.is_empty() && !batch.is_empty() {
+        if spool.is_empty() && !held.is_empty() {
             let start = std::time::Instant::now();
-            match store.write(&batch).await {
+            match write(&store, &held, settings.write_timeout).await {
                 Ok(()) => {
                     stats
                         .written
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        .fetch_add(held.len() as u64, Ordering::Relaxed);
                     stats
                         .last_write_us
                         .store(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-                    batch.clear();
+                    held.clear();
                 }
                 Err(err) => {
                     stats.failures.fetch_add(1, Ordering::Relaxed);
+                    last_replay = Instant::now();
                     log::warn!(store = store.describe().as_str(); "cannot write to the store, spooling until it is back: {err}");
                 }
             }
         }
-        if !batch.is_empty() {
-            if let Err(err) = spool.append(&batch) {
-                // Nowhere left to put them: say so loudly, with how many.
-                log::error!(path:% = spool.path().display(), records = batch.len(); "records lost: cannot write the spool: {err}");
+        if !held.is_empty() {
+            // The file system call is short but blocking: off the runtime's workers.
+            match tokio::task::block_in_place(|| spool.append(&held)) {
+                Ok(()) => held.clear(),
+                Err(err) => {
+                    log::error!(path:% = spool.path().display(), records = held.len(); "cannot write the spool; the records wait in memory: {err}");
+                    if closed {
+                        log::error!(records = held.len(); "records lost at shutdown: neither the store nor the spool took them");
+                        break;
+                    }
+                    tokio::time::sleep(settings.retry).await;
+                }
             }
         }
-        if !spool.is_empty() {
-            replay(&store, &mut spool, batch_max, &stats).await;
+        let due = last_replay.elapsed() >= settings.retry;
+        if !spool.is_empty() && (due || closed) {
+            last_replay = Instant::now();
+            replay(
+                &store,
+                &mut spool,
+                batch_max,
+                &stats,
+                settings.write_timeout,
+            )
+            .await;
         }
         stats.spooled.store(spool.records(), Ordering::Relaxed);
         stats.spool_bytes.store(spool.bytes(), Ordering::Relaxed);
+        if closed && held.is_empty() {
+            break;
+        }
     }
     if !spool.is_empty() {
         log::warn!(path:% = spool.path().display(), records = spool.records(); "the store is unreachable: records wait in the spool for the next start");
@@ -114,11 +148,26 @@ pub async fn run(
     log::info!(written = stats.written.load(Ordering::Relaxed); "store writer stopped");
 }
 
+fn take(held: &mut Vec<Record>, batch: Vec<Record>, stats: &WriterStats) {
+    stats
+        .queued
+        .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+    held.extend(batch);
+}
+
 /// Writes the spooled records to the store, in order, if it is back.
-pub async fn replay(store: &Store, spool: &mut Spool, batch_max: usize, stats: &WriterStats) {
+pub async fn replay(
+    store: &Store,
+    spool: &mut Spool,
+    batch_max: usize,
+    stats: &WriterStats,
+    limit: Duration,
+) {
     let waiting = spool.records();
     match spool
-        .replay(batch_max, |batch| async move { store.write(&batch).await })
+        .replay(batch_max, |batch| async move {
+            write(store, &batch, limit).await
+        })
         .await
     {
         Ok(written) => {

@@ -275,9 +275,13 @@ impl Venue for PaperVenue {
         "paper"
     }
 
+    /// Only orders that could rest come back: a market or IOC order caught by a restart
+    /// is over (the engine, not finding it here, marks it canceled).
     fn restore(&mut self, orders: &[(VenueOrder, Qty)]) {
         for &(order, leaves) in orders {
-            if leaves.is_positive() {
+            let can_rest = order.request.kind == OrderKind::Limit
+                && order.request.time_in_force != TimeInForce::Ioc;
+            if can_rest && leaves.is_positive() {
                 self.rest(order, leaves, false);
             }
         }
