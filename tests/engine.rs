@@ -782,15 +782,23 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
             fees: 0,
         }],
         states: vec![],
+        trading_states: vec![("strategy s".into(), "HALTED".into())],
     });
     assert_eq!(
         (
             summary.positions,
             summary.open_orders,
             summary.missing_at_venue,
-            summary.unknown_at_venue
+            summary.unknown_at_venue,
+            summary.trading_states
         ),
-        (1, 1, 1, 1)
+        (1, 1, 1, 1, 1)
+    );
+    // HALTED before the restart, HALTED after it.
+    let idx = engine.index_of("s").unwrap();
+    assert_eq!(
+        engine.risk().state(idx),
+        pennant_daemon::risk::TradingState::Halted
     );
     // The strategy starts with its position and hears that its order is gone.
     let versions = versions(&engine, cache.path(), 1);

@@ -184,6 +184,7 @@ fn history() -> Vec<Record> {
                 reason: Some("max_position".into()),
                 actor: None,
                 scope: Some("BTC-USDT".into()),
+                state: None,
                 detail: "too big".into(),
             }),
         },
@@ -200,6 +201,19 @@ fn history() -> Vec<Record> {
         fill(12, T0 + 17, "s1", 1, "BTC-USDT", "buy", 7),
         position(13, "s1", -UNIT),
         state(14, "s1", &[4, 5]),
+        Record {
+            seq: 15,
+            ts: T0 + 19,
+            body: Body::Risk(RiskEvent {
+                strategy: Some("s1".into()),
+                kind: "kill_switch".into(),
+                reason: None,
+                actor: Some("ops".into()),
+                scope: Some("strategy s1".into()),
+                state: Some("HALTED".into()),
+                detail: "kill switch engaged".into(),
+            }),
+        },
     ]
 }
 
@@ -212,7 +226,12 @@ async fn what_was_written_comes_back_after_a_restart() {
         store.write(&records[..7]).await.unwrap();
         store.write(&records[7..]).await.unwrap();
         let back = store.recover().await.unwrap();
-        assert_eq!(back.last_seq, 14, "{backend}");
+        assert_eq!(back.last_seq, 15, "{backend}");
+        assert_eq!(
+            back.trading_states,
+            vec![("strategy s1".to_owned(), "HALTED".to_owned())],
+            "{backend}"
+        );
         assert_eq!(back.max_order_id, 2, "{backend}");
         assert_eq!(
             back.open_orders.len(),
@@ -243,7 +262,7 @@ async fn what_was_written_comes_back_after_a_restart() {
             (Table::Fills, 2),
             (Table::Positions, 2),
             (Table::StrategyEvents, 1),
-            (Table::RiskEvents, 1),
+            (Table::RiskEvents, 2),
             (Table::Signals, 1),
         ] {
             assert_eq!(

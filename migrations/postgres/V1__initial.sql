@@ -101,9 +101,11 @@ CREATE TABLE risk_events (
     reason TEXT,
     actor TEXT,
     scope TEXT,
+    state TEXT,
     detail TEXT NOT NULL
 );
 CREATE INDEX risk_events_by_time ON risk_events (ts);
+CREATE INDEX risk_events_by_state ON risk_events (scope, seq) WHERE state IS NOT NULL;
 CREATE INDEX risk_events_by_strategy ON risk_events (strategy, ts);
 
 CREATE TABLE signals (

@@ -336,6 +336,7 @@ impl Host for StrategyCtx {
                             reason: Some(names::reason(rejection.reason).to_owned()),
                             actor: None,
                             scope: Some(core.instruments.symbol(order.instrument).to_owned()),
+                            state: None,
                             detail: rejection.message.clone(),
                         }),
                     );

@@ -565,6 +565,7 @@ impl Engine {
                         reason: None,
                         actor: Some(record.actor),
                         scope: Some(record.scope),
+                        state: record.state.map(|s| s.name().to_owned()),
                         detail: record.detail,
                     }),
                 );

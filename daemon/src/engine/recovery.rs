@@ -7,6 +7,7 @@
 
 use super::orders::OrderRecord;
 use super::Engine;
+use crate::risk::{Scope, TradingState};
 use crate::store::record::names;
 use crate::store::Recovered;
 use crate::venue::{ExecutionReport, VenueOrder};
@@ -25,6 +26,8 @@ pub struct RecoverySummary {
     pub open_orders: usize,
     /// Strategy states restored.
     pub states: usize,
+    /// Trading states restored (HALTED stays HALTED across a restart).
+    pub trading_states: usize,
     /// Open orders of the engine the venue did not have: marked canceled.
     pub missing_at_venue: usize,
     /// Orders open at the venue the engine did not know: canceled at the venue.
@@ -52,6 +55,29 @@ impl Engine {
         self.core()
             .orders
             .continue_after(next.saturating_add(ORDER_ID_MARGIN));
+        for (scope, state) in recovered.trading_states {
+            let parsed = match scope.strip_prefix("strategy ") {
+                Some(id) => {
+                    self.register(id);
+                    Some(Scope::Strategy(id.to_owned()))
+                }
+                None => (scope == "global").then_some(Scope::Global),
+            };
+            match (parsed, TradingState::parse(&state)) {
+                (Some(parsed), Some(s)) => match self.core().risk.restore_state(&parsed, s) {
+                    Ok(()) => {
+                        log::warn!(scope = scope.as_str(), state = state.as_str(); "recovered trading state");
+                        summary.trading_states += 1;
+                    }
+                    Err(err) => {
+                        log::error!(scope = scope.as_str(); "recovered trading state not applied: {err}")
+                    }
+                },
+                _ => {
+                    log::error!(scope = scope.as_str(), state = state.as_str(); "recovered trading state not understood: left out")
+                }
+            }
+        }
         for (strategy, state) in recovered.states {
             let idx = self.register(&strategy);
             self.strategies[idx].snapshot = Some(state);

@@ -40,6 +40,16 @@ pub enum TradingState {
 }
 
 impl TradingState {
+    /// Back from [`TradingState::name`].
+    pub fn parse(name: &str) -> Option<TradingState> {
+        match name {
+            "ACTIVE" => Some(TradingState::Active),
+            "REDUCING" => Some(TradingState::Reducing),
+            "HALTED" => Some(TradingState::Halted),
+            _ => None,
+        }
+    }
+
     /// Upper-case name, as in the documentation and the audit.
     pub fn name(self) -> &'static str {
         match self {
@@ -85,6 +95,8 @@ pub struct AuditRecord {
     pub action: String,
     /// What it applied to.
     pub scope: String,
+    /// The scope's trading state after a `state` or `kill_switch` change.
+    pub state: Option<TradingState>,
     /// The change.
     pub detail: String,
 }
@@ -297,11 +309,20 @@ impl RiskEngine {
 
     fn record(&mut self, ts: Timestamp, actor: &str, action: &str, scope: &Scope, detail: String) {
         log::info!(target: "audit", actor, action, scope:% = scope; "{detail}");
+        let state = match (action, scope) {
+            ("state" | "kill_switch", Scope::Global) => Some(self.global_state),
+            ("state" | "kill_switch", Scope::Strategy(id)) => self
+                .strategy_index(id)
+                .ok()
+                .and_then(|idx| self.strategies[idx].state),
+            _ => None,
+        };
         self.audit.push(AuditRecord {
             ts,
             actor: actor.to_owned(),
             action: action.to_owned(),
             scope: scope.to_string(),
+            state,
             detail,
         });
     }
@@ -354,6 +375,12 @@ impl RiskEngine {
             Scope::Strategy(id) => self.strategy_index(id).map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// Puts back a trading state recovered after a restart (no audit record: nothing
+    /// changed).
+    pub fn restore_state(&mut self, scope: &Scope, state: TradingState) -> Result<(), RiskError> {
+        self.apply_state(scope, state)
     }
 
     fn apply_state(&mut self, scope: &Scope, state: TradingState) -> Result<(), RiskError> {

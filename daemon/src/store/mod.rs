@@ -99,6 +99,9 @@ pub struct Recovered {
     pub positions: Vec<PositionSnapshot>,
     /// Each strategy's last state.
     pub states: Vec<(String, Vec<u8>)>,
+    /// The last trading state set on each scope (`global`, `strategy ID`), by an
+    /// operator, the kill switch or a daily-loss breach.
+    pub trading_states: Vec<(String, String)>,
 }
 
 /// Filters of the read queries; `None` matches everything.
@@ -388,7 +391,7 @@ pub mod sql {
     /// A strategy's state, kept only if newer.
     pub const UPSERT_STATE: &str = "INSERT INTO strategy_states (seq, ts, strategy, state) VALUES ($1, $2, $3, $4) ON CONFLICT (strategy) DO UPDATE SET seq = excluded.seq, ts = excluded.ts, state = excluded.state WHERE excluded.seq > strategy_states.seq";
     /// A risk event.
-    pub const INSERT_RISK: &str = "INSERT INTO risk_events (seq, ts, strategy, kind, reason, actor, scope, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (seq) DO NOTHING";
+    pub const INSERT_RISK: &str = "INSERT INTO risk_events (seq, ts, strategy, kind, reason, actor, scope, state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (seq) DO NOTHING";
     /// A signal.
     pub const INSERT_SIGNAL: &str = "INSERT INTO signals (seq, ts, strategy, instrument, side, strength, target, stop, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (seq) DO NOTHING";
 
@@ -402,6 +405,8 @@ pub mod sql {
     pub const LATEST_POSITIONS: &str = "SELECT p.strategy, p.instrument, p.qty, p.avg_price, p.realized_pnl, p.fees FROM positions p JOIN (SELECT strategy, instrument, MAX(seq) AS seq FROM positions GROUP BY strategy, instrument) latest ON p.seq = latest.seq ORDER BY p.strategy, p.instrument";
     /// Each strategy's last state.
     pub const STATES: &str = "SELECT strategy, state FROM strategy_states ORDER BY strategy";
+    /// The last trading state of each scope that has had one set.
+    pub const TRADING_STATES: &str = "SELECT r.scope, r.state FROM risk_events r JOIN (SELECT scope, MAX(seq) AS seq FROM risk_events WHERE state IS NOT NULL GROUP BY scope) latest ON r.seq = latest.seq ORDER BY r.scope";
 
     /// A query's `WHERE` clause and its parameters.
     pub struct Where {

@@ -167,12 +167,20 @@ impl PgStore {
             .iter()
             .map(|row| (row.get(0), row.get(1)))
             .collect();
+        let trading_states = client
+            .query(sql::TRADING_STATES, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
         Ok(Recovered {
             last_seq: last_seq as u64,
             max_order_id: max_order_id as u64,
             open_orders,
             positions,
             states,
+            trading_states,
         })
     }
 
@@ -480,6 +488,7 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                         &r.reason,
                         &r.actor,
                         &r.scope,
+                        &r.state,
                         &r.detail,
                     ],
                 )

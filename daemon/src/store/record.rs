@@ -152,6 +152,8 @@ pub struct RiskEvent {
     pub actor: Option<String>,
     /// The scope of a change.
     pub scope: Option<String>,
+    /// The scope's trading state after a state change or the kill switch.
+    pub state: Option<String>,
     /// The message.
     pub detail: String,
 }

@@ -356,7 +356,7 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
         Body::Risk(r) => {
             tx.prepare_cached(&placeholders(sql::INSERT_RISK))?
                 .execute(params![
-                    seq, ts, r.strategy, r.kind, r.reason, r.actor, r.scope, r.detail
+                    seq, ts, r.strategy, r.kind, r.reason, r.actor, r.scope, r.state, r.detail
                 ])?;
         }
         Body::Signal(s) => {
@@ -404,11 +404,16 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
     let states = statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut statement = conn.prepare(sql::TRADING_STATES)?;
+    let trading_states = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Recovered {
         last_seq: last_seq as u64,
         max_order_id: max_order_id as u64,
         open_orders,
         positions,
         states,
+        trading_states,
     })
 }
