@@ -57,6 +57,8 @@ exit_when_feeds_end = true
 
 [plugins]
 dir = "{strategies_dir}"
+# A call budget no well-behaved call reaches on a loaded machine (it is wall time).
+call_budget_ms = 5000
 
 [paper]
 taker_fee_bps = "10"
@@ -145,7 +147,7 @@ fn check_config_names_an_unknown_key_and_its_line() {
     assert_eq!(status.code(), Some(78));
     let log = output.join("\n");
     assert!(
-        log.contains("line 16") && log.contains("unknown field `lot_sise`"),
+        log.contains("line 18") && log.contains("unknown field `lot_sise`"),
         "{log}"
     );
 }
@@ -194,6 +196,8 @@ summary_interval_secs = 1
 
 [plugins]
 dir = "{strategies}"
+# A call budget no well-behaved call reaches on a loaded machine (it is wall time).
+call_budget_ms = 5000
 
 [[instrument]]
 symbol = "ETH-USDT"

@@ -23,7 +23,7 @@ fn engine(cache: &std::path::Path, snapshot_interval: Duration) -> Engine {
     let shared = SharedClock::default();
     let settings = PluginSettings {
         memory_limit_bytes: 16 * 1024 * 1024,
-        call_budget: Duration::from_millis(50),
+        call_budget: Duration::from_millis(1_000),
         cache_dir: cache.to_owned(),
         seed: 1,
     };
@@ -138,7 +138,7 @@ fn misbehaving_strategies_are_quarantined_and_the_others_go_on() {
     assert!(reason.starts_with("trapped: "), "{reason}");
     assert_eq!(
         quarantine_reason(&reports, "looper"),
-        "exceeded its time budget of 50 ms per call"
+        "exceeded its time budget of 1000 ms per call"
     );
     assert_eq!(
         quarantine_reason(&reports, "hog"),
@@ -729,7 +729,7 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
     let shared = SharedClock::default();
     let settings = PluginSettings {
         memory_limit_bytes: 16 * 1024 * 1024,
-        call_budget: Duration::from_millis(50),
+        call_budget: Duration::from_millis(1_000),
         cache_dir: cache.path().to_owned(),
         seed: 1,
     };

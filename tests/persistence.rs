@@ -17,6 +17,8 @@ state_dir = "state"
 
 [plugins]
 dir = "{strategies}"
+# A call budget no well-behaved call reaches on a loaded machine (it is wall time).
+call_budget_ms = 5000
 snapshot_interval_secs = 3600
 
 [[instrument]]

@@ -25,6 +25,8 @@ state_dir = "state"
 
 [plugins]
 dir = "strategies"
+# A call budget no well-behaved call reaches on a loaded machine (it is wall time).
+call_budget_ms = 5000
 reload_debounce_ms = 100
 {extra}
 
