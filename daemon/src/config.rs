@@ -92,7 +92,8 @@ pub struct DaemonConfig {
     /// daemons never collide.
     #[serde(deserialize_with = "identifier")]
     pub id: String,
-    /// Where the daemon keeps its state (the compile cache).
+    /// Where the daemon keeps its state (the store, the spool, the compile cache). By
+    /// default systemd's `$STATE_DIRECTORY`, else `/var/lib/pennant`.
     pub state_dir: PathBuf,
     /// How often, in seconds of wall time, to log each strategy's position and PnL.
     pub summary_interval_secs: u64,
@@ -101,16 +102,22 @@ pub struct DaemonConfig {
     /// Default log level (`error`, `warn`, `info`, `debug`, `trace`); `--log-level` and
     /// `RUST_LOG` override it.
     pub log_level: String,
+    /// How long a graceful shutdown (SIGTERM, SIGINT) may take before the daemon exits
+    /// regardless, in seconds.
+    pub shutdown_timeout_secs: NonZeroU32,
 }
 
 impl Default for DaemonConfig {
     fn default() -> Self {
         DaemonConfig {
             id: "pennant".into(),
-            state_dir: PathBuf::from("/var/lib/pennant"),
+            state_dir: std::env::var_os("STATE_DIRECTORY")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/var/lib/pennant")),
             summary_interval_secs: 10,
             exit_when_feeds_end: false,
             log_level: "info".into(),
+            shutdown_timeout_secs: NonZeroU32::MIN.saturating_add(29),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::market::{feed, Instruments};
 use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
 use crate::reload::{self, Reloader, Trigger};
 use crate::risk::RiskEngine;
+use crate::service;
 use crate::store::spool::Spool;
 use crate::store::writer::{self, WriterSettings, WriterStats};
 use crate::store::{Recovered, Store, StoreError};
@@ -222,6 +223,8 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             let _ = engine.stop(&report.id, "recovered from the store but not configured");
         }
     }
+    engine.set_heartbeat(service::Heartbeat::from_env());
+    let (running, total) = engine.running_strategies();
     let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
     let engine_thread = std::thread::Builder::new()
         .name("engine".into())
@@ -234,7 +237,8 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             feed::spawn(feed_config, |p| config.resolve(p), instruments.clone(), tx.clone());
         }
         tokio::spawn(tick(tx.clone()));
-        tokio::spawn(shutdown_on_signal(tx.clone()));
+        let grace = Duration::from_secs(u64::from(config.daemon.shutdown_timeout_secs.get()));
+        tokio::spawn(shutdown_on_signal(tx.clone(), grace));
         let (triggers, trigger_rx) = mpsc::channel(RELOAD_TRIGGERS);
         let watcher = if config.plugins.watch {
             let debounce = Duration::from_millis(u64::from(config.plugins.reload_debounce_ms.get()));
@@ -250,8 +254,10 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         tokio::spawn(reload_on_sighup(triggers));
         tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), watcher));
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
+        service::ready(&format!("{running}/{total} strategies running, starting"));
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;
+        service::stopping();
         // The engine closed its journal on the way out: the writer finishes what it has.
         if let Some(writer) = writer {
             let _ = writer.await;
@@ -319,7 +325,7 @@ async fn tick(tx: mpsc::Sender<EngineInput>) {
 }
 
 /// First SIGINT/SIGTERM: graceful stop. A second one: exit at once.
-async fn shutdown_on_signal(tx: mpsc::Sender<EngineInput>) {
+async fn shutdown_on_signal(tx: mpsc::Sender<EngineInput>, grace: Duration) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
@@ -332,11 +338,12 @@ async fn shutdown_on_signal(tx: mpsc::Sender<EngineInput>) {
         _ = term.recv() => log::info!(signal = "SIGTERM"; "shutting down"),
         _ = int.recv() => log::info!(signal = "SIGINT"; "shutting down"),
     }
+    service::stopping();
     let _ = tx.send(EngineInput::Shutdown).await;
     tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
+        _ = term.recv() => log::warn!("second signal: exiting at once"),
+        _ = int.recv() => log::warn!("second signal: exiting at once"),
+        _ = tokio::time::sleep(grace) => log::error!(seconds = grace.as_secs(); "the graceful shutdown took too long: exiting at once"),
     }
-    log::warn!("second signal: exiting at once");
     std::process::exit(130);
 }

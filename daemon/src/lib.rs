@@ -18,5 +18,6 @@ pub mod market;
 pub mod plugin;
 pub mod reload;
 pub mod risk;
+pub mod service;
 pub mod store;
 pub mod venue;

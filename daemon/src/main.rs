@@ -19,13 +19,9 @@ const EX_UNAVAILABLE: u8 = 69;
 #[derive(Parser)]
 #[command(name = "pennantd", version)]
 struct Cli {
-    /// Configuration file.
-    #[arg(
-        long,
-        short,
-        global = true,
-        default_value = "/etc/pennant/pennant.toml"
-    )]
+    /// Configuration file [default: $CONFIGURATION_DIRECTORY/pennant.toml under systemd,
+    /// else /etc/pennant/pennant.toml].
+    #[arg(long, short, global = true, default_value_os_t = default_config())]
     config: PathBuf,
     /// Log level (error, warn, info, debug, trace); overrides the configuration and
     /// RUST_LOG.
@@ -44,18 +40,69 @@ enum Command {
     CheckConfig,
 }
 
+fn default_config() -> PathBuf {
+    std::env::var_os("CONFIGURATION_DIRECTORY")
+        .map(|dir| PathBuf::from(dir).join("pennant.toml"))
+        .unwrap_or_else(|| PathBuf::from("/etc/pennant/pennant.toml"))
+}
+
+/// The level filter specs, each overriding the ones before: the configuration's,
+/// `RUST_LOG`, `--log-level`, and wasmtime's compiler kept quiet at info.
+fn filter_specs(config_level: &str, cli_level: Option<&str>) -> Vec<String> {
+    let mut specs = vec![config_level.to_owned()];
+    specs.extend(std::env::var("RUST_LOG").ok());
+    specs.extend(cli_level.map(str::to_owned));
+    specs.push("cranelift_codegen=warn,wasmtime=warn".into());
+    specs
+}
+
+/// journald, with the records' key-values as fields (STRATEGY, INSTRUMENT, ORDER_ID,
+/// REASON...), filtered like the stderr logger.
+struct Journal {
+    filter: env_filter::Filter,
+    journal: systemd_journal_logger::JournalLog,
+}
+
+impl log::Log for Journal {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.filter.enabled(metadata)
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.filter.matches(record) {
+            self.journal.log(record);
+        }
+    }
+    fn flush(&self) {
+        self.journal.flush();
+    }
+}
+
+/// Under systemd (stderr connected to the journal) logs go to journald with structured
+/// fields; otherwise to stderr, human-readable.
 fn init_logging(config_level: &str, cli_level: Option<&str>) {
+    let specs = filter_specs(config_level, cli_level);
+    if systemd_journal_logger::connected_to_journal() {
+        if let Ok(journal) = systemd_journal_logger::JournalLog::new() {
+            let mut builder = env_filter::Builder::new();
+            for spec in &specs {
+                builder.parse(spec);
+            }
+            let filter = builder.build();
+            let level = filter.filter();
+            let logger = Journal {
+                filter,
+                journal: journal.with_syslog_identifier("pennantd".into()),
+            };
+            if log::set_boxed_logger(Box::new(logger)).is_ok() {
+                log::set_max_level(level);
+            }
+            return;
+        }
+    }
     let mut builder = env_logger::Builder::new();
-    builder.parse_filters(config_level);
-    if let Ok(env) = std::env::var("RUST_LOG") {
-        builder.parse_filters(&env);
+    for spec in &specs {
+        builder.parse_filters(spec);
     }
-    if let Some(level) = cli_level {
-        builder.parse_filters(level);
-    }
-    // Quiet wasmtime's compiler internals at info.
-    builder.filter_module("cranelift_codegen", log::LevelFilter::Warn);
-    builder.filter_module("wasmtime", log::LevelFilter::Warn);
     builder.format_timestamp_micros().init();
 }
 

@@ -248,6 +248,8 @@ pub struct Engine {
     recipients: Vec<StrategyIdx>,
     /// How many of the risk engine's audit records the journal has.
     audit_recorded: usize,
+    /// Told after every input the loop handles: the engine's sign of life.
+    heartbeat: Option<crate::service::Heartbeat>,
 }
 
 /// Which subscriber list an event goes to.
@@ -275,6 +277,7 @@ impl Engine {
             last_summary: Instant::now(),
             recipients: Vec::new(),
             audit_recorded: 0,
+            heartbeat: None,
         }
     }
 
@@ -294,6 +297,21 @@ impl Engine {
     /// The WebAssembly host strategies are loaded with.
     pub fn plugins(&self) -> &Arc<PluginHost<StrategyCtx>> {
         &self.plugins
+    }
+
+    /// Beats this heartbeat after every input the loop handles (systemd's watchdog).
+    pub fn set_heartbeat(&mut self, heartbeat: crate::service::Heartbeat) {
+        self.heartbeat = Some(heartbeat);
+    }
+
+    /// How many strategies run, of how many the engine knows.
+    pub fn running_strategies(&self) -> (usize, usize) {
+        let running = self
+            .strategies
+            .iter()
+            .filter(|s| s.state == StrategyState::Running)
+            .count();
+        (running, self.strategies.len())
     }
 
     /// Market events processed so far.
@@ -658,6 +676,10 @@ impl Engine {
                 EngineInput::Task(task) => task(&mut self),
             }
             self.flush_journal();
+            if let Some(mut heartbeat) = self.heartbeat.take() {
+                heartbeat.beat(&self);
+                self.heartbeat = Some(heartbeat);
+            }
         }
         self.shutdown()
     }

@@ -395,10 +395,16 @@ pub async fn run(
             Some(()) = retry_rx.recv() => Trigger::Components,
         };
         let mut reread = first.rereads_config();
+        // A SIGHUP among the triggers: systemd hears of the reload (RELOADING=1, READY=1).
+        let mut signaled = first == Trigger::Signal;
         while let Ok(more) = triggers.try_recv() {
             reread |= more.rereads_config();
+            signaled |= more == Trigger::Signal;
         }
         log::debug!(trigger:? = first, reread_config = reread; "reload pass");
+        if signaled {
+            crate::service::reloading();
+        }
         let prepared = tokio::task::spawn_blocking(move || {
             let pass = reloader.prepare(reread);
             (reloader, pass)
@@ -429,6 +435,9 @@ pub async fn run(
             log::debug!(strategy = id.as_str(), path:% = path.display(); "waiting for the component file");
         }
         if pass.changes.is_empty() {
+            if signaled {
+                crate::service::ready("reloaded: nothing changed");
+            }
             continue;
         }
         let (reply, outcome) = oneshot::channel();
@@ -444,6 +453,12 @@ pub async fn run(
                 reloader.settle(&outcomes);
                 let failed = log_outcomes(&outcomes);
                 log::info!(changes = outcomes.len(), failed; "reload applied");
+                if signaled {
+                    crate::service::ready(&format!(
+                        "reloaded: {} changes, {failed} failed",
+                        outcomes.len()
+                    ));
+                }
             }
             Err(_) => return,
         }

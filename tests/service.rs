@@ -1,0 +1,163 @@
+//! The systemd protocol with the real `pennantd`: sd_notify messages read from a Unix
+//! datagram socket the test owns, as systemd would, with the watchdog asked for.
+
+mod support;
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::Daemon;
+
+/// The watchdog interval asked for; pennantd pings at half of it.
+const WATCHDOG: Duration = Duration::from_millis(400);
+
+fn config(dir: &Path, params: &str, budget_ms: u32) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[daemon]
+state_dir = "state"
+
+[plugins]
+dir = "{strategies}"
+call_budget_ms = {budget_ms}
+
+[[instrument]]
+symbol = "ETH-USDT"
+tick_size = "0.01"
+lot_size = "0.01"
+
+[[feed]]
+name = "synthetic"
+kind = "synthetic"
+interval_ms = 10
+instruments.ETH-USDT = {{ start_price = "3000", step_bps = 5, trade_percent = 100 }}
+
+[[strategy]]
+id = "counter"
+component = "test_strategy.wasm"
+params = {{ instrument = "ETH-USDT", {params} }}
+"#,
+        strategies = support::components_dir().display()
+    );
+    let path = dir.join("pennant.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A notify socket, its messages collected with their arrival times.
+struct Notifications {
+    messages: Arc<Mutex<Vec<(Instant, String)>>>,
+}
+
+impl Notifications {
+    fn listen(path: &Path) -> Notifications {
+        let socket = UnixDatagram::bind(path).unwrap();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let sink = messages.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = socket.recv(&mut buffer) {
+                let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                sink.lock().unwrap().push((Instant::now(), text));
+            }
+        });
+        Notifications { messages }
+    }
+
+    fn all(&self) -> Vec<(Instant, String)> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    /// Waits for a message with `part` after the `after`-th message; returns its index.
+    fn wait_for(&self, part: &str, after: usize) -> usize {
+        support::poll(&format!("an sd_notify message with {part}"), || {
+            self.all()
+                .iter()
+                .enumerate()
+                .skip(after)
+                .find(|(_, (_, m))| m.contains(part))
+                .map(|(i, _)| i)
+        })
+    }
+
+    fn pings(&self) -> Vec<Instant> {
+        self.all()
+            .into_iter()
+            .filter(|(_, m)| m.contains("WATCHDOG=1"))
+            .map(|(at, _)| at)
+            .collect()
+    }
+}
+
+fn start(dir: &Path, config: &Path) -> (Daemon, Notifications) {
+    let socket = dir.join("notify.sock");
+    let notifications = Notifications::listen(&socket);
+    let usec = WATCHDOG.as_micros().to_string();
+    let daemon = Daemon::start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[
+            ("NOTIFY_SOCKET", socket.to_str().unwrap()),
+            ("WATCHDOG_USEC", &usec),
+        ],
+    );
+    (daemon, notifications)
+}
+
+#[test]
+fn ready_watchdog_reloading_and_stopping_reach_systemd() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "mode = \"count\"", 5_000);
+    let (daemon, notify) = start(dir.path(), &config);
+    let ready = notify.wait_for("READY=1", 0);
+    assert!(notify.all()[ready]
+        .1
+        .contains("STATUS=1/1 strategies running"));
+    // Pings from the engine loop, at half the interval, not more often.
+    support::poll("three watchdog pings", || {
+        (notify.pings().len() >= 3).then_some(())
+    });
+    let pings = notify.pings();
+    for pair in pings.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= WATCHDOG / 4,
+            "pings {:?} apart",
+            pair[1] - pair[0]
+        );
+    }
+    // SIGHUP: RELOADING=1 with the monotonic time, then READY=1 again.
+    let before = notify.all().len();
+    daemon.signal("HUP");
+    let reloading = notify.wait_for("RELOADING=1", before);
+    assert!(notify.all()[reloading].1.contains("MONOTONIC_USEC="));
+    notify.wait_for("READY=1", reloading);
+    // SIGTERM: STOPPING=1, and a clean exit.
+    let before = notify.all().len();
+    daemon.signal("TERM");
+    notify.wait_for("STOPPING=1", before);
+    let (status, output) = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", output.join("\n"));
+}
+
+#[test]
+fn a_stuck_engine_stops_the_watchdog_pings() {
+    let dir = tempfile::tempdir().unwrap();
+    // The fifth trade sends the strategy into an endless loop, and the time budget is
+    // far away: the engine thread is stuck.
+    let config = config(dir.path(), "mode = \"loop\", trigger = 5", 600_000);
+    let (daemon, notify) = start(dir.path(), &config);
+    notify.wait_for("READY=1", 0);
+    daemon.wait_for(&["count=5", "strategy=counter"]);
+    let stuck = Instant::now();
+    // However long we look from now, no ping comes: a few intervals are plenty.
+    support::poll("several watchdog intervals to pass", || {
+        (stuck.elapsed() >= WATCHDOG * 4).then_some(())
+    });
+    let late: Vec<_> = notify
+        .pings()
+        .into_iter()
+        .filter(|&at| at > stuck + WATCHDOG)
+        .collect();
+    assert!(late.is_empty(), "{} pings from a stuck engine", late.len());
+    daemon.signal("KILL");
+}
