@@ -125,9 +125,23 @@ fn ready_watchdog_reloading_and_stopping_reach_systemd() {
             pair[1] - pair[0]
         );
     }
-    // SIGHUP: RELOADING=1 with the monotonic time, then READY=1 again.
+    // `pennantd reload` (systemd's ExecReload) sends SIGHUP and returns once the reload
+    // is done; systemd heard RELOADING=1 with the monotonic time, then READY=1 again.
     let before = notify.all().len();
-    daemon.signal("HUP");
+    let pid = daemon.pid().to_string();
+    let (status, output) = Daemon::start(&[
+        "reload",
+        "--pid",
+        &pid,
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .wait_exit();
+    assert_eq!(status.code(), Some(0), "{output:?}");
+    assert!(
+        output.iter().any(|l| l.starts_with("1 reloaded")),
+        "{output:?}"
+    );
     let reloading = notify.wait_for("RELOADING=1", before);
     assert!(notify.all()[reloading].1.contains("MONOTONIC_USEC="));
     notify.wait_for("READY=1", reloading);

@@ -252,7 +252,8 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         // during the first pass) is picked up now.
         let _ = triggers.try_send(Trigger::Components);
         tokio::spawn(reload_on_sighup(triggers));
-        tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), watcher));
+        let marker = service::reload_marker(&config.resolve(&config.daemon.state_dir));
+        tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), watcher, Some(marker)));
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
         service::ready(&format!("{running}/{total} strategies running, starting"));
         // The engine decides when to stop; its channel closing tells us.

@@ -38,6 +38,40 @@ enum Command {
     /// Check the configuration and strategy components, then exit: 0 if they are fine,
     /// 78 with the problem otherwise.
     CheckConfig,
+    /// Ask the running daemon to reload (SIGHUP) and wait until it has: systemd's
+    /// ExecReload.
+    Reload {
+        /// The daemon's process id (systemd's $MAINPID).
+        #[arg(long)]
+        pid: u32,
+        /// How long to wait, in seconds.
+        #[arg(long, default_value_t = 90)]
+        timeout: u64,
+    },
+}
+
+/// Sends SIGHUP to `pid` and waits for the reload marker to count one more reload.
+fn reload(config: &Config, pid: u32, timeout: u64) -> Result<String, String> {
+    let marker = pennant_daemon::service::reload_marker(&config.resolve(&config.daemon.state_dir));
+    let before = pennant_daemon::service::reloads_done(&marker);
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .map_err(|err| format!("cannot run kill: {err}"))?;
+    if !status.success() {
+        return Err(format!("cannot signal process {pid}"));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
+    while std::time::Instant::now() < deadline {
+        if pennant_daemon::service::reloads_done(&marker) > before {
+            return Ok(std::fs::read_to_string(&marker).unwrap_or_default());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err(format!(
+        "no reload completed within {timeout} s ({})",
+        marker.display()
+    ))
 }
 
 fn default_config() -> PathBuf {
@@ -125,6 +159,18 @@ fn main() -> ExitCode {
             let _ = writeln!(out, "{}: ok", cli.config.display());
         }),
         Command::Run => daemon::run(config).map(|_| ()),
+        Command::Reload { pid, timeout } => {
+            return match reload(&config, pid, timeout) {
+                Ok(done) => {
+                    println!("{}", done.trim_end());
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("pennantd: {err}");
+                    ExitCode::from(EX_SOFTWARE)
+                }
+            };
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

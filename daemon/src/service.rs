@@ -12,6 +12,7 @@
 
 use crate::engine::Engine;
 use sd_notify::NotifyState;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How often the `STATUS=` line is refreshed.
@@ -33,6 +34,39 @@ pub fn reloading() {
     match NotifyState::monotonic_usec_now() {
         Ok(now) => send(&[NotifyState::Reloading, now]),
         Err(err) => log::warn!("cannot read the monotonic clock for sd_notify: {err}"),
+    }
+}
+
+/// Where `pennantd reload` learns that a reload it asked for is done: a file holding
+/// the number of SIGHUP reloads completed, in `$RUNTIME_DIRECTORY` under systemd, else
+/// in the state folder.
+pub fn reload_marker(state_dir: &Path) -> PathBuf {
+    std::env::var_os("RUNTIME_DIRECTORY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| state_dir.to_owned())
+        .join("reloads")
+}
+
+/// How many SIGHUP reloads the daemon has completed (0 before the first).
+pub fn reloads_done(marker: &Path) -> u64 {
+    std::fs::read_to_string(marker)
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A SIGHUP reload is done: `READY=1` for systemd, and the marker counts one more for
+/// `pennantd reload`.
+pub fn reload_done(marker: Option<&Path>, status: &str) {
+    ready(status);
+    let Some(marker) = marker else {
+        return;
+    };
+    let text = format!("{} {status}\n", reloads_done(marker) + 1);
+    let temp = marker.with_extension("part");
+    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, marker));
+    if let Err(err) = written {
+        log::warn!(path:% = marker.display(); "cannot write the reload marker: {err}");
     }
 }
 

@@ -139,6 +139,11 @@ impl Daemon {
         })
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends a signal.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")

@@ -5,6 +5,7 @@
 //! - `cargo xtask test`: formatting, clippy (host and wasm), then every test.
 //! - `cargo xtask build-strategies`: build the strategy components into `target/strategies/`.
 //! - `cargo xtask bench [--quick]`: the benchmark report, release build, into `target/bench/`.
+//! - `cargo xtask deb`: the Debian package (cargo-deb), into `target/debian/`, and its contents.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -23,8 +24,9 @@ fn main() -> Result<()> {
         "test" => test(),
         "build-strategies" => build_strategies().map(|_| ()),
         "bench" => bench(&rest),
+        "deb" => deb(),
         _ => {
-            eprintln!("usage: cargo xtask <demo [pennantd args] | test | build-strategies | bench [--quick]>");
+            eprintln!("usage: cargo xtask <demo [pennantd args] | test | build-strategies | bench [--quick] | deb>");
             std::process::exit(2);
         }
     }
@@ -159,6 +161,36 @@ fn bench(args: &[String]) -> Result<()> {
     run(cmd)
 }
 
+/// Builds the Debian package (installing cargo-deb first if need be) and lists what it
+/// holds.
+fn deb() -> Result<()> {
+    build_strategies()?;
+    let installed = Command::new("cargo")
+        .args(["deb", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        let mut install = cargo();
+        install.args(["install", "cargo-deb", "--locked"]);
+        run(install)?;
+    }
+    let mut build = cargo();
+    build.args(["deb", "--package", "pennant-daemon"]);
+    run(build)?;
+    let folder = root().join("target").join("debian");
+    let package = std::fs::read_dir(&folder)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .context("cargo deb made no .deb")?;
+    let mut list = Command::new("dpkg-deb");
+    list.arg("--contents").arg(&package);
+    run(list)?;
+    eprintln!("xtask: {}", package.display());
+    Ok(())
+}
+
 fn test() -> Result<()> {
     ensure_wasm_target()?;
     let mut fmt = cargo();
@@ -184,6 +216,14 @@ fn test() -> Result<()> {
     run(clippy_wasm)?;
     build_strategies()?;
     ensure_postgresql()?;
+    // The packaging tests run systemd-analyze verify and security.
+    let has_systemd_analyze = Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_systemd_analyze {
+        install_debian_package("systemd")?;
+    }
     let mut tests = cargo();
     tests.args(["test", "--workspace"]);
     run_tests(tests)
@@ -210,7 +250,12 @@ fn ensure_postgresql() -> Result<()> {
     if debian || on_path {
         return Ok(());
     }
-    eprintln!("xtask: installing the PostgreSQL server (Debian package postgresql)");
+    install_debian_package("postgresql")
+}
+
+/// `apt-get install` (through sudo unless root).
+fn install_debian_package(package: &str) -> Result<()> {
+    eprintln!("xtask: installing the Debian package {package}");
     let privileged = |args: &[&str]| {
         let mut cmd = if is_root() {
             Command::new(args[0])
@@ -224,13 +269,7 @@ fn ensure_postgresql() -> Result<()> {
         cmd
     };
     run(privileged(&["apt-get", "update", "-qq"]))?;
-    run(privileged(&[
-        "apt-get",
-        "install",
-        "-y",
-        "-qq",
-        "postgresql",
-    ]))
+    run(privileged(&["apt-get", "install", "-y", "-qq", package]))
 }
 
 fn is_root() -> bool {

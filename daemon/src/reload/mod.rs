@@ -383,6 +383,7 @@ pub async fn run(
     mut triggers: mpsc::Receiver<Trigger>,
     engine: mpsc::Sender<EngineInput>,
     mut watcher: Option<watch::Watcher>,
+    marker: Option<PathBuf>,
 ) {
     let retry_after = reloader.grace;
     let (retry_tx, mut retry_rx) = mpsc::channel(1);
@@ -436,7 +437,7 @@ pub async fn run(
         }
         if pass.changes.is_empty() {
             if signaled {
-                crate::service::ready("reloaded: nothing changed");
+                crate::service::reload_done(marker.as_deref(), "reloaded: nothing changed");
             }
             continue;
         }
@@ -454,10 +455,8 @@ pub async fn run(
                 let failed = log_outcomes(&outcomes);
                 log::info!(changes = outcomes.len(), failed; "reload applied");
                 if signaled {
-                    crate::service::ready(&format!(
-                        "reloaded: {} changes, {failed} failed",
-                        outcomes.len()
-                    ));
+                    let status = format!("reloaded: {} changes, {failed} failed", outcomes.len());
+                    crate::service::reload_done(marker.as_deref(), &status);
                 }
             }
             Err(_) => return,
