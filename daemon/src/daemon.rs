@@ -95,21 +95,25 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
         .into_iter()
         .filter_map(|o| o.result.err())
         .collect();
-    problems.extend(
-        pass.waiting.iter().map(|(id, path)| {
-            format!("strategy {id}: component file {} not found", path.display())
-        }),
-    );
     if pass.retry {
         problems.push("a component file changed while it was read: check again".into());
     }
     if !problems.is_empty() {
         return Err(DaemonError::Strategies(problems.join("; ")));
     }
+    // A missing file is not an error: `run` starts the strategy when it appears (and a
+    // deploy in progress must not stop a restart at ExecStartPre).
+    let waiting = pass.waiting.iter().map(|(id, path)| {
+        format!(
+            "strategy {id}: waiting for its component file {}",
+            path.display()
+        )
+    });
     Ok(engine
         .reports()
         .iter()
         .map(|r| format!("strategy {}: ok", r.id))
+        .chain(waiting)
         .collect())
 }
 
@@ -238,7 +242,10 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         }
         tokio::spawn(tick(tx.clone()));
         let grace = Duration::from_secs(u64::from(config.daemon.shutdown_timeout_secs.get()));
-        tokio::spawn(shutdown_on_signal(tx.clone(), grace));
+        // Installed here, before READY=1: a signal arriving as soon as systemd hears we
+        // are up must find its handler, not the default action (terminate).
+        let signals = Signals::install();
+        tokio::spawn(shutdown_on_signal(signals.term, signals.int, tx.clone(), grace));
         let (triggers, trigger_rx) = mpsc::channel(RELOAD_TRIGGERS);
         let watcher = if config.plugins.watch {
             let debounce = Duration::from_millis(u64::from(config.plugins.reload_debounce_ms.get()));
@@ -251,8 +258,8 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         // Whatever changed between the first pass and the watch (or was being written
         // during the first pass) is picked up now.
         let _ = triggers.try_send(Trigger::Components);
-        tokio::spawn(reload_on_sighup(triggers));
-        let marker = service::reload_marker(&config.resolve(&config.daemon.state_dir));
+        tokio::spawn(reload_on_sighup(signals.hup, triggers));
+        let marker = service::reload_marker(std::process::id());
         tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), watcher, Some(marker)));
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
         service::ready(&format!("{running}/{total} strategies running, starting"));
@@ -265,6 +272,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         }
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
+    let _ = std::fs::remove_file(service::reload_marker(std::process::id()));
     engine_thread
         .join()
         .map_err(|_| DaemonError::Runtime("the engine thread panicked".into()))
@@ -299,11 +307,36 @@ async fn open_store(
     Ok((store, spool, recovered))
 }
 
+/// The signals the daemon handles; a stream that cannot be installed is `None` (and
+/// logged).
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        let install = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .map_err(|err| log::error!(signal = name; "cannot install the handler: {err}"))
+                .ok()
+        };
+        Signals {
+            term: install(SignalKind::terminate(), "SIGTERM"),
+            int: install(SignalKind::interrupt(), "SIGINT"),
+            hup: install(SignalKind::hangup(), "SIGHUP"),
+        }
+    }
+}
+
 /// `SIGHUP`: re-read the configuration and every component, as the watcher would.
-async fn reload_on_sighup(triggers: mpsc::Sender<Trigger>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        log::error!("cannot install the SIGHUP handler: reload through the watcher only");
+async fn reload_on_sighup(
+    hup: Option<tokio::signal::unix::Signal>,
+    triggers: mpsc::Sender<Trigger>,
+) {
+    let Some(mut hup) = hup else {
         return;
     };
     while hup.recv().await.is_some() {
@@ -326,13 +359,14 @@ async fn tick(tx: mpsc::Sender<EngineInput>) {
 }
 
 /// First SIGINT/SIGTERM: graceful stop. A second one: exit at once.
-async fn shutdown_on_signal(tx: mpsc::Sender<EngineInput>, grace: Duration) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        log::error!("cannot install signal handlers: stop with SIGKILL");
+async fn shutdown_on_signal(
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+    tx: mpsc::Sender<EngineInput>,
+    grace: Duration,
+) {
+    let (Some(mut term), Some(mut int)) = (term, int) else {
+        log::error!("no SIGTERM/SIGINT handlers: stop with SIGKILL");
         return;
     };
     tokio::select! {
@@ -340,11 +374,29 @@ async fn shutdown_on_signal(tx: mpsc::Sender<EngineInput>, grace: Duration) {
         _ = int.recv() => log::info!(signal = "SIGINT"; "shutting down"),
     }
     service::stopping();
-    let _ = tx.send(EngineInput::Shutdown).await;
-    tokio::select! {
-        _ = term.recv() => log::warn!("second signal: exiting at once"),
-        _ = int.recv() => log::warn!("second signal: exiting at once"),
-        _ = tokio::time::sleep(grace) => log::error!(seconds = grace.as_secs(); "the graceful shutdown took too long: exiting at once"),
+    // The deadline runs from the first signal, even if the engine is too stuck to take
+    // the request.
+    let deadline = tokio::time::sleep(grace);
+    tokio::pin!(deadline);
+    let request = tx.send(EngineInput::Shutdown);
+    tokio::pin!(request);
+    let mut requested = false;
+    loop {
+        tokio::select! {
+            _ = &mut request, if !requested => requested = true,
+            _ = term.recv() => {
+                log::warn!("second signal: exiting at once");
+                break;
+            }
+            _ = int.recv() => {
+                log::warn!("second signal: exiting at once");
+                break;
+            }
+            _ = &mut deadline => {
+                log::error!(seconds = grace.as_secs(); "the graceful shutdown took too long: exiting at once");
+                break;
+            }
+        }
     }
     std::process::exit(130);
 }

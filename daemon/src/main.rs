@@ -51,20 +51,24 @@ enum Command {
 }
 
 /// Sends SIGHUP to `pid` and waits for the reload marker to count one more reload.
-fn reload(config: &Config, pid: u32, timeout: u64) -> Result<String, String> {
-    let marker = pennant_daemon::service::reload_marker(&config.resolve(&config.daemon.state_dir));
+fn reload(pid: u32, timeout: u64) -> Result<String, String> {
+    let marker = pennant_daemon::service::reload_marker(pid);
     let before = pennant_daemon::service::reloads_done(&marker);
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
-        .status()
-        .map_err(|err| format!("cannot run kill: {err}"))?;
-    if !status.success() {
-        return Err(format!("cannot signal process {pid}"));
-    }
+    let target = i32::try_from(pid)
+        .ok()
+        .filter(|&p| p > 1)
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| format!("{pid} is not a daemon's process id"))?;
+    rustix::process::kill_process(target, rustix::process::Signal::HUP)
+        .map_err(|err| format!("cannot signal process {pid}: {err}"))?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
     while std::time::Instant::now() < deadline {
         if pennant_daemon::service::reloads_done(&marker) > before {
-            return Ok(std::fs::read_to_string(&marker).unwrap_or_default());
+            let done = std::fs::read_to_string(&marker).unwrap_or_default();
+            return match done.split_whitespace().nth(1) {
+                Some("ok") => Ok(done),
+                _ => Err(done.trim_end().to_owned()),
+            };
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -142,6 +146,19 @@ fn init_logging(config_level: &str, cli_level: Option<&str>) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Reload { pid, timeout }) = cli.command {
+        // Needs no configuration: it must work while the file is broken.
+        return match reload(pid, timeout) {
+            Ok(done) => {
+                println!("{}", done.trim_end());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("pennantd: {err}");
+                ExitCode::from(EX_SOFTWARE)
+            }
+        };
+    }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
         Err(err) => {
@@ -159,18 +176,8 @@ fn main() -> ExitCode {
             let _ = writeln!(out, "{}: ok", cli.config.display());
         }),
         Command::Run => daemon::run(config).map(|_| ()),
-        Command::Reload { pid, timeout } => {
-            return match reload(&config, pid, timeout) {
-                Ok(done) => {
-                    println!("{}", done.trim_end());
-                    ExitCode::SUCCESS
-                }
-                Err(err) => {
-                    eprintln!("pennantd: {err}");
-                    ExitCode::from(EX_SOFTWARE)
-                }
-            };
-        }
+        // Answered before the configuration is read.
+        Command::Reload { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

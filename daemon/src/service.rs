@@ -38,13 +38,14 @@ pub fn reloading() {
 }
 
 /// Where `pennantd reload` learns that a reload it asked for is done: a file holding
-/// the number of SIGHUP reloads completed, in `$RUNTIME_DIRECTORY` under systemd, else
-/// in the state folder.
-pub fn reload_marker(state_dir: &Path) -> PathBuf {
-    std::env::var_os("RUNTIME_DIRECTORY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| state_dir.to_owned())
-        .join("reloads")
+/// the number of SIGHUP reloads the daemon with process id `pid` completed, in
+/// `$RUNTIME_DIRECTORY` under systemd, else in the temporary folder. Found from the pid
+/// alone: `reload` must work while the configuration file is broken.
+pub fn reload_marker(pid: u32) -> PathBuf {
+    match std::env::var_os("RUNTIME_DIRECTORY") {
+        Some(dir) => PathBuf::from(dir).join("reloads"),
+        None => std::env::temp_dir().join(format!("pennantd-{pid}.reloads")),
+    }
 }
 
 /// How many SIGHUP reloads the daemon has completed (0 before the first).
@@ -55,14 +56,16 @@ pub fn reloads_done(marker: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// A SIGHUP reload is done: `READY=1` for systemd, and the marker counts one more for
-/// `pennantd reload`.
-pub fn reload_done(marker: Option<&Path>, status: &str) {
+/// A SIGHUP reload is done (`ok`, or it failed and what ran before stays): `READY=1`
+/// for systemd, and the marker counts one more for `pennantd reload`, with the outcome:
+/// `N ok STATUS` or `N failed STATUS`.
+pub fn reload_done(marker: Option<&Path>, ok: bool, status: &str) {
     ready(status);
     let Some(marker) = marker else {
         return;
     };
-    let text = format!("{} {status}\n", reloads_done(marker) + 1);
+    let outcome = if ok { "ok" } else { "failed" };
+    let text = format!("{} {outcome} {status}\n", reloads_done(marker) + 1);
     let temp = marker.with_extension("part");
     let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, marker));
     if let Err(err) = written {

@@ -220,7 +220,7 @@ impl Engine {
                     .map_err(|e| e.to_string()),
             };
             if let Err(reason) = &result {
-                log::error!(target = target.as_str(); "not applied, what ran before keeps running: {reason}");
+                log::error!(change_target = target.as_str(); "not applied, what ran before keeps running: {reason}");
             }
             outcomes.push(ChangeOutcome { target, result });
         }

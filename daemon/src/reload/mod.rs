@@ -360,6 +360,15 @@ fn read_settled(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     Ok(same.then_some(bytes))
 }
 
+/// The first line of an error (toml's carry a snippet of the file after it).
+fn first_line(err: &ConfigError) -> String {
+    err.to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Logs what each change did; returns how many failed.
 pub fn log_outcomes(outcomes: &[ChangeOutcome]) -> usize {
     let mut failed = 0;
@@ -418,6 +427,9 @@ pub async fn run(
             }
             Err(err) => {
                 log::error!("the reload pass failed: {err}; reloading stops");
+                if signaled {
+                    crate::service::reload_done(marker.as_deref(), false, "reload failed");
+                }
                 return;
             }
         };
@@ -437,11 +449,19 @@ pub async fn run(
         }
         if pass.changes.is_empty() {
             if signaled {
-                crate::service::reload_done(marker.as_deref(), "reloaded: nothing changed");
+                let (ok, status) = match &pass.config_error {
+                    Some(err) => (
+                        false,
+                        format!("configuration not reloaded: {}", first_line(err)),
+                    ),
+                    None => (true, "reloaded: nothing changed".to_owned()),
+                };
+                crate::service::reload_done(marker.as_deref(), ok, &status);
             }
             continue;
         }
         let (reply, outcome) = oneshot::channel();
+        let pass_config_error = pass.config_error.as_ref().map(first_line);
         let changes = pass.changes;
         let task = EngineInput::Task(Box::new(move |engine| {
             let _ = reply.send(engine.apply(changes));
@@ -455,8 +475,14 @@ pub async fn run(
                 let failed = log_outcomes(&outcomes);
                 log::info!(changes = outcomes.len(), failed; "reload applied");
                 if signaled {
-                    let status = format!("reloaded: {} changes, {failed} failed", outcomes.len());
-                    crate::service::reload_done(marker.as_deref(), &status);
+                    let (ok, status) = match &pass_config_error {
+                        Some(err) => (false, format!("configuration not reloaded: {err}")),
+                        None => (
+                            failed == 0,
+                            format!("reloaded: {} changes, {failed} failed", outcomes.len()),
+                        ),
+                    };
+                    crate::service::reload_done(marker.as_deref(), ok, &status);
                 }
             }
             Err(_) => return,
