@@ -740,7 +740,13 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
             0, "BTC-USDT", "0.01", "0.001",
         )])),
         Box::new(ForgetfulVenue(PaperVenue::new(&PaperConfig::default()))),
-        pennant_daemon::risk::RiskEngine::new(Default::default()),
+        pennant_daemon::risk::RiskEngine::new(pennant_daemon::config::RiskConfig {
+            global: pennant_daemon::config::Limits {
+                max_daily_loss: Some(pennant_sdk::Amount::from_raw(px("50").raw())),
+                ..Default::default()
+            },
+            ..Default::default()
+        }),
     );
     let mut engine = Engine::new(
         core,
@@ -783,6 +789,12 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
         }],
         states: vec![],
         trading_states: vec![("strategy s".into(), "HALTED".into())],
+        // All strategies together were 100 up when today began.
+        day_baselines: vec![(
+            T0 - T0.rem_euclid(86_400_000_000_000),
+            "global".into(),
+            px("100").raw().to_string(),
+        )],
     });
     assert_eq!(
         (
@@ -798,6 +810,13 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
     let idx = engine.index_of("s").unwrap();
     assert_eq!(
         engine.risk().state(idx),
+        pennant_daemon::risk::TradingState::Halted
+    );
+    // Today's loss counts from the recovered baseline, not from the restart: flat now
+    // against 100 up at the day's start is a loss of 100, past the global limit of 50.
+    feed(&mut engine, 1, 1);
+    assert_eq!(
+        engine.risk().global_state(),
         pennant_daemon::risk::TradingState::Halted
     );
     // The strategy starts with its position and hears that its order is gone.

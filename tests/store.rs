@@ -271,6 +271,37 @@ async fn what_was_written_comes_back_after_a_restart() {
                 "{backend} {table:?}"
             );
         }
+        // Day baselines: only the latest day's come back.
+        let day = |seq: u64, ts: i64, scope: &str, raw: i64| Record {
+            seq,
+            ts,
+            body: Body::Risk(RiskEvent {
+                strategy: None,
+                kind: "day_start".into(),
+                reason: None,
+                actor: None,
+                scope: Some(scope.into()),
+                state: None,
+                detail: raw.to_string(),
+            }),
+        };
+        store
+            .write(&[
+                day(16, T0 - DAY_NS, "global", 1),
+                day(17, T0, "strategy s1", 2),
+                day(18, T0, "global", 3),
+            ])
+            .await
+            .unwrap();
+        let back = store.recover().await.unwrap();
+        assert_eq!(
+            back.day_baselines,
+            vec![
+                (T0, "strategy s1".to_owned(), "2".to_owned()),
+                (T0, "global".to_owned(), "3".to_owned())
+            ],
+            "{backend}"
+        );
     })
     .await;
 }

@@ -250,6 +250,8 @@ pub struct Engine {
     audit_recorded: usize,
     /// Told after every input the loop handles: the engine's sign of life.
     heartbeat: Option<crate::service::Heartbeat>,
+    /// The trading day whose baselines the journal has.
+    day_recorded: Option<Timestamp>,
 }
 
 /// Which subscriber list an event goes to.
@@ -278,6 +280,7 @@ impl Engine {
             recipients: Vec::new(),
             audit_recorded: 0,
             heartbeat: None,
+            day_recorded: None,
         }
     }
 
@@ -587,6 +590,31 @@ impl Engine {
                         detail: record.detail,
                     }),
                 );
+            }
+        }
+        if let Some(day) = core.risk.day_baselines() {
+            if self.day_recorded != Some(day.day_start) {
+                self.day_recorded = Some(day.day_start);
+                let scopes = day
+                    .strategies
+                    .into_iter()
+                    .map(|(id, b)| (Some(id.clone()), format!("strategy {id}"), b))
+                    .chain(day.global.map(|b| (None, "global".to_owned(), b)));
+                for (strategy, scope, baseline) in scopes {
+                    // Recorded at the day's start: recovery takes the latest day's.
+                    core.journal.record(
+                        day.day_start,
+                        crate::store::Body::Risk(crate::store::record::RiskEvent {
+                            strategy,
+                            kind: "day_start".into(),
+                            reason: None,
+                            actor: None,
+                            scope: Some(scope),
+                            state: None,
+                            detail: baseline.raw().to_string(),
+                        }),
+                    );
+                }
             }
         }
         core.journal.flush();

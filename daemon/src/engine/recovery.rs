@@ -78,6 +78,28 @@ impl Engine {
                 }
             }
         }
+        let mut day = None;
+        let mut baselines = Vec::new();
+        let mut global = None;
+        for (start, scope, raw) in recovered.day_baselines {
+            let Ok(raw) = raw.parse::<i64>() else {
+                log::error!(scope = scope.as_str(); "recovered day baseline not a number: left out");
+                continue;
+            };
+            day = Some(start);
+            match scope.strip_prefix("strategy ") {
+                Some(id) => {
+                    self.register(id);
+                    baselines.push((id.to_owned(), Amount::from_raw(raw)));
+                }
+                None => global = Some(Amount::from_raw(raw)),
+            }
+        }
+        if let Some(day) = day {
+            self.core().risk.restore_day(day, &baselines, global);
+            // Already in the store: not recorded again.
+            self.day_recorded = Some(day);
+        }
         for (strategy, state) in recovered.states {
             let idx = self.register(&strategy);
             self.strategies[idx].snapshot = Some(state);

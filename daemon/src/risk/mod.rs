@@ -84,6 +84,17 @@ impl fmt::Display for Scope {
     }
 }
 
+/// The PnL of each strategy, and of all together, when the trading day began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayBaselines {
+    /// When the day began.
+    pub day_start: Timestamp,
+    /// Per strategy id.
+    pub strategies: Vec<(String, Amount)>,
+    /// All strategies together.
+    pub global: Option<Amount>,
+}
+
 /// A change made to the risk settings: who, what, when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -492,6 +503,40 @@ impl RiskEngine {
             Some(s) => books.ledger.of(s).map(pnl).sum(),
             None => books.ledger.all().map(|(_, p)| pnl(p)).sum(),
         }
+    }
+
+    /// The trading day in force and the PnL each strategy (and all together) had at its
+    /// start: what recovery puts back, so that a restart does not reset today's loss.
+    pub fn day_baselines(&self) -> Option<DayBaselines> {
+        let day_start = self.day_start?;
+        let strategies = self
+            .strategies
+            .iter()
+            .zip(&self.strategy_ids)
+            .filter_map(|(s, id)| s.day_baseline.map(|b| (id.clone(), b)))
+            .collect();
+        Some(DayBaselines {
+            day_start,
+            strategies,
+            global: self.global_day_baseline,
+        })
+    }
+
+    /// Puts back the day's baselines recovered after a restart; if the clock has moved
+    /// to another day by the next check, a new day starts as usual.
+    pub fn restore_day(
+        &mut self,
+        day_start: Timestamp,
+        strategies: &[(String, Amount)],
+        global: Option<Amount>,
+    ) {
+        self.day_start = Some(day_start);
+        for (id, baseline) in strategies {
+            if let Ok(idx) = self.strategy_index(id) {
+                self.strategies[idx].day_baseline = Some(*baseline);
+            }
+        }
+        self.global_day_baseline = global;
     }
 
     /// Starts a new trading day when the clock has passed the day start: the daily loss

@@ -102,6 +102,8 @@ pub struct Recovered {
     /// The last trading state set on each scope (`global`, `strategy ID`), by an
     /// operator, the kill switch or a daily-loss breach.
     pub trading_states: Vec<(String, String)>,
+    /// The latest trading day's PnL baselines: `(day start, scope, raw amount)`.
+    pub day_baselines: Vec<(i64, String, String)>,
 }
 
 /// Filters of the read queries; `None` matches everything.
@@ -405,6 +407,8 @@ pub mod sql {
     pub const LATEST_POSITIONS: &str = "SELECT p.strategy, p.instrument, p.qty, p.avg_price, p.realized_pnl, p.fees FROM positions p JOIN (SELECT strategy, instrument, MAX(seq) AS seq FROM positions GROUP BY strategy, instrument) latest ON p.seq = latest.seq ORDER BY p.strategy, p.instrument";
     /// Each strategy's last state.
     pub const STATES: &str = "SELECT strategy, state FROM strategy_states ORDER BY strategy";
+    /// The PnL baselines of the latest trading day (the daily loss counts from them).
+    pub const DAY_BASELINES: &str = "SELECT ts, scope, detail FROM risk_events WHERE kind = 'day_start' AND ts = (SELECT MAX(ts) FROM risk_events WHERE kind = 'day_start') ORDER BY seq";
     /// The last trading state of each scope that has had one set.
     pub const TRADING_STATES: &str = "SELECT r.scope, r.state FROM risk_events r JOIN (SELECT scope, MAX(seq) AS seq FROM risk_events WHERE state IS NOT NULL GROUP BY scope) latest ON r.seq = latest.seq ORDER BY r.scope";
 

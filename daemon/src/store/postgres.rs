@@ -167,6 +167,13 @@ impl PgStore {
             .iter()
             .map(|row| (row.get(0), row.get(1)))
             .collect();
+        let day_baselines = client
+            .query(sql::DAY_BASELINES, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect();
         let trading_states = client
             .query(sql::TRADING_STATES, &[])
             .await
@@ -181,6 +188,7 @@ impl PgStore {
             positions,
             states,
             trading_states,
+            day_baselines,
         })
     }
 

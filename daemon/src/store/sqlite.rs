@@ -404,6 +404,10 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
     let states = statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut statement = conn.prepare(sql::DAY_BASELINES)?;
+    let day_baselines = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut statement = conn.prepare(sql::TRADING_STATES)?;
     let trading_states = statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -415,5 +419,6 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
         positions,
         states,
         trading_states,
+        day_baselines,
     })
 }
