@@ -592,29 +592,29 @@ impl Engine {
                 );
             }
         }
-        if let Some(day) = core.risk.day_baselines() {
-            if self.day_recorded != Some(day.day_start) {
-                self.day_recorded = Some(day.day_start);
-                let scopes = day
-                    .strategies
-                    .into_iter()
-                    .map(|(id, b)| (Some(id.clone()), format!("strategy {id}"), b))
-                    .chain(day.global.map(|b| (None, "global".to_owned(), b)));
-                for (strategy, scope, baseline) in scopes {
-                    // Recorded at the day's start: recovery takes the latest day's.
-                    core.journal.record(
-                        day.day_start,
-                        crate::store::Body::Risk(crate::store::record::RiskEvent {
-                            strategy,
-                            kind: "day_start".into(),
-                            reason: None,
-                            actor: None,
-                            scope: Some(scope),
-                            state: None,
-                            detail: baseline.raw().to_string(),
-                        }),
-                    );
-                }
+        // Checked after every input: the baselines are built only when a day begins.
+        let new_day = core.risk.day_start().is_some() && core.risk.day_start() != self.day_recorded;
+        if let Some(day) = new_day.then(|| core.risk.day_baselines()).flatten() {
+            self.day_recorded = Some(day.day_start);
+            let scopes = day
+                .strategies
+                .into_iter()
+                .map(|(id, b)| (Some(id.clone()), format!("strategy {id}"), b))
+                .chain(day.global.map(|b| (None, "global".to_owned(), b)));
+            for (strategy, scope, baseline) in scopes {
+                // Recorded at the day's start: recovery takes the latest day's.
+                core.journal.record(
+                    day.day_start,
+                    crate::store::Body::Risk(crate::store::record::RiskEvent {
+                        strategy,
+                        kind: "day_start".into(),
+                        reason: None,
+                        actor: None,
+                        scope: Some(scope),
+                        state: None,
+                        detail: baseline.raw().to_string(),
+                    }),
+                );
             }
         }
         core.journal.flush();

@@ -505,6 +505,11 @@ impl RiskEngine {
         }
     }
 
+    /// When the trading day in force began, if one has.
+    pub fn day_start(&self) -> Option<Timestamp> {
+        self.day_start
+    }
+
     /// The trading day in force and the PnL each strategy (and all together) had at its
     /// start: what recovery puts back, so that a restart does not reset today's loss.
     pub fn day_baselines(&self) -> Option<DayBaselines> {
