@@ -152,15 +152,15 @@ impl Core {
             log::debug!(order_id = report.order_id(); "report for an order no longer working");
             return;
         };
-        let id = self.strategy_ids[strategy].clone();
-        let instruments = self.instruments.clone();
-        let symbol = instruments.symbol(update.instrument);
         if let Some(order) = before {
             let status = Some(update.status);
             let reason = update.reason.map(|r| names::reason(r).to_owned());
             let event = self.order_event(&order, status, update.filled_qty, reason);
             self.journal.record(update.ts, Body::Order(event));
         }
+        let id = &self.strategy_ids[strategy];
+        let symbol = self.instruments.symbol(update.instrument);
+        let mut booked = None;
         if let Some(fill) = fill {
             self.stats[strategy].fills += 1;
             let realized_before = self
@@ -177,16 +177,7 @@ impl Core {
             ) {
                 log::error!(strategy:% = id, instrument = symbol, order_id = update.order_id; "{err}");
             }
-            if self.journal.enabled() {
-                self.record_fill(
-                    strategy,
-                    &update,
-                    fill.price,
-                    fill.qty,
-                    fill.fee,
-                    realized_before,
-                );
-            }
+            booked = Some((fill, realized_before));
             log::debug!(
                 strategy:% = id, instrument = symbol, order_id = update.order_id, side:% = update.side,
                 price:% = fill.price, qty:% = fill.qty, fee:% = fill.fee;
@@ -196,6 +187,16 @@ impl Core {
         if let Some(reason) = update.reason {
             self.stats[strategy].venue_rejects += 1;
             log::info!(strategy:% = id, instrument = symbol, order_id = update.order_id, reason:% = reason; "venue rejected order");
+        }
+        if let (Some((fill, realized_before)), true) = (booked, self.journal.enabled()) {
+            self.record_fill(
+                strategy,
+                &update,
+                fill.price,
+                fill.qty,
+                fill.fee,
+                realized_before,
+            );
         }
         self.updates.push_back((strategy, update));
     }
