@@ -21,23 +21,14 @@ dir = "{strategies}"
 call_budget_ms = 5000
 snapshot_interval_secs = 3600
 
-[[instrument]]
-symbol = "ETH-USDT"
-tick_size = "0.01"
-lot_size = "0.01"
-
-[[feed]]
-name = "synthetic"
-kind = "synthetic"
-interval_ms = 5
-instruments.ETH-USDT = {{ start_price = "3000", step_bps = 5, trade_percent = 60 }}
-
+{market}
 [[strategy]]
 id = "mm"
 component = "market_maker.wasm"
 params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "5", half_spread_bps = 1, requote_ticks = 50 }}
 "#,
-        strategies = support::components_dir().display()
+        strategies = support::components_dir().display(),
+        market = support::eth_market(5, 60)
     );
     let path = dir.join("pennant.toml");
     std::fs::write(&path, text).unwrap();

@@ -30,17 +30,8 @@ call_budget_ms = 5000
 reload_debounce_ms = 100
 {extra}
 
-[[instrument]]
-symbol = "ETH-USDT"
-tick_size = "0.01"
-lot_size = "0.01"
-
-[[feed]]
-name = "synthetic"
-kind = "synthetic"
-interval_ms = 10
-instruments.ETH-USDT = {{ start_price = "3000", step_bps = 5, trade_percent = 100 }}
-{strategies}"#
+{market}{strategies}"#,
+        market = support::eth_market(10, 100)
     );
     let path = dir.join("pennant.toml");
     let temp = dir.join(".pennant.toml.swp");

@@ -22,23 +22,14 @@ state_dir = "state"
 dir = "{strategies}"
 call_budget_ms = {budget_ms}
 
-[[instrument]]
-symbol = "ETH-USDT"
-tick_size = "0.01"
-lot_size = "0.01"
-
-[[feed]]
-name = "synthetic"
-kind = "synthetic"
-interval_ms = 10
-instruments.ETH-USDT = {{ start_price = "3000", step_bps = 5, trade_percent = 100 }}
-
+{market}
 [[strategy]]
 id = "counter"
 component = "test_strategy.wasm"
 params = {{ instrument = "ETH-USDT", {params} }}
 "#,
-        strategies = support::components_dir().display()
+        strategies = support::components_dir().display(),
+        market = support::eth_market(10, 100)
     );
     let path = dir.join("pennant.toml");
     std::fs::write(&path, text).unwrap();

@@ -61,6 +61,25 @@ pub fn variant(name: &str, label: &str) -> Vec<u8> {
     pennant_daemon::plugin::cache::relabel(&bytes, label)
 }
 
+/// The configuration sections of a live ETH-USDT market: the instrument and a synthetic
+/// feed stepping every `interval_ms`, with a trade on `trade_percent` of the steps.
+pub fn eth_market(interval_ms: u32, trade_percent: u8) -> String {
+    format!(
+        r#"
+[[instrument]]
+symbol = "ETH-USDT"
+tick_size = "0.01"
+lot_size = "0.01"
+
+[[feed]]
+name = "synthetic"
+kind = "synthetic"
+interval_ms = {interval_ms}
+instruments.ETH-USDT = {{ start_price = "3000", step_bps = 5, trade_percent = {trade_percent} }}
+"#
+    )
+}
+
 /// Polls `check` until it returns `Some`, or panics with `what` after [`DEADLINE`].
 pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
