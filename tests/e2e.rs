@@ -155,6 +155,7 @@ fn check_config_names_an_unknown_key_and_its_line() {
 #[test]
 fn check_config_refuses_a_bad_component_and_bad_parameters() {
     let dir = tempfile::tempdir().unwrap();
+    replay_file(dir.path());
     let strategies = dir.path().join("strategies");
     std::fs::create_dir(&strategies).unwrap();
     std::fs::write(strategies.join("sma_cross.wasm"), b"\0asm garbage").unwrap();
@@ -302,4 +303,24 @@ params = { instrument = "BTC-USDT", mode = "probe", trigger = 100 }
         log.contains(&format!("init now={}", T0 + SECOND / 10)),
         "{log}"
     );
+}
+
+#[test]
+fn a_missing_replay_file_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    // No tape.csv written.
+    let config = config(dir.path(), support::components_dir());
+    for args in [
+        vec!["check-config", "--config", config.to_str().unwrap()],
+        vec!["--config", config.to_str().unwrap()],
+    ] {
+        let (status, output) = Daemon::start(&args).wait_exit();
+        let log = output.join("\n");
+        assert_eq!(status.code(), Some(78), "{log}");
+        assert!(
+            log.contains("feed tape: cannot read") && log.contains("tape.csv"),
+            "{log}"
+        );
+        assert!(!log.contains("pennantd started"), "{log}");
+    }
 }

@@ -21,7 +21,7 @@ use crate::store::spool::Spool;
 use crate::store::writer::{self, WriterSettings, WriterStats};
 use crate::store::{Recovered, Store, StoreError};
 use crate::venue::PaperVenue;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -45,6 +45,16 @@ pub enum DaemonError {
     /// Strategies cannot start (`check-config`).
     #[error("{0}")]
     Strategies(String),
+    /// A feed's source cannot be read.
+    #[error("feed {feed}: cannot read {path}: {message}")]
+    Feed {
+        /// The feed's name.
+        feed: String,
+        /// Its file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The store cannot be opened or reached.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -120,6 +130,19 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
 /// The engine with no strategies yet, and the reloader that will start them: starting
 /// is the first reload pass.
 fn build_engine(config: &Config, journal: Journal) -> Result<(Engine, Reloader), DaemonError> {
+    // A feed that cannot start is found before READY=1, not after.
+    for feed in &config.feeds {
+        if let crate::config::FeedSource::Replay(replay) = feed.source() {
+            let path = config.resolve(&replay.path);
+            if let Err(err) = std::fs::File::open(&path) {
+                return Err(DaemonError::Feed {
+                    feed: feed.name.get_ref().clone(),
+                    path,
+                    message: err.to_string(),
+                });
+            }
+        }
+    }
     let instruments = Arc::new(Instruments::new(
         config.instruments.iter().map(|i| i.info()),
     ));
