@@ -55,6 +55,9 @@ id = "e2e"
 state_dir = "state"
 exit_when_feeds_end = true
 
+[api]
+listen = "127.0.0.1:0"
+
 [plugins]
 dir = "{strategies_dir}"
 # A call budget no well-behaved call reaches on a loaded machine (it is wall time).
@@ -147,7 +150,7 @@ fn check_config_names_an_unknown_key_and_its_line() {
     assert_eq!(status.code(), Some(78));
     let log = output.join("\n");
     assert!(
-        log.contains("line 18") && log.contains("unknown field `lot_sise`"),
+        log.contains("line 21") && log.contains("unknown field `lot_sise`"),
         "{log}"
     );
 }
@@ -194,6 +197,9 @@ fn sigterm_stops_a_live_daemon_cleanly_with_a_final_summary() {
 [daemon]
 state_dir = "state"
 summary_interval_secs = 1
+
+[api]
+listen = "127.0.0.1:0"
 
 [plugins]
 dir = "{strategies}"

@@ -402,7 +402,11 @@ fn swapping_under_load_loses_and_repeats_no_event_and_carries_the_state_over() {
                 MarketEvent::Trade(t)
             })
             .collect();
-        tx.blocking_send(EngineInput::Market(trades)).unwrap();
+        tx.blocking_send(EngineInput::Market {
+            events: trades,
+            received: std::time::Instant::now(),
+        })
+        .unwrap();
         if batch % 20 == 10 {
             let next = spec("counter", &versions[(batch as usize / 20 + 1) % 3], &[]);
             let (reply, outcome) = tokio::sync::oneshot::channel();
@@ -826,4 +830,73 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
     let s = report(&reports, "s");
     assert_eq!(s.positions[0].1.qty, qty("2"));
     assert_eq!(counted(s).2, 1, "the cancel of order 5 reached it");
+}
+
+#[test]
+fn a_paused_strategy_misses_nothing_it_gets_its_updates_and_timers_on_resume() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    start(
+        &mut engine,
+        "test_strategy",
+        "counter",
+        &[("mode", "count")],
+    );
+    let ticker = start(&mut engine, "test_strategy", "ticker", &[("mode", "rearm")]);
+    let resting = start(
+        &mut engine,
+        "test_strategy",
+        "resting",
+        &[("mode", "rest"), ("trigger", "1")],
+    );
+    feed(&mut engine, 1, 2);
+    let before = engine.reports();
+    for id in ["counter", "ticker", "resting"] {
+        engine.pause(id, "test").unwrap();
+    }
+    assert_eq!(engine.state(ticker), Some(&StrategyState::Paused));
+    // Its resting order is canceled while it is paused: the update waits for it.
+    assert_eq!(
+        engine
+            .kill_switch(
+                &pennant_daemon::risk::Scope::Strategy("resting".into()),
+                "test"
+            )
+            .unwrap(),
+        1
+    );
+    feed(&mut engine, 3, 10);
+    let paused = engine.reports();
+    for id in ["counter", "ticker", "resting"] {
+        assert_eq!(
+            report(&paused, id).stats.events,
+            report(&before, id).stats.events,
+            "{id} received nothing while paused"
+        );
+    }
+    engine.resume("counter", "test").unwrap();
+    engine.resume("ticker", "test").unwrap();
+    engine.resume("resting", "test").unwrap();
+    let resumed = engine.reports();
+    assert_eq!(
+        report(&resumed, "resting").stats.events,
+        report(&before, "resting").stats.events + 1,
+        "the cancel of its order, delivered on resume"
+    );
+    assert_eq!(
+        report(&resumed, "ticker").stats.events,
+        report(&before, "ticker").stats.events + 1,
+        "the timer that fell due, fired once on resume"
+    );
+    feed(&mut engine, 11, 12);
+    let after = engine.reports();
+    assert_eq!(
+        report(&after, "counter").stats.events,
+        report(&before, "counter").stats.events + 2,
+        "the two trades after resume, none of the eight while paused"
+    );
+    assert!(report(&after, "ticker").stats.events > report(&resumed, "ticker").stats.events);
+    // Only a strategy with an instance can be paused.
+    assert!(engine.pause("nobody", "test").is_err());
+    assert_eq!(engine.state(resting), Some(&StrategyState::Running));
 }

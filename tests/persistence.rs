@@ -15,6 +15,9 @@ fn config(dir: &Path) -> std::path::PathBuf {
 [daemon]
 state_dir = "state"
 
+[api]
+listen = "127.0.0.1:0"
+
 [plugins]
 dir = "{strategies}"
 # A call budget no well-behaved call reaches on a loaded machine (it is wall time).

@@ -23,6 +23,9 @@ fn write_config(dir: &Path, extra: &str, strategies: &str) -> std::path::PathBuf
 [daemon]
 state_dir = "state"
 
+[api]
+listen = "127.0.0.1:0"
+
 [plugins]
 dir = "strategies"
 # A call budget no well-behaved call reaches on a loaded machine (it is wall time).

@@ -18,6 +18,9 @@ fn config(dir: &Path, params: &str, budget_ms: u32) -> std::path::PathBuf {
 [daemon]
 state_dir = "state"
 
+[api]
+listen = "127.0.0.1:0"
+
 [plugins]
 dir = "{strategies}"
 call_budget_ms = {budget_ms}

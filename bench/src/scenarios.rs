@@ -216,6 +216,7 @@ fn replay_file(run: &Run, tape: &Path, kind: Kind, events: usize) -> f64 {
     };
     let text = format!(
         "[daemon]\nstate_dir = {state:?}\nexit_when_feeds_end = true\nlog_level = \"warn\"\n\
+         [api]\nenabled = false\n\
          [plugins]\ndir = {dir:?}\n\
          [[instrument]]\nsymbol = \"BTC-USDT\"\ntick_size = \"0.1\"\nlot_size = \"0.001\"\n\
          [[feed]]\nname = \"tape\"\nkind = \"replay\"\npath = {tape:?}\n\
@@ -647,7 +648,10 @@ pub fn reload(run: &Run) -> (Section, ReloadFigures) {
     let chunk = (events.len() / 20).max(1);
     let mut replies = Vec::new();
     for (n, batch) in events.chunks(1_024).enumerate() {
-        let _ = tx.blocking_send(EngineInput::Market(batch.to_vec()));
+        let _ = tx.blocking_send(EngineInput::Market {
+            events: batch.to_vec(),
+            received: std::time::Instant::now(),
+        });
         if (n * 1_024) % chunk < 1_024 && n > 0 {
             let next = counter_spec(&versions[(replies.len() + 1) % 2]);
             let (reply, outcome) = tokio::sync::oneshot::channel();

@@ -8,11 +8,13 @@
 //! end of every feed when configured) stops the engine, which applies each strategy's
 //! open-order policy and reports final positions.
 
+use crate::api::{self, ApiSetupError, ApiState, Tokens};
 use crate::config::{Config, ConfigError, FeedKind};
 use crate::engine::clock::{Clock, ClockMode};
 use crate::engine::journal::{Journal, JournalSink};
 use crate::engine::{Core, Engine, EngineInput, EngineSettings, StrategyCtx, StrategyReport};
 use crate::market::{feed, Instruments};
+use crate::metrics::Metrics;
 use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
 use crate::reload::{self, Reloader, Trigger};
 use crate::risk::RiskEngine;
@@ -24,7 +26,7 @@ use crate::venue::PaperVenue;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 /// Capacity of the engine's input channel, in messages (each a batch of events).
 const ENGINE_CHANNEL: usize = 1024;
@@ -32,6 +34,10 @@ const ENGINE_CHANNEL: usize = 1024;
 const RELOAD_TRIGGERS: usize = 64;
 /// How often the engine gets a wall-clock tick.
 const TICK: Duration = Duration::from_millis(100);
+/// Operator reloads waiting for the reloader, at most.
+const RELOAD_REQUESTS: usize = 16;
+/// Journal records an event-stream client may fall behind by before it misses some.
+const EVENT_STREAM: usize = 4096;
 
 /// Why the daemon could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +64,9 @@ pub enum DaemonError {
     /// The store cannot be opened or reached.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The admin API cannot start.
+    #[error(transparent)]
+    Api(#[from] ApiSetupError),
     /// The runtime could not be set up.
     #[error("cannot start: {0}")]
     Runtime(String),
@@ -67,7 +76,7 @@ impl DaemonError {
     /// True when fixing the configuration or a strategy file fixes the error.
     pub fn is_config(&self) -> bool {
         match self {
-            DaemonError::Runtime(_) => false,
+            DaemonError::Runtime(_) | DaemonError::Api(ApiSetupError::Bind { .. }) => false,
             DaemonError::Store(err) => err.is_config(),
             _ => true,
         }
@@ -75,7 +84,11 @@ impl DaemonError {
 
     /// True when a service it needs is unavailable (the database).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, DaemonError::Store(StoreError::Unreachable { .. }))
+        matches!(
+            self,
+            DaemonError::Store(StoreError::Unreachable { .. })
+                | DaemonError::Api(ApiSetupError::Bind { .. })
+        )
     }
 }
 
@@ -98,6 +111,9 @@ fn plugin_host(
 /// component (compiled and type-checked against the contract), and every strategy's
 /// `init` with its parameters. Returns a line per strategy.
 pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
+    if config.api.enabled {
+        Tokens::load(&config.api, &config.base_dir).map_err(ApiSetupError::from)?;
+    }
     let (mut engine, mut reloader) = build_engine(config, Journal::default())?;
     let pass = reloader.prepare(false);
     let outcomes = engine.apply(pass.changes);
@@ -209,6 +225,11 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         .map_err(|err| DaemonError::Runtime(err.to_string()))?;
     // A backtest keeps nothing: its positions and orders must never become the live
     // state of the next start.
+    let tokens = if config.api.enabled {
+        Some(Tokens::load(&config.api, &config.base_dir).map_err(ApiSetupError::from)?)
+    } else {
+        None
+    };
     let (journal, writer, recovered) = if config.is_live() {
         let state_dir = config.resolve(&config.daemon.state_dir);
         let (store, spool, recovered) = runtime.block_on(open_store(&config, &state_dir))?;
@@ -226,8 +247,15 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             retry: Duration::from_millis(u64::from(config.store.retry_ms.get())),
             write_timeout: Duration::from_millis(u64::from(config.store.write_timeout_ms.get())),
         };
-        let writer = runtime.spawn(writer::run(store, records_rx, spool, settings, stats));
-        (journal, Some(writer), Some(recovered))
+        let reader = store.clone();
+        let writer = runtime.spawn(writer::run(
+            store,
+            records_rx,
+            spool,
+            settings,
+            stats.clone(),
+        ));
+        (journal, Some((writer, reader, stats)), Some(recovered))
     } else {
         log::info!("backtest: nothing is recovered or stored");
         (Journal::default(), None, None)
@@ -251,6 +279,18 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         }
     }
     engine.set_heartbeat(service::Heartbeat::from_env());
+    let metrics = match tokens {
+        Some(_) => Some(Arc::new(
+            Metrics::new().map_err(|err| DaemonError::Runtime(err.to_string()))?,
+        )),
+        None => None,
+    };
+    let (events, _) = broadcast::channel(EVENT_STREAM);
+    let view = metrics.as_ref().map(|metrics| {
+        engine.set_metrics(metrics.engine.clone());
+        engine.stream_journal(events.clone());
+        engine.publish_view()
+    });
     let (running, total) = engine.running_strategies();
     let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
     let engine_thread = std::thread::Builder::new()
@@ -260,8 +300,14 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
 
     runtime.block_on(async {
         let instruments = Arc::new(Instruments::new(config.instruments.iter().map(|i| i.info())));
+        let mut feeds = Vec::new();
         for feed_config in &config.feeds {
-            feed::spawn(feed_config, |p| config.resolve(p), instruments.clone(), tx.clone());
+            let name = feed_config.name.get_ref().clone();
+            let feed_metrics = metrics
+                .as_ref()
+                .map_or_else(crate::metrics::FeedMetrics::detached, |m| m.feed(&name));
+            feed::spawn(feed_config, |p| config.resolve(p), instruments.clone(), tx.clone(), feed_metrics.clone());
+            feeds.push((name, feed_metrics));
         }
         tokio::spawn(tick(tx.clone()));
         let grace = Duration::from_secs(u64::from(config.daemon.shutdown_timeout_secs.get()));
@@ -283,17 +329,43 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         let _ = triggers.try_send(Trigger::Components);
         tokio::spawn(reload_on_sighup(signals.hup, triggers));
         let marker = service::reload_marker(std::process::id());
-        tokio::spawn(reload::run(reloader, trigger_rx, tx.clone(), watcher, Some(marker)));
+        let (reloads, reload_rx) = mpsc::channel(RELOAD_REQUESTS);
+        tokio::spawn(reload::run(reloader, trigger_rx, reload_rx, tx.clone(), watcher, Some(marker)));
+        if let (Some(tokens), Some(metrics), Some(view)) = (tokens, metrics, view) {
+            let (store, stats) = match &writer {
+                Some((_, store, stats)) => (Some(store.clone()), Some(stats.clone())),
+                None => (None, None),
+            };
+            metrics.watch_engine(view.clone(), stats.clone()).map_err(|err| DaemonError::Runtime(err.to_string()))?;
+            let token_count = tokens.len();
+            let state = ApiState {
+                config: config.api.clone(),
+                tokens,
+                view,
+                engine: tx.clone(),
+                reloads,
+                store,
+                writer: stats,
+                events,
+                feeds,
+                strategies: config.strategies.iter().map(|s| s.id().to_owned()).collect(),
+                metrics,
+                started: std::time::Instant::now(),
+            };
+            let addr = api::serve(state).await?;
+            log::info!(addr = addr.as_str(), tokens = token_count; "admin API listening");
+        }
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
         service::ready(&format!("{running}/{total} strategies running, starting"));
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;
         service::stopping();
         // The engine closed its journal on the way out: the writer finishes what it has.
-        if let Some(writer) = writer {
+        if let Some((writer, _, _)) = writer {
             let _ = writer.await;
         }
-    });
+        Ok::<(), DaemonError>(())
+    })?;
     runtime.shutdown_timeout(Duration::from_secs(1));
     let _ = std::fs::remove_file(service::reload_marker(std::process::id()));
     engine_thread

@@ -9,12 +9,17 @@
 //! - [`engine`]: the deterministic event loop, orders, positions, timers.
 //! - [`risk`]: pre-trade checks inside the `submit-order` host call.
 //! - [`venue`]: where orders go; the paper venue simulates an exchange.
+//! - [`store`]: durable records (SQLite or PostgreSQL) and the writer that keeps them.
+//! - [`api`]: the admin HTTP API (warp): health, strategies, records, risk, events.
+//! - [`metrics`]: Prometheus metrics, served at `/metrics`.
 //! - [`daemon`]: wiring it all together: start, run, shut down.
 
+pub mod api;
 pub mod config;
 pub mod daemon;
 pub mod engine;
 pub mod market;
+pub mod metrics;
 pub mod plugin;
 pub mod reload;
 pub mod risk;

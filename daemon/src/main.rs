@@ -48,6 +48,9 @@ enum Command {
         #[arg(long, default_value_t = 90)]
         timeout: u64,
     },
+    /// Read an admin API token on standard input and print the SHA-256 that
+    /// `[[api.token]] sha256` takes.
+    HashToken,
 }
 
 /// Sends SIGHUP to `pid` and waits for the reload marker to count one more reload.
@@ -146,6 +149,15 @@ fn init_logging(config_level: &str, cli_level: Option<&str>) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::HashToken) = cli.command {
+        let mut token = String::new();
+        if std::io::stdin().read_line(&mut token).is_err() || token.trim().is_empty() {
+            eprintln!("pennantd: give the token on standard input");
+            return ExitCode::from(EX_CONFIG);
+        }
+        println!("{}", pennant_daemon::api::hash_token(&token));
+        return ExitCode::SUCCESS;
+    }
     if let Some(Command::Reload { pid, timeout }) = cli.command {
         // Needs no configuration: it must work while the file is broken.
         return match reload(pid, timeout) {
@@ -177,7 +189,7 @@ fn main() -> ExitCode {
         }),
         Command::Run => daemon::run(config).map(|_| ()),
         // Answered before the configuration is read.
-        Command::Reload { .. } => Ok(()),
+        Command::Reload { .. } | Command::HashToken => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -216,14 +216,10 @@ fn test() -> Result<()> {
     run(clippy_wasm)?;
     build_strategies()?;
     ensure_postgresql()?;
-    // The packaging tests run systemd-analyze verify and security.
-    let has_systemd_analyze = Command::new("systemd-analyze")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_systemd_analyze {
-        install_debian_package("systemd")?;
-    }
+    // The packaging tests run systemd-analyze verify and security; the API tests run
+    // the scraped metrics through promtool.
+    ensure_command("systemd-analyze", "--version", "systemd")?;
+    ensure_command("promtool", "--version", "prometheus")?;
     let mut tests = cargo();
     tests.args(["test", "--workspace"]);
     run_tests(tests)
@@ -251,6 +247,19 @@ fn ensure_postgresql() -> Result<()> {
         return Ok(());
     }
     install_debian_package("postgresql")
+}
+
+/// Installs Debian's `package` when `command` does not run.
+fn ensure_command(command: &str, version_arg: &str, package: &str) -> Result<()> {
+    let runs = Command::new(command)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if runs {
+        Ok(())
+    } else {
+        install_debian_package(package)
+    }
 }
 
 /// `apt-get install` (through sudo unless root).

@@ -40,6 +40,20 @@ pub struct StrategyStats {
     pub signals: u64,
     /// Events delivered (market data, bars, timers, order updates).
     pub events: u64,
+    /// Orders completely filled.
+    pub filled: u64,
+    /// Orders canceled (by the strategy, an operator, a stop or the kill switch).
+    pub canceled: u64,
+}
+
+/// Counters by reason and by instrument, for the metrics: bounded by the reason codes
+/// and the configured instruments, never by orders.
+#[derive(Debug, Clone, Default)]
+pub struct Tallies {
+    /// Rejected orders by (strategy, `risk` or `venue`, reason code).
+    pub rejects: FxHashMap<(StrategyIdx, &'static str, &'static str), u64>,
+    /// Fills and traded notional (raw [`pennant_sdk::Amount`]) by (strategy, instrument).
+    pub traded: FxHashMap<(StrategyIdx, InstrumentId), (u64, i128)>,
 }
 
 /// Who wants which market data.
@@ -91,6 +105,8 @@ pub struct Core {
     pub strategy_ids: Vec<Arc<str>>,
     /// Counters, by strategy index.
     pub stats: Vec<StrategyStats>,
+    /// Counters by reason and instrument.
+    pub tallies: Tallies,
     /// What happened, for the store.
     pub journal: Journal,
     /// Scratch buffer for venue reports.
@@ -118,6 +134,7 @@ impl Core {
             updates: VecDeque::new(),
             strategy_ids: Vec::new(),
             stats: Vec::new(),
+            tallies: Tallies::default(),
             journal: Journal::default(),
             reports: Vec::new(),
         }
@@ -161,8 +178,23 @@ impl Core {
         let id = &self.strategy_ids[strategy];
         let symbol = self.instruments.symbol(update.instrument);
         let mut booked = None;
+        match update.status {
+            OrderStatus::Filled => self.stats[strategy].filled += 1,
+            OrderStatus::Canceled => self.stats[strategy].canceled += 1,
+            _ => {}
+        }
         if let Some(fill) = fill {
             self.stats[strategy].fills += 1;
+            let traded = self
+                .tallies
+                .traded
+                .entry((strategy, fill.request.instrument))
+                .or_default();
+            traded.0 += 1;
+            traded.1 += fill
+                .price
+                .checked_notional(fill.qty)
+                .map_or(0, |n| i128::from(n.raw()));
             let realized_before = self
                 .ledger
                 .get(strategy, fill.request.instrument)
@@ -186,6 +218,11 @@ impl Core {
         }
         if let Some(reason) = update.reason {
             self.stats[strategy].venue_rejects += 1;
+            *self
+                .tallies
+                .rejects
+                .entry((strategy, "venue", names::reason(reason)))
+                .or_default() += 1;
             log::info!(strategy:% = id, instrument = symbol, order_id = update.order_id, reason:% = reason; "venue rejected order");
         }
         if let (Some((fill, realized_before)), true) = (booked, self.journal.enabled()) {
@@ -327,6 +364,11 @@ impl Host for StrategyCtx {
             Ok(price) => price,
             Err(rejection) => {
                 core.stats[self.strategy].risk_rejects += 1;
+                *core
+                    .tallies
+                    .rejects
+                    .entry((self.strategy, "risk", names::reason(rejection.reason)))
+                    .or_default() += 1;
                 if core.journal.enabled() {
                     let strategy = core.strategy_ids[self.strategy].to_string();
                     core.journal.record(

@@ -7,6 +7,11 @@
 //! the channel is full, batches wait here, in order, and go with the next flush: the
 //! engine neither blocks nor drops. Without a store (backtests, benchmarks, tests) the
 //! journal is off and recording costs one branch.
+//!
+//! The same records feed the admin API's live event stream: with [`Journal::stream_to`]
+//! the journal also broadcasts each batch (snapshots of strategy state excepted), but
+//! only while someone listens; a listener that falls behind misses records (and is told),
+//! the engine never waits for it.
 
 use crate::store::writer::WriterStats;
 use crate::store::{Body, Record};
@@ -14,7 +19,7 @@ use pennant_sdk::Timestamp;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 /// Where the journal sends its batches.
 pub struct JournalSink {
@@ -31,6 +36,10 @@ pub struct Journal {
     buffer: Vec<Record>,
     backlog: VecDeque<Vec<Record>>,
     sink: Option<JournalSink>,
+    stream: Option<broadcast::Sender<Arc<Record>>>,
+    /// Whether the stream had listeners at the last flush (checked once per input, not
+    /// per record).
+    listening: bool,
 }
 
 impl Journal {
@@ -43,10 +52,15 @@ impl Journal {
         }
     }
 
-    /// True when records are kept: callers skip building them otherwise.
+    /// Also broadcasts every record to `stream`'s receivers, while there are any.
+    pub fn stream_to(&mut self, stream: broadcast::Sender<Arc<Record>>) {
+        self.stream = Some(stream);
+    }
+
+    /// True when records are kept or streamed: callers skip building them otherwise.
     #[inline]
     pub fn enabled(&self) -> bool {
-        self.sink.is_some()
+        self.sink.is_some() || self.listening
     }
 
     /// The last sequence number given.
@@ -56,7 +70,7 @@ impl Journal {
 
     /// Records one thing that happened at `ts`.
     pub fn record(&mut self, ts: Timestamp, body: Body) {
-        if self.sink.is_none() {
+        if !self.enabled() {
             return;
         }
         self.seq += 1;
@@ -67,9 +81,20 @@ impl Journal {
         });
     }
 
-    /// Hands what was recorded to the writer, without waiting.
+    /// Hands what was recorded to the writer and the stream, without waiting.
     pub fn flush(&mut self) {
+        if let Some(stream) = &self.stream {
+            if self.listening {
+                for record in &self.buffer {
+                    if !matches!(record.body, Body::State(_)) {
+                        let _ = stream.send(Arc::new(record.clone()));
+                    }
+                }
+            }
+            self.listening = stream.receiver_count() > 0;
+        }
         let Some(sink) = &self.sink else {
+            self.buffer.clear();
             return;
         };
         if !self.buffer.is_empty() {

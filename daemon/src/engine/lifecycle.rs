@@ -55,6 +55,13 @@ pub enum Change {
         /// Why it was refused.
         reason: String,
     },
+    /// Rebuild a strategy from the code it has (an operator's reload with an unchanged
+    /// file): a new instance, `init`, and the state of the old one (or its last snapshot
+    /// after a fault).
+    Restart {
+        /// The strategy id.
+        id: String,
+    },
     /// Set the limits of a scope (from a configuration reload).
     Limits {
         /// The scope.
@@ -71,7 +78,8 @@ impl Change {
             Change::Deploy(spec) => spec.id.clone(),
             Change::Reconfigure { id, .. }
             | Change::Stop { id, .. }
-            | Change::Refuse { id, .. } => id.clone(),
+            | Change::Refuse { id, .. }
+            | Change::Restart { id } => id.clone(),
             Change::Limits { scope, .. } => format!("limits of {scope}"),
         }
     }
@@ -86,6 +94,8 @@ pub enum Done {
     Swapped,
     /// A strategy was re-`init`ed with new parameters.
     Reconfigured,
+    /// A strategy was rebuilt from the code it had.
+    Restarted,
     /// A strategy stopped.
     Stopped,
     /// Limits were set.
@@ -99,6 +109,7 @@ impl Done {
             Done::Started => "started",
             Done::Swapped => "swapped",
             Done::Reconfigured => "reconfigured",
+            Done::Restarted => "restarted",
             Done::Stopped => "stopped",
             Done::LimitsSet => "limits set",
         }
@@ -214,6 +225,7 @@ impl Engine {
                     path,
                     reason,
                 } => self.refuse(&id, version, path, reason),
+                Change::Restart { id } => self.renew(&id).map_err(|e| e.to_string()),
                 Change::Limits { scope, limits } => self
                     .change_limits(&scope, "config reload", |l| *l = limits)
                     .map(|()| Done::LimitsSet)
@@ -361,6 +373,85 @@ impl Engine {
         self.swap(idx, code, params).map(|_| ())
     }
 
+    /// The version strategy `id` runs (or last ran).
+    pub fn version_of(&self, id: &str) -> Option<String> {
+        let idx = self.index_of(id)?;
+        self.strategies[idx]
+            .code
+            .as_ref()
+            .map(|c| c.version().to_owned())
+    }
+
+    /// Rebuilds strategy `id` from the code it has, whatever its state (a paused one
+    /// stays paused): what an operator's reload does when the file has not changed.
+    pub fn renew(&mut self, id: &str) -> Result<Done, StartError> {
+        let idx = self
+            .index_of(id)
+            .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
+        let slot = &self.strategies[idx];
+        let code = slot
+            .code
+            .clone()
+            .ok_or_else(|| StartError::NotLoaded(id.to_owned()))?;
+        let params = slot.params.clone();
+        self.swap(idx, code, params).map(|done| match done {
+            Done::Started => Done::Started,
+            _ => Done::Restarted,
+        })
+    }
+
+    /// Pauses a running strategy (see [`StrategyState::Paused`]); pausing a paused one
+    /// does nothing.
+    pub fn pause(&mut self, id: &str, actor: &str) -> Result<(), StartError> {
+        let idx = self.controllable(id, "pause")?;
+        if self.strategies[idx].state == StrategyState::Paused {
+            return Ok(());
+        }
+        self.strategies[idx].state = StrategyState::Paused;
+        log::info!(strategy = id, actor; "strategy paused");
+        self.record_lifecycle(idx, "paused", None, format!("by {actor}"));
+        Ok(())
+    }
+
+    /// Resumes a paused strategy: first the order updates and the timers it missed, then
+    /// events as they come. Resuming a running one does nothing.
+    pub fn resume(&mut self, id: &str, actor: &str) -> Result<(), StartError> {
+        let idx = self.controllable(id, "resume")?;
+        if self.strategies[idx].state == StrategyState::Running {
+            return Ok(());
+        }
+        self.strategies[idx].state = StrategyState::Running;
+        log::info!(strategy = id, actor; "strategy resumed");
+        self.record_lifecycle(idx, "resumed", None, format!("by {actor}"));
+        let missed = std::mem::take(&mut self.strategies[idx].missed);
+        for update in missed {
+            self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
+            self.deliver_updates();
+        }
+        let timers = std::mem::take(&mut self.strategies[idx].deferred_timers);
+        for token in timers {
+            self.deliver(idx, |i, ctx| i.on_timer(ctx, token));
+            self.deliver_updates();
+        }
+        Ok(())
+    }
+
+    /// The index of a strategy that can be paused or resumed: one with an instance.
+    fn controllable(&self, id: &str, action: &'static str) -> Result<StrategyIdx, StartError> {
+        let idx = self
+            .index_of(id)
+            .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
+        let slot = &self.strategies[idx];
+        match slot.state {
+            StrategyState::Running | StrategyState::Paused if slot.instance.is_some() => Ok(idx),
+            _ => Err(StartError::NotRunning {
+                strategy: id.to_owned(),
+                state: slot.state.name(),
+                action,
+            }),
+        }
+    }
+
     /// Records a version that could not be loaded; the reason comes back as the error.
     fn refuse(
         &mut self,
@@ -428,6 +519,9 @@ impl Engine {
             missed: Vec::new(),
             versions: VecDeque::new(),
             last_error: None,
+            deferred_timers: Vec::new(),
+            lifecycle: Default::default(),
+            metrics: self.metrics.as_ref().map(|m| m.strategy(id)),
         });
         idx
     }
@@ -488,6 +582,7 @@ impl Engine {
     ) -> Result<Done, StartError> {
         let id = self.strategies[idx].id.clone();
         let mut was_running = self.strategies[idx].instance.is_some();
+        let paused = self.strategies[idx].state == StrategyState::Paused;
         let mut state = self.strategies[idx].snapshot.clone();
         if was_running {
             match self.call_faulting(idx, |i, ctx| i.snapshot(ctx)) {
@@ -549,7 +644,12 @@ impl Engine {
         let slot = &mut self.strategies[idx];
         let same_code = slot.code.as_ref().map(StrategyCode::version) == Some(code.version());
         slot.instance = Some(instance);
-        slot.state = StrategyState::Running;
+        // A paused strategy stays paused through a new version: resuming is the operator's.
+        slot.state = if paused {
+            StrategyState::Paused
+        } else {
+            StrategyState::Running
+        };
         slot.code = Some(code);
         slot.params = params;
         slot.snapshot = state;
@@ -560,6 +660,10 @@ impl Engine {
             (true, true) => Done::Reconfigured,
             (true, false) => Done::Swapped,
         };
+        match done {
+            Done::Started => slot.lifecycle.loads += 1,
+            _ => slot.lifecycle.reloads += 1,
+        }
         log::info!(
             strategy = id.as_str(), version = slot.code.as_ref().map_or("", StrategyCode::version),
             restored = slot.snapshot.is_some();
@@ -567,7 +671,7 @@ impl Engine {
         );
         let version = slot.code.as_ref().map(|c| c.version().to_owned());
         self.record_lifecycle(idx, done.name(), version, String::new());
-        if !was_running {
+        if !was_running && !paused {
             let missed = std::mem::take(&mut self.strategies[idx].missed);
             for update in missed {
                 self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
@@ -641,7 +745,13 @@ impl Engine {
     /// Stops a misbehaving strategy, cancelling its orders whatever its policy (a strategy
     /// that faulted cannot look after them), and keeps the rest going.
     pub(super) fn quarantine(&mut self, idx: StrategyIdx, code: &str, reason: String) {
-        self.strategies[idx].last_error = Some(reason.clone());
+        let slot = &mut self.strategies[idx];
+        slot.last_error = Some(reason.clone());
+        *slot
+            .lifecycle
+            .quarantines
+            .entry(code.to_owned())
+            .or_default() += 1;
         let canceled = self.tear_down(
             idx,
             StrategyState::Quarantined {

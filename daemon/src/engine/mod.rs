@@ -20,8 +20,9 @@ pub mod orders;
 mod recovery;
 pub mod runtime;
 pub mod timers;
+pub mod view;
 
-pub use self::core::{Core, StrategyCtx, StrategyStats};
+pub use self::core::{Core, StrategyCtx, StrategyStats, Tallies};
 pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
 pub use self::recovery::RecoverySummary;
 pub use self::runtime::{NativeStrategy, StrategyCode, StrategyRuntime};
@@ -52,7 +53,13 @@ pub type EngineTask = Box<dyn FnOnce(&mut Engine) + Send>;
 /// What the engine receives.
 pub enum EngineInput {
     /// Market data, in time order within the batch.
-    Market(Vec<MarketEvent>),
+    Market {
+        /// The events.
+        events: Vec<MarketEvent>,
+        /// When the feed handed the batch over: where the event-to-handler latency
+        /// starts.
+        received: Instant,
+    },
     /// A feed has no more data.
     FeedEnded {
         /// The feed's name.
@@ -69,7 +76,7 @@ pub enum EngineInput {
 impl std::fmt::Debug for EngineInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EngineInput::Market(batch) => write!(f, "Market({} events)", batch.len()),
+            EngineInput::Market { events, .. } => write!(f, "Market({} events)", events.len()),
             EngineInput::FeedEnded { feed } => write!(f, "FeedEnded({feed})"),
             EngineInput::Tick => f.write_str("Tick"),
             EngineInput::Shutdown => f.write_str("Shutdown"),
@@ -83,6 +90,10 @@ impl std::fmt::Debug for EngineInput {
 pub enum StrategyState {
     /// Receiving events.
     Running,
+    /// Paused by an operator: its instance and state are kept, it receives nothing (its
+    /// order updates and due timers wait for it) and so sends nothing; its open orders
+    /// stay.
+    Paused,
     /// Stopped after a fault or a failed start; its orders were canceled.
     Quarantined {
         /// What happened.
@@ -101,6 +112,7 @@ impl StrategyState {
     pub fn name(&self) -> &'static str {
         match self {
             StrategyState::Running => "running",
+            StrategyState::Paused => "paused",
             StrategyState::Quarantined { .. } => "quarantined",
             StrategyState::Stopped { .. } => "stopped",
         }
@@ -139,6 +151,23 @@ struct StrategySlot {
     versions: VecDeque<Version>,
     /// The last failure (a refused version, a failed start, a fault), for the operator.
     last_error: Option<String>,
+    /// Timer tokens that fell due while the strategy was paused, fired when it resumes.
+    deferred_timers: Vec<u64>,
+    /// Lifecycle counters, for the metrics.
+    lifecycle: LifecycleCounts,
+    /// Its histograms, when the engine has metrics.
+    metrics: Option<crate::metrics::StrategyMetrics>,
+}
+
+/// How often a strategy started, was replaced and was quarantined (by fault code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LifecycleCounts {
+    /// Starts from no running instance (the first, and after a quarantine).
+    pub loads: u64,
+    /// Replacements of a running instance: new code, new parameters, a reload.
+    pub reloads: u64,
+    /// Quarantines, by fault code.
+    pub quarantines: std::collections::BTreeMap<String, u64>,
 }
 
 /// The invariant behind every `expect` on the core: it is lent to a strategy only for
@@ -225,6 +254,19 @@ pub enum StartError {
     /// No strategy has that id.
     #[error("no strategy {0}")]
     UnknownId(String),
+    /// The strategy has never loaded: there is no code to rebuild it from.
+    #[error("strategy {0} has no version loaded")]
+    NotLoaded(String),
+    /// The strategy is not in a state where this can be done.
+    #[error("strategy {strategy} is {state}: cannot {action}")]
+    NotRunning {
+        /// The strategy id.
+        strategy: String,
+        /// Its state.
+        state: &'static str,
+        /// What was asked.
+        action: &'static str,
+    },
     /// The strategy has no kept version to roll back to (or none with that hash).
     #[error("strategy {strategy} has no earlier version {wanted} to roll back to")]
     NoVersion {
@@ -252,6 +294,12 @@ pub struct Engine {
     heartbeat: Option<crate::service::Heartbeat>,
     /// The trading day whose baselines the journal has.
     day_recorded: Option<Timestamp>,
+    /// Where the engine publishes its view for the admin API and the metrics.
+    publisher: Option<view::Publisher>,
+    /// The engine's histograms, when it has metrics.
+    metrics: Option<crate::metrics::EngineMetrics>,
+    /// When the market batch being handled was received.
+    batch_received: Option<Instant>,
 }
 
 /// Which subscriber list an event goes to.
@@ -281,7 +329,35 @@ impl Engine {
             audit_recorded: 0,
             heartbeat: None,
             day_recorded: None,
+            publisher: None,
+            metrics: None,
+            batch_received: None,
         }
+    }
+
+    /// Publishes the engine's view here, after a task and at most every
+    /// [`view::PUBLISH_INTERVAL`] otherwise; returns where to read it.
+    pub fn publish_view(&mut self) -> view::ViewReceiver {
+        let view = Arc::new(self.view());
+        let (publisher, receiver) = view::Publisher::new(view);
+        self.publisher = Some(publisher);
+        receiver
+    }
+
+    /// Broadcasts the journal's records (for the admin API's event stream).
+    pub fn stream_journal(
+        &mut self,
+        stream: tokio::sync::broadcast::Sender<Arc<crate::store::Record>>,
+    ) {
+        self.core().journal.stream_to(stream);
+    }
+
+    /// Observes strategy call durations and event-to-handler latencies into `metrics`.
+    pub fn set_metrics(&mut self, metrics: crate::metrics::EngineMetrics) {
+        for slot in &mut self.strategies {
+            slot.metrics = Some(metrics.strategy(&slot.id));
+        }
+        self.metrics = Some(metrics);
     }
 
     fn core(&mut self) -> &mut Core {
@@ -419,6 +495,10 @@ impl Engine {
             return Err(Fault::Poisoned);
         };
         let core = self.take_core();
+        let started = self.strategies[idx]
+            .metrics
+            .as_ref()
+            .map(|_| Instant::now());
         let (ctx, outcome) = f(
             instance.as_mut(),
             StrategyCtx {
@@ -427,7 +507,13 @@ impl Engine {
             },
         );
         self.core = Some(ctx.core);
-        self.strategies[idx].instance = Some(instance);
+        let slot = &mut self.strategies[idx];
+        if let (Some(metrics), Some(started)) = (&slot.metrics, started) {
+            metrics
+                .call_duration
+                .observe(started.elapsed().as_secs_f64());
+        }
+        slot.instance = Some(instance);
         outcome.inspect_err(|fault| self.quarantine(idx, fault.code(), fault.to_string()))
     }
 
@@ -440,7 +526,7 @@ impl Engine {
         if self
             .strategies
             .get(idx)
-            .is_some_and(|s| s.instance.is_some())
+            .is_some_and(|s| s.instance.is_some() && s.state == StrategyState::Running)
         {
             self.core().stats[idx].events += 1;
             self.call(idx, f);
@@ -474,7 +560,7 @@ impl Engine {
         let mut delivered = 0;
         while let Some((idx, update)) = self.core().updates.pop_front() {
             let slot = &mut self.strategies[idx];
-            if slot.instance.is_none() {
+            if slot.instance.is_none() || slot.state == StrategyState::Paused {
                 if slot.missed.len() < MAX_MISSED_UPDATES {
                     slot.missed.push(update);
                 }
@@ -522,6 +608,10 @@ impl Engine {
             }
         }
         for (idx, token) in self.core().timers.take_due(now) {
+            if self.strategies[idx].state == StrategyState::Paused {
+                self.strategies[idx].deferred_timers.push(token);
+                continue;
+            }
             self.deliver(idx, |i, ctx| i.on_timer(ctx, token));
             self.deliver_updates();
         }
@@ -570,6 +660,8 @@ impl Engine {
     pub fn flush_journal(&mut self) {
         let core = self.core.as_mut().expect(CORE_HOME);
         if !core.journal.enabled() {
+            // Still looks whether the event stream has gained a listener.
+            core.journal.flush();
             return;
         }
         let audit = core.risk.audit();
@@ -642,14 +734,29 @@ impl Engine {
                     }
                 }
                 self.broadcast(Audience::Trades(trade.instrument), |engine, idx| {
+                    engine.observe_latency(idx);
                     engine.deliver(idx, |i, ctx| i.on_trade(ctx, trade))
                 });
             }
             MarketEvent::Quote(quote) => {
                 self.broadcast(Audience::Quotes(quote.instrument), |engine, idx| {
+                    engine.observe_latency(idx);
                     engine.deliver(idx, |i, ctx| i.on_quote(ctx, quote))
                 });
             }
+        }
+    }
+
+    /// Observes the time from the feed's hand-over of the batch being handled to the call
+    /// of strategy `idx`'s handler.
+    fn observe_latency(&self, idx: StrategyIdx) {
+        let slot = &self.strategies[idx];
+        if let (Some(metrics), Some(received), StrategyState::Running) =
+            (&slot.metrics, self.batch_received, &slot.state)
+        {
+            metrics
+                .handler_latency
+                .observe(received.elapsed().as_secs_f64());
         }
     }
 
@@ -685,10 +792,12 @@ impl Engine {
         log::info!(strategies = self.strategies.len(); "engine running");
         while let Some(input) = inputs.blocking_recv() {
             match input {
-                EngineInput::Market(batch) => {
-                    for event in &batch {
+                EngineInput::Market { events, received } => {
+                    self.batch_received = Some(received);
+                    for event in &events {
                         self.on_market(event);
                     }
+                    self.batch_received = None;
                 }
                 EngineInput::Tick => self.on_tick(),
                 EngineInput::FeedEnded { feed } => {
@@ -701,9 +810,21 @@ impl Engine {
                     }
                 }
                 EngineInput::Shutdown => break,
-                EngineInput::Task(task) => task(&mut self),
+                EngineInput::Task(task) => {
+                    task(&mut self);
+                    // What a task changed (a pause, a limit) is seen at once.
+                    if let Some(publisher) = &mut self.publisher {
+                        publisher.expire();
+                    }
+                }
             }
             self.flush_journal();
+            if self.publisher.as_ref().is_some_and(view::Publisher::due) {
+                let view = Arc::new(self.view());
+                if let Some(publisher) = &mut self.publisher {
+                    publisher.publish(view);
+                }
+            }
             if let Some(mut heartbeat) = self.heartbeat.take() {
                 heartbeat.beat(&self);
                 self.heartbeat = Some(heartbeat);
@@ -728,6 +849,13 @@ impl Engine {
         log::info!(canceled_orders = canceled, kept_orders = kept, events = self.events; "engine stopped");
         self.flush_journal();
         self.core().journal.close();
+        if self.publisher.is_some() {
+            let mut view = self.view();
+            view.running = false;
+            if let Some(publisher) = &mut self.publisher {
+                publisher.publish(Arc::new(view));
+            }
+        }
         let reports = self.reports();
         self.log_reports(&reports, "final");
         for slot in &mut self.strategies {
@@ -738,31 +866,39 @@ impl Engine {
 
     /// Each strategy's state, counters and positions.
     pub fn reports(&mut self) -> Vec<StrategyReport> {
-        let core = self.core_ref();
-        self.strategies
-            .iter()
-            .enumerate()
-            .map(|(idx, slot)| StrategyReport {
-                id: slot.id.clone(),
-                state: slot.state.clone(),
-                version: slot.code.as_ref().map(|c| c.version().to_owned()),
-                loaded_at: slot
-                    .versions
-                    .iter()
-                    .rev()
-                    .find(|v| v.outcome == VersionOutcome::Current)
-                    .map(|v| v.loaded_at),
-                last_error: slot.last_error.clone(),
-                snapshot: slot.snapshot.clone(),
-                stats: core.stats[idx],
-                positions: core
-                    .ledger
-                    .positions_of(idx, &core.market)
-                    .into_iter()
-                    .map(|p| (core.instruments.symbol(p.instrument).to_owned(), p))
-                    .collect(),
-            })
+        (0..self.strategies.len())
+            .map(|idx| self.report(idx, true))
             .collect()
+    }
+
+    /// Strategy `idx`'s state, counters and positions, with its last snapshot if asked.
+    fn report(&self, idx: StrategyIdx, with_snapshot: bool) -> StrategyReport {
+        let core = self.core_ref();
+        let slot = &self.strategies[idx];
+        StrategyReport {
+            id: slot.id.clone(),
+            state: slot.state.clone(),
+            version: slot.code.as_ref().map(|c| c.version().to_owned()),
+            loaded_at: slot
+                .versions
+                .iter()
+                .rev()
+                .find(|v| v.outcome == VersionOutcome::Current)
+                .map(|v| v.loaded_at),
+            last_error: slot.last_error.clone(),
+            snapshot: if with_snapshot {
+                slot.snapshot.clone()
+            } else {
+                None
+            },
+            stats: core.stats[idx],
+            positions: core
+                .ledger
+                .positions_of(idx, &core.market)
+                .into_iter()
+                .map(|p| (core.instruments.symbol(p.instrument).to_owned(), p))
+                .collect(),
+        }
     }
 
     fn log_reports(&self, reports: &[StrategyReport], kind: &str) {

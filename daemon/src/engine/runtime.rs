@@ -32,6 +32,10 @@ pub trait StrategyRuntime: Send {
     fn snapshot(&mut self, ctx: StrategyCtx) -> Call<Vec<u8>>;
     /// Takes over a snapshot; the inner `Err` is the strategy refusing it.
     fn restore(&mut self, ctx: StrategyCtx, state: &[u8]) -> Call<Result<(), String>>;
+    /// The linear memory it uses, in bytes (0 for a native build).
+    fn memory_bytes(&self) -> usize {
+        0
+    }
 }
 
 impl StrategyRuntime for StrategyInstance<StrategyCtx> {
@@ -58,6 +62,9 @@ impl StrategyRuntime for StrategyInstance<StrategyCtx> {
     }
     fn restore(&mut self, ctx: StrategyCtx, state: &[u8]) -> Call<Result<(), String>> {
         StrategyInstance::restore(self, ctx, state)
+    }
+    fn memory_bytes(&self) -> usize {
+        StrategyInstance::memory_bytes(self)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Running feeds: each configured `[[feed]]` becomes a tokio task that sends batches of
 //! normalized events to the engine, and [`EngineInput::FeedEnded`] when it runs dry.
+//! Each counts what it receives, and what it skips, in its [`FeedMetrics`].
 
 use super::replay::LineParser;
 use super::synthetic::{Generator, WalkParams};
@@ -7,6 +8,7 @@ use super::{Instruments, MarketEvent};
 use crate::config::{FeedConfig, FeedSource, ReplayConfig, SyntheticConfig};
 use crate::engine::clock::wall_now;
 use crate::engine::EngineInput;
+use crate::metrics::FeedMetrics;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,15 +31,16 @@ pub fn spawn(
     resolve: impl Fn(&std::path::Path) -> PathBuf,
     instruments: Arc<Instruments>,
     tx: mpsc::Sender<EngineInput>,
+    metrics: FeedMetrics,
 ) -> JoinHandle<()> {
     let name = feed.name.get_ref().clone();
     match feed.source() {
         FeedSource::Replay(replay) => {
             let path = resolve(&replay.path);
-            tokio::spawn(run_replay(name, path, replay, instruments, tx))
+            tokio::spawn(run_replay(name, path, replay, instruments, tx, metrics))
         }
         FeedSource::Synthetic(synthetic) => {
-            tokio::spawn(run_synthetic(name, synthetic, instruments, tx))
+            tokio::spawn(run_synthetic(name, synthetic, instruments, tx, metrics))
         }
     }
 }
@@ -46,12 +49,21 @@ async fn send(tx: &mpsc::Sender<EngineInput>, batch: &mut Vec<MarketEvent>) -> b
     if batch.is_empty() {
         return true;
     }
-    tx.send(EngineInput::Market(std::mem::replace(
-        batch,
-        Vec::with_capacity(BATCH),
-    )))
+    let events = std::mem::replace(batch, Vec::with_capacity(BATCH));
+    tx.send(EngineInput::Market {
+        events,
+        received: std::time::Instant::now(),
+    })
     .await
     .is_ok()
+}
+
+/// Counts a received event by type.
+fn count(metrics: &FeedMetrics, event: &MarketEvent) {
+    match event {
+        MarketEvent::Trade(_) => metrics.trades.inc(),
+        MarketEvent::Quote(_) => metrics.quotes.inc(),
+    }
 }
 
 /// Replays a file, then tells the engine the feed has ended, whatever happened.
@@ -61,8 +73,10 @@ async fn run_replay(
     config: ReplayConfig,
     instruments: Arc<Instruments>,
     tx: mpsc::Sender<EngineInput>,
+    metrics: FeedMetrics,
 ) {
-    replay(&name, &path, &config, &instruments, &tx).await;
+    replay(&name, &path, &config, &instruments, &tx, &metrics).await;
+    metrics.set_ended();
     let _ = tx.send(EngineInput::FeedEnded { feed: name }).await;
 }
 
@@ -73,6 +87,7 @@ struct Replay<'a> {
     speed: f64,
     instruments: &'a Instruments,
     tx: &'a mpsc::Sender<EngineInput>,
+    metrics: &'a FeedMetrics,
     parser: LineParser,
     batch: Vec<MarketEvent>,
     line_no: u64,
@@ -97,6 +112,7 @@ impl Replay<'_> {
             Ok(None) => return true,
             Err(err) => {
                 self.malformed += 1;
+                self.metrics.malformed.inc();
                 if self.malformed <= MALFORMED_LOGGED {
                     log::warn!(feed = self.name, file:% = self.path.display(), line = self.line_no; "skipping malformed line: {err}");
                 }
@@ -116,6 +132,7 @@ impl Replay<'_> {
             }
         }
         self.events += 1;
+        count(self.metrics, &event);
         self.batch.push(event);
         self.batch.len() < BATCH || send(self.tx, &mut self.batch).await
     }
@@ -127,6 +144,7 @@ async fn replay(
     config: &ReplayConfig,
     instruments: &Instruments,
     tx: &mpsc::Sender<EngineInput>,
+    metrics: &FeedMetrics,
 ) {
     let file = match tokio::fs::File::open(path).await {
         Ok(file) => file,
@@ -136,6 +154,7 @@ async fn replay(
         }
     };
     log::info!(feed = name, file:% = path.display(), speed = config.speed; "replay started");
+    metrics.connected.set(1);
     // A large buffer, consumed a whole buffer at a time: each refill of a tokio file is a
     // trip to the blocking pool, and awaiting per line costs more than parsing it.
     let mut reader = tokio::io::BufReader::with_capacity(READ_BUFFER, file);
@@ -145,6 +164,7 @@ async fn replay(
         speed: config.speed,
         instruments,
         tx,
+        metrics,
         parser: LineParser::default(),
         batch: Vec::with_capacity(BATCH),
         line_no: 0,
@@ -200,6 +220,7 @@ async fn run_synthetic(
     config: SyntheticConfig,
     instruments: Arc<Instruments>,
     tx: mpsc::Sender<EngineInput>,
+    metrics: FeedMetrics,
 ) {
     let walks = config
         .instruments
@@ -223,10 +244,18 @@ async fn run_synthetic(
         tokio::time::interval(Duration::from_millis(u64::from(config.interval_ms.get())));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     log::info!(feed = name.as_str(), seed = config.seed, interval_ms = config.interval_ms.get(); "synthetic feed started");
+    metrics.connected.set(1);
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         interval.tick().await;
         generator.step(wall_now(), &mut batch);
+        for event in &batch {
+            count(&metrics, event);
+        }
+        if let Some(last) = batch.last() {
+            // A live feed's lag: how old its latest event is when it arrives.
+            metrics.lag.set((wall_now() - last.ts()) as f64 / 1e9);
+        }
         if !send(&tx, &mut batch).await {
             return;
         }
@@ -247,10 +276,10 @@ mod tests {
             .iter()
             .map(|s| format!("{},trade,X,1,1,buy", 1_000 * SECOND + s * SECOND))
             .collect();
-        replay_bytes(speed, lines.join("\n").as_bytes()).await
+        replay_bytes(speed, lines.join("\n").as_bytes(), FeedMetrics::detached()).await
     }
 
-    async fn replay_bytes(speed: f64, text: &[u8]) -> Vec<(Duration, usize)> {
+    async fn replay_bytes(speed: f64, text: &[u8], metrics: FeedMetrics) -> Vec<(Duration, usize)> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tape.csv");
         std::fs::write(&path, text).unwrap();
@@ -260,14 +289,21 @@ mod tests {
             path: path.clone(),
             speed,
         };
-        tokio::spawn(run_replay("tape".into(), path, config, instruments, tx));
+        tokio::spawn(run_replay(
+            "tape".into(),
+            path,
+            config,
+            instruments,
+            tx,
+            metrics,
+        ));
         let mut received = Vec::new();
         let mut first = None;
         while let Some(input) = rx.recv().await {
             match input {
-                EngineInput::Market(batch) => {
+                EngineInput::Market { events, .. } => {
                     let origin = *first.get_or_insert_with(Instant::now);
-                    received.push((Instant::now() - origin, batch.len()));
+                    received.push((Instant::now() - origin, events.len()));
                 }
                 EngineInput::FeedEnded { .. } => break,
                 other => panic!("unexpected {other:?}"),
@@ -291,7 +327,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_line_that_is_not_text_is_skipped() {
         let text = b"1000,trade,X,1,1,buy\n\xff\xfe,trade\n2000,trade,X,1,1,buy\n";
-        assert_eq!(replay_bytes(0.0, text).await, vec![(Duration::ZERO, 2)]);
+        let metrics = FeedMetrics::detached();
+        assert_eq!(
+            replay_bytes(0.0, text, metrics.clone()).await,
+            vec![(Duration::ZERO, 2)]
+        );
+        assert_eq!(metrics.trades.get(), 2);
+        assert_eq!(metrics.malformed.get(), 1);
+        assert!(metrics.ended());
     }
 
     #[tokio::test(start_paused = true)]

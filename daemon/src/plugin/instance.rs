@@ -87,6 +87,11 @@ impl<C: sdk::Host + Send + 'static> StrategyInstance<C> {
         self.poisoned
     }
 
+    /// The size of the instance's linear memory, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().limiter.granted()
+    }
+
     /// Runs one export with `ctx` serving host calls; returns `ctx` and the outcome.
     pub fn call<R>(
         &mut self,

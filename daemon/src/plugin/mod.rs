@@ -24,6 +24,9 @@ mod sandbox;
 
 pub use instance::{Fault, StrategyInstance};
 
+/// The WebAssembly runtime's version (`pennant_build_info`); pinned in Cargo.toml.
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
 use bindings::PluginPre;
 use cache::CompileCache;
 use std::path::{Path, PathBuf};

@@ -151,6 +151,8 @@ pub fn wasi_context(strategy_id: &str, seed: u64, clock: SharedClock) -> WasiCtx
 pub struct MemoryLimiter {
     limit: usize,
     exceeded: bool,
+    /// The largest linear memory granted so far (memories never shrink).
+    granted: usize,
 }
 
 impl MemoryLimiter {
@@ -158,6 +160,7 @@ impl MemoryLimiter {
         MemoryLimiter {
             limit,
             exceeded: false,
+            granted: 0,
         }
     }
 
@@ -167,6 +170,11 @@ impl MemoryLimiter {
 
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// The size of the instance's largest linear memory, in bytes.
+    pub fn granted(&self) -> usize {
+        self.granted
     }
 }
 
@@ -184,6 +192,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
                 self.limit
             );
         }
+        self.granted = self.granted.max(desired);
         Ok(true)
     }
 

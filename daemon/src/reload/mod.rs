@@ -42,6 +42,35 @@ pub enum Trigger {
     Signal,
 }
 
+/// An operator's reload of one strategy (from the admin API): a pass as for a changed
+/// component, in which the strategy is rebuilt even if its file has not changed.
+pub struct StrategyReload {
+    /// The strategy id.
+    pub id: String,
+    /// Where the outcome goes.
+    pub reply: oneshot::Sender<Result<Reloaded, ReloadRefused>>,
+}
+
+/// What an operator's reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// `started`, `swapped`, `reconfigured` or `restarted`.
+    pub outcome: &'static str,
+    /// The version now running.
+    pub version: Option<String>,
+}
+
+/// Why an operator's reload did nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReloadRefused {
+    /// The configuration has no such strategy.
+    #[error("no strategy {0} in the configuration")]
+    Unknown(String),
+    /// The file is missing or refused, or the new instance failed: what ran before runs.
+    #[error("{0}")]
+    Failed(String),
+}
+
 impl Trigger {
     fn rereads_config(self) -> bool {
         matches!(self, Trigger::Config | Trigger::Signal)
@@ -390,6 +419,7 @@ pub fn log_outcomes(outcomes: &[ChangeOutcome]) -> usize {
 pub async fn run(
     mut reloader: Reloader,
     mut triggers: mpsc::Receiver<Trigger>,
+    mut requests: mpsc::Receiver<StrategyReload>,
     engine: mpsc::Sender<EngineInput>,
     mut watcher: Option<watch::Watcher>,
     marker: Option<PathBuf>,
@@ -397,12 +427,17 @@ pub async fn run(
     let retry_after = reloader.grace;
     let (retry_tx, mut retry_rx) = mpsc::channel(1);
     loop {
+        let mut request = None;
         let first = tokio::select! {
             trigger = triggers.recv() => match trigger {
                 Some(trigger) => trigger,
                 None => return,
             },
             Some(()) = retry_rx.recv() => Trigger::Components,
+            Some(asked) = requests.recv() => {
+                request = Some(asked);
+                Trigger::Components
+            }
         };
         let mut reread = first.rereads_config();
         // A SIGHUP among the triggers: systemd hears of the reload (RELOADING=1, READY=1).
@@ -420,7 +455,7 @@ pub async fn run(
             (reloader, pass)
         })
         .await;
-        let pass = match prepared {
+        let mut pass = match prepared {
             Ok((back, pass)) => {
                 reloader = back;
                 pass
@@ -447,6 +482,7 @@ pub async fn run(
         for (id, path) in &pass.waiting {
             log::debug!(strategy = id.as_str(), path:% = path.display(); "waiting for the component file");
         }
+        let request = request.and_then(|request| force(&reloader, &mut pass, request));
         if pass.changes.is_empty() {
             if signaled {
                 let (ok, status) = match &pass.config_error {
@@ -463,14 +499,33 @@ pub async fn run(
         let (reply, outcome) = oneshot::channel();
         let pass_config_error = pass.config_error.as_ref().map(first_line);
         let changes = pass.changes;
+        let asked = request.as_ref().map(|r| r.id.clone());
         let task = EngineInput::Task(Box::new(move |engine| {
-            let _ = reply.send(engine.apply(changes));
+            let outcomes = engine.apply(changes);
+            let version = asked.and_then(|id| engine.version_of(&id));
+            let _ = reply.send((outcomes, version));
         }));
         if engine.send(task).await.is_err() {
             return;
         }
         match outcome.await {
-            Ok(outcomes) => {
+            Ok((outcomes, version)) => {
+                if let Some(request) = request {
+                    let result = outcomes
+                        .iter()
+                        .find(|o| o.target == request.id)
+                        .map_or_else(
+                            || Err(ReloadRefused::Failed("nothing was done".into())),
+                            |o| match &o.result {
+                                Ok(done) => Ok(Reloaded {
+                                    outcome: done.name(),
+                                    version: version.clone(),
+                                }),
+                                Err(reason) => Err(ReloadRefused::Failed(reason.clone())),
+                            },
+                        );
+                    let _ = request.reply.send(result);
+                }
                 reloader.settle(&outcomes);
                 let failed = log_outcomes(&outcomes);
                 log::info!(changes = outcomes.len(), failed; "reload applied");
@@ -488,6 +543,36 @@ pub async fn run(
             Err(_) => return,
         }
     }
+}
+
+/// Makes sure an operator's reload of `request.id` does something in `pass`: the pass's
+/// own change for it if there is one, else a rebuild from the code it has. Answers at once
+/// (and returns `None`) when there is nothing to reload.
+fn force(reloader: &Reloader, pass: &mut Pass, request: StrategyReload) -> Option<StrategyReload> {
+    let id = request.id.as_str();
+    if !reloader.config.strategies.iter().any(|s| s.id() == id) {
+        let _ = request
+            .reply
+            .send(Err(ReloadRefused::Unknown(id.to_owned())));
+        return None;
+    }
+    if let Some((_, path)) = pass.waiting.iter().find(|(w, _)| w == id) {
+        let _ = request.reply.send(Err(ReloadRefused::Failed(format!(
+            "component file {} not found",
+            path.display()
+        ))));
+        return None;
+    }
+    if !pass.changes.iter().any(|c| c.target() == id) {
+        if reloader.applied.get(id).map(|a| a.outcome) == Some(Outcome::Refused) {
+            let _ = request.reply.send(Err(ReloadRefused::Failed(
+                "its component file was refused: fix it and save it again".into(),
+            )));
+            return None;
+        }
+        pass.changes.push(Change::Restart { id: id.to_owned() });
+    }
+    Some(request)
 }
 
 #[cfg(test)]
@@ -535,6 +620,7 @@ params = {{ {params} }}
                 Change::Reconfigure { .. } => "reconfigure",
                 Change::Stop { .. } => "stop",
                 Change::Refuse { .. } => "refuse",
+                Change::Restart { .. } => "restart",
                 Change::Limits { .. } => "limits",
             })
             .collect()

@@ -158,6 +158,8 @@ pub struct RiskEngine {
     global_day_baseline: Option<Amount>,
     day_start: Option<Timestamp>,
     audit: Vec<AuditRecord>,
+    /// Scopes whose kill switch is engaged (until an operator sets their state again).
+    kill_switched: std::collections::BTreeSet<String>,
     resolved: FxHashMap<(StrategyIdx, InstrumentId), Resolved>,
     last_watch: Option<Timestamp>,
     /// Whether any daily loss limit is set (the watch has nothing to do otherwise).
@@ -206,6 +208,7 @@ impl RiskEngine {
             global_day_baseline: None,
             day_start: None,
             audit: Vec::new(),
+            kill_switched: Default::default(),
             resolved: FxHashMap::default(),
             last_watch: None,
             watches_loss: false,
@@ -313,6 +316,26 @@ impl RiskEngine {
         &self.config
     }
 
+    /// The limits set on a scope (not resolved: what its table says).
+    pub fn limits_of(&self, scope: &Scope) -> Limits {
+        match scope {
+            Scope::Global => self.config.global.clone(),
+            Scope::Defaults => self.config.defaults.clone(),
+            Scope::Strategy(id) => self.config.strategy.get(id).cloned().unwrap_or_default(),
+            Scope::Instrument(symbol) => self
+                .config
+                .instrument
+                .get(symbol)
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The scopes (`global`, `strategy ID`) whose kill switch is engaged.
+    pub fn kill_switched(&self) -> impl Iterator<Item = &str> {
+        self.kill_switched.iter().map(String::as_str)
+    }
+
     /// Every change made so far.
     pub fn audit(&self) -> &[AuditRecord] {
         &self.audit
@@ -355,6 +378,7 @@ impl RiskEngine {
         now: Timestamp,
     ) -> Result<(), RiskError> {
         self.apply_state(scope, state)?;
+        self.kill_switched.remove(&scope.to_string());
         self.record(
             now,
             actor,
@@ -375,6 +399,7 @@ impl RiskEngine {
         now: Timestamp,
     ) -> Result<Option<StrategyIdx>, RiskError> {
         self.apply_state(scope, TradingState::Halted)?;
+        self.kill_switched.insert(scope.to_string());
         self.record(
             now,
             actor,

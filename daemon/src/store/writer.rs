@@ -28,7 +28,7 @@ pub struct WriterSettings {
 }
 
 /// Counters the writer and the engine's journal keep, for logs and metrics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WriterStats {
     /// Records handed to the writer and not yet written or spooled.
     pub queued: AtomicU64,
@@ -42,6 +42,22 @@ pub struct WriterStats {
     pub failures: AtomicU64,
     /// Duration of the last batch write, in microseconds.
     pub last_write_us: AtomicU64,
+    /// Duration of every batch write.
+    pub write_duration: prometheus::Histogram,
+}
+
+impl Default for WriterStats {
+    fn default() -> Self {
+        WriterStats {
+            queued: AtomicU64::default(),
+            written: AtomicU64::default(),
+            spooled: AtomicU64::default(),
+            spool_bytes: AtomicU64::default(),
+            failures: AtomicU64::default(),
+            last_write_us: AtomicU64::default(),
+            write_duration: crate::metrics::store_write_duration(),
+        }
+    }
 }
 
 /// One transaction, within the time limit: a write that hangs counts as the database
@@ -98,9 +114,11 @@ pub async fn run(
                     stats
                         .written
                         .fetch_add(held.len() as u64, Ordering::Relaxed);
+                    let took = start.elapsed();
                     stats
                         .last_write_us
-                        .store(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+                        .store(took.as_micros() as u64, Ordering::Relaxed);
+                    stats.write_duration.observe(took.as_secs_f64());
                     held.clear();
                 }
                 Err(err) => {

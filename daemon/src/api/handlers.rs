@@ -1,0 +1,474 @@
+//! The endpoints: one function per route, each given what [`super::handle`] checked.
+
+use super::error::ApiError;
+use super::events::{self, Subscription};
+use super::query::{self, Format, Query};
+use super::routes::Endpoint;
+use super::{json, json_response, ApiState, Caller, OPENAPI};
+use crate::config::Limits;
+use crate::engine::{StartError, StrategyState};
+use crate::reload::{ReloadRefused, StrategyReload};
+use crate::risk::{RiskError, Scope, TradingState};
+use crate::store::{Filter, Page, StoreError};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use warp::http::{header, HeaderValue, StatusCode};
+use warp::reply::Response;
+
+/// Calls `endpoint`.
+pub(super) async fn call(
+    state: &ApiState,
+    endpoint: Endpoint,
+    id: Option<String>,
+    raw_query: &str,
+    body: &[u8],
+    caller: &Caller,
+) -> Result<Response, ApiError> {
+    let id = id.unwrap_or_default();
+    let query = |allowed: &[&str]| Query::parse(raw_query, allowed);
+    let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
+    match endpoint {
+        Endpoint::Health => {
+            query(&[])?;
+            ok(json!({
+                "status": "ok",
+                "version": env!("CARGO_PKG_VERSION"),
+                "uptime_seconds": state.started.elapsed().as_secs(),
+            }))
+        }
+        Endpoint::Ready => {
+            query(&[])?;
+            Ok(ready(state))
+        }
+        Endpoint::Metrics => {
+            query(&[])?;
+            let mut response = Response::new(state.metrics.render().into());
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            Ok(response)
+        }
+        Endpoint::OpenApi => {
+            query(&[])?;
+            let mut response = Response::new(OPENAPI.into());
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            Ok(response)
+        }
+        Endpoint::Strategies => {
+            query(&[])?;
+            let view = state.view.borrow().clone();
+            ok(
+                json!({"strategies": view.strategies.iter().map(json::strategy).collect::<Vec<_>>()}),
+            )
+        }
+        Endpoint::Strategy => {
+            query(&[])?;
+            let view = state.view.borrow().clone();
+            let strategy = view
+                .strategy(&id)
+                .ok_or_else(|| ApiError::not_found(format!("no strategy {id}")))?;
+            ok(json::strategy(strategy))
+        }
+        Endpoint::Pause | Endpoint::Resume => {
+            query(&[])?;
+            let actor = caller.actor();
+            let pause = endpoint == Endpoint::Pause;
+            let target = id.clone();
+            let state_now = state
+                .ask(move |engine| {
+                    let done = if pause {
+                        engine.pause(&target, &actor)
+                    } else {
+                        engine.resume(&target, &actor)
+                    };
+                    done.map(|()| {
+                        engine
+                            .index_of(&target)
+                            .and_then(|idx| engine.state(idx).map(StrategyState::name))
+                            .unwrap_or("unknown")
+                    })
+                })
+                .await?
+                .map_err(start_error)?;
+            ok(json!({"strategy": id, "state": state_now}))
+        }
+        Endpoint::Reload => {
+            query(&[])?;
+            let (reply, answer) = oneshot::channel();
+            let asked = StrategyReload {
+                id: id.clone(),
+                reply,
+            };
+            state
+                .reloads
+                .send(asked)
+                .await
+                .map_err(|_| ApiError::unavailable("the reloader has stopped"))?;
+            let reloaded = answer
+                .await
+                .map_err(|_| ApiError::unavailable("the reloader has stopped"))?
+                .map_err(|refused| match refused {
+                    ReloadRefused::Unknown(_) => ApiError::not_found(refused.to_string()),
+                    ReloadRefused::Failed(_) => ApiError::conflict(refused.to_string()),
+                })?;
+            ok(json!({"strategy": id, "outcome": reloaded.outcome, "version": reloaded.version}))
+        }
+        Endpoint::Orders => {
+            let q = query(query::ORDER_PARAMS)?;
+            let (filter, page, format) = (q.filter()?, q.page()?, q.format()?);
+            let rows = state
+                .store()?
+                .orders(&filter, page)
+                .await
+                .map_err(store_error)?;
+            Ok(list(rows, json::order_row, json::ORDER_COLUMNS, format))
+        }
+        Endpoint::Fills => {
+            let q = query(query::FILL_PARAMS)?;
+            let (filter, page, format) = (q.filter()?, q.page()?, q.format()?);
+            let rows = state
+                .store()?
+                .fills(&filter, page)
+                .await
+                .map_err(store_error)?;
+            Ok(list(rows, json::fill_row, json::FILL_COLUMNS, format))
+        }
+        Endpoint::Signals => {
+            let q = query(query::SIGNAL_PARAMS)?;
+            let (filter, page, format) = (q.filter()?, q.page()?, q.format()?);
+            let rows = state
+                .store()?
+                .signals(&filter, page)
+                .await
+                .map_err(store_error)?;
+            Ok(list(rows, json::signal_row, json::SIGNAL_COLUMNS, format))
+        }
+        Endpoint::Positions => {
+            let q = query(&["strategy"])?;
+            let view = state.view.borrow().clone();
+            ok(json::positions(&view, q.get("strategy")))
+        }
+        Endpoint::Pnl => {
+            let q = query(&["strategy", "from", "to"])?;
+            let filter = Filter {
+                strategy: q.get("strategy").map(str::to_owned),
+                from: q.int("from")?,
+                to: q.int("to")?,
+                ..Filter::default()
+            };
+            let days = match &state.store {
+                Some(store) => store.daily_pnl(&filter).await.map_err(store_error)?,
+                None => Vec::new(),
+            };
+            let view = state.view.borrow().clone();
+            ok(json!({
+                "days": days.iter().map(json::day_pnl).collect::<Vec<_>>(),
+                "current": json::current_pnl(&view, q.get("strategy")),
+            }))
+        }
+        Endpoint::Risk => {
+            query(&[])?;
+            let view = state.view.borrow().clone();
+            ok(json::risk(&view))
+        }
+        Endpoint::Limits => {
+            query(&[])?;
+            let request = body_json(body)?;
+            let scope = scope(&request, true)?;
+            let patch = limits_patch(&request)?;
+            let actor = caller.actor();
+            let scope_for_engine = scope.clone();
+            let limits = state
+                .ask(move |engine| {
+                    engine
+                        .change_limits(&scope_for_engine, &actor, |limits| {
+                            for (key, value) in patch {
+                                merge(limits, &key, value.as_ref());
+                            }
+                        })
+                        .map(|()| engine.risk().limits_of(&scope_for_engine))
+                })
+                .await?
+                .map_err(risk_error)?;
+            ok(json!({"scope": scope.to_string(), "limits": json::limits(&limits)}))
+        }
+        Endpoint::TradingState => {
+            query(&[])?;
+            let request = body_json(body)?;
+            let scope = scope(&request, false)?;
+            let wanted = match request.get("state") {
+                Some(Value::String(name)) => TradingState::parse(name).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "state {name:?} is not one of ACTIVE, REDUCING, HALTED"
+                    ))
+                })?,
+                _ => return Err(ApiError::bad_request("`state` (a string) is required")),
+            };
+            let actor = caller.actor();
+            let target = scope.clone();
+            state
+                .ask(move |engine| engine.set_trading_state(&target, wanted, &actor))
+                .await?
+                .map_err(risk_error)?;
+            ok(json!({"scope": scope.to_string(), "state": wanted.name()}))
+        }
+        Endpoint::KillSwitchOn => {
+            query(&[])?;
+            let scope = scope(&body_json(body)?, false)?;
+            let actor = caller.actor();
+            let target = scope.clone();
+            let canceled = state
+                .ask(move |engine| engine.kill_switch(&target, &actor))
+                .await?
+                .map_err(risk_error)?;
+            ok(json!({"scope": scope.to_string(), "state": "HALTED", "canceled_orders": canceled}))
+        }
+        Endpoint::KillSwitchOff => {
+            query(&[])?;
+            let scope = scope(&body_json(body)?, false)?;
+            let actor = caller.actor();
+            let target = scope.clone();
+            state
+                .ask(move |engine| engine.set_trading_state(&target, TradingState::Active, &actor))
+                .await?
+                .map_err(risk_error)?;
+            ok(json!({"scope": scope.to_string(), "state": "ACTIVE"}))
+        }
+        Endpoint::Events => {
+            let q = query(events::PARAMS)?;
+            let subscription = Subscription::from_query(&q)?;
+            Ok(events::reply(state.events.subscribe(), subscription))
+        }
+    }
+}
+
+/// `/readyz`: strategies loaded, feeds connected, store writable, engine publishing.
+fn ready(state: &ApiState) -> Response {
+    let view = state.view.borrow().clone();
+    let mut checks = Vec::new();
+    let mut check = |name: &str, problems: Vec<String>, fine: String| {
+        let ok = problems.is_empty();
+        let detail = if ok { fine } else { problems.join("; ") };
+        checks.push(json!({"name": name, "ok": ok, "detail": detail}));
+        ok
+    };
+    let mut ready = true;
+    let mut problems = Vec::new();
+    for id in &state.strategies {
+        match view.strategy(id).map(|s| &s.report.state) {
+            Some(StrategyState::Running | StrategyState::Paused) => {}
+            Some(StrategyState::Quarantined { reason }) => {
+                problems.push(format!("{id} is quarantined: {reason}"))
+            }
+            Some(StrategyState::Stopped { reason }) => {
+                problems.push(format!("{id} is stopped: {reason}"))
+            }
+            None => problems.push(format!("{id} is not loaded")),
+        }
+    }
+    let count = state.strategies.len();
+    ready &= check("strategies", problems, format!("{count} loaded"));
+    let problems = state
+        .feeds
+        .iter()
+        .filter(|(_, feed)| feed.connected.get() != 1 && !feed.ended())
+        .map(|(name, _)| format!("feed {name} is not connected"))
+        .collect();
+    ready &= check(
+        "feeds",
+        problems,
+        format!("{} connected or done", state.feeds.len()),
+    );
+    let problems = match &state.writer {
+        Some(stats) => {
+            let spooled = stats.spooled.load(std::sync::atomic::Ordering::Relaxed);
+            if spooled > 0 {
+                vec![format!(
+                    "the store is not writable: {spooled} records wait in the spool"
+                )]
+            } else {
+                Vec::new()
+            }
+        }
+        None => Vec::new(),
+    };
+    let fine = if state.writer.is_some() {
+        "writable"
+    } else {
+        "none (backtest)"
+    };
+    ready &= check("store", problems, fine.into());
+    let age = view.taken_at.elapsed().unwrap_or_default();
+    let problems = if !view.running {
+        vec!["the engine has stopped".to_owned()]
+    } else if age > std::time::Duration::from_secs(5) {
+        vec![format!(
+            "the engine has not published for {} s: it is stuck or overloaded",
+            age.as_secs()
+        )]
+    } else {
+        Vec::new()
+    };
+    ready &= check("engine", problems, "running".into());
+    if ready {
+        json_response(StatusCode::OK, &json!({"ready": true, "checks": checks}))
+    } else {
+        let failing: Vec<String> = checks
+            .iter()
+            .filter(|c| c["ok"] == false)
+            .filter_map(|c| c["detail"].as_str().map(str::to_owned))
+            .collect();
+        let error = ApiError::not_ready(failing.join("; "));
+        let mut body = error.body();
+        body["checks"] = Value::Array(checks);
+        error.respond_with(body)
+    }
+}
+
+/// A page of rows as JSON (`{"items", "next"}`) or CSV (`X-Next-Cursor` header).
+fn list<T>(page: Page<T>, to_json: fn(&T) -> Value, columns: &[&str], format: Format) -> Response {
+    let items: Vec<Value> = page.items.iter().map(to_json).collect();
+    let mut response = match format {
+        Format::Json => json_response(StatusCode::OK, &json!({"items": items, "next": page.next})),
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            let _ = writer.write_record(columns);
+            for item in &items {
+                let _ = writer.write_record(columns.iter().map(|c| match &item[*c] {
+                    Value::Null => String::new(),
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }));
+            }
+            let bytes = writer.into_inner().unwrap_or_default();
+            let mut response = Response::new(bytes.into());
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            response
+        }
+    };
+    if let Some(next) = page.next {
+        if let Ok(value) = HeaderValue::from_str(&next.to_string()) {
+            response.headers_mut().insert("x-next-cursor", value);
+        }
+    }
+    response
+}
+
+fn body_json(body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("this route needs a JSON body"));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|err| ApiError::bad_request(format!("the body is not valid JSON: {err}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    }
+    Ok(value)
+}
+
+/// `{"scope": "global" | "defaults" | "strategy" | "instrument", "id": ...}`; defaults and
+/// instruments only for limits.
+fn scope(request: &Value, limits: bool) -> Result<Scope, ApiError> {
+    let id = || match request.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+        _ => Err(ApiError::bad_request(
+            "`id` (a string) is required for this scope",
+        )),
+    };
+    match request.get("scope") {
+        Some(Value::String(scope)) => match scope.as_str() {
+            "global" => Ok(Scope::Global),
+            "strategy" => Ok(Scope::Strategy(id()?)),
+            "defaults" if limits => Ok(Scope::Defaults),
+            "instrument" if limits => Ok(Scope::Instrument(id()?)),
+            other => Err(ApiError::bad_request(format!(
+                "scope {other:?} is not one of {}",
+                if limits {
+                    "global, defaults, strategy, instrument"
+                } else {
+                    "global, strategy"
+                }
+            ))),
+        },
+        _ => Err(ApiError::bad_request("`scope` (a string) is required")),
+    }
+}
+
+/// The limit fields a change names: each with its new value, or `None` to remove it.
+fn limits_patch(request: &Value) -> Result<Vec<(String, Option<Limits>)>, ApiError> {
+    let Some(Value::Object(fields)) = request.get("limits") else {
+        return Err(ApiError::bad_request("`limits` (an object) is required"));
+    };
+    fields
+        .iter()
+        .map(|(key, value)| {
+            if value.is_null() {
+                // Checked against the known fields by deserializing an empty value.
+                let probe = json!({ key.as_str(): Value::Null });
+                return match serde_json::from_value::<Limits>(probe) {
+                    Err(err) if err.to_string().contains("unknown field") => {
+                        Err(ApiError::bad_request(format!("limits: {err}")))
+                    }
+                    _ => Ok((key.clone(), None)),
+                };
+            }
+            let one = json!({ key.as_str(): value });
+            serde_json::from_value::<Limits>(one)
+                .map(|limits| (key.clone(), Some(limits)))
+                .map_err(|err| ApiError::bad_request(format!("limits.{key}: {err}")))
+        })
+        .collect()
+}
+
+/// Sets field `key` of `limits` from `from` (or clears it).
+fn merge(limits: &mut Limits, key: &str, from: Option<&Limits>) {
+    macro_rules! fields {
+        ($($name:ident),*) => {
+            match key {
+                $(stringify!($name) => limits.$name = from.and_then(|f| f.$name.clone()),)*
+                _ => {}
+            }
+        };
+    }
+    fields!(
+        max_order_qty,
+        max_order_notional,
+        price_band_bps,
+        max_position,
+        max_gross_exposure,
+        max_open_orders,
+        max_orders_per_window,
+        max_daily_loss,
+        instruments
+    );
+}
+
+fn start_error(err: StartError) -> ApiError {
+    match err {
+        StartError::UnknownId(_) | StartError::Unknown(_) => ApiError::not_found(err.to_string()),
+        _ => ApiError::conflict(err.to_string()),
+    }
+}
+
+fn risk_error(err: RiskError) -> ApiError {
+    match err {
+        RiskError::UnknownScope(_) => ApiError::not_found(err.to_string()),
+        RiskError::Invalid(_) => ApiError::bad_request(err.to_string()),
+    }
+}
+
+fn store_error(err: StoreError) -> ApiError {
+    log::error!("admin API: store query failed: {err}");
+    if err.is_transient() {
+        ApiError::unavailable(format!("the store did not answer: {err}"))
+    } else {
+        ApiError::internal(format!("the store query failed: {err}"))
+    }
+}

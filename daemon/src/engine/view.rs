@@ -1,0 +1,163 @@
+//! What the engine publishes for readers on other threads (the admin API and the
+//! metrics): a view taken on the engine thread between two inputs and swapped in whole, so
+//! that a reader never waits for the engine, nor the engine for a reader.
+//!
+//! The engine publishes after every task (so that a pause or a limit change shows at once)
+//! and otherwise at most every [`PUBLISH_INTERVAL`] of wall time: building a view costs a
+//! few allocations per strategy, which a replay at full speed must not pay per batch.
+
+use super::{Engine, LifecycleCounts, StrategyReport};
+use crate::config::RiskConfig;
+use crate::risk::{TradingState, Utilization};
+use pennant_sdk::Timestamp;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::watch;
+
+/// The longest a view can be out of date while the engine is busy.
+pub const PUBLISH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Where to read the engine's latest view.
+pub type ViewReceiver = watch::Receiver<Arc<EngineView>>;
+
+/// The engine as readers see it.
+#[derive(Debug, Clone)]
+pub struct EngineView {
+    /// When the view was taken (wall time).
+    pub taken_at: SystemTime,
+    /// The engine clock then.
+    pub engine_time: Timestamp,
+    /// Market events processed.
+    pub events: u64,
+    /// Every strategy the engine knows, in the order they were added.
+    pub strategies: Vec<StrategyView>,
+    /// The global trading state.
+    pub global_state: TradingState,
+    /// Scopes whose kill switch is engaged (`global`, `strategy ID`).
+    pub kill_switch: Vec<String>,
+    /// The limits in force (the configuration's, with run-time changes).
+    pub limits: RiskConfig,
+    /// Journal batches the store's writer has not taken yet.
+    pub journal_backlog: usize,
+    /// False once the engine has stopped.
+    pub running: bool,
+}
+
+/// One strategy as readers see it.
+#[derive(Debug, Clone)]
+pub struct StrategyView {
+    /// State, version, counters and positions (no snapshot).
+    pub report: StrategyReport,
+    /// Its linear memory, in bytes.
+    pub memory_bytes: u64,
+    /// Starts, reloads and quarantines.
+    pub lifecycle: LifecycleCounts,
+    /// Rejected orders by (`risk` or `venue`, reason code).
+    pub rejects: Vec<(&'static str, &'static str, u64)>,
+    /// Fills and traded notional (raw amount) by instrument symbol.
+    pub traded: Vec<(String, u64, i128)>,
+    /// Use of its risk limits.
+    pub utilization: Option<Utilization>,
+}
+
+impl EngineView {
+    /// The view of strategy `id`.
+    pub fn strategy(&self, id: &str) -> Option<&StrategyView> {
+        self.strategies.iter().find(|s| s.report.id == id)
+    }
+}
+
+/// The engine's side of the view: publishes, and knows when the next one is due.
+pub struct Publisher {
+    sender: watch::Sender<Arc<EngineView>>,
+    last: Instant,
+}
+
+impl Publisher {
+    /// A publisher starting with `first`, and the receiver readers clone.
+    pub fn new(first: Arc<EngineView>) -> (Publisher, ViewReceiver) {
+        let (sender, receiver) = watch::channel(first);
+        (
+            Publisher {
+                sender,
+                last: Instant::now(),
+            },
+            receiver,
+        )
+    }
+
+    /// True when the last view is old enough to be replaced.
+    pub fn due(&self) -> bool {
+        self.last.elapsed() >= PUBLISH_INTERVAL
+    }
+
+    /// Makes the next check due at once.
+    pub fn expire(&mut self) {
+        self.last = Instant::now() - PUBLISH_INTERVAL;
+    }
+
+    /// Replaces the view readers see.
+    pub fn publish(&mut self, view: Arc<EngineView>) {
+        self.sender.send_replace(view);
+        self.last = Instant::now();
+    }
+}
+
+impl Engine {
+    /// The engine as readers see it now.
+    pub fn view(&self) -> EngineView {
+        let core = self.core_ref();
+        let utilization = self.risk_utilization();
+        let strategies = self
+            .strategies
+            .iter()
+            .enumerate()
+            .map(|(idx, slot)| {
+                let mut rejects: Vec<_> = core
+                    .tallies
+                    .rejects
+                    .iter()
+                    .filter(|((s, _, _), _)| *s == idx)
+                    .map(|(&(_, source, reason), &n)| (source, reason, n))
+                    .collect();
+                rejects.sort_unstable();
+                let mut traded: Vec<_> = core
+                    .tallies
+                    .traded
+                    .iter()
+                    .filter(|((s, _), _)| *s == idx)
+                    .map(|(&(_, instrument), &(fills, notional))| {
+                        (
+                            core.instruments.symbol(instrument).to_owned(),
+                            fills,
+                            notional,
+                        )
+                    })
+                    .collect();
+                traded.sort_unstable();
+                StrategyView {
+                    report: self.report(idx, false),
+                    memory_bytes: slot.instance.as_ref().map_or(0, |i| i.memory_bytes()) as u64,
+                    lifecycle: slot.lifecycle.clone(),
+                    rejects,
+                    traded,
+                    utilization: utilization
+                        .iter()
+                        .find(|(id, _)| *id == slot.id)
+                        .map(|(_, u)| u.clone()),
+                }
+            })
+            .collect();
+        EngineView {
+            taken_at: SystemTime::now(),
+            engine_time: core.clock.now(),
+            events: self.events,
+            strategies,
+            global_state: core.risk.global_state(),
+            kill_switch: core.risk.kill_switched().map(str::to_owned).collect(),
+            limits: core.risk.config().clone(),
+            journal_backlog: core.journal.backlog(),
+            running: true,
+        }
+    }
+}
