@@ -529,6 +529,15 @@ fn bad_requests_get_json_errors_and_floods_get_429() {
     .error(413, "payload_too_large");
     api.call("POST", "/api/v1/kill-switch", Some(ADMIN), None)
         .error(400, "bad_request");
+    // Releasing a kill switch that is not engaged must not lift another halt.
+    api.call(
+        "DELETE",
+        "/api/v1/kill-switch",
+        Some(ADMIN),
+        Some(r#"{"scope": "global"}"#),
+    )
+    .error(409, "conflict");
+
     api.call(
         "PUT",
         "/api/v1/risk/trading-state",

@@ -117,9 +117,11 @@ impl Tokens {
                 "this route needs a token: Authorization: Bearer <token>",
             ));
         };
+        // The scheme is case-insensitive (RFC 7235).
         let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or_else(|| ApiError::unauthorized("the Authorization header is not Bearer"))?;
         let presented: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
         let mut found = None;
@@ -208,6 +210,11 @@ mod tests {
         let caller = tokens.authenticate(Some("Bearer secret-ops")).unwrap();
         assert_eq!(caller.role, Role::Operator);
         assert_eq!(caller.actor(), "api:ops");
+        for scheme in ["bearer", "BEARER"] {
+            let header = format!("{scheme} secret-ops");
+            assert_eq!(tokens.authenticate(Some(&header)), Ok(caller.clone()));
+        }
+        assert!(tokens.authenticate(Some("Bearer SECRET-OPS")).is_err());
         for bad in [
             None,
             Some("Bearer nope"),

@@ -15,6 +15,9 @@ use tokio::sync::oneshot;
 use warp::http::{header, HeaderValue, StatusCode};
 use warp::reply::Response;
 
+/// How long an operator's reload may take before the API answers 503.
+const RELOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Calls `endpoint`.
 pub(super) async fn call(
     state: &ApiState,
@@ -103,14 +106,21 @@ pub(super) async fn call(
                 id: id.clone(),
                 reply,
             };
-            state
-                .reloads
-                .send(asked)
-                .await
-                .map_err(|_| ApiError::unavailable("the reloader has stopped"))?;
-            let reloaded = answer
-                .await
-                .map_err(|_| ApiError::unavailable("the reloader has stopped"))?
+            // A reload reads and may compile a component: it gets longer than an engine
+            // task, but not forever.
+            let waited = tokio::time::timeout(RELOAD_TIMEOUT, async {
+                state.reloads.send(asked).await.ok()?;
+                answer.await.ok()
+            })
+            .await
+            .map_err(|_| {
+                ApiError::unavailable(format!(
+                    "the reload did not finish within {} s; it may still happen: check before retrying",
+                    RELOAD_TIMEOUT.as_secs()
+                ))
+            })?;
+            let reloaded = waited
+                .ok_or_else(|| ApiError::unavailable("the reloader has stopped"))?
                 .map_err(|refused| match refused {
                     ReloadRefused::Unknown(_) => ApiError::not_found(refused.to_string()),
                     ReloadRefused::Failed(_) => ApiError::conflict(refused.to_string()),
@@ -233,9 +243,20 @@ pub(super) async fn call(
             let actor = caller.actor();
             let target = scope.clone();
             state
-                .ask(move |engine| engine.set_trading_state(&target, TradingState::Active, &actor))
-                .await?
-                .map_err(risk_error)?;
+                .ask(move |engine| {
+                    let name = target.to_string();
+                    if !engine.risk().kill_switched().any(|s| s == name) {
+                        // Releasing a halt that is not the kill switch's (a daily-loss
+                        // breach, an operator's) is a trading-state change, on purpose.
+                        return Err(ApiError::conflict(format!(
+                            "the kill switch of {name} is not engaged: set the trading state instead"
+                        )));
+                    }
+                    engine
+                        .set_trading_state(&target, TradingState::Active, &actor)
+                        .map_err(risk_error)
+                })
+                .await??;
             ok(json!({"scope": scope.to_string(), "state": "ACTIVE"}))
         }
         Endpoint::Events => {
@@ -264,8 +285,13 @@ fn ready(state: &ApiState) -> Response {
             Some(StrategyState::Quarantined { reason }) => {
                 problems.push(format!("{id} is quarantined: {reason}"))
             }
+            // Stopped on purpose (removed from the configuration, its file removed).
+            Some(StrategyState::Stopped { .. })
+                if view
+                    .strategy(id)
+                    .is_some_and(|s| s.report.version.is_some()) => {}
             Some(StrategyState::Stopped { reason }) => {
-                problems.push(format!("{id} is stopped: {reason}"))
+                problems.push(format!("{id} is not loaded: {reason}"))
             }
             None => problems.push(format!("{id} is not loaded")),
         }

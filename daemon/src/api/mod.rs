@@ -97,7 +97,9 @@ impl ApiState {
     ) -> Result<R, ApiError> {
         let (reply, answer) = oneshot::channel();
         let task = EngineInput::Task(Box::new(move |engine| {
-            let _ = reply.send(f(engine));
+            let answer = f(engine);
+            engine.publish_now();
+            let _ = reply.send(answer);
         }));
         let limit = Duration::from_millis(u64::from(self.config.engine_timeout_ms.get()));
         let asked = async {
@@ -175,8 +177,14 @@ pub async fn serve(state: ApiState) -> Result<String, ApiSetupError> {
             Ok(local)
         }
         Ok(ListenAddr::Unix(path)) => {
-            // A socket file left by a previous run would make bind fail.
-            let _ = std::fs::remove_file(&path);
+            // A socket left by a previous run would make bind fail; anything else at that
+            // path, or a socket another process still serves, is not ours to remove.
+            use std::os::unix::fs::FileTypeExt;
+            let stale = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_socket())
+                && std::os::unix::net::UnixStream::connect(&path).is_err();
+            if stale {
+                let _ = std::fs::remove_file(&path);
+            }
             let listener =
                 tokio::net::UnixListener::bind(&path).map_err(|source| ApiSetupError::Bind {
                     addr: listen.clone(),

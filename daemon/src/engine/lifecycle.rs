@@ -644,6 +644,8 @@ impl Engine {
         let slot = &mut self.strategies[idx];
         let same_code = slot.code.as_ref().map(StrategyCode::version) == Some(code.version());
         slot.instance = Some(instance);
+        // Timers are what the new instance's `init`/`restore` set, as for a running one.
+        slot.deferred_timers.clear();
         // A paused strategy stays paused through a new version: resuming is the operator's.
         slot.state = if paused {
             StrategyState::Paused
@@ -732,6 +734,7 @@ impl Engine {
     ) -> usize {
         let slot = &mut self.strategies[idx];
         slot.instance = None;
+        slot.deferred_timers.clear();
         slot.state = state;
         let core = self.core();
         core.subscriptions.remove(idx);

@@ -352,6 +352,17 @@ impl Engine {
         self.core().journal.stream_to(stream);
     }
 
+    /// Publishes the view now (when the engine publishes one): what a task changed is
+    /// seen by the time its caller hears back.
+    pub fn publish_now(&mut self) {
+        if self.publisher.is_some() {
+            let view = Arc::new(self.view());
+            if let Some(publisher) = &mut self.publisher {
+                publisher.publish(view);
+            }
+        }
+    }
+
     /// Observes strategy call durations and event-to-handler latencies into `metrics`.
     pub fn set_metrics(&mut self, metrics: crate::metrics::EngineMetrics) {
         for slot in &mut self.strategies {

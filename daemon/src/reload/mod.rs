@@ -503,6 +503,7 @@ pub async fn run(
         let task = EngineInput::Task(Box::new(move |engine| {
             let outcomes = engine.apply(changes);
             let version = asked.and_then(|id| engine.version_of(&id));
+            engine.publish_now();
             let _ = reply.send((outcomes, version));
         }));
         if engine.send(task).await.is_err() {
