@@ -214,7 +214,11 @@ fn strategy(api: &Api, id: &str) -> Value {
 #[test]
 fn the_admin_api_serves_operators_and_admins_by_role() {
     let dir = tempfile::tempdir().unwrap();
-    let (daemon, api) = start(dir.path(), "");
+    // Readiness is polled without a token: a limit no poll reaches.
+    let (daemon, api) = start(
+        dir.path(),
+        "rate_limit_per_second = 1000\nrate_limit_burst = 1000",
+    );
     let events = api.stream("/api/v1/events", VIEWER);
     let mm_events = api.stream("/api/v1/events?strategy=mm&types=fill", VIEWER);
 
@@ -579,8 +583,17 @@ fn bad_requests_get_json_errors_and_floods_get_429() {
     assert!(wait >= 1);
     assert_eq!(api.get("/api/v1/risk", VIEWER).status, 200);
 
+    // Requests without a valid token share one limit: a guessing run is throttled.
+    let guessed = poll("a 429 for token guessing", || {
+        let reply = api.call("GET", "/api/v1/risk", Some("guess"), None);
+        (reply.status == 429).then_some(reply)
+    });
+    guessed.error(429, "rate_limited");
+    api.call("GET", "/healthz", None, None)
+        .error(429, "rate_limited");
+
     // None of it hurt the daemon.
-    assert_eq!(api.call("GET", "/healthz", None, None).status, 200);
+    assert_eq!(api.get("/api/v1/strategies", VIEWER).status, 200);
     assert!(!daemon.output().iter().any(|l| l.contains("panicked")));
 }
 

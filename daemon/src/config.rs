@@ -955,6 +955,13 @@ impl Config {
         let mut names = HashSet::new();
         for token in &self.api.tokens {
             let name = token.name.get_ref();
+            if name == "anonymous" {
+                return Err(invalid(
+                    token.name.span(),
+                    "api.token.name",
+                    "anonymous is the name of requests without a token: choose another".into(),
+                ));
+            }
             if !names.insert(name.as_str()) {
                 return Err(invalid(
                     token.name.span(),

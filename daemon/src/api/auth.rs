@@ -138,7 +138,8 @@ impl Tokens {
             .ok_or_else(|| ApiError::unauthorized("unknown token"))
     }
 
-    /// Counts a request against the caller's rate limit.
+    /// Counts a request against the caller's rate limit (callers without a valid token
+    /// share the `anonymous` one, a name the configuration refuses for a token).
     pub fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
         self.limiter.check_key(&caller.name).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());

@@ -264,11 +264,15 @@ fn authorize(
         Access::PublicIf(_) => Some(crate::config::Role::Viewer),
         Access::Token(role) => Some(role),
     };
+    // Requests without a (valid) token share one rate limit: public scrapes and
+    // probes pass, a flood or a token-guessing run gets 429s.
+    let anonymous = Caller {
+        name: "anonymous".into(),
+        role: crate::config::Role::Viewer,
+    };
     let Some(role) = needed else {
-        return Ok(Caller {
-            name: "anonymous".into(),
-            role: crate::config::Role::Viewer,
-        });
+        state.tokens.admit(&anonymous)?;
+        return Ok(anonymous);
     };
     let header = match headers.get(header::AUTHORIZATION) {
         Some(value) => Some(
@@ -278,7 +282,13 @@ fn authorize(
         ),
         None => None,
     };
-    let caller = state.tokens.authenticate(header)?;
+    let caller = match state.tokens.authenticate(header) {
+        Ok(caller) => caller,
+        Err(refused) => {
+            state.tokens.admit(&anonymous)?;
+            return Err(refused);
+        }
+    };
     auth::require(&caller, role)?;
     state.tokens.admit(&caller)?;
     Ok(caller)
