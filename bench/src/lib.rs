@@ -1,9 +1,11 @@
 //! Pennant's benchmark report (`cargo xtask bench`): tick-to-order latency, WebAssembly
-//! overhead, backtest throughput, start-up costs and scale, measured on the real engine
-//! with real strategy components, written to `target/bench/report.{md,json}`.
+//! overhead, backtest throughput, start-up costs, scale and the admin API's latency under
+//! load, measured on the real engine (and the real `pennantd`) with real strategy
+//! components, written to `target/bench/report.{md,json}`.
 //!
 //! Performance is measured here and never asserted in tests.
 
+pub mod api_load;
 pub mod report;
 pub mod scenarios;
 pub mod setup;
@@ -60,8 +62,8 @@ fn shortfalls() -> report::Section {
     )
 }
 
-/// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup`, `scale` or
-/// `risk`.
+/// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup`, `scale`,
+/// `risk`, `reload`, `store` or `api`.
 pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
     Ok(match name {
         "latency" => scenarios::tick_to_order(run).0,
@@ -72,9 +74,10 @@ pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
         "risk" => scenarios::risk_cost(run),
         "reload" => scenarios::reload(run).0,
         "store" => scenarios::store(run),
+        "api" => api_load::api_under_load(run),
         other => {
             anyhow::bail!(
-                "no section {other:?}: latency, overhead, backtest, startup, scale, risk, reload or store"
+                "no section {other:?}: latency, overhead, backtest, startup, scale, risk, reload, store or api"
             )
         }
     })
@@ -97,6 +100,8 @@ pub fn run_all(run: &Run) -> Report {
     let (reload, swap) = scenarios::reload(run);
     progress("store throughput");
     let store = scenarios::store(run);
+    progress("admin API latency under load");
+    let api = api_load::api_under_load(run);
     progress("scale");
     let (scale, per_instance, growth) = scenarios::scale(run, &series);
 
@@ -165,7 +170,7 @@ pub fn run_all(run: &Run) -> Report {
             risk,
             reload,
             store,
-            scenarios::later(),
+            api,
             shortfalls(),
         ],
     }

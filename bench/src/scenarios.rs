@@ -826,18 +826,3 @@ pub fn store(run: &Run) -> Section {
     let _ = std::fs::remove_dir_all(&dir);
     section
 }
-
-/// 8. Figures later capabilities will add.
-pub fn later() -> Section {
-    let mut section = Section::new(
-        "Later capabilities",
-        "Filled in by the issue that brings each capability.",
-        &["figure", "status"],
-    );
-    let figure = "admin API latency under load";
-    section.row(
-        vec![figure.into(), "not measured yet".into()],
-        json!({"figure": figure, "status": "pending"}),
-    );
-    section
-}

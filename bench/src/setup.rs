@@ -46,6 +46,14 @@ pub fn instruments() -> Arc<Instruments> {
 
 /// `n` market events (about 60% quotes, 40% trades), deterministic, 1 ms apart.
 pub fn market(n: usize) -> Vec<MarketEvent> {
+    let mut events = Vec::with_capacity(n);
+    each_event(n, |event| events.push(*event));
+    events
+}
+
+/// Calls `f` with each of the `n` events [`market`] returns, in order, without keeping
+/// them: for tapes larger than memory should hold.
+pub fn each_event(n: usize, mut f: impl FnMut(&MarketEvent)) {
     let params = WalkParams {
         start_price: px("50000"),
         step_bps: 2,
@@ -58,14 +66,18 @@ pub fn market(n: usize) -> Vec<MarketEvent> {
         .cloned()
         .expect("the instrument exists");
     let mut generator = Generator::new(7, vec![(info, params)]);
-    let mut events = Vec::with_capacity(n + 2);
+    let mut batch = Vec::new();
+    let mut left = n;
     let mut step = 0i64;
-    while events.len() < n {
-        generator.step(T0 + step * 1_000_000, &mut events);
+    while left > 0 {
+        batch.clear();
+        generator.step(T0 + step * 1_000_000, &mut batch);
         step += 1;
+        for event in batch.iter().take(left) {
+            f(event);
+        }
+        left -= batch.len().min(left);
     }
-    events.truncate(n);
-    events
 }
 
 /// `n` generated quotes (the trades between them left out).
