@@ -128,8 +128,7 @@ pub(super) async fn call(
             ok(json!({"strategy": id, "outcome": reloaded.outcome, "version": reloaded.version}))
         }
         Endpoint::Orders => {
-            let q = query(query::ORDER_PARAMS)?;
-            let (filter, page, format) = (q.filter()?, q.page()?, q.format()?);
+            let (filter, page, format) = query(query::ORDER_PARAMS)?.list()?;
             let rows = state
                 .store()?
                 .orders(&filter, page)
@@ -138,8 +137,7 @@ pub(super) async fn call(
             Ok(list(rows, json::order_row, json::ORDER_COLUMNS, format))
         }
         Endpoint::Fills => {
-            let q = query(query::FILL_PARAMS)?;
-            let (filter, page, format) = (q.filter()?, q.page()?, q.format()?);
+            let (filter, page, format) = query(query::FILL_PARAMS)?.list()?;
             let rows = state
                 .store()?
                 .fills(&filter, page)
@@ -148,8 +146,7 @@ pub(super) async fn call(
             Ok(list(rows, json::fill_row, json::FILL_COLUMNS, format))
         }
         Endpoint::Signals => {
-            let q = query(query::SIGNAL_PARAMS)?;
-            let (filter, page, format) = (q.filter()?, q.page()?, q.format()?);
+            let (filter, page, format) = query(query::SIGNAL_PARAMS)?.list()?;
             let rows = state
                 .store()?
                 .signals(&filter, page)

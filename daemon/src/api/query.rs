@@ -119,6 +119,11 @@ impl Query {
         })
     }
 
+    /// What a record list takes: filters, page, format.
+    pub fn list(&self) -> Result<(Filter, PageRequest, Format), ApiError> {
+        Ok((self.filter()?, self.page()?, self.format()?))
+    }
+
     /// `format`.
     pub fn format(&self) -> Result<Format, ApiError> {
         Ok(match self.one_of("format", &["json", "csv"])?.as_deref() {

@@ -209,29 +209,13 @@ fn matches(template: &str, path: &str) -> Option<Option<String>> {
         match (wanted.next(), given.next()) {
             (None, None) => return Some(id),
             (Some("{id}"), Some(segment)) if !segment.is_empty() => {
-                id = Some(percent_decode(segment)?);
+                let decoded = percent_encoding::percent_decode_str(segment).decode_utf8();
+                id = Some(decoded.ok()?.into_owned());
             }
             (Some(w), Some(g)) if w == g => {}
             _ => return None,
         }
     }
-}
-
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = segment.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

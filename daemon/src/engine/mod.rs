@@ -355,10 +355,17 @@ impl Engine {
     /// Publishes the view now (when the engine publishes one): what a task changed is
     /// seen by the time its caller hears back.
     pub fn publish_now(&mut self) {
+        self.publish(true);
+    }
+
+    fn publish(&mut self, running: bool) {
         if self.publisher.is_some() {
-            let view = Arc::new(self.view());
+            let view = view::EngineView {
+                running,
+                ..self.view()
+            };
             if let Some(publisher) = &mut self.publisher {
-                publisher.publish(view);
+                publisher.publish(Arc::new(view));
             }
         }
     }
@@ -821,20 +828,13 @@ impl Engine {
                     }
                 }
                 EngineInput::Shutdown => break,
-                EngineInput::Task(task) => {
-                    task(&mut self);
-                    // What a task changed (a pause, a limit) is seen at once.
-                    if let Some(publisher) = &mut self.publisher {
-                        publisher.expire();
-                    }
-                }
+                // A task that changes what readers see publishes before it answers
+                // (`publish_now`): its caller must find the change.
+                EngineInput::Task(task) => task(&mut self),
             }
             self.flush_journal();
             if self.publisher.as_ref().is_some_and(view::Publisher::due) {
-                let view = Arc::new(self.view());
-                if let Some(publisher) = &mut self.publisher {
-                    publisher.publish(view);
-                }
+                self.publish(true);
             }
             if let Some(mut heartbeat) = self.heartbeat.take() {
                 heartbeat.beat(&self);
@@ -860,13 +860,7 @@ impl Engine {
         log::info!(canceled_orders = canceled, kept_orders = kept, events = self.events; "engine stopped");
         self.flush_journal();
         self.core().journal.close();
-        if self.publisher.is_some() {
-            let mut view = self.view();
-            view.running = false;
-            if let Some(publisher) = &mut self.publisher {
-                publisher.publish(Arc::new(view));
-            }
-        }
+        self.publish(false);
         let reports = self.reports();
         self.log_reports(&reports, "final");
         for slot in &mut self.strategies {

@@ -2,8 +2,9 @@
 //! metrics): a view taken on the engine thread between two inputs and swapped in whole, so
 //! that a reader never waits for the engine, nor the engine for a reader.
 //!
-//! The engine publishes after every task (so that a pause or a limit change shows at once)
-//! and otherwise at most every [`PUBLISH_INTERVAL`] of wall time: building a view costs a
+//! A task that changes what readers see (the API's actions, a reload pass) publishes
+//! before it answers (`Engine::publish_now`); otherwise the engine publishes at most every
+//! [`PUBLISH_INTERVAL`] of wall time: building a view costs a
 //! few allocations per strategy, which a replay at full speed must not pay per batch.
 
 use super::{Engine, LifecycleCounts, StrategyReport};
@@ -89,11 +90,6 @@ impl Publisher {
     /// True when the last view is old enough to be replaced.
     pub fn due(&self) -> bool {
         self.last.elapsed() >= PUBLISH_INTERVAL
-    }
-
-    /// Makes the next check due at once.
-    pub fn expire(&mut self) {
-        self.last = Instant::now() - PUBLISH_INTERVAL;
     }
 
     /// Replaces the view readers see.
