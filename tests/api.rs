@@ -180,7 +180,8 @@ impl Api {
 
 /// The `data:` of the stream's events of this type.
 fn events_of(lines: &Mutex<Vec<String>>, kind: &str) -> Vec<Value> {
-    let lines = lines.lock().unwrap();
+    // Copied out: the reader must not wait on the parsing (the stream would fall behind).
+    let lines = lines.lock().unwrap().clone();
     let mut found = Vec::new();
     let mut current = None;
     for line in lines.iter() {
@@ -220,6 +221,8 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
         "rate_limit_per_second = 1000\nrate_limit_burst = 1000",
     );
     let events = api.stream("/api/v1/events", VIEWER);
+    // Few records, so none can be missed however busy the machine: the audit trail.
+    let control = api.stream("/api/v1/events?types=risk,lifecycle", VIEWER);
     let mm_events = api.stream("/api/v1/events?strategy=mm&types=fill", VIEWER);
 
     // Health and readiness need no token.
@@ -336,18 +339,28 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
     );
 
     // The kill switch cancels the strategy's open orders and keeps it from placing more.
-    let open = "/api/v1/orders?strategy=mm&status=accepted";
-    poll("resting orders of the market maker", || {
-        let items = api.ok("GET", open, VIEWER, None)["items"].clone();
-        (!items.as_array().unwrap().is_empty()).then_some(())
-    });
+    // The market maker replaces its quotes as the market moves: the engine may hold
+    // none at the instant of the switch, so the test engages it until it catches some.
     let scope = r#"{"scope": "strategy", "id": "mm"}"#;
     api.call("POST", "/api/v1/kill-switch", Some(OPERATOR), Some(scope))
         .error(403, "forbidden");
-    let killed = api.ok("POST", "/api/v1/kill-switch", ADMIN, Some(scope));
-    assert_eq!(killed["state"], "HALTED");
+    let killed = poll("a kill switch that cancels resting orders", || {
+        poll("resting orders of the market maker", || {
+            (strategy(&api, "mm")["stats"]["open_orders"].as_u64() > Some(0)).then_some(())
+        });
+        let killed = api.ok("POST", "/api/v1/kill-switch", ADMIN, Some(scope));
+        assert_eq!(killed["state"], "HALTED");
+        if killed["canceled_orders"].as_u64() > Some(0) {
+            return Some(killed);
+        }
+        api.ok("DELETE", "/api/v1/kill-switch", ADMIN, Some(scope));
+        None
+    });
     assert!(killed["canceled_orders"].as_u64().unwrap() >= 1, "{killed}");
-    poll("no open order left", || {
+    // Halted, it places no order: none is left working, in the engine or the store.
+    assert_eq!(strategy(&api, "mm")["stats"]["open_orders"], 0);
+    let open = "/api/v1/orders?strategy=mm&status=accepted";
+    poll("no open order left in the store", || {
         let items = api.ok("GET", open, VIEWER, None)["items"].clone();
         items.as_array().unwrap().is_empty().then_some(())
     });
@@ -427,15 +440,19 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
     assert_eq!(pnl["current"][0]["strategy"], "mm");
 
     // The event stream carried orders, fills, the pause and the audited limit change.
-    poll("orders, fills and lifecycle events on the stream", || {
-        let orders = events_of(&events, "order");
-        let lifecycle = events_of(&events, "lifecycle");
-        (!orders.is_empty()
-            && !events_of(&events, "fill").is_empty()
-            && lifecycle.iter().any(|e| e["event"] == "paused"))
-        .then_some(())
+    poll("orders and fills on the stream", || {
+        (!events_of(&events, "order").is_empty() && !events_of(&events, "fill").is_empty())
+            .then_some(())
     });
-    let risk_events = events_of(&events, "risk");
+    poll("the pause on the stream", || {
+        let lifecycle = events_of(&control, "lifecycle");
+        lifecycle
+            .iter()
+            .any(|e| e["event"] == "paused")
+            .then_some(())
+    });
+    assert!(events_of(&control, "order").is_empty(), "filtered by type");
+    let risk_events = events_of(&control, "risk");
     assert!(
         risk_events
             .iter()

@@ -71,6 +71,7 @@ pub fn strategy(view: &StrategyView) -> Value {
             "fills": s.fills,
             "signals": s.signals,
             "canceled": s.canceled,
+            "open_orders": view.open_orders,
         },
         "memory_bytes": view.memory_bytes,
         "positions": r.positions.iter().map(|(symbol, p)| position(symbol, p)).collect::<Vec<_>>(),

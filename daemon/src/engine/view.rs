@@ -51,6 +51,8 @@ pub struct StrategyView {
     pub report: StrategyReport,
     /// Its linear memory, in bytes.
     pub memory_bytes: u64,
+    /// Its orders working at the venue.
+    pub open_orders: usize,
     /// Starts, reloads and quarantines.
     pub lifecycle: LifecycleCounts,
     /// Rejected orders by (`risk` or `venue`, reason code).
@@ -134,6 +136,7 @@ impl Engine {
                 StrategyView {
                     report: self.report(idx, false),
                     memory_bytes: slot.instance.as_ref().map_or(0, |i| i.memory_bytes()) as u64,
+                    open_orders: core.orders.open_ids(idx).len(),
                     lifecycle: slot.lifecycle.clone(),
                     rejects,
                     traded,
