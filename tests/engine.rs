@@ -20,6 +20,15 @@ use std::time::Duration;
 const T0: i64 = 1_700_000_000_000_000_000;
 
 fn engine(cache: &std::path::Path, snapshot_interval: Duration) -> Engine {
+    engine_with(cache, snapshot_interval, Default::default())
+}
+
+/// As [`engine`], with these risk settings.
+fn engine_with(
+    cache: &std::path::Path,
+    snapshot_interval: Duration,
+    risk: pennant_daemon::config::RiskConfig,
+) -> Engine {
     let shared = SharedClock::default();
     let settings = PluginSettings {
         memory_limit_bytes: 16 * 1024 * 1024,
@@ -35,7 +44,7 @@ fn engine(cache: &std::path::Path, snapshot_interval: Duration) -> Engine {
         Clock::new(ClockMode::Event, shared),
         instruments,
         Box::new(PaperVenue::new(&PaperConfig::default())),
-        pennant_daemon::risk::RiskEngine::new(Default::default()),
+        pennant_daemon::risk::RiskEngine::new(risk),
     );
     let settings = EngineSettings {
         snapshot_interval,
@@ -43,6 +52,7 @@ fn engine(cache: &std::path::Path, snapshot_interval: Duration) -> Engine {
         exit_when_feeds_end: false,
         feeds: 0,
         keep_versions: 5,
+        max_backlog_records: 100_000,
     };
     Engine::new(core, plugins, settings)
 }
@@ -191,7 +201,13 @@ fn a_quarantined_strategy_is_rebuilt_from_its_last_snapshot() {
 #[test]
 fn a_strategy_cannot_hold_the_engine_with_instant_timers_or_update_loops() {
     let cache = tempfile::tempdir().unwrap();
-    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    // The circuit breaker off: the update-loop guard is what this test is about (the
+    // breaker, which would trip first, has a test of its own).
+    let risk = pennant_daemon::config::RiskConfig {
+        max_rejections_per_minute: 0,
+        ..Default::default()
+    };
+    let mut engine = engine_with(cache.path(), Duration::from_secs(3600), risk);
     start(
         &mut engine,
         "test_strategy",
@@ -314,11 +330,12 @@ fn the_kill_switch_halts_cancels_and_tells_the_strategies() {
         engine.risk().global_state(),
         pennant_daemon::risk::TradingState::Halted
     );
-    // It keeps trying to quote; every order is refused until an operator releases it.
+    // It keeps trying to quote (backing off after a refusal); every order is refused
+    // until an operator releases it.
     feed(&mut engine, 3, 4);
     let halted = report(&engine.reports(), "mm").stats;
     assert_eq!(halted.orders, before.orders);
-    assert!(halted.risk_rejects >= 2);
+    assert!(halted.risk_rejects >= 1);
     engine
         .set_trading_state(
             &pennant_daemon::risk::Scope::Global,
@@ -326,7 +343,8 @@ fn the_kill_switch_halts_cancels_and_tells_the_strategies() {
             "ops",
         )
         .unwrap();
-    feed(&mut engine, 5, 6);
+    // Released, it quotes again once its back-off (100 ms of engine time) has passed.
+    feed(&mut engine, 1_000_000, 1_000_001);
     assert!(report(&engine.reports(), "mm").stats.orders > before.orders);
     let actions: Vec<&str> = engine
         .risk()
@@ -385,7 +403,7 @@ fn swapping_under_load_loses_and_repeats_no_event_and_carries_the_state_over() {
         .start_strategy(spec("counter", &versions[0], &[]))
         .unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let engine_thread = std::thread::spawn(move || engine.run(rx));
+    let engine_thread = std::thread::spawn(move || engine.run(rx.into()));
 
     // As fast as the engine takes them: batches of trades, with a swap to the next
     // version after every few batches, in the same channel.
@@ -728,7 +746,7 @@ impl pennant_daemon::venue::Venue for ForgetfulVenue {
 #[test]
 fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
     use pennant_daemon::store::record::{OrderEvent, PositionSnapshot};
-    use pennant_daemon::store::Recovered;
+    use pennant_daemon::store::{Recovered, TradingStateRecord};
     let cache = tempfile::tempdir().unwrap();
     let shared = SharedClock::default();
     let settings = PluginSettings {
@@ -761,6 +779,7 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
             exit_when_feeds_end: false,
             feeds: 0,
             keep_versions: 5,
+            max_backlog_records: 100_000,
         },
     );
     let summary = engine.recover(Recovered {
@@ -792,13 +811,19 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
             fees: 0,
         }],
         states: vec![],
-        trading_states: vec![("strategy s".into(), "HALTED".into())],
+        trading_states: vec![TradingStateRecord {
+            scope: "strategy s".into(),
+            state: "HALTED".into(),
+            kill_switch: false,
+        }],
         // All strategies together were 100 up when today began.
         day_baselines: vec![(
             T0 - T0.rem_euclid(86_400_000_000_000),
             "global".into(),
             px("100").raw().to_string(),
         )],
+        limits: vec![],
+        clean_shutdown: false,
     });
     assert_eq!(
         (
@@ -830,6 +855,91 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
     let s = report(&reports, "s");
     assert_eq!(s.positions[0].1.qty, qty("2"));
     assert_eq!(counted(s).2, 1, "the cancel of order 5 reached it");
+}
+
+#[test]
+fn a_strategy_retrying_refused_orders_trips_its_breaker_and_the_others_go_on() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    start(
+        &mut engine,
+        "test_strategy",
+        "spinner",
+        &[("mode", "spin"), ("trigger", "2")],
+    );
+    start(
+        &mut engine,
+        "test_strategy",
+        "counter",
+        &[("mode", "count")],
+    );
+    feed(&mut engine, 1, 5);
+    let reports = engine.reports();
+    assert_eq!(
+        quarantine_reason(&reports, "spinner"),
+        "had more than 600 orders refused in a minute (max_rejections_per_minute)"
+    );
+    assert_eq!(report(&reports, "spinner").stats.venue_rejects, 601);
+    assert_eq!(report(&reports, "counter").stats.events, 5);
+    let audit = engine.risk().audit().last().unwrap().clone();
+    assert_eq!(
+        (audit.actor.as_str(), audit.action.as_str()),
+        ("risk", "breaker")
+    );
+}
+
+#[test]
+fn a_cancel_asked_for_before_a_restart_is_asked_for_again() {
+    use pennant_daemon::store::record::OrderEvent;
+    use pennant_daemon::store::Recovered;
+    let cache = tempfile::tempdir().unwrap();
+    let mut engine = engine(cache.path(), Duration::from_secs(3600));
+    let order = |id: u64, status: &str| {
+        (
+            OrderEvent {
+                strategy: "s".into(),
+                order_id: id,
+                client_order_id: 0,
+                instrument: "BTC-USDT".into(),
+                side: "buy".into(),
+                kind: "limit".into(),
+                time_in_force: "gtc".into(),
+                price: px("90").raw(),
+                qty: qty("1").raw(),
+                status: status.into(),
+                filled_qty: 0,
+                reason: None,
+            },
+            T0,
+        )
+    };
+    let summary = engine.recover(Recovered {
+        last_seq: 10,
+        max_order_id: 8,
+        open_orders: vec![order(7, "accepted"), order(8, "pending_cancel")],
+        clean_shutdown: true,
+        ..Default::default()
+    });
+    assert_eq!((summary.open_orders, summary.cancels_resent), (2, 1));
+    let view = engine.view();
+    let s = view.strategy("s").unwrap();
+    assert_eq!(s.open_orders, 1, "order 8 is canceled, order 7 rests");
+    assert_eq!(s.report.stats.canceled, 1);
+    // The strategy hears of the cancel when it starts.
+    let versions = versions(&engine, cache.path(), 1);
+    engine
+        .start_strategy(spec(
+            "s",
+            &versions[0],
+            &[("mode", "rest"), ("trigger", "1"), ("price", "95")],
+        ))
+        .unwrap();
+    feed(&mut engine, 1, 1);
+    let open = engine.view().strategy("s").map(|s| s.open_orders);
+    assert_eq!(open, Some(2), "order 7 and the new one");
+    let reports = engine.shutdown();
+    // Taken before the shutdown's cancels: the resent cancel, the new order's acceptance.
+    assert_eq!(counted(report(&reports, "s")).2, 2);
 }
 
 #[test]

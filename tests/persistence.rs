@@ -5,9 +5,13 @@
 mod support;
 
 use rusqlite::Connection;
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::Path;
+use support::api::Api;
 use support::Daemon;
+
+const ADMIN: &str = "admin-secret";
 
 fn config(dir: &Path) -> std::path::PathBuf {
     let text = format!(
@@ -17,6 +21,11 @@ state_dir = "state"
 
 [api]
 listen = "127.0.0.1:0"
+
+[[api.token]]
+name = "admin"
+role = "admin"
+sha256 = "{admin}"
 
 [plugins]
 dir = "{strategies}"
@@ -31,7 +40,8 @@ component = "market_maker.wasm"
 params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "5", half_spread_bps = 1, requote_ticks = 50 }}
 "#,
         strategies = support::components_dir().display(),
-        market = support::eth_market(5, 60)
+        market = support::eth_market(5, 60),
+        admin = pennant_daemon::api::hash_token(ADMIN),
     );
     let path = dir.join("pennant.toml");
     std::fs::write(&path, text).unwrap();
@@ -242,11 +252,12 @@ fn with_postgresql_a_sigterm_flushes_every_record_before_exit() {
     let open = count("SELECT COUNT(*) FROM order_state WHERE status IN ('submitted', 'accepted', 'partially_filled')");
     assert_eq!(open, 0);
     // Every numbered record arrived: the sequence numbers in the tables are 1..=last_seq
-    // without a gap (the one strategy state, taken at shutdown, included).
+    // without a gap (the one strategy state, taken at shutdown, and the clean shutdown's
+    // mark included).
     let last_seq = count("SELECT last_seq FROM journal");
     let seqs: Vec<i64> = runtime
         .block_on(client.query(
-            "SELECT seq FROM orders UNION ALL SELECT seq FROM fills UNION ALL SELECT seq FROM positions UNION ALL SELECT seq FROM strategy_events UNION ALL SELECT seq FROM risk_events UNION ALL SELECT seq FROM signals UNION ALL SELECT seq FROM strategy_states ORDER BY seq",
+            "SELECT seq FROM orders UNION ALL SELECT seq FROM fills UNION ALL SELECT seq FROM positions UNION ALL SELECT seq FROM strategy_events UNION ALL SELECT seq FROM risk_events UNION ALL SELECT seq FROM signals UNION ALL SELECT seq FROM strategy_states UNION ALL SELECT clean_shutdown_seq FROM journal WHERE clean_shutdown_seq > 0 ORDER BY seq",
             &[],
         ))
         .unwrap()
@@ -255,4 +266,237 @@ fn with_postgresql_a_sigterm_flushes_every_record_before_exit() {
         .collect();
     assert!(last_seq > 0);
     assert_eq!(seqs, (1..=last_seq).collect::<Vec<i64>>());
+}
+
+/// The order ids the store holds, in order.
+fn order_ids(db: &Path) -> Vec<i64> {
+    let conn = Connection::open(db).unwrap();
+    let mut statement = conn
+        .prepare("SELECT order_id FROM order_state ORDER BY order_id")
+        .unwrap();
+    let ids = statement
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    ids
+}
+
+#[test]
+fn the_kill_switch_run_time_limits_and_order_ids_survive_a_clean_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let db = dir.path().join("state").join("pennant.db");
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let api = Api::of(&daemon);
+    support::poll("orders in the store", || {
+        stored(&db).filter(|s| s.max_order_id > 0)
+    });
+    let scope = r#"{"scope": "strategy", "id": "mm"}"#;
+    api.ok("POST", "/api/v1/kill-switch", ADMIN, Some(scope));
+    let change = r#"{"scope": "strategy", "id": "mm", "limits": {"max_open_orders": 3, "max_order_qty": "2"}}"#;
+    api.ok("PUT", "/api/v1/risk/limits", ADMIN, Some(change));
+    let change = r#"{"scope": "global", "limits": {"max_gross_exposure": "123456"}}"#;
+    api.ok("PUT", "/api/v1/risk/limits", ADMIN, Some(change));
+    daemon.signal("TERM");
+    let (status, _) = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0));
+    let ids_before = order_ids(&db);
+    let last = *ids_before.last().unwrap();
+
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let api = Api::of(&daemon);
+    let risk = api.ok("GET", "/api/v1/risk", ADMIN, None);
+    assert_eq!(risk["kill_switch"], json!(["strategy mm"]), "{risk}");
+    let limits = &risk["limits"];
+    assert_eq!(limits["strategies"]["mm"]["max_open_orders"], 3, "{risk}");
+    assert_eq!(limits["strategies"]["mm"]["max_order_qty"], "2", "{risk}");
+    assert_eq!(limits["global"]["max_gross_exposure"], "123456", "{risk}");
+    let metrics = api.call("GET", "/metrics", None, None).body;
+    assert!(metrics.contains("pennant_kill_switch_engaged{scope=\"strategy mm\"} 1"));
+    // Released, the strategy trades again, its order ids right after the last one.
+    api.ok("DELETE", "/api/v1/kill-switch", ADMIN, Some(scope));
+    let next = support::poll("an order after the restart", || {
+        order_ids(&db).into_iter().find(|&id| id > last)
+    });
+    assert_eq!(next, last + 1, "a clean restart continues the order ids");
+    // A configuration reload of that scope wins over the run-time change, and is what
+    // the next start applies.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text + "\n[risk.strategy.mm]\nmax_open_orders = 7\n",
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    support::poll("the configuration's limits", || {
+        let risk = api.ok("GET", "/api/v1/risk", ADMIN, None);
+        (risk["limits"]["strategies"]["mm"]["max_open_orders"] == 7).then_some(())
+    });
+    daemon.signal("KILL");
+    let _ = daemon.wait_exit();
+    let ids_before = order_ids(&db);
+    let last = *ids_before.last().unwrap();
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let api = Api::of(&daemon);
+    let risk = api.ok("GET", "/api/v1/risk", ADMIN, None);
+    assert_eq!(
+        risk["limits"]["strategies"]["mm"]["max_open_orders"], 7,
+        "{risk}"
+    );
+    assert_eq!(
+        risk["limits"]["strategies"]["mm"]["max_order_qty"],
+        serde_json::Value::Null,
+        "{risk}"
+    );
+    assert_eq!(
+        risk["limits"]["global"]["max_gross_exposure"], "123456",
+        "{risk}"
+    );
+    assert_eq!(risk["kill_switch"], json!([]), "released before the crash");
+    // After a crash, ids jump past any that may have been given unrecorded.
+    let next = support::poll("an order after the crash", || {
+        order_ids(&db).into_iter().find(|&id| id > last)
+    });
+    assert!(next > last + 1_000_000, "{next} after {last}");
+    daemon.signal("TERM");
+    let (status, _) = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0));
+}
+
+/// A tmpfs of `mib` MiB mounted at `path` for the life of the value (the tests run as
+/// root, as CI does).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(path: &Path, mib: u32) -> SmallDisk {
+        std::fs::create_dir_all(path).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(path)
+            .status()
+            .expect("mount runs");
+        assert!(status.success(), "mounting a tmpfs needs root: {status}");
+        SmallDisk(path.to_owned())
+    }
+
+    /// Writes a file until the disk is full; returns it.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let mut byte = [0u8; 1];
+        while file.write_all(&byte).is_ok() {
+            byte[0] = byte[0].wrapping_add(1);
+        }
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_holds_trading_at_reduce_only_and_loses_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let disk = SmallDisk::mount(&dir.path().join("state"), 64);
+    let db = dir.path().join("state").join("pennant.db");
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let api = Api::of(&daemon);
+    support::poll("fills in the store", || {
+        stored(&db).filter(|s| s.fills >= 3)
+    });
+    let rejected = || {
+        let metrics = api.call("GET", "/metrics", None, None).body;
+        metrics
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(r#"pennant_orders_rejected_total{reason="reduce_only",source="risk",strategy="mm"} "#)
+            })
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+
+    let filler = disk.fill();
+    // Not durable: trading is held at reduce-only, and readiness says why.
+    let hold = support::poll("the store's hold", || {
+        let risk = api.ok("GET", "/api/v1/risk", ADMIN, None);
+        risk["store_hold"].as_str().map(str::to_owned)
+    });
+    assert!(
+        hold.contains("neither the database nor the spool"),
+        "{hold}"
+    );
+    let ready = api.call("GET", "/readyz", None, None);
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert!(
+        ready.body.contains("records are not durable"),
+        "{}",
+        ready.body
+    );
+    let metrics = api.call("GET", "/metrics", None, None).body;
+    assert!(metrics.contains("pennant_store_hold 1"), "{metrics}");
+    support::poll("an opening order refused as reduce-only", || {
+        (rejected() > 0).then_some(())
+    });
+    let rss = rss_mib(daemon.pid());
+    assert!(rss < 400, "RSS {rss} MiB");
+
+    // Space comes back: everything is written, the hold lifts, trading goes on.
+    std::fs::remove_file(filler).unwrap();
+    support::poll("the hold lifted", || {
+        let risk = api.ok("GET", "/api/v1/risk", ADMIN, None);
+        risk["store_hold"].is_null().then_some(())
+    });
+    support::poll("ready again", || {
+        (api.call("GET", "/readyz", None, None).status == 200).then_some(())
+    });
+    let before = stored(&db).unwrap().fills;
+    support::poll("fills after the disk came back", || {
+        stored(&db).filter(|s| s.fills > before)
+    });
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", output.join("\n"));
+    assert!(!output.iter().any(|l| l.contains("records lost")));
+
+    // Every numbered record is in the database: 1..=last_seq without a gap.
+    let conn = Connection::open(&db).unwrap();
+    let last_seq: i64 = conn
+        .query_row("SELECT last_seq FROM journal", [], |r| r.get(0))
+        .unwrap();
+    let mut statement = conn
+        .prepare("SELECT seq FROM orders UNION ALL SELECT seq FROM fills UNION ALL SELECT seq FROM positions UNION ALL SELECT seq FROM strategy_events UNION ALL SELECT seq FROM risk_events UNION ALL SELECT seq FROM signals UNION ALL SELECT seq FROM strategy_states UNION ALL SELECT clean_shutdown_seq FROM journal WHERE clean_shutdown_seq > 0 ORDER BY seq")
+        .unwrap();
+    let seqs: Vec<i64> = statement
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(seqs.len() as i64, last_seq, "a record is missing");
+    assert!(seqs.iter().copied().eq(1..=last_seq), "the seqs have a gap");
+    drop(statement);
+    drop(conn);
+    drop(disk);
+}
+
+/// The resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap()
+        / 1024
 }

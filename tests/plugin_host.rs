@@ -5,7 +5,8 @@
 mod support;
 
 use pennant_daemon::plugin::{
-    Fault, LoadedComponent, PluginError, PluginHost, PluginSettings, SharedClock,
+    Fault, LoadedComponent, OutputLimits, PluginError, PluginHost, PluginSettings, SharedClock,
+    StrategyLog,
 };
 use pennant_sdk::testing::{px, qty, TestHost};
 use pennant_sdk::{Side, Trade};
@@ -70,7 +71,13 @@ fn run_mode(mode: &str, trades: i64) -> (Option<Fault>, TestHost) {
     };
     let (plugins, _) = host_with_budget(cache.path(), budget);
     let component = plugins.load(&support::component("test_strategy")).unwrap();
-    let mut instance = plugins.instantiate(&component, mode).unwrap();
+    let mut instance = plugins
+        .instantiate(
+            &component,
+            mode,
+            StrategyLog::new(mode, OutputLimits::default()),
+        )
+        .unwrap();
     let (mut ctx, init) = instance.init(test_host(), &params(mode));
     assert_eq!(init, Ok(Ok(())));
     for n in 1..=trades {
@@ -95,7 +102,13 @@ fn a_well_behaved_component_counts_and_carries_its_state_to_a_new_instance() {
     let cache = tempfile::tempdir().unwrap();
     let (plugins, _) = host(cache.path());
     let component = plugins.load(&support::component("test_strategy")).unwrap();
-    let mut first = plugins.instantiate(&component, "counter").unwrap();
+    let mut first = plugins
+        .instantiate(
+            &component,
+            "counter",
+            StrategyLog::new("counter", OutputLimits::default()),
+        )
+        .unwrap();
     let (mut ctx, init) = first.init(test_host(), &params("count"));
     assert_eq!(init, Ok(Ok(())));
     assert_eq!(
@@ -110,7 +123,13 @@ fn a_well_behaved_component_counts_and_carries_its_state_to_a_new_instance() {
     }
     let (ctx, state) = first.snapshot(ctx);
     let state = state.unwrap();
-    let mut second = plugins.instantiate(&component, "counter").unwrap();
+    let mut second = plugins
+        .instantiate(
+            &component,
+            "counter",
+            StrategyLog::new("counter", OutputLimits::default()),
+        )
+        .unwrap();
     let (ctx, init) = second.init(ctx, &params("count"));
     assert_eq!(init, Ok(Ok(())));
     let (ctx, restored) = second.restore(ctx, &state);
@@ -174,16 +193,34 @@ fn init_and_restore_refusals_are_errors_not_faults() {
     let cache = tempfile::tempdir().unwrap();
     let (plugins, _) = host(cache.path());
     let component = plugins.load(&support::component("test_strategy")).unwrap();
-    let mut instance = plugins.instantiate(&component, "refuser").unwrap();
+    let mut instance = plugins
+        .instantiate(
+            &component,
+            "refuser",
+            StrategyLog::new("refuser", OutputLimits::default()),
+        )
+        .unwrap();
     let (ctx, init) = instance.init(test_host(), &params("init-error"));
     assert_eq!(
         init,
         Ok(Err("refusing to start, as asked (mode = init-error)".into()))
     );
-    let mut instance = plugins.instantiate(&component, "refuser").unwrap();
+    let mut instance = plugins
+        .instantiate(
+            &component,
+            "refuser",
+            StrategyLog::new("refuser", OutputLimits::default()),
+        )
+        .unwrap();
     let (ctx, init) = instance.init(ctx, &params("nonsense"));
     assert_eq!(init, Ok(Err("unknown mode `nonsense`".into())));
-    let mut instance = plugins.instantiate(&component, "refuser").unwrap();
+    let mut instance = plugins
+        .instantiate(
+            &component,
+            "refuser",
+            StrategyLog::new("refuser", OutputLimits::default()),
+        )
+        .unwrap();
     let (ctx, _) = instance.init(ctx, &params("bad-restore"));
     let (_, restored) = instance.restore(ctx, &[1]);
     assert_eq!(

@@ -10,7 +10,9 @@ use pennant_daemon::store::record::{
 };
 use pennant_daemon::store::spool::Spool;
 use pennant_daemon::store::writer::{self, WriterSettings, WriterStats};
-use pennant_daemon::store::{Filter, PageRequest, Record, Store, StoreError, Table, DAY_NS};
+use pennant_daemon::store::{
+    Filter, PageRequest, Record, Store, StoreError, Table, TradingStateRecord, DAY_NS,
+};
 use pennant_testkit::pg::PgCluster;
 use std::future::Future;
 use std::path::Path;
@@ -217,6 +219,68 @@ fn history() -> Vec<Record> {
     ]
 }
 
+fn limits_set(seq: u64, scope: &str, actor: &str, toml: &str) -> Record {
+    Record {
+        seq,
+        ts: T0 + seq as i64,
+        body: Body::Risk(RiskEvent {
+            strategy: None,
+            kind: "limits_set".into(),
+            reason: None,
+            actor: Some(actor.into()),
+            scope: Some(scope.into()),
+            state: None,
+            detail: toml.into(),
+        }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancels_asked_for_run_time_limits_and_a_clean_shutdown_come_back() {
+    both(|store, backend| async move {
+        store
+            .write(&[
+                order(1, T0, ("s1", 1), "BTC-USDT", "buy", "accepted", 0),
+                order(2, T0 + 1, ("s1", 1), "BTC-USDT", "buy", "pending_cancel", 0),
+                limits_set(3, "global", "api:admin", "max_open_orders = 3\n"),
+                limits_set(4, "strategy s1", "api:admin", "max_open_orders = 4\n"),
+                // The configuration set the strategy's limits later: it has the say.
+                limits_set(5, "strategy s1", "config reload", "max_open_orders = 5\n"),
+                Record {
+                    seq: 6,
+                    ts: T0 + 6,
+                    body: Body::Shutdown,
+                },
+            ])
+            .await
+            .unwrap();
+        let back = store.recover().await.unwrap();
+        assert_eq!(back.open_orders.len(), 1, "{backend}");
+        assert_eq!(back.open_orders[0].0.status, "pending_cancel", "{backend}");
+        assert_eq!(
+            back.limits,
+            vec![("global".to_owned(), "max_open_orders = 3\n".to_owned())],
+            "{backend}"
+        );
+        assert!(back.clean_shutdown, "{backend}");
+        // Anything after the shutdown record means another run wrote and did not end it.
+        store
+            .write(&[order(
+                7,
+                T0 + 7,
+                ("s1", 2),
+                "BTC-USDT",
+                "buy",
+                "submitted",
+                0,
+            )])
+            .await
+            .unwrap();
+        assert!(!store.recover().await.unwrap().clean_shutdown, "{backend}");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_was_written_comes_back_after_a_restart() {
     both(|store, backend| async move {
@@ -229,7 +293,11 @@ async fn what_was_written_comes_back_after_a_restart() {
         assert_eq!(back.last_seq, 15, "{backend}");
         assert_eq!(
             back.trading_states,
-            vec![("strategy s1".to_owned(), "HALTED".to_owned())],
+            vec![TradingStateRecord {
+                scope: "strategy s1".to_owned(),
+                state: "HALTED".to_owned(),
+                kill_switch: true,
+            }],
             "{backend}"
         );
         assert_eq!(back.max_order_id, 2, "{backend}");
@@ -609,7 +677,7 @@ async fn bad_stores_are_refused_naming_the_file_or_the_host() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 1
+                known: 2
             }
         ),
         "{err}"
@@ -643,7 +711,7 @@ async fn bad_stores_are_refused_naming_the_file_or_the_host() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 1
+                known: 2
             }
         ),
         "{err}"

@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use pennant_daemon::config::PaperConfig;
 use pennant_daemon::market::{Instruments, MarketEvent};
-use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
+use pennant_daemon::plugin::{OutputLimits, PluginHost, PluginSettings, SharedClock, StrategyLog};
 use pennant_daemon::risk;
 use pennant_daemon::venue::{PaperVenue, Venue, VenueOrder};
 use pennant_sdk::testing::{instrument, px, qty, TestHost};
@@ -100,7 +100,11 @@ fn strategy_call(c: &mut Criterion) {
         eprintln!("skipping the WebAssembly call benchmark: build {} first (cargo xtask build-strategies)", path.display());
         return;
     };
-    let Ok(mut instance) = host.instantiate(&component, "bench") else {
+    let Ok(mut instance) = host.instantiate(
+        &component,
+        "bench",
+        StrategyLog::new("bench", OutputLimits::default()),
+    ) else {
         return;
     };
     let params = vec![

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 /// The viewer token the clients present to `/api/v1`.
 const TOKEN: &str = "bench-token";
+/// The admin token the kill switch is pulled with.
+const ADMIN_TOKEN: &str = "bench-admin-token";
 /// Concurrent clients, each a thread with its own connection.
 const CLIENTS: usize = 4;
 /// Requests each client makes before the measured phase (connection, first-call costs).
@@ -108,14 +110,7 @@ pub fn api_under_load(run: &Run) -> Section {
             "replay",
         ],
     );
-    let binary = pennantd().unwrap_or_else(|err| panic!("admin API under load: {err}"));
-    let dir = run.scratch.join("api-load");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("the scratch folder is writable");
-    let tape = dir.join("tape.csv");
-    write_tape(&tape, tape_events).expect("the scratch folder is writable");
-    let config = dir.join("pennant.toml");
-    std::fs::write(&config, config_text(run, &dir, &tape)).expect("the scratch folder is writable");
+    let (binary, dir, config) = prepare(run, "api-load", tape_events);
 
     let mut failures = Vec::new();
     for endpoint in std::iter::once(None).chain(ENDPOINTS.iter().map(Some)) {
@@ -185,6 +180,20 @@ pub fn api_under_load(run: &Run) -> Section {
     section
 }
 
+/// The release `pennantd`, and a scratch folder `name` with a tape of `tape_events`
+/// events and the configuration that replays it.
+fn prepare(run: &Run, name: &str, tape_events: usize) -> (PathBuf, PathBuf, PathBuf) {
+    let binary = pennantd().unwrap_or_else(|err| panic!("{name}: {err}"));
+    let dir = run.scratch.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the scratch folder is writable");
+    let tape = dir.join("tape.csv");
+    write_tape(&tape, tape_events).expect("the scratch folder is writable");
+    let config = dir.join("pennant.toml");
+    std::fs::write(&config, config_text(run, &dir, &tape)).expect("the scratch folder is writable");
+    (binary, dir, config)
+}
+
 /// The daemon's configuration: a full-speed replay of `tape`, one strategy, the API on a
 /// free loopback port with the bench's viewer token and no effective rate limit, and
 /// logs at `warn` except the daemon's own start-up lines (which carry the API's address).
@@ -200,12 +209,14 @@ fn config_text(run: &Run, dir: &Path, tape: &Path) -> String {
          [api]\nlisten = \"127.0.0.1:0\"\n\
          rate_limit_per_second = 1000000\nrate_limit_burst = 1000000\n\
          [[api.token]]\nname = \"bench\"\nrole = \"viewer\"\nsha256 = {sha:?}\n\
+         [[api.token]]\nname = \"bench-admin\"\nrole = \"admin\"\nsha256 = {admin:?}\n\
          [plugins]\ndir = {components:?}\n\
          [[instrument]]\nsymbol = {symbol:?}\ntick_size = \"0.1\"\nlot_size = \"0.001\"\n\
          [[feed]]\nname = \"tape\"\nkind = \"replay\"\npath = {tape:?}\nspeed = 0\n\
          [[strategy]]\nid = \"s\"\ncomponent = {component:?}\nparams = {{ {params} }}\n",
         state = dir.join("state").display().to_string(),
         sha = pennant_daemon::api::hash_token(TOKEN),
+        admin = pennant_daemon::api::hash_token(ADMIN_TOKEN),
         components = run.components.display().to_string(),
         symbol = setup::SYMBOL,
         tape = tape.display().to_string(),
@@ -348,6 +359,134 @@ fn load(addr: SocketAddr, endpoint: &Endpoint, length: Duration) -> (Vec<Tally>,
         })
         .collect();
     (tallies, began.elapsed().as_secs_f64())
+}
+
+/// The kill switch pulled and released, one request at a time, while the engine replays
+/// at full speed: the latency from the request to its answer, which comes once every
+/// open order in the scope is canceled. Returns the section and the p99 in ns.
+pub fn kill_switch_under_load(run: &Run) -> (Section, u64) {
+    let switches = if run.quick { 50 } else { 300 };
+    let tape_events = if run.quick { 3_000_000 } else { 8_000_000 };
+    let mut section = Section::new(
+        "Kill switch under load",
+        &format!(
+            "The real `pennantd` (release build) replays a generated tape of {tape_events} \
+             events at full speed with one `{}` strategy, as in the section above. One client \
+             engages the global kill switch (`POST /api/v1/kill-switch`, an admin token) and \
+             releases it (`DELETE`), {switches} times each, back to back. Latency: from writing \
+             the `POST` to reading its answer, which the engine sends once it has halted \
+             trading and canceled every open order. Control inputs (the API's, ticks, \
+             shutdown) reach the engine on their own channel, read before market data and \
+             between two events of a batch, so the switch never queues behind the feed's \
+             batches.",
+            STRATEGY.name()
+        ),
+        &[
+            "switches",
+            "orders canceled",
+            "p50",
+            "p90",
+            "p99",
+            "max",
+            "engine events/s",
+            "replay",
+        ],
+    );
+    let (binary, dir, config) = prepare(run, "kill-switch", tape_events);
+    let mut daemon = Daemon::start(&binary, &config)
+        .unwrap_or_else(|err| panic!("kill switch under load: {err}"));
+    let before = scrape(daemon.addr).unwrap_or_else(|err| panic!("kill switch under load: {err}"));
+    let body = r#"{"scope": "global"}"#;
+    let engage = request(
+        daemon.addr,
+        "POST",
+        "/api/v1/kill-switch",
+        ADMIN_TOKEN,
+        body,
+    );
+    let release = request(
+        daemon.addr,
+        "DELETE",
+        "/api/v1/kill-switch",
+        ADMIN_TOKEN,
+        body,
+    );
+    let mut client = Client::new(daemon.addr);
+    let mut latencies = Vec::with_capacity(switches);
+    let mut canceled = 0u64;
+    let mut failure = None;
+    for _ in 0..switches {
+        let sent = Instant::now();
+        let engaged = client.get(&engage);
+        let done = Instant::now();
+        match engaged {
+            Ok(200) => {
+                latencies.push((done - sent).as_nanos() as u64);
+                canceled += serde_json::from_slice::<serde_json::Value>(&client.body)
+                    .ok()
+                    .and_then(|v| v["canceled_orders"].as_u64())
+                    .unwrap_or(0);
+            }
+            other => {
+                failure = Some(format!(
+                    "POST: {other:?}: {}",
+                    String::from_utf8_lossy(&client.body)
+                ));
+                break;
+            }
+        }
+        match client.get(&release) {
+            Ok(200) => {}
+            other => {
+                failure = Some(format!(
+                    "DELETE: {other:?}: {}",
+                    String::from_utf8_lossy(&client.body)
+                ));
+                break;
+            }
+        }
+    }
+    let after = scrape(daemon.addr).unwrap_or_else(|err| panic!("kill switch under load: {err}"));
+    let _ = daemon.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(failure) = failure {
+        panic!("kill switch under load: {failure}: {}", daemon.tail());
+    }
+    latencies.sort_unstable();
+    let [p50, p90, p99, max] = [0.5, 0.9, 0.99, 1.0].map(|q| quantile(&latencies, q));
+    let events = after.engine_events.saturating_sub(before.engine_events);
+    let events_per_second = events as f64 / (after.at - before.at).as_secs_f64().max(1e-9);
+    let tape_ended = after.feed_events >= tape_events as u64;
+    section.row(
+        vec![
+            switches.to_string(),
+            canceled.to_string(),
+            duration(p50 as f64),
+            duration(p90 as f64),
+            duration(p99 as f64),
+            duration(max as f64),
+            rate(events_per_second),
+            if tape_ended {
+                "**tape ended**".into()
+            } else {
+                "running throughout".into()
+            },
+        ],
+        json!({"switches": switches, "canceled_orders": canceled, "p50_ns": p50, "p90_ns": p90,
+               "p99_ns": p99, "max_ns": max, "engine_events_per_s": events_per_second,
+               "tape_ended": tape_ended}),
+    );
+    (section, p99)
+}
+
+/// A request with a JSON body and the token `token`.
+fn request(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// A GET request for `path`, with the bench's token if `token`.

@@ -63,7 +63,7 @@ fn shortfalls() -> report::Section {
 }
 
 /// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup`, `scale`,
-/// `risk`, `reload`, `store` or `api`.
+/// `risk`, `reload`, `store`, `api` or `kill`.
 pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
     Ok(match name {
         "latency" => scenarios::tick_to_order(run).0,
@@ -75,9 +75,10 @@ pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
         "reload" => scenarios::reload(run).0,
         "store" => scenarios::store(run),
         "api" => api_load::api_under_load(run),
+        "kill" => api_load::kill_switch_under_load(run).0,
         other => {
             anyhow::bail!(
-                "no section {other:?}: latency, overhead, backtest, startup, scale, risk, reload, store or api"
+                "no section {other:?}: latency, overhead, backtest, startup, scale, risk, reload, store, api or kill"
             )
         }
     })
@@ -102,10 +103,17 @@ pub fn run_all(run: &Run) -> Report {
     let store = scenarios::store(run);
     progress("admin API latency under load");
     let api = api_load::api_under_load(run);
+    progress("kill switch under load");
+    let (kill, kill_p99) = api_load::kill_switch_under_load(run);
     progress("scale");
     let (scale, per_instance, growth) = scenarios::scale(run, &series);
 
-    let mut targets = Vec::new();
+    let mut targets = vec![Target {
+        what: "kill switch under load (request to every order canceled)".into(),
+        goal: "p99 <= 10 ms".into(),
+        measured: format!("p99 {}", duration(kill_p99 as f64)),
+        met: kill_p99 <= 10_000_000,
+    }];
     if let Some(&(_, p50, p99)) = latencies.iter().find(|(n, _, _)| *n == 1) {
         targets.push(Target {
             what: "tick-to-order, 1 strategy".into(),
@@ -171,6 +179,7 @@ pub fn run_all(run: &Run) -> Report {
             reload,
             store,
             api,
+            kill,
             shortfalls(),
         ],
     }

@@ -8,7 +8,7 @@ use crate::setup::{
 use pennant_daemon::config::Config;
 use pennant_daemon::daemon;
 use pennant_daemon::market::replay::format_line;
-use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
+use pennant_daemon::plugin::{OutputLimits, PluginHost, PluginSettings, SharedClock, StrategyLog};
 use pennant_sdk::testing::TestHost;
 use serde_json::json;
 use std::io::Write;
@@ -322,7 +322,11 @@ pub fn startup(run: &Run) -> Section {
     let start = Instant::now();
     for _ in 0..instances {
         let _ = host
-            .instantiate(&component, "bench")
+            .instantiate(
+                &component,
+                "bench",
+                StrategyLog::new("bench", OutputLimits::default()),
+            )
             .expect("it instantiates");
     }
     let instantiate = start.elapsed() / instances;
@@ -337,7 +341,11 @@ pub fn startup(run: &Run) -> Section {
     let start = Instant::now();
     for _ in 0..instances {
         let mut instance = host
-            .instantiate(&component, "bench")
+            .instantiate(
+                &component,
+                "bench",
+                StrategyLog::new("bench", OutputLimits::default()),
+            )
             .expect("it instantiates");
         let ctx = TestHost::new().with_instrument("BTC-USDT", "0.1", "0.001");
         let (_, init) = instance.init(ctx, &params);
@@ -643,7 +651,7 @@ pub fn reload(run: &Run) -> (Section, ReloadFigures) {
         }
     }
     let (tx, rx) = tokio::sync::mpsc::channel(64);
-    let engine_thread = std::thread::spawn(move || engine.run(rx));
+    let engine_thread = std::thread::spawn(move || engine.run(rx.into()));
     let start = Instant::now();
     let chunk = (events.len() / 20).max(1);
     let mut replies = Vec::new();

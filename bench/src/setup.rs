@@ -176,6 +176,7 @@ pub fn engine(cache: &Path, probe: Arc<SubmitProbe>) -> Engine {
             exit_when_feeds_end: false,
             feeds: 0,
             keep_versions: 5,
+            max_backlog_records: 100_000,
         },
     )
 }

@@ -273,6 +273,23 @@ pub struct PluginConfig {
     pub reload_debounce_ms: NonZeroU32,
     /// How many versions of each strategy to keep for rollback.
     pub keep_versions: NonZeroU32,
+    /// Timers one strategy may have pending; setting one more quarantines it.
+    pub max_timers: NonZeroU32,
+    /// Bar streams one strategy may subscribe to; `subscribe-bars` refuses more.
+    pub max_bar_subscriptions: NonZeroU32,
+    /// Longest log line (host `log` call, stdout, stderr) kept, in bytes; longer ones are
+    /// cut, and the cut marked.
+    pub max_log_line_bytes: NonZeroU32,
+    /// Bytes of log one strategy may write per minute; past that its lines are dropped
+    /// (and counted) until the minute ends.
+    pub log_bytes_per_minute: NonZeroU32,
+    /// Longest signal note kept, in bytes; longer ones are cut, and the cut marked.
+    pub max_signal_note_bytes: NonZeroU32,
+    /// Signals one strategy may emit per minute; past that they are dropped (and counted)
+    /// until the minute ends.
+    pub signals_per_minute: NonZeroU32,
+    /// Largest snapshot of a strategy's state, in bytes; a larger one quarantines it.
+    pub max_snapshot_bytes: NonZeroU32,
 }
 
 impl Default for PluginConfig {
@@ -286,6 +303,13 @@ impl Default for PluginConfig {
             watch: true,
             reload_debounce_ms: NonZeroU32::MIN.saturating_add(199),
             keep_versions: NonZeroU32::MIN.saturating_add(4),
+            max_timers: NonZeroU32::MIN.saturating_add(999),
+            max_bar_subscriptions: NonZeroU32::MIN.saturating_add(15),
+            max_log_line_bytes: NonZeroU32::MIN.saturating_add(1023),
+            log_bytes_per_minute: NonZeroU32::MIN.saturating_add(256 * 1024 - 1),
+            max_signal_note_bytes: NonZeroU32::MIN.saturating_add(255),
+            signals_per_minute: NonZeroU32::MIN.saturating_add(599),
+            max_snapshot_bytes: NonZeroU32::MIN.saturating_add(16 * 1024 * 1024 - 1),
         }
     }
 }
@@ -318,6 +342,11 @@ pub struct StoreConfig {
     /// How long one batch's transaction may take before the database counts as
     /// unreachable (its records then go to the spool), in milliseconds.
     pub write_timeout_ms: NonZeroU32,
+    /// Records the engine may hold in memory for a writer that cannot keep up. Past it,
+    /// or while neither the database nor the spool takes records (a full disk), trading
+    /// is reduce-only (cancels and position-reducing orders pass) until the records are
+    /// durable again and the backlog is down to half of this.
+    pub max_backlog_records: NonZeroU32,
 }
 
 impl Default for StoreConfig {
@@ -333,6 +362,7 @@ impl Default for StoreConfig {
             queue: NonZeroU32::MIN.saturating_add(1_023),
             retry_ms: NonZeroU32::MIN.saturating_add(999),
             write_timeout_ms: NonZeroU32::MIN.saturating_add(9_999),
+            max_backlog_records: NonZeroU32::MIN.saturating_add(99_999),
         }
     }
 }
@@ -374,6 +404,10 @@ pub struct RiskConfig {
     pub rate_window_ms: NonZeroU32,
     /// The hour (UTC) at which the trading day, and so the daily loss, starts.
     pub day_start_hour_utc: u8,
+    /// The circuit breaker: a strategy with more refused orders (by the risk checks or
+    /// the venue) than this in a minute of engine time is quarantined, the trip audited.
+    /// 0 turns it off.
+    pub max_rejections_per_minute: u32,
 }
 
 impl Default for RiskConfig {
@@ -385,6 +419,7 @@ impl Default for RiskConfig {
             global: Limits::default(),
             rate_window_ms: NonZeroU32::MIN.saturating_add(999),
             day_start_hour_utc: 0,
+            max_rejections_per_minute: 600,
         }
     }
 }
@@ -417,6 +452,45 @@ pub struct Limits {
     pub max_daily_loss: Option<Amount>,
     /// For a strategy: the only instruments it may trade.
     pub instruments: Option<Vec<String>>,
+}
+
+impl Limits {
+    /// These limits as a `[risk]` table of the configuration file would give them; read
+    /// back with `toml::from_str` (how limits changed at run time are recorded).
+    pub fn to_toml(&self) -> String {
+        let mut table = toml::Table::new();
+        let mut put = |key: &str, value: Option<toml::Value>| {
+            if let Some(value) = value {
+                table.insert(key.to_owned(), value);
+            }
+        };
+        let text = |v: &dyn fmt::Display| toml::Value::String(v.to_string());
+        let int = |v: u32| toml::Value::Integer(i64::from(v));
+        put("max_order_qty", self.max_order_qty.map(|v| text(&v)));
+        put(
+            "max_order_notional",
+            self.max_order_notional.map(|v| text(&v)),
+        );
+        put("price_band_bps", self.price_band_bps.map(|v| int(v.get())));
+        put("max_position", self.max_position.map(|v| text(&v)));
+        put(
+            "max_gross_exposure",
+            self.max_gross_exposure.map(|v| text(&v)),
+        );
+        put("max_open_orders", self.max_open_orders.map(int));
+        put(
+            "max_orders_per_window",
+            self.max_orders_per_window.map(|v| int(v.get())),
+        );
+        put("max_daily_loss", self.max_daily_loss.map(|v| text(&v)));
+        put(
+            "instruments",
+            self.instruments.as_ref().map(|list| {
+                toml::Value::Array(list.iter().cloned().map(toml::Value::String).collect())
+            }),
+        );
+        table.to_string()
+    }
 }
 
 /// `[[instrument]]`.
@@ -955,11 +1029,11 @@ impl Config {
         let mut names = HashSet::new();
         for token in &self.api.tokens {
             let name = token.name.get_ref();
-            if name == "anonymous" {
+            if name == "anonymous" || name == "public" {
                 return Err(invalid(
                     token.name.span(),
                     "api.token.name",
-                    "anonymous is the name of requests without a token: choose another".into(),
+                    format!("{name} names requests without a valid token: choose another"),
                 ));
             }
             if !names.insert(name.as_str()) {
@@ -1093,6 +1167,27 @@ id = "sma"
 component = "sma_cross.wasm"
 params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
 "#;
+
+    #[test]
+    fn limits_written_as_toml_read_back_the_same() {
+        let check = |limits: Limits| {
+            let text = limits.to_toml();
+            let back: Limits = toml::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(back, limits, "{text}");
+        };
+        check(Limits::default());
+        check(Limits {
+            max_order_qty: Some("0.5".parse().unwrap()),
+            max_order_notional: Some("20000.25".parse().unwrap()),
+            price_band_bps: NonZeroU32::new(200),
+            max_position: Some("0.00000001".parse().unwrap()),
+            max_gross_exposure: Some("50000".parse().unwrap()),
+            max_open_orders: Some(0),
+            max_orders_per_window: NonZeroU32::new(50),
+            max_daily_loss: Some("500".parse().unwrap()),
+            instruments: Some(vec!["BTC-USDT".into(), "ETH-USDT".into()]),
+        });
+    }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(

@@ -10,12 +10,13 @@
 
 use crate::api::{self, ApiSetupError, ApiState, Tokens};
 use crate::config::{Config, ConfigError, FeedKind};
+use crate::engine::budget::HostLimits;
 use crate::engine::clock::{Clock, ClockMode};
 use crate::engine::journal::{Journal, JournalSink};
 use crate::engine::{Core, Engine, EngineInput, EngineSettings, StrategyCtx, StrategyReport};
 use crate::market::{feed, Instruments};
 use crate::metrics::Metrics;
-use crate::plugin::{PluginError, PluginHost, PluginSettings, SharedClock};
+use crate::plugin::{OutputLimits, PluginError, PluginHost, PluginSettings, SharedClock};
 use crate::reload::{self, Reloader, Trigger};
 use crate::risk::RiskEngine;
 use crate::service;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
-/// Capacity of the engine's input channel, in messages (each a batch of events).
+/// Capacity of the engine's market channel, in messages (each a batch of events).
 const ENGINE_CHANNEL: usize = 1024;
 /// Reload triggers waiting for the reloader, at most.
 const RELOAD_TRIGGERS: usize = 64;
@@ -183,15 +184,33 @@ fn build_engine(config: &Config, journal: Journal) -> Result<(Engine, Reloader),
         RiskEngine::new(config.risk.clone()),
     );
     core.journal = journal;
+    core.set_host_limits(host_limits(&config.plugins));
     let settings = EngineSettings {
         snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),
         summary_interval: Duration::from_secs(config.daemon.summary_interval_secs),
         exit_when_feeds_end: config.daemon.exit_when_feeds_end,
         feeds: config.feeds.len(),
         keep_versions: config.plugins.keep_versions.get() as usize,
+        max_backlog_records: config.store.max_backlog_records.get() as usize,
     };
     let reloader = Reloader::new(config.clone(), plugins.clone());
     Ok((Engine::new(core, plugins, settings), reloader))
+}
+
+/// The per-strategy caps of `[plugins]`.
+pub fn host_limits(plugins: &crate::config::PluginConfig) -> HostLimits {
+    let bytes = |n: std::num::NonZeroU32| n.get() as usize;
+    HostLimits {
+        max_timers: bytes(plugins.max_timers),
+        max_bar_subscriptions: bytes(plugins.max_bar_subscriptions),
+        max_signal_note_bytes: bytes(plugins.max_signal_note_bytes),
+        signals_per_minute: u64::from(plugins.signals_per_minute.get()),
+        max_snapshot_bytes: bytes(plugins.max_snapshot_bytes),
+        output: OutputLimits {
+            max_line_bytes: bytes(plugins.max_log_line_bytes),
+            bytes_per_minute: u64::from(plugins.log_bytes_per_minute.get()),
+        },
+    }
 }
 
 /// The time of the first event of the (single) replay file, if it can be read.
@@ -292,10 +311,13 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         engine.publish_view()
     });
     let (running, total) = engine.running_strategies();
-    let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
+    let (senders, inputs) = crate::engine::inputs::channels(ENGINE_CHANNEL);
+    // Feeds send market data; everything else goes on the control channel, which the
+    // engine reads first.
+    let tx = senders.control.clone();
     let engine_thread = std::thread::Builder::new()
         .name("engine".into())
-        .spawn(move || engine.run(rx))
+        .spawn(move || engine.run(inputs))
         .map_err(|err| DaemonError::Runtime(format!("cannot start the engine thread: {err}")))?;
 
     runtime.block_on(async {
@@ -306,7 +328,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             let feed_metrics = metrics
                 .as_ref()
                 .map_or_else(crate::metrics::FeedMetrics::detached, |m| m.feed(&name));
-            feed::spawn(feed_config, |p| config.resolve(p), instruments.clone(), tx.clone(), feed_metrics.clone());
+            feed::spawn(feed_config, |p| config.resolve(p), instruments.clone(), senders.market.clone(), feed_metrics.clone());
             feeds.push((name, feed_metrics));
         }
         tokio::spawn(tick(tx.clone()));
@@ -447,7 +469,8 @@ async fn tick(tx: mpsc::Sender<EngineInput>) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         interval.tick().await;
-        if tx.send(EngineInput::Tick).await.is_err() {
+        // A tick that finds the control channel full is not needed: one is waiting.
+        if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(EngineInput::Tick) {
             return;
         }
     }

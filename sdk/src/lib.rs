@@ -88,6 +88,7 @@
 
 extern crate self as pennant_sdk;
 
+pub mod backoff;
 pub mod fixed;
 pub mod params;
 pub mod state;
@@ -105,6 +106,7 @@ pub use types::*;
 
 /// Everything a strategy usually needs, in one `use`.
 pub mod prelude {
+    pub use crate::backoff::Backoff;
     pub use crate::fixed::{Amount, Price, Qty};
     pub use crate::params::{InitError, Params};
     pub use crate::strategy::{Host, Strategy};

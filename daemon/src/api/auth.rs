@@ -55,7 +55,7 @@ struct Known {
 /// Who made a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The token's name (`anonymous` on a public route without one).
+    /// The token's name (`public` on a public route, `anonymous` for a missing or unknown token).
     pub name: String,
     /// Its role.
     pub role: Role,
@@ -139,7 +139,7 @@ impl Tokens {
     }
 
     /// Counts a request against the caller's rate limit (callers without a valid token
-    /// share the `anonymous` one, a name the configuration refuses for a token).
+    /// share the `public` one on public routes, `anonymous` elsewhere: names the configuration refuses for a token).
     pub fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
         self.limiter.check_key(&caller.name).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());

@@ -308,14 +308,24 @@ fn ready(state: &ApiState) -> Response {
     );
     let problems = match &state.writer {
         Some(stats) => {
-            let spooled = stats.spooled.load(std::sync::atomic::Ordering::Relaxed);
+            use std::sync::atomic::Ordering::Relaxed;
+            let mut problems = Vec::new();
+            let spooled = stats.spooled.load(Relaxed);
             if spooled > 0 {
-                vec![format!(
+                problems.push(format!(
                     "the store is not writable: {spooled} records wait in the spool"
-                )]
-            } else {
-                Vec::new()
+                ));
             }
+            let undurable = stats.undurable.load(Relaxed);
+            if undurable > 0 {
+                problems.push(format!(
+                    "records are not durable: neither the store nor the spool takes them ({undurable} wait in memory)"
+                ));
+            }
+            if let Some(hold) = &view.store_hold {
+                problems.push(format!("trading is reduce-only: {hold}"));
+            }
+            problems
         }
         None => Vec::new(),
     };

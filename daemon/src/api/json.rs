@@ -167,6 +167,7 @@ pub fn risk(view: &EngineView) -> Value {
     json!({
         "global_state": view.global_state.name(),
         "kill_switch": view.kill_switch,
+        "store_hold": view.store_hold,
         "rate_window_ms": config.rate_window_ms.get(),
         "limits": {
             "defaults": limits(&config.defaults),
@@ -339,6 +340,7 @@ pub fn record_type(body: &Body) -> &'static str {
         Body::State(_) => "state",
         Body::Risk(_) => "risk",
         Body::Signal(_) => "signal",
+        Body::Shutdown => "shutdown",
     }
 }
 
@@ -352,6 +354,7 @@ pub fn record_strategy(body: &Body) -> Option<&str> {
         Body::State(s) => Some(&s.strategy),
         Body::Risk(r) => r.strategy.as_deref(),
         Body::Signal(s) => Some(&s.strategy),
+        Body::Shutdown => None,
     }
 }
 
@@ -364,7 +367,7 @@ pub fn record(record: &Record) -> Value {
         Body::Lifecycle(l) => lifecycle_fields(l),
         Body::Risk(r) => risk_fields(r),
         Body::Signal(s) => signal_fields(s),
-        Body::State(_) => Map::new(),
+        Body::State(_) | Body::Shutdown => Map::new(),
     };
     map.insert("seq".into(), json!(record.seq));
     map.insert("ts".into(), json!(record.ts));

@@ -264,15 +264,20 @@ fn authorize(
         Access::PublicIf(_) => Some(crate::config::Role::Viewer),
         Access::Token(role) => Some(role),
     };
-    // Requests without a (valid) token share one rate limit: public scrapes and
-    // probes pass, a flood or a token-guessing run gets 429s.
+    // Requests to public routes share one rate limit, and requests with a missing or
+    // unknown token another: guessing tokens gets 429s but cannot make health checks
+    // and scrapes fail.
+    let Some(role) = needed else {
+        let public = Caller {
+            name: "public".into(),
+            role: crate::config::Role::Viewer,
+        };
+        state.tokens.admit(&public)?;
+        return Ok(public);
+    };
     let anonymous = Caller {
         name: "anonymous".into(),
         role: crate::config::Role::Viewer,
-    };
-    let Some(role) = needed else {
-        state.tokens.admit(&anonymous)?;
-        return Ok(anonymous);
     };
     let header = match headers.get(header::AUTHORIZATION) {
         Some(value) => Some(

@@ -6,14 +6,17 @@
 //! submission to the venue, position queries and the rest run right there, synchronously,
 //! on the engine thread. Nothing is shared, so nothing is locked.
 
+use super::budget::{HostLimits, StrategyBudget};
 use super::clock::Clock;
 use super::journal::Journal;
 use super::ledger::Ledger;
 use super::orders::{OrderRecord, Orders};
+use super::rejection_log::{self, Noted, RejectionLog, Summary};
 use super::timers::Timers;
 use super::StrategyIdx;
 use crate::market::bars::BarAggregator;
 use crate::market::{Instruments, MarketState};
+use crate::plugin::strategy_log::{truncate, Allowance};
 use crate::risk::{Books, RiskEngine};
 use crate::store::record::{self, names, Body};
 use crate::venue::{ExecutionReport, Venue, VenueOrder};
@@ -22,6 +25,7 @@ use pennant_sdk::{
     Position, Qty, RejectReason, Rejection, Signal, Streams, Timestamp,
 };
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -109,6 +113,12 @@ pub struct Core {
     pub tallies: Tallies,
     /// What happened, for the store.
     pub journal: Journal,
+    /// Refused orders, logged and recorded in aggregate.
+    pub rejections: RejectionLog,
+    /// The per-strategy caps on what the host keeps and does for a strategy.
+    pub host_limits: HostLimits,
+    /// Each strategy's budgets, by strategy index.
+    pub budgets: Vec<StrategyBudget>,
     /// Scratch buffer for venue reports.
     reports: Vec<ExecutionReport>,
 }
@@ -136,8 +146,16 @@ impl Core {
             stats: Vec::new(),
             tallies: Tallies::default(),
             journal: Journal::default(),
+            rejections: RejectionLog::default(),
+            host_limits: HostLimits::default(),
+            budgets: Vec::new(),
             reports: Vec::new(),
         }
+    }
+
+    /// Sets the per-strategy caps; strategies registered from then on get them.
+    pub fn set_host_limits(&mut self, limits: HostLimits) {
+        self.host_limits = limits;
     }
 
     /// Registers a strategy id; returns its index.
@@ -145,6 +163,8 @@ impl Core {
         self.risk.add_strategy(id);
         self.strategy_ids.push(Arc::from(id));
         self.stats.push(StrategyStats::default());
+        self.budgets
+            .push(StrategyBudget::new(id, &self.host_limits));
         self.strategy_ids.len() - 1
     }
 
@@ -217,13 +237,15 @@ impl Core {
             );
         }
         if let Some(reason) = update.reason {
-            self.stats[strategy].venue_rejects += 1;
-            *self
-                .tallies
-                .rejects
-                .entry((strategy, "venue", names::reason(reason)))
-                .or_default() += 1;
-            log::info!(strategy:% = id, instrument = symbol, order_id = update.order_id, reason:% = reason; "venue rejected order");
+            let message = format!("order {} refused by the venue", update.order_id);
+            self.refused(
+                strategy,
+                "venue",
+                reason,
+                update.instrument,
+                update.ts,
+                &message,
+            );
         }
         if let (Some((fill, realized_before)), true) = (booked, self.journal.enabled()) {
             self.record_fill(
@@ -236,6 +258,92 @@ impl Core {
             );
         }
         self.updates.push_back((strategy, update));
+    }
+
+    /// Counts, logs and records an order refused by `source` (`risk` or `venue`), in
+    /// aggregate ([`RejectionLog`]), and counts it against the circuit breaker.
+    fn refused(
+        &mut self,
+        strategy: StrategyIdx,
+        source: &'static str,
+        reason: RejectReason,
+        instrument: InstrumentId,
+        now: Timestamp,
+        message: &str,
+    ) {
+        let stats = &mut self.stats[strategy];
+        match source {
+            "risk" => stats.risk_rejects += 1,
+            _ => stats.venue_rejects += 1,
+        }
+        let code = names::reason(reason);
+        *self
+            .tallies
+            .rejects
+            .entry((strategy, source, code))
+            .or_default() += 1;
+        if let Noted::Full { closed } = self.rejections.note(now, strategy, source, code) {
+            if let Some(summary) = closed {
+                self.summarise(&summary, now);
+            }
+            let id = &self.strategy_ids[strategy];
+            let symbol = self.instruments.symbol(instrument);
+            log::info!(
+                strategy:% = id, instrument = symbol, source, reason:% = reason;
+                "order rejected: {message} (further rejections like it in the next {} s are counted, not logged)",
+                rejection_log::WINDOW / 1_000_000_000
+            );
+            // A venue's refusal is recorded as the order's state already.
+            if source == "risk" && self.journal.enabled() {
+                self.journal.record(
+                    now,
+                    Body::Risk(record::RiskEvent {
+                        strategy: Some(id.to_string()),
+                        kind: "rejection".into(),
+                        reason: Some(code.to_owned()),
+                        actor: None,
+                        scope: Some(symbol.to_owned()),
+                        state: None,
+                        detail: message.to_owned(),
+                    }),
+                );
+            }
+        }
+        if let Some(message) = self.risk.count_rejection(strategy, now) {
+            self.budgets[strategy].breach("rejections", message);
+        }
+    }
+
+    /// Logs and records the refusals a window counted without logging them one by one.
+    fn summarise(&mut self, summary: &Summary, now: Timestamp) {
+        let id = &self.strategy_ids[summary.strategy];
+        let seconds = (now - summary.since) / 1_000_000_000;
+        let detail = format!(
+            "{} more orders refused by {} ({}) in {seconds} s",
+            summary.suppressed, summary.source, summary.reason
+        );
+        log::info!(strategy:% = id, source = summary.source, reason = summary.reason, count = summary.suppressed; "{detail}");
+        if summary.source == "risk" && self.journal.enabled() {
+            self.journal.record(
+                now,
+                Body::Risk(record::RiskEvent {
+                    strategy: Some(id.to_string()),
+                    kind: "rejections".into(),
+                    reason: Some(summary.reason.to_owned()),
+                    actor: None,
+                    scope: None,
+                    state: None,
+                    detail,
+                }),
+            );
+        }
+    }
+
+    /// Summarises the refusal windows that have ended by `now`.
+    pub fn close_rejection_windows(&mut self, now: Timestamp) {
+        for summary in self.rejections.ended(now) {
+            self.summarise(&summary, now);
+        }
     }
 
     /// An order as the store records it.
@@ -313,13 +421,29 @@ impl Core {
             Some(s) => self.orders.open_ids(s),
             None => self.orders.all_open().iter().map(|o| o.id).collect(),
         };
+        self.cancel(&ids);
+        ids.len()
+    }
+
+    /// Asks the venue to cancel these orders. Each request is recorded first (status
+    /// `pending_cancel`), so that a cancel asked for just before a crash is asked for
+    /// again after the restart rather than forgotten.
+    pub fn cancel(&mut self, ids: &[OrderId]) {
         let now = self.clock.now();
+        if self.journal.enabled() {
+            for &id in ids {
+                if let Some(order) = self.orders.get(id).copied() {
+                    let mut event = self.order_event(&order, order.status, order.filled, None);
+                    event.status = names::PENDING_CANCEL.to_owned();
+                    self.journal.record(now, Body::Order(event));
+                }
+            }
+        }
         self.with_venue(|venue, out| {
-            for &id in &ids {
+            for &id in ids {
                 venue.cancel(id, now, out);
             }
         });
-        ids.len()
     }
 
     /// A strategy's position, marked to market.
@@ -363,31 +487,13 @@ impl Host for StrategyCtx {
         let valued_at = match core.risk.check(self.strategy, order, now, &books) {
             Ok(price) => price,
             Err(rejection) => {
-                core.stats[self.strategy].risk_rejects += 1;
-                *core
-                    .tallies
-                    .rejects
-                    .entry((self.strategy, "risk", names::reason(rejection.reason)))
-                    .or_default() += 1;
-                if core.journal.enabled() {
-                    let strategy = core.strategy_ids[self.strategy].to_string();
-                    core.journal.record(
-                        now,
-                        Body::Risk(record::RiskEvent {
-                            strategy: Some(strategy),
-                            kind: "rejection".into(),
-                            reason: Some(names::reason(rejection.reason).to_owned()),
-                            actor: None,
-                            scope: Some(core.instruments.symbol(order.instrument).to_owned()),
-                            state: None,
-                            detail: rejection.message.clone(),
-                        }),
-                    );
-                }
-                log::info!(
-                    strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
-                    reason:% = rejection.reason;
-                    "order rejected: {}", rejection.message
+                core.refused(
+                    self.strategy,
+                    "risk",
+                    rejection.reason,
+                    order.instrument,
+                    now,
+                    &rejection.message,
                 );
                 return Err(rejection);
             }
@@ -418,8 +524,7 @@ impl Host for StrategyCtx {
             Some(order) if order.strategy == self.strategy => {
                 let now = self.core.clock.now();
                 self.core.risk.count_cancel(self.strategy, now);
-                self.core
-                    .with_venue(|venue, out| venue.cancel(id, now, out));
+                self.core.cancel(&[id]);
                 Ok(())
             }
             _ => Err(Rejection::new(
@@ -448,11 +553,7 @@ impl Host for StrategyCtx {
         for _ in &ids {
             self.core.risk.count_cancel(self.strategy, now);
         }
-        self.core.with_venue(|venue, out| {
-            for &id in &ids {
-                venue.cancel(id, now, out);
-            }
-        });
+        self.core.cancel(&ids);
         ids.len() as u32
     }
 
@@ -493,7 +594,19 @@ impl Host for StrategyCtx {
             return Err("the bar interval must be positive".into());
         }
         let strategy = self.strategy;
+        let max = self.core.host_limits.max_bar_subscriptions;
         let bars = &mut self.core.subscriptions.bars;
+        let mine = bars.iter().filter(|(_, s)| s.contains(&strategy)).count();
+        let known = bars.iter().any(|(agg, s)| {
+            agg.instrument() == instrument
+                && agg.interval_ms() == interval_ms
+                && s.contains(&strategy)
+        });
+        if !known && mine >= max {
+            return Err(format!(
+                "this strategy has {mine} bar subscriptions, the most it may have (max_bar_subscriptions)"
+            ));
+        }
         match bars
             .iter_mut()
             .find(|(agg, _)| agg.instrument() == instrument && agg.interval_ms() == interval_ms)
@@ -512,6 +625,16 @@ impl Host for StrategyCtx {
     }
 
     fn set_timer(&mut self, at: Timestamp, token: u64) {
+        let max = self.core.host_limits.max_timers;
+        if self.core.timers.pending(self.strategy) >= max {
+            // Contract 0.1's set-timer cannot say no: the timer is not set, and the
+            // strategy is quarantined when its call returns.
+            self.core.budgets[self.strategy].breach(
+                "timers",
+                format!("set more than {max} pending timers (max_timers)"),
+            );
+            return;
+        }
         self.core.timers.set(at, self.strategy, token);
     }
 
@@ -523,10 +646,27 @@ impl Host for StrategyCtx {
             LogLevel::Warn => log::Level::Warn,
             LogLevel::Error => log::Level::Error,
         };
-        log::log!(target: "strategy", level, strategy = self.id(); "{message}");
+        self.core.budgets[self.strategy].log.log(level, message);
     }
 
     fn emit_signal(&mut self, signal: &Signal) {
+        let budget = &mut self.core.budgets[self.strategy];
+        if let Some((dropped, _)) = budget.signals.renew() {
+            log::warn!(strategy = self.id(), dropped_signals = dropped; "{dropped} signals past the signal budget were dropped in the last minute");
+        }
+        let budget = &mut self.core.budgets[self.strategy];
+        if let Allowance::Refused { first } = budget.signals.take(1) {
+            budget.stats.signals_dropped += 1;
+            if first {
+                let per_minute = budget.signals.per_window();
+                log::warn!(strategy = self.id(), signals_per_minute = per_minute; "signal budget of {per_minute} per minute is spent: signals are dropped until the minute ends");
+            }
+            return;
+        }
+        let note = truncate(&signal.note, self.core.host_limits.max_signal_note_bytes);
+        if matches!(note, Cow::Owned(_)) {
+            self.core.budgets[self.strategy].stats.notes_truncated += 1;
+        }
         self.core.stats[self.strategy].signals += 1;
         if self.core.journal.enabled() {
             let now = self.core.clock.now();
@@ -542,7 +682,7 @@ impl Host for StrategyCtx {
                 },
                 target: signal.target.map(|p| p.raw()),
                 stop: signal.stop.map(|p| p.raw()),
-                note: signal.note.clone(),
+                note: note.to_string(),
             };
             self.core.journal.record(now, Body::Signal(event));
         }
@@ -551,7 +691,7 @@ impl Host for StrategyCtx {
         log::info!(
             strategy = self.id(), instrument = self.core.instruments.symbol(signal.instrument), side:% = signal.side,
             strength = signal.strength, target, stop;
-            "signal: {}", signal.note
+            "signal: {note}"
         );
     }
 }

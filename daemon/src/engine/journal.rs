@@ -40,6 +40,8 @@ pub struct Journal {
     /// Whether the stream had listeners at the last flush (checked once per input, not
     /// per record).
     listening: bool,
+    /// Records in `backlog`.
+    backlog_records: usize,
 }
 
 impl Journal {
@@ -86,7 +88,7 @@ impl Journal {
         if let Some(stream) = &self.stream {
             if self.listening {
                 for record in &self.buffer {
-                    if !matches!(record.body, Body::State(_)) {
+                    if !matches!(record.body, Body::State(_) | Body::Shutdown) {
                         let _ = stream.send(Arc::new(record.clone()));
                     }
                 }
@@ -98,16 +100,17 @@ impl Journal {
             return;
         };
         if !self.buffer.is_empty() {
+            self.backlog_records += self.buffer.len();
             self.backlog.push_back(std::mem::take(&mut self.buffer));
         }
         while let Some(batch) = self.backlog.pop_front() {
-            let len = batch.len() as u64;
+            let len = batch.len();
             // Counted before the writer can take it off, so the count never goes below 0.
-            sink.stats.queued.fetch_add(len, Ordering::Relaxed);
+            sink.stats.queued.fetch_add(len as u64, Ordering::Relaxed);
             match sink.records.try_send(batch) {
-                Ok(()) => {}
+                Ok(()) => self.backlog_records -= len,
                 Err(mpsc::error::TrySendError::Full(batch)) => {
-                    sink.stats.queued.fetch_sub(len, Ordering::Relaxed);
+                    sink.stats.queued.fetch_sub(len as u64, Ordering::Relaxed);
                     self.backlog.push_front(batch);
                     return;
                 }
@@ -115,6 +118,7 @@ impl Journal {
                     log::error!(records = batch.len(); "the store writer is gone: records not kept");
                     self.sink = None;
                     self.backlog.clear();
+                    self.backlog_records = 0;
                     return;
                 }
             }
@@ -131,12 +135,26 @@ impl Journal {
         self.backlog.len()
     }
 
+    /// Records in those batches.
+    pub fn backlog_records(&self) -> usize {
+        self.backlog_records
+    }
+
+    /// True when records wait in memory, here or in the writer, that neither the
+    /// database nor the spool has taken.
+    pub fn undurable(&self) -> bool {
+        self.sink
+            .as_ref()
+            .is_some_and(|s| s.stats.undurable.load(Ordering::Relaxed) > 0)
+    }
+
     /// Sends everything left, waiting for room if need be (at shutdown), and closes the
     /// channel so that the writer finishes.
     pub fn close(&mut self) {
         if !self.buffer.is_empty() {
             self.backlog.push_back(std::mem::take(&mut self.buffer));
         }
+        self.backlog_records = 0;
         if let Some(sink) = self.sink.take() {
             for batch in self.backlog.drain(..) {
                 let len = batch.len() as u64;

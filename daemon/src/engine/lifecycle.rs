@@ -585,7 +585,7 @@ impl Engine {
         let paused = self.strategies[idx].state == StrategyState::Paused;
         let mut state = self.strategies[idx].snapshot.clone();
         if was_running {
-            match self.call_faulting(idx, |i, ctx| i.snapshot(ctx)) {
+            match self.snapshot_of(idx) {
                 Ok(fresh) => {
                     self.keep_snapshot(idx, fresh.clone());
                     state = Some(fresh);
@@ -617,12 +617,7 @@ impl Engine {
                     .into_iter()
                     .filter(|id| !orders_before.contains(id))
                     .collect();
-                let now = core.clock.now();
-                core.with_venue(|venue, out| {
-                    for &order in &placed {
-                        venue.cancel(order, now, out);
-                    }
-                });
+                core.cancel(&placed);
                 let slot = &mut self.strategies[idx];
                 slot.last_error = Some(err.to_string());
                 if !was_running {
@@ -696,7 +691,10 @@ impl Engine {
         let id = self.strategies[idx].id.clone();
         let mut instance: Box<dyn StrategyRuntime> = match code {
             StrategyCode::Native(factory) => factory(),
-            StrategyCode::Wasm(component) => Box::new(self.plugins.instantiate(component, &id)?),
+            StrategyCode::Wasm(component) => {
+                let log = self.core_ref().budgets[idx].log.clone();
+                Box::new(self.plugins.instantiate(component, &id, log)?)
+            }
         };
         let core = self.take_core();
         let (ctx, init) = instance.init(

@@ -11,18 +11,22 @@
 //! event-time clock a replay is a reproducible backtest, and live trading runs the very
 //! same code with the wall clock.
 
+pub mod budget;
 pub mod clock;
 pub mod core;
+pub mod inputs;
 pub mod journal;
 pub mod ledger;
 mod lifecycle;
 pub mod orders;
 mod recovery;
+pub mod rejection_log;
 pub mod runtime;
 pub mod timers;
 pub mod view;
 
 pub use self::core::{Core, StrategyCtx, StrategyStats, Tallies};
+pub use self::inputs::{EngineInputs, EngineSender};
 pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
 pub use self::recovery::RecoverySummary;
 pub use self::runtime::{NativeStrategy, StrategyCode, StrategyRuntime};
@@ -36,7 +40,6 @@ use runtime::Call;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::mpsc;
 
 /// Index of a strategy in the engine, stable while the engine runs.
 pub type StrategyIdx = usize;
@@ -193,6 +196,9 @@ pub struct EngineSettings {
     pub feeds: usize,
     /// How many versions of each strategy to keep for rollback.
     pub keep_versions: usize,
+    /// Records the journal may hold for the writer before trading is held at
+    /// reduce-only (`[store] max_backlog_records`).
+    pub max_backlog_records: usize,
 }
 
 /// Where a strategy stands: for the periodic and final summaries and the admin API.
@@ -300,6 +306,15 @@ pub struct Engine {
     metrics: Option<crate::metrics::EngineMetrics>,
     /// When the market batch being handled was received.
     batch_received: Option<Instant>,
+    /// Reused buffer: order updates delivered to each strategy in the current pass.
+    cascade: Vec<usize>,
+}
+
+/// Whether the loop goes on after an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
 }
 
 /// Which subscriber list an event goes to.
@@ -332,6 +347,7 @@ impl Engine {
             publisher: None,
             metrics: None,
             batch_received: None,
+            cascade: Vec::new(),
         }
     }
 
@@ -525,6 +541,14 @@ impl Engine {
             },
         );
         self.core = Some(ctx.core);
+        // A cap the strategy went past in the call faults it, as a trap would.
+        let outcome = match self.core().budgets[idx].breach.take() {
+            Some(breach) if outcome.is_ok() => Err(Fault::Budget {
+                code: breach.code,
+                message: breach.message,
+            }),
+            _ => outcome,
+        };
         let slot = &mut self.strategies[idx];
         if let (Some(metrics), Some(started)) = (&slot.metrics, started) {
             metrics
@@ -575,17 +599,27 @@ impl Engine {
     /// strategy caught in a loop of updates (resubmitting an order that is rejected at
     /// once, say) is quarantined rather than left to spin the engine.
     fn deliver_updates(&mut self) {
-        let mut delivered = 0;
+        let mut delivered = std::mem::take(&mut self.cascade);
+        delivered.clear();
+        delivered.resize(self.strategies.len(), 0);
         while let Some((idx, update)) = self.core().updates.pop_front() {
             let slot = &mut self.strategies[idx];
             if slot.instance.is_none() || slot.state == StrategyState::Paused {
                 if slot.missed.len() < MAX_MISSED_UPDATES {
                     slot.missed.push(update);
+                } else {
+                    let budget = &mut self.core().budgets[idx];
+                    budget.stats.updates_dropped += 1;
+                    if budget.stats.updates_dropped == 1 {
+                        log::warn!(strategy = self.strategies[idx].id.as_str(); "more than {MAX_MISSED_UPDATES} order updates wait for this strategy: later ones are dropped (the store keeps every order's state)");
+                    }
                 }
                 continue;
             }
-            delivered += 1;
-            if delivered > MAX_UPDATE_CASCADE {
+            // Counted per strategy: one caught in a loop must not get a well-behaved
+            // strategy receiving its own updates in the same pass quarantined.
+            delivered[idx] += 1;
+            if delivered[idx] > MAX_UPDATE_CASCADE {
                 let reason = format!(
                     "caused more than {MAX_UPDATE_CASCADE} order updates in reaction to one event"
                 );
@@ -594,6 +628,7 @@ impl Engine {
             }
             self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
         }
+        self.cascade = delivered;
     }
 
     /// Moves the clock to `ts` and runs what falls due.
@@ -618,6 +653,7 @@ impl Engine {
             ledger: &core.ledger,
         };
         core.risk.watch(now, &books);
+        core.close_rejection_windows(now);
         for aggregator in 0..self.core().subscriptions.bars.len() {
             if let Some(bar) = self.core().subscriptions.bars[aggregator].0.close_due(now) {
                 self.broadcast(Audience::Bars(aggregator), |engine, idx| {
@@ -649,9 +685,28 @@ impl Engine {
     /// Takes a running strategy's state (kept for a restart, and recorded); a fault
     /// quarantines it as in any call.
     fn take_snapshot(&mut self, idx: StrategyIdx) -> Option<Vec<u8>> {
-        let state = self.call(idx, |i, ctx| i.snapshot(ctx))?;
+        let state = self.snapshot_of(idx).ok()?;
         self.keep_snapshot(idx, state.clone());
         Some(state)
+    }
+
+    /// Calls strategy `idx`'s `snapshot`; a state over `max_snapshot_bytes` is a fault
+    /// (the host keeps it, and records it).
+    fn snapshot_of(&mut self, idx: StrategyIdx) -> Result<Vec<u8>, Fault> {
+        let max = self.core_ref().host_limits.max_snapshot_bytes;
+        self.call_faulting(idx, |instance, ctx| {
+            let (ctx, outcome) = instance.snapshot(ctx);
+            let outcome = outcome.and_then(|state| match state.len() {
+                len if len > max => Err(Fault::Budget {
+                    code: "snapshot_size",
+                    message: format!(
+                        "made a snapshot of {len} bytes, more than max_snapshot_bytes ({max})"
+                    ),
+                }),
+                _ => Ok(state),
+            });
+            (ctx, outcome)
+        })
     }
 
     /// Keeps a strategy's state as its last snapshot, and records it.
@@ -674,8 +729,47 @@ impl Engine {
     }
 
     /// Records the risk engine's new audit records, then hands the journal's batch to the
-    /// store's writer (without waiting).
+    /// store's writer (without waiting), and holds trading at reduce-only while records
+    /// are not durable.
     pub fn flush_journal(&mut self) {
+        self.record_journal();
+        self.watch_durability();
+    }
+
+    /// Holds trading at reduce-only while the writer cannot make records durable (a full
+    /// disk) or the backlog held here passes `max_backlog_records`; lifts the hold once
+    /// records are durable and the backlog is down to half of it.
+    fn watch_durability(&mut self) {
+        let max = self.settings.max_backlog_records;
+        let core = self.core.as_mut().expect(CORE_HOME);
+        let backlog = core.journal.backlog_records();
+        let held = core.risk.store_hold().is_some();
+        let hold = if core.journal.undurable() {
+            Some("neither the database nor the spool takes records".to_owned())
+        } else if backlog > max || (held && backlog > max / 2) {
+            Some(format!(
+                "{backlog} records wait for the writer (max_backlog_records = {max})"
+            ))
+        } else {
+            None
+        };
+        if hold.is_some() != held {
+            match &hold {
+                Some(why) => {
+                    log::error!(backlog_records = backlog; "trading is reduce-only until records are durable again: {why}")
+                }
+                None => {
+                    log::warn!(backlog_records = backlog; "records are durable again: trading resumes")
+                }
+            }
+            let now = core.clock.now();
+            core.risk.set_store_hold(hold, now);
+            // The audit record of the change goes with the next flush.
+            self.publish_now();
+        }
+    }
+
+    fn record_journal(&mut self) {
         let core = self.core.as_mut().expect(CORE_HOME);
         if !core.journal.enabled() {
             // Still looks whether the event stream has gained a listener.
@@ -688,6 +782,22 @@ impl Engine {
             self.audit_recorded = audit.len();
             for record in fresh {
                 let strategy = record.scope.strip_prefix("strategy ").map(str::to_owned);
+                if let Some(limits) = &record.limits {
+                    // What recovery reads back: the limits themselves, as the
+                    // configuration file would give them.
+                    core.journal.record(
+                        record.ts,
+                        crate::store::Body::Risk(crate::store::record::RiskEvent {
+                            strategy: strategy.clone(),
+                            kind: "limits_set".into(),
+                            reason: None,
+                            actor: Some(record.actor.clone()),
+                            scope: Some(record.scope.clone()),
+                            state: None,
+                            detail: limits.to_toml(),
+                        }),
+                    );
+                }
                 core.journal.record(
                     record.ts,
                     crate::store::Body::Risk(crate::store::record::RiskEvent {
@@ -805,32 +915,31 @@ impl Engine {
     }
 
     /// Runs until shutdown (or until every feed has ended, if so configured), then cancels
-    /// open orders, stops the strategies and reports.
-    pub fn run(mut self, mut inputs: mpsc::Receiver<EngineInput>) -> Vec<StrategyReport> {
+    /// open orders, stops the strategies and reports. Control inputs are taken before
+    /// market data, and between two events of a batch ([`inputs`]).
+    pub fn run(mut self, mut inputs: EngineInputs) -> Vec<StrategyReport> {
         log::info!(strategies = self.strategies.len(); "engine running");
-        while let Some(input) = inputs.blocking_recv() {
-            match input {
+        while let Some(input) = inputs.wait() {
+            let flow = match input {
                 EngineInput::Market { events, received } => {
                     self.batch_received = Some(received);
+                    let mut flow = Flow::Continue;
                     for event in &events {
                         self.on_market(event);
+                        if let Some(control) = inputs.control_waiting() {
+                            flow = self.handle(control);
+                            if flow == Flow::Stop {
+                                break;
+                            }
+                        }
                     }
                     self.batch_received = None;
+                    flow
                 }
-                EngineInput::Tick => self.on_tick(),
-                EngineInput::FeedEnded { feed } => {
-                    self.feeds_ended += 1;
-                    log::info!(feed; "feed ended");
-                    if self.settings.exit_when_feeds_end && self.feeds_ended >= self.settings.feeds
-                    {
-                        log::info!("every feed has ended: stopping");
-                        break;
-                    }
-                }
-                EngineInput::Shutdown => break,
-                // A task that changes what readers see publishes before it answers
-                // (`publish_now`): its caller must find the change.
-                EngineInput::Task(task) => task(&mut self),
+                other => self.handle(other),
+            };
+            if flow == Flow::Stop {
+                break;
             }
             self.flush_journal();
             if self.publisher.as_ref().is_some_and(view::Publisher::due) {
@@ -842,6 +951,33 @@ impl Engine {
             }
         }
         self.shutdown()
+    }
+
+    /// Handles one input other than a market batch's events.
+    fn handle(&mut self, input: EngineInput) -> Flow {
+        match input {
+            EngineInput::Market { events, received } => {
+                self.batch_received = Some(received);
+                for event in &events {
+                    self.on_market(event);
+                }
+                self.batch_received = None;
+            }
+            EngineInput::Tick => self.on_tick(),
+            EngineInput::FeedEnded { feed } => {
+                self.feeds_ended += 1;
+                log::info!(feed; "feed ended");
+                if self.settings.exit_when_feeds_end && self.feeds_ended >= self.settings.feeds {
+                    log::info!("every feed has ended: stopping");
+                    return Flow::Stop;
+                }
+            }
+            EngineInput::Shutdown => return Flow::Stop,
+            // A task that changes what readers see publishes before it answers
+            // (`publish_now`): its caller must find the change.
+            EngineInput::Task(task) => task(self),
+        }
+        Flow::Continue
     }
 
     /// Cancels every open order (strategies see the cancels), then reports.
@@ -859,6 +995,12 @@ impl Engine {
         let kept = self.core_ref().orders.all_open().len();
         log::info!(canceled_orders = canceled, kept_orders = kept, events = self.events; "engine stopped");
         self.flush_journal();
+        // The last record: with it written, a restart knows that every order id given
+        // was recorded.
+        let now = self.core().clock.now();
+        self.core()
+            .journal
+            .record(now, crate::store::Body::Shutdown);
         self.core().journal.close();
         self.publish(false);
         let reports = self.reports();

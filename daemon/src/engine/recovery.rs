@@ -11,7 +11,7 @@ use crate::risk::{Scope, TradingState};
 use crate::store::record::names;
 use crate::store::Recovered;
 use crate::venue::{ExecutionReport, VenueOrder};
-use pennant_sdk::{Amount, OrderRequest, Position, Price, Qty};
+use pennant_sdk::{Amount, OrderRequest, OrderStatus, Position, Price, Qty};
 
 /// How far order ids jump at a restart: more than the orders the journal can hold
 /// unwritten (the writer's queue and the engine's backlog) in any realistic crash.
@@ -28,6 +28,10 @@ pub struct RecoverySummary {
     pub states: usize,
     /// Trading states restored (HALTED stays HALTED across a restart).
     pub trading_states: usize,
+    /// Scopes whose limits changed at run time were restored.
+    pub limits: usize,
+    /// Recovered orders whose cancel was asked for before the restart, asked for again.
+    pub cancels_resent: usize,
     /// Open orders of the engine the venue did not have: marked canceled.
     pub missing_at_venue: usize,
     /// Orders open at the venue the engine did not know: canceled at the venue.
@@ -52,29 +56,66 @@ impl Engine {
             .max()
             .unwrap_or(0);
         let next = recovered.max_order_id.max(highest_at_venue);
+        // After a clean shutdown every id given was recorded: no need to jump.
+        let margin = if recovered.clean_shutdown {
+            0
+        } else {
+            log::info!(margin = ORDER_ID_MARGIN; "the last run did not shut down cleanly: order ids jump past any it may have given unrecorded");
+            ORDER_ID_MARGIN
+        };
         self.core()
             .orders
-            .continue_after(next.saturating_add(ORDER_ID_MARGIN));
-        for (scope, state) in recovered.trading_states {
-            let parsed = match scope.strip_prefix("strategy ") {
-                Some(id) => {
-                    self.register(id);
-                    Some(Scope::Strategy(id.to_owned()))
-                }
-                None => (scope == "global").then_some(Scope::Global),
-            };
+            .continue_after(next.saturating_add(margin));
+        for record in recovered.trading_states {
+            let (scope, state) = (record.scope, record.state);
+            let parsed =
+                Scope::parse(&scope).filter(|s| matches!(s, Scope::Global | Scope::Strategy(_)));
+            if let Some(Scope::Strategy(id)) = &parsed {
+                self.register(id);
+            }
             match (parsed, TradingState::parse(&state)) {
-                (Some(parsed), Some(s)) => match self.core().risk.restore_state(&parsed, s) {
-                    Ok(()) => {
-                        log::warn!(scope = scope.as_str(), state = state.as_str(); "recovered trading state");
-                        summary.trading_states += 1;
+                (Some(parsed), Some(s)) => {
+                    match self
+                        .core()
+                        .risk
+                        .restore_state(&parsed, s, record.kill_switch)
+                    {
+                        Ok(()) => {
+                            log::warn!(scope = scope.as_str(), state = state.as_str(), kill_switch = record.kill_switch; "recovered trading state");
+                            summary.trading_states += 1;
+                        }
+                        Err(err) => {
+                            log::error!(scope = scope.as_str(); "recovered trading state not applied: {err}")
+                        }
                     }
-                    Err(err) => {
-                        log::error!(scope = scope.as_str(); "recovered trading state not applied: {err}")
-                    }
-                },
+                }
                 _ => {
                     log::error!(scope = scope.as_str(), state = state.as_str(); "recovered trading state not understood: left out")
+                }
+            }
+        }
+        for (scope, text) in recovered.limits {
+            let parsed = Scope::parse(&scope);
+            if let Some(Scope::Strategy(id)) = &parsed {
+                self.register(id);
+            }
+            let limits = toml::from_str::<crate::config::Limits>(&text).map_err(|e| e.to_string());
+            let restored = match (parsed, limits) {
+                (Some(parsed), Ok(limits)) => self
+                    .core()
+                    .risk
+                    .restore_limits(&parsed, limits)
+                    .map_err(|e| e.to_string()),
+                (None, _) => Err("unknown scope".to_owned()),
+                (_, Err(err)) => Err(err),
+            };
+            match restored {
+                Ok(()) => {
+                    log::warn!(scope = scope.as_str(); "recovered limits changed at run time: they apply until the configuration of this scope changes");
+                    summary.limits += 1;
+                }
+                Err(err) => {
+                    log::error!(scope = scope.as_str(); "recovered limits not applied, the configuration's apply: {err}");
                 }
             }
         }
@@ -130,7 +171,21 @@ impl Engine {
             summary.positions += 1;
         }
         let mut resting = Vec::new();
+        let mut to_cancel = Vec::new();
         for (order, created) in recovered.open_orders {
+            // A cancel was asked for and not confirmed: the order rests again, and the
+            // cancel is asked for again.
+            let pending_cancel = order.status == names::PENDING_CANCEL;
+            let status = if pending_cancel {
+                let filled = order.filled_qty > 0;
+                Some(Some(if filled {
+                    OrderStatus::PartiallyFilled
+                } else {
+                    OrderStatus::Accepted
+                }))
+            } else {
+                names::parse_status(&order.status)
+            };
             let idx = self.register(&order.strategy);
             let core = self.core();
             let parsed = (
@@ -138,7 +193,7 @@ impl Engine {
                 names::parse_side(&order.side),
                 names::parse_kind(&order.kind),
                 names::parse_time_in_force(&order.time_in_force),
-                names::parse_status(&order.status),
+                status,
             );
             let (Some(instrument), Some(side), Some(kind), Some(tif), Some(status)) = parsed else {
                 log::error!(strategy = order.strategy.as_str(), order_id = order.order_id; "recovered order with an unknown instrument or value: recorded as canceled");
@@ -179,11 +234,24 @@ impl Engine {
                 record.leaves(),
             ));
             log::info!(strategy = order.strategy.as_str(), order_id = record.id, status = order.status.as_str(); "recovered open order");
+            if pending_cancel {
+                to_cancel.push(record.id);
+            }
             core.orders.restore(record);
             summary.open_orders += 1;
         }
         self.core().venue.restore(&resting);
         self.reconcile(&mut summary);
+        let still_open: Vec<_> = to_cancel
+            .into_iter()
+            .filter(|&id| self.core_ref().orders.get(id).is_some())
+            .collect();
+        if !still_open.is_empty() {
+            log::warn!(orders = still_open.len(); "recovered orders whose cancel was asked for before the restart: canceling them again");
+            summary.cancels_resent = still_open.len();
+            self.core().cancel(&still_open);
+            self.deliver_updates();
+        }
         log::info!(
             positions = summary.positions, open_orders = summary.open_orders, states = summary.states,
             corrected = summary.missing_at_venue + summary.unknown_at_venue, skipped = summary.skipped;

@@ -10,6 +10,8 @@ use std::collections::BinaryHeap;
 pub struct Timers {
     heap: BinaryHeap<Reverse<(Timestamp, u64, StrategyIdx, u64)>>,
     seq: u64,
+    /// Pending timers by strategy index: each strategy's count is capped by the engine.
+    pending: Vec<usize>,
 }
 
 impl Timers {
@@ -17,6 +19,15 @@ impl Timers {
     pub fn set(&mut self, at: Timestamp, strategy: StrategyIdx, token: u64) {
         self.seq += 1;
         self.heap.push(Reverse((at, self.seq, strategy, token)));
+        if self.pending.len() <= strategy {
+            self.pending.resize(strategy + 1, 0);
+        }
+        self.pending[strategy] += 1;
+    }
+
+    /// How many timers strategy `strategy` has pending.
+    pub fn pending(&self, strategy: StrategyIdx) -> usize {
+        self.pending.get(strategy).copied().unwrap_or(0)
     }
 
     /// Removes every timer due at or before `now`, in firing order. Timers set while
@@ -29,6 +40,9 @@ impl Timers {
                 break;
             }
             if let Some(Reverse((_, _, strategy, token))) = self.heap.pop() {
+                if let Some(count) = self.pending.get_mut(strategy) {
+                    *count = count.saturating_sub(1);
+                }
                 due.push((strategy, token));
             }
         }
@@ -38,6 +52,9 @@ impl Timers {
     /// Drops every timer of a strategy.
     pub fn clear(&mut self, strategy: StrategyIdx) {
         self.heap.retain(|Reverse((_, _, s, _))| *s != strategy);
+        if let Some(count) = self.pending.get_mut(strategy) {
+            *count = 0;
+        }
     }
 
     /// Number of pending timers.
@@ -64,9 +81,14 @@ mod tests {
         timers.set(30, 1, 4);
         timers.clear(1);
         timers.set(10, 1, 5);
+        assert_eq!(
+            (timers.pending(0), timers.pending(1), timers.pending(7)),
+            (2, 1, 0)
+        );
         assert_eq!(timers.take_due(5), vec![]);
         assert_eq!(timers.take_due(25), vec![(0, 3), (1, 5), (0, 1)]);
         assert_eq!(timers.len(), 0);
+        assert_eq!((timers.pending(0), timers.pending(1)), (0, 0));
         assert!(timers.is_empty());
     }
 }

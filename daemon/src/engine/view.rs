@@ -40,6 +40,10 @@ pub struct EngineView {
     pub limits: RiskConfig,
     /// Journal batches the store's writer has not taken yet.
     pub journal_backlog: usize,
+    /// Records in those batches.
+    pub journal_backlog_records: usize,
+    /// Why trading is reduce-only for the store's sake, if it is.
+    pub store_hold: Option<String>,
     /// False once the engine has stopped.
     pub running: bool,
 }
@@ -61,6 +65,19 @@ pub struct StrategyView {
     pub traded: Vec<(String, u64, i128)>,
     /// Use of its risk limits.
     pub utilization: Option<Utilization>,
+    /// Use of its host budgets.
+    pub budget: BudgetView,
+}
+
+/// What a strategy uses of its host budgets ([`crate::engine::budget`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BudgetView {
+    /// Timers pending.
+    pub timers: usize,
+    /// Its log output.
+    pub log: crate::plugin::strategy_log::OutputStats,
+    /// Signals and notes cut or dropped, updates dropped.
+    pub counts: crate::engine::budget::BudgetStats,
 }
 
 impl EngineView {
@@ -144,6 +161,11 @@ impl Engine {
                         .iter()
                         .find(|(id, _)| *id == slot.id)
                         .map(|(_, u)| u.clone()),
+                    budget: BudgetView {
+                        timers: core.timers.pending(idx),
+                        log: core.budgets[idx].log.stats(),
+                        counts: core.budgets[idx].stats,
+                    },
                 }
             })
             .collect();
@@ -156,6 +178,8 @@ impl Engine {
             kill_switch: core.risk.kill_switched().map(str::to_owned).collect(),
             limits: core.risk.config().clone(),
             journal_backlog: core.journal.backlog(),
+            journal_backlog_records: core.journal.backlog_records(),
+            store_hold: core.risk.store_hold().map(str::to_owned),
             running: true,
         }
     }

@@ -37,6 +37,14 @@ struct Families {
     loads: IntCounterVec,
     reloads: IntCounterVec,
     quarantines: IntCounterVec,
+    timers: IntGaugeVec,
+    log_lines: IntCounterVec,
+    log_bytes: IntCounterVec,
+    log_truncated: IntCounterVec,
+    log_dropped: IntCounterVec,
+    notes_truncated: IntCounterVec,
+    signals_dropped: IntCounterVec,
+    updates_dropped: IntCounterVec,
     memory: IntGaugeVec,
     position: GaugeVec,
     realized: GaugeVec,
@@ -50,6 +58,9 @@ struct Families {
     store_queue: IntGauge,
     store_backlog: IntGauge,
     store_written: IntCounterVec,
+    store_backlog_records: IntGauge,
+    store_undurable: IntGauge,
+    store_hold: IntGauge,
     store_spooled: IntGauge,
     store_spool_bytes: IntGauge,
     store_failures: IntCounterVec,
@@ -132,6 +143,46 @@ impl Families {
                 "Strategies quarantined, by fault.",
                 &["strategy", "reason"],
             )?,
+            timers: int_gauge_vec(
+                "strategy_timers",
+                "Timers the strategy has pending (capped by [plugins] max_timers).",
+                S,
+            )?,
+            log_lines: counter_vec(
+                "strategy_log_lines_total",
+                "Lines the strategy wrote to the log (host log calls, stdout, stderr).",
+                S,
+            )?,
+            log_bytes: counter_vec(
+                "strategy_log_bytes_total",
+                "Bytes the strategy wrote to the log.",
+                S,
+            )?,
+            log_truncated: counter_vec(
+                "strategy_log_lines_truncated_total",
+                "Log lines cut at [plugins] max_log_line_bytes.",
+                S,
+            )?,
+            log_dropped: counter_vec(
+                "strategy_log_lines_dropped_total",
+                "Log lines dropped past [plugins] log_bytes_per_minute.",
+                S,
+            )?,
+            notes_truncated: counter_vec(
+                "strategy_signal_notes_truncated_total",
+                "Signal notes cut at [plugins] max_signal_note_bytes.",
+                S,
+            )?,
+            signals_dropped: counter_vec(
+                "strategy_signals_dropped_total",
+                "Signals dropped past [plugins] signals_per_minute.",
+                S,
+            )?,
+            updates_dropped: counter_vec(
+                "strategy_order_updates_dropped_total",
+                "Order updates dropped while the strategy was not running, past the 10,000 kept for it.",
+                S,
+            )?,
             memory: int_gauge_vec(
                 "strategy_memory_bytes",
                 "Linear memory of the strategy's WebAssembly instance.",
@@ -191,6 +242,18 @@ impl Families {
                 "Records written to the store.",
                 &[],
             )?,
+            store_backlog_records: int_gauge(
+                "store_backlog_records",
+                "Records the engine holds for a writer that has not taken them.",
+            )?,
+            store_undurable: int_gauge(
+                "store_undurable_records",
+                "Records held in memory that neither the database nor the spool took (a full disk).",
+            )?,
+            store_hold: int_gauge(
+                "store_hold",
+                "1 while trading is reduce-only because records are not durable or the backlog passed [store] max_backlog_records.",
+            )?,
             store_spooled: int_gauge(
                 "store_spool_records",
                 "Records waiting in the spool file for the store to come back.",
@@ -204,7 +267,7 @@ impl Families {
         })
     }
 
-    fn collectors(&self) -> [&dyn Collector; 29] {
+    fn collectors(&self) -> [&dyn Collector; 40] {
         [
             &self.events,
             &self.orders,
@@ -219,6 +282,14 @@ impl Families {
             &self.loads,
             &self.reloads,
             &self.quarantines,
+            &self.timers,
+            &self.log_lines,
+            &self.log_bytes,
+            &self.log_truncated,
+            &self.log_dropped,
+            &self.notes_truncated,
+            &self.signals_dropped,
+            &self.updates_dropped,
             &self.memory,
             &self.position,
             &self.realized,
@@ -232,6 +303,9 @@ impl Families {
             &self.store_queue,
             &self.store_backlog,
             &self.store_written,
+            &self.store_backlog_records,
+            &self.store_undurable,
+            &self.store_hold,
             &self.store_spooled,
             &self.store_spool_bytes,
             &self.store_failures,
@@ -296,6 +370,25 @@ impl ViewCollector {
             f.memory
                 .with_label_values(&[id])
                 .set(i64::try_from(s.memory_bytes).unwrap_or(i64::MAX));
+            let b = &s.budget;
+            f.timers
+                .with_label_values(&[id])
+                .set(i64::try_from(b.timers).unwrap_or(i64::MAX));
+            f.log_lines.with_label_values(&[id]).inc_by(b.log.lines);
+            f.log_bytes.with_label_values(&[id]).inc_by(b.log.bytes);
+            f.log_truncated
+                .with_label_values(&[id])
+                .inc_by(b.log.truncated);
+            f.log_dropped.with_label_values(&[id]).inc_by(b.log.dropped);
+            f.notes_truncated
+                .with_label_values(&[id])
+                .inc_by(b.counts.notes_truncated);
+            f.signals_dropped
+                .with_label_values(&[id])
+                .inc_by(b.counts.signals_dropped);
+            f.updates_dropped
+                .with_label_values(&[id])
+                .inc_by(b.counts.updates_dropped);
             for (symbol, p) in &r.positions {
                 let labels = [id, symbol.as_str()];
                 f.position
@@ -334,6 +427,9 @@ impl ViewCollector {
             .set(i64::from(view.kill_switch.iter().any(|s| s == "global")));
         f.store_backlog
             .set(i64::try_from(view.journal_backlog).unwrap_or(i64::MAX));
+        f.store_backlog_records
+            .set(i64::try_from(view.journal_backlog_records).unwrap_or(i64::MAX));
+        f.store_hold.set(i64::from(view.store_hold.is_some()));
         if let Some(stats) = &self.store {
             let load = |v: &std::sync::atomic::AtomicU64| {
                 i64::try_from(v.load(Ordering::Relaxed)).unwrap_or(i64::MAX)
@@ -343,6 +439,7 @@ impl ViewCollector {
                 .with_label_values::<&str>(&[])
                 .inc_by(stats.written.load(Ordering::Relaxed));
             f.store_spooled.set(load(&stats.spooled));
+            f.store_undurable.set(load(&stats.undurable));
             f.store_spool_bytes.set(load(&stats.spool_bytes));
             f.store_failures
                 .with_label_values::<&str>(&[])

@@ -23,6 +23,14 @@ pub enum Fault {
     },
     /// A previous fault poisoned the instance.
     Poisoned,
+    /// The strategy went past one of its host budgets (timers, rejected orders,
+    /// snapshot size: what the host keeps or does for it).
+    Budget {
+        /// Which budget, as a stable code for logs and metrics.
+        code: &'static str,
+        /// What it did, for the operator.
+        message: String,
+    },
 }
 
 impl fmt::Display for Fault {
@@ -40,6 +48,7 @@ impl fmt::Display for Fault {
                 )
             }
             Fault::Poisoned => write!(f, "was stopped by an earlier fault"),
+            Fault::Budget { message, .. } => f.write_str(message),
         }
     }
 }
@@ -52,6 +61,7 @@ impl Fault {
             Fault::Timeout { .. } => "timeout",
             Fault::MemoryLimit { .. } => "memory_limit",
             Fault::Poisoned => "poisoned",
+            Fault::Budget { code, .. } => code,
         }
     }
 }

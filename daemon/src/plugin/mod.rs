@@ -21,8 +21,10 @@ pub mod bindings;
 pub mod cache;
 mod instance;
 mod sandbox;
+pub mod strategy_log;
 
 pub use instance::{Fault, StrategyInstance};
+pub use strategy_log::{OutputLimits, StrategyLog};
 
 /// The WebAssembly runtime's version (`pennant_build_info`); pinned in Cargo.toml.
 pub const WASMTIME_VERSION: &str = "48.0.8";
@@ -254,16 +256,17 @@ impl<C: pennant_sdk::Host + Send + 'static> PluginHost<C> {
         })
     }
 
-    /// A fresh instance of a component for strategy `strategy_id`, in its own store.
-    /// Nothing is called yet: call `init` next.
+    /// A fresh instance of a component for strategy `strategy_id`, in its own store, its
+    /// stdout and stderr written to `log`. Nothing is called yet: call `init` next.
     pub fn instantiate(
         &self,
         component: &LoadedComponent<C>,
         strategy_id: &str,
+        log: StrategyLog,
     ) -> Result<StrategyInstance<C>, PluginError> {
         let state = HostState {
             ctx: None,
-            wasi: sandbox::wasi_context(strategy_id, self.settings.seed, self.clock.clone()),
+            wasi: sandbox::wasi_context(strategy_id, self.settings.seed, self.clock.clone(), log),
             table: ResourceTable::new(),
             limiter: sandbox::MemoryLimiter::new(self.settings.memory_limit_bytes),
         };

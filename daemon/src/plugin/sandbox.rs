@@ -1,20 +1,20 @@
 //! What a strategy instance may use: WASI with nothing in it but clocks that read the
-//! engine clock, a seeded random generator and a stderr that goes to the daemon's log;
-//! and a capped linear memory.
+//! engine clock, a seeded random generator and a stdout and stderr that go to the
+//! daemon's log within the strategy's log budget; and a capped linear memory.
 
+use super::strategy_log::StrategyLog;
 use super::SharedClock;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx};
 
-/// Longest guest output line kept before it is logged as is.
-const MAX_LINE: usize = 4096;
+/// What a guest may write in one call of its output stream.
+const MAX_WRITE: usize = 4096;
 
 /// The engine clock, as WASI's wall and monotonic clocks.
 struct EngineClock(SharedClock);
@@ -39,11 +39,12 @@ impl HostMonotonicClock for EngineClock {
     }
 }
 
-/// A strategy's stdout and stderr, logged line by line with its id: a panic message shows
-/// up in the daemon's log next to the quarantine that follows.
+/// A strategy's stdout and stderr, logged line by line with its id (within its log
+/// budget): a panic message shows up in the daemon's log next to the quarantine that
+/// follows.
 #[derive(Clone)]
 struct GuestOutput {
-    strategy: Arc<str>,
+    log: StrategyLog,
 }
 
 impl IsTerminal for GuestOutput {
@@ -60,31 +61,63 @@ impl StdoutStream for GuestOutput {
 
     fn p2_stream(&self) -> Box<dyn OutputStream> {
         Box::new(LineLogger {
-            strategy: self.strategy.clone(),
+            keep: self.log.limits().max_line_bytes,
+            log: self.log.clone(),
             pending: Vec::new(),
+            length: 0,
         })
     }
 }
 
+/// Collects a line of output: its first `keep` bytes, and its length.
 struct LineLogger {
-    strategy: Arc<str>,
+    log: StrategyLog,
+    keep: usize,
     pending: Vec<u8>,
+    /// The length of the line so far, kept or not.
+    length: usize,
 }
 
 impl LineLogger {
-    fn emit(&mut self, upto: usize) {
-        let line: Vec<u8> = self.pending.drain(..upto).collect();
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end();
-        if !text.is_empty() {
-            log::warn!(target: "strategy", strategy = &*self.strategy; "output: {text}");
+    /// Takes bytes up to the end of a line; logs each line that ends.
+    fn take(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let (part, ended) = match bytes.iter().position(|&b| b == b'\n') {
+                Some(end) => (&bytes[..end], true),
+                None => (bytes, false),
+            };
+            let room = self.keep.saturating_sub(self.pending.len());
+            self.pending
+                .extend_from_slice(&part[..part.len().min(room)]);
+            self.length += part.len();
+            bytes = &bytes[(part.len() + usize::from(ended))..];
+            if ended {
+                self.emit();
+            }
         }
+    }
+
+    fn emit(&mut self) {
+        let text = String::from_utf8_lossy(&self.pending);
+        let kept = text.trim_end();
+        if !kept.is_empty() {
+            let line = format!("output: {kept}");
+            if self.length > self.pending.len() {
+                // Only the start of the line was kept: the log says how long it was.
+                let total = self.length + (line.len() - kept.len());
+                self.log.log_part(log::Level::Warn, &line, total);
+            } else {
+                self.log.log(log::Level::Warn, &line);
+            }
+        }
+        self.pending.clear();
+        self.length = 0;
     }
 }
 
 impl Drop for LineLogger {
     fn drop(&mut self) {
-        self.emit(self.pending.len());
+        self.emit();
     }
 }
 
@@ -95,30 +128,24 @@ impl Pollable for LineLogger {
 
 impl OutputStream for LineLogger {
     fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
-        self.pending.extend_from_slice(&bytes);
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            self.emit(end + 1);
-        }
-        if self.pending.len() >= MAX_LINE {
-            self.emit(self.pending.len());
-        }
+        self.take(&bytes);
         Ok(())
     }
 
     fn flush(&mut self) -> StreamResult<()> {
-        self.emit(self.pending.len());
+        self.emit();
         Ok(())
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(MAX_LINE)
+        Ok(MAX_WRITE)
     }
 }
 
 /// A WASI context with no files, sockets, environment or arguments; stdout and stderr
-/// logged; clocks reading the engine clock; random numbers seeded from `seed` and the
-/// strategy id, so that each strategy gets its own reproducible sequence.
-pub fn wasi_context(strategy_id: &str, seed: u64, clock: SharedClock) -> WasiCtx {
+/// written to `log`; clocks reading the engine clock; random numbers seeded from `seed`
+/// and the strategy id, so that each strategy gets its own reproducible sequence.
+pub fn wasi_context(strategy_id: &str, seed: u64, clock: SharedClock, log: StrategyLog) -> WasiCtx {
     let digest = Sha256::new()
         .chain_update(seed.to_le_bytes())
         .chain_update(strategy_id.as_bytes())
@@ -129,9 +156,7 @@ pub fn wasi_context(strategy_id: &str, seed: u64, clock: SharedClock) -> WasiCtx
         key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7], key[8], key[9], key[10],
         key[11], key[12], key[13], key[14], key[15],
     ]);
-    let output = GuestOutput {
-        strategy: Arc::from(strategy_id),
-    };
+    let output = GuestOutput { log };
     WasiCtx::builder()
         .stdout(output.clone())
         .stderr(output)

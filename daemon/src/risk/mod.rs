@@ -73,6 +73,21 @@ pub enum Scope {
     Instrument(String),
 }
 
+impl Scope {
+    /// Back from its [`Display`](fmt::Display) form (`global`, `strategy ID`, ...).
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text {
+            "global" => Some(Scope::Global),
+            "defaults" => Some(Scope::Defaults),
+            _ => match text.split_once(' ') {
+                Some(("strategy", id)) => Some(Scope::Strategy(id.to_owned())),
+                Some(("instrument", symbol)) => Some(Scope::Instrument(symbol.to_owned())),
+                _ => None,
+            },
+        }
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -110,6 +125,9 @@ pub struct AuditRecord {
     pub state: Option<TradingState>,
     /// The change.
     pub detail: String,
+    /// The scope's limits after a `limits` change (recorded so that a restart brings
+    /// them back).
+    pub limits: Option<Limits>,
 }
 
 /// Why a risk change was refused.
@@ -143,6 +161,8 @@ struct Resolved {
 struct StrategyRisk {
     state: Option<TradingState>,
     messages: VecDeque<Timestamp>,
+    /// Refused orders in the breaker's window (at most its limit plus one).
+    rejections: VecDeque<Timestamp>,
     /// Net PnL at the start of the trading day.
     day_baseline: Option<Amount>,
 }
@@ -164,7 +184,12 @@ pub struct RiskEngine {
     last_watch: Option<Timestamp>,
     /// Whether any daily loss limit is set (the watch has nothing to do otherwise).
     watches_loss: bool,
+    /// Why trading is reduce-only for the store's sake (records not durable), if it is.
+    store_hold: Option<String>,
 }
+
+/// The circuit breaker's window, in engine time.
+const BREAKER_WINDOW: Timestamp = 60 * NANOS_PER_SECOND;
 
 /// How often, in engine time, [`RiskEngine::watch`] looks at the daily loss.
 pub const WATCH_INTERVAL: Timestamp = 100 * 1_000_000;
@@ -212,6 +237,7 @@ impl RiskEngine {
             resolved: FxHashMap::default(),
             last_watch: None,
             watches_loss: false,
+            store_hold: None,
         };
         risk.refresh_flags();
         risk
@@ -292,7 +318,8 @@ impl RiskEngine {
         resolved
     }
 
-    /// The trading state of a strategy (the global state wins when stricter).
+    /// The trading state of a strategy (the global state wins when stricter, and a store
+    /// hold makes it at least REDUCING).
     pub fn state(&self, strategy: StrategyIdx) -> TradingState {
         let own = self
             .strategies
@@ -302,8 +329,34 @@ impl RiskEngine {
         match (self.global_state, own) {
             (TradingState::Halted, _) | (_, TradingState::Halted) => TradingState::Halted,
             (TradingState::Reducing, _) | (_, TradingState::Reducing) => TradingState::Reducing,
+            _ if self.store_hold.is_some() => TradingState::Reducing,
             _ => TradingState::Active,
         }
+    }
+
+    /// Holds trading at reduce-only while records are not durable (`Some(why)`), or
+    /// lifts the hold (`None`); each change is audited (actor `store`). Operators' trading
+    /// states are untouched: the hold only adds to them.
+    pub fn set_store_hold(&mut self, hold: Option<String>, now: Timestamp) {
+        if hold == self.store_hold {
+            return;
+        }
+        let detail = match &hold {
+            Some(why) => format!("trading is reduce-only until records are durable again: {why}"),
+            None => "records are durable again: the store's reduce-only hold is lifted".to_owned(),
+        };
+        let action = if hold.is_some() {
+            "store_hold"
+        } else {
+            "store_release"
+        };
+        self.store_hold = hold;
+        self.record(now, "store", action, &Scope::Global, detail);
+    }
+
+    /// Why trading is held at reduce-only for the store, if it is.
+    pub fn store_hold(&self) -> Option<&str> {
+        self.store_hold.as_deref()
     }
 
     /// The global trading state.
@@ -358,6 +411,7 @@ impl RiskEngine {
             scope: scope.to_string(),
             state,
             detail,
+            limits: None,
         });
     }
 
@@ -414,9 +468,50 @@ impl RiskEngine {
     }
 
     /// Puts back a trading state recovered after a restart (no audit record: nothing
-    /// changed).
-    pub fn restore_state(&mut self, scope: &Scope, state: TradingState) -> Result<(), RiskError> {
-        self.apply_state(scope, state)
+    /// changed); `kill_switch` when the kill switch set it, which stays engaged.
+    pub fn restore_state(
+        &mut self,
+        scope: &Scope,
+        state: TradingState,
+        kill_switch: bool,
+    ) -> Result<(), RiskError> {
+        self.apply_state(scope, state)?;
+        if kill_switch {
+            self.kill_switched.insert(scope.to_string());
+        }
+        Ok(())
+    }
+
+    /// Puts back limits changed at run time and recovered after a restart (no audit
+    /// record: nothing changed).
+    pub fn restore_limits(&mut self, scope: &Scope, limits: Limits) -> Result<(), RiskError> {
+        let kind = match scope {
+            Scope::Global => LimitScope::Global,
+            Scope::Defaults => LimitScope::Defaults,
+            Scope::Strategy(id) => {
+                self.strategy_index(id)?;
+                LimitScope::Strategy
+            }
+            Scope::Instrument(_) => LimitScope::Instrument,
+        };
+        validate_limits(kind, &limits).map_err(RiskError::Invalid)?;
+        self.set_limits(scope, limits);
+        Ok(())
+    }
+
+    fn set_limits(&mut self, scope: &Scope, limits: Limits) {
+        match scope {
+            Scope::Global => self.config.global = limits,
+            Scope::Defaults => self.config.defaults = limits,
+            Scope::Strategy(id) => {
+                self.config.strategy.insert(id.clone(), limits);
+            }
+            Scope::Instrument(symbol) => {
+                self.config.instrument.insert(symbol.clone(), limits);
+            }
+        }
+        self.resolved.clear();
+        self.refresh_flags();
     }
 
     fn apply_state(&mut self, scope: &Scope, state: TradingState) -> Result<(), RiskError> {
@@ -482,36 +577,68 @@ impl RiskEngine {
             return Err(RiskError::UnknownScope(format!("instrument {unknown}")));
         }
         let detail = format!("limits changed from {current:?} to {limits:?}");
-        match scope {
-            Scope::Global => self.config.global = limits,
-            Scope::Defaults => self.config.defaults = limits,
-            Scope::Strategy(id) => {
-                self.config.strategy.insert(id.clone(), limits);
-            }
-            Scope::Instrument(symbol) => {
-                self.config.instrument.insert(symbol.clone(), limits);
-            }
-        }
-        self.resolved.clear();
-        self.refresh_flags();
+        self.set_limits(scope, limits.clone());
         self.record(now, actor, "limits", scope, detail);
+        if let Some(record) = self.audit.last_mut() {
+            record.limits = Some(limits);
+        }
         Ok(())
     }
 
     /// Counts a cancel against the order rate windows (cancels are never refused).
     pub fn count_cancel(&mut self, strategy: StrategyIdx, now: Timestamp) {
+        self.expire_messages(strategy, now);
         self.count_message(strategy, now);
     }
 
-    fn count_message(&mut self, strategy: StrategyIdx, now: Timestamp) {
+    /// Drops the messages that have left the rate windows by `now`.
+    fn expire_messages(&mut self, strategy: StrategyIdx, now: Timestamp) {
         let window = i64::from(self.config.rate_window_ms.get()) * 1_000_000;
         let own = self.strategies.get_mut(strategy).map(|s| &mut s.messages);
         for messages in own.into_iter().chain([&mut self.global_messages]) {
             while messages.front().is_some_and(|&t| t <= now - window) {
                 messages.pop_front();
             }
+        }
+    }
+
+    /// Counts a message that goes to the venue: only those use the venue-facing rate.
+    fn count_message(&mut self, strategy: StrategyIdx, now: Timestamp) {
+        let own = self.strategies.get_mut(strategy).map(|s| &mut s.messages);
+        for messages in own.into_iter().chain([&mut self.global_messages]) {
             messages.push_back(now);
         }
+    }
+
+    /// Counts an order refused (by a check or by the venue) against the circuit breaker;
+    /// returns why the breaker trips, if it does (audited here; the engine quarantines
+    /// the strategy). The window then starts afresh, for when the strategy is back.
+    pub fn count_rejection(&mut self, strategy: StrategyIdx, now: Timestamp) -> Option<String> {
+        let max = self.config.max_rejections_per_minute;
+        let risk = self.strategies.get_mut(strategy)?;
+        if max == 0 {
+            return None;
+        }
+        let since = now.saturating_sub(BREAKER_WINDOW);
+        while risk.rejections.front().is_some_and(|&t| t <= since) {
+            risk.rejections.pop_front();
+        }
+        risk.rejections.push_back(now);
+        if risk.rejections.len() <= max as usize {
+            return None;
+        }
+        risk.rejections.clear();
+        let message =
+            format!("had more than {max} orders refused in a minute (max_rejections_per_minute)");
+        let scope = Scope::Strategy(self.strategy_ids[strategy].clone());
+        self.record(
+            now,
+            "risk",
+            "breaker",
+            &scope,
+            format!("circuit breaker: {message}: quarantined"),
+        );
+        Some(message)
     }
 
     /// Net PnL of one strategy, or of all, marked to market.
@@ -637,8 +764,9 @@ impl RiskEngine {
             return reject(RejectReason::TradingHalted, "unknown strategy".into());
         }
         self.roll_day(now, books);
-        // Every message counts against the rate at once, passed or not.
-        self.count_message(strategy, now);
+        // Only orders that pass go to the venue and count against the rate: a refused
+        // retry must not lock a strategy (or every strategy) out of its budget.
+        self.expire_messages(strategy, now);
         // Unknown handles are refused below; caching limits for them would let a strategy
         // grow the cache without bound.
         let limits = match books.instruments.get(order.instrument) {
@@ -646,6 +774,9 @@ impl RiskEngine {
             None => Resolved::default(),
         };
         let result = self.run_checks(strategy, order, &limits, books);
+        if result.is_ok() {
+            self.count_message(strategy, now);
+        }
         if let Err(rejection) = &result {
             if rejection.reason == RejectReason::MaxDailyLoss {
                 let global = rejection.message.starts_with("all strategies");
@@ -705,9 +836,13 @@ impl RiskEngine {
                 };
                 let after = open_same_side.checked_add(order.qty).unwrap_or(Qty::MAX);
                 if !reduces || after > position.abs() {
+                    let why = match &self.store_hold {
+                        Some(hold) => format!(" (the store is not writable: {hold})"),
+                        None => String::new(),
+                    };
                     return reject(
                         RejectReason::ReduceOnly,
-                        format!("only orders reducing the position pass: position {position}, {} {} with {open_same_side} working", order.side, order.qty),
+                        format!("only orders reducing the position pass{why}: position {position}, {} {} with {open_same_side} working", order.side, order.qty),
                     );
                 }
             }
@@ -901,9 +1036,9 @@ impl RiskEngine {
                 );
             }
         }
-        // Order rate (this message is already counted).
+        // Order rate: this message would be one more.
         if let Some(max) = limits.max_orders_per_window {
-            let sent = self.strategies[strategy].messages.len();
+            let sent = self.strategies[strategy].messages.len() + 1;
             if sent > max.get() as usize {
                 return reject(
                     RejectReason::RateLimit,
@@ -915,7 +1050,7 @@ impl RiskEngine {
             }
         }
         if let Some(max) = self.config.global.max_orders_per_window {
-            let sent = self.global_messages.len();
+            let sent = self.global_messages.len() + 1;
             if sent > max.get() as usize {
                 return reject(
                     RejectReason::RateLimit,

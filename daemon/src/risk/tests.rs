@@ -633,3 +633,108 @@ fn a_global_daily_loss_breach_halts_everything() {
         Err(RejectReason::TradingHalted)
     );
 }
+
+#[test]
+fn refused_orders_do_not_use_the_rate_budgets() {
+    let mut config = with(|l| l.max_orders_per_window = NonZeroU32::new(2));
+    config.global.max_orders_per_window = NonZeroU32::new(3);
+    let mut c = ctx(config);
+    assert!(submit(&mut c, buy("100", "0.01")).is_ok());
+    assert!(submit(&mut c, buy("99", "0.01")).is_ok());
+    // A flood of refused retries, by the rate limit itself and by another check.
+    for _ in 0..100 {
+        assert_eq!(
+            submit(&mut c, buy("98", "0.01")),
+            Err(RejectReason::RateLimit)
+        );
+        assert_eq!(
+            submit(&mut c, buy("98", "100000")),
+            Err(RejectReason::RateLimit)
+        );
+    }
+    // Another strategy still has the global window's last message.
+    c.strategy = 1;
+    assert!(submit(&mut c, buy("97", "0.01")).is_ok());
+    // Once the window has slid past its two orders, the flooder trades again.
+    c.strategy = 0;
+    c.core.clock.advance(T0 + SECOND);
+    assert!(submit(&mut c, buy("98", "0.01")).is_ok());
+}
+
+#[test]
+fn the_circuit_breaker_trips_past_its_rejections_per_minute_and_is_audited() {
+    let mut config = with(|l| l.max_order_qty = Some(qty("1")));
+    config.max_rejections_per_minute = 3;
+    let mut c = ctx(config);
+    let now = c.core.clock.now();
+    let breach = |c: &StrategyCtx| c.core.budgets[0].breach.clone();
+    for _ in 0..3 {
+        assert_eq!(
+            submit(&mut c, buy("100", "2")),
+            Err(RejectReason::MaxQuantity)
+        );
+    }
+    assert_eq!(breach(&c), None, "at the limit");
+    // Refusals older than a minute have left the window.
+    c.core.clock.advance(now + 61 * SECOND);
+    assert_eq!(
+        submit(&mut c, buy("100", "2")),
+        Err(RejectReason::MaxQuantity)
+    );
+    assert_eq!(breach(&c), None);
+    for _ in 0..3 {
+        let _ = submit(&mut c, buy("100", "2"));
+    }
+    let tripped = breach(&c).expect("the breaker tripped");
+    assert_eq!(tripped.code, "rejections");
+    assert!(
+        tripped.message.contains("more than 3 orders refused"),
+        "{}",
+        tripped.message
+    );
+    let audit = c.core.risk.audit().last().expect("an audit record").clone();
+    assert_eq!(
+        (audit.actor.as_str(), audit.action.as_str()),
+        ("risk", "breaker")
+    );
+    assert_eq!(audit.scope, "strategy a");
+    // Strategy b has a breaker of its own.
+    assert_eq!(c.core.budgets[1].breach, None);
+}
+
+#[test]
+fn repeated_rejections_are_recorded_once_per_window_then_summarised() {
+    let mut c = ctx(with(|l| l.max_order_qty = Some(qty("1"))));
+    let (records, mut written) = tokio::sync::mpsc::channel(16);
+    let sink = crate::engine::journal::JournalSink {
+        records,
+        stats: Default::default(),
+    };
+    c.core.journal = crate::engine::journal::Journal::new(sink, 0);
+    let start = c.core.clock.now();
+    for _ in 0..50 {
+        let _ = submit(&mut c, buy("100", "2"));
+    }
+    c.core
+        .close_rejection_windows(start + crate::engine::rejection_log::WINDOW);
+    c.core.journal.flush();
+    let batch = written.try_recv().expect("a batch");
+    let kinds: Vec<(String, String)> = batch
+        .iter()
+        .filter_map(|r| match &r.body {
+            crate::store::Body::Risk(e) => Some((e.kind.clone(), e.detail.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert_eq!(kinds[0].0, "rejection");
+    assert_eq!(kinds[1].0, "rejections");
+    assert!(
+        kinds[1]
+            .1
+            .starts_with("49 more orders refused by risk (max_quantity)"),
+        "{}",
+        kinds[1].1
+    );
+    assert_eq!(c.core.stats[0].risk_rejects, 50, "every refusal is counted");
+}

@@ -101,9 +101,25 @@ pub struct Recovered {
     pub states: Vec<(String, Vec<u8>)>,
     /// The last trading state set on each scope (`global`, `strategy ID`), by an
     /// operator, the kill switch or a daily-loss breach.
-    pub trading_states: Vec<(String, String)>,
+    pub trading_states: Vec<TradingStateRecord>,
     /// The latest trading day's PnL baselines: `(day start, scope, raw amount)`.
     pub day_baselines: Vec<(i64, String, String)>,
+    /// Limits changed at run time (through the API) and not since by the configuration:
+    /// `(scope, limits as TOML)`.
+    pub limits: Vec<(String, String)>,
+    /// The last run ended with a clean shutdown, and everything it recorded was written.
+    pub clean_shutdown: bool,
+}
+
+/// The last trading state of a scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TradingStateRecord {
+    /// `global` or `strategy ID`.
+    pub scope: String,
+    /// `ACTIVE`, `REDUCING` or `HALTED`.
+    pub state: String,
+    /// Set by the kill switch, which stays engaged.
+    pub kill_switch: bool,
 }
 
 /// Filters of the read queries; `None` matches everything.
@@ -398,11 +414,16 @@ pub mod sql {
     pub const INSERT_SIGNAL: &str = "INSERT INTO signals (seq, ts, strategy, instrument, side, strength, target, stop, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (seq) DO NOTHING";
 
     /// Where the journal stands.
-    pub const LAST_SEQ: &str = "SELECT last_seq FROM journal WHERE id = 1";
+    pub const LAST_SEQ: &str = "SELECT last_seq, clean_shutdown_seq FROM journal WHERE id = 1";
+    /// Marks the record of a clean shutdown.
+    pub const MARK_CLEAN_SHUTDOWN: &str = "UPDATE journal SET clean_shutdown_seq = $1 WHERE id = 1";
+    /// The latest limits set on each scope, unless the configuration set them (a
+    /// configuration reload's limits come from the file, which is read again at start).
+    pub const RUNTIME_LIMITS: &str = "SELECT r.scope, r.detail FROM risk_events r JOIN (SELECT scope, MAX(seq) AS seq FROM risk_events WHERE kind = 'limits_set' GROUP BY scope) latest ON r.seq = latest.seq WHERE r.actor <> 'config reload' ORDER BY r.scope";
     /// The highest order id.
     pub const MAX_ORDER_ID: &str = "SELECT COALESCE(MAX(order_id), 0) FROM order_state";
     /// Orders that may still fill.
-    pub const OPEN_ORDERS: &str = "SELECT strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason, created FROM order_state WHERE status IN ('submitted', 'accepted', 'partially_filled') ORDER BY order_id";
+    pub const OPEN_ORDERS: &str = "SELECT strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason, created FROM order_state WHERE status IN ('submitted', 'accepted', 'partially_filled', 'pending_cancel') ORDER BY order_id";
     /// The latest position of each strategy in each instrument.
     pub const LATEST_POSITIONS: &str = "SELECT p.strategy, p.instrument, p.qty, p.avg_price, p.realized_pnl, p.fees FROM positions p JOIN (SELECT strategy, instrument, MAX(seq) AS seq FROM positions GROUP BY strategy, instrument) latest ON p.seq = latest.seq ORDER BY p.strategy, p.instrument";
     /// Each strategy's last state.
@@ -410,7 +431,7 @@ pub mod sql {
     /// The PnL baselines of the latest trading day (the daily loss counts from them).
     pub const DAY_BASELINES: &str = "SELECT ts, scope, detail FROM risk_events WHERE kind = 'day_start' AND ts = (SELECT MAX(ts) FROM risk_events WHERE kind = 'day_start') ORDER BY seq";
     /// The last trading state of each scope that has had one set.
-    pub const TRADING_STATES: &str = "SELECT r.scope, r.state FROM risk_events r JOIN (SELECT scope, MAX(seq) AS seq FROM risk_events WHERE state IS NOT NULL GROUP BY scope) latest ON r.seq = latest.seq ORDER BY r.scope";
+    pub const TRADING_STATES: &str = "SELECT r.scope, r.state, r.kind FROM risk_events r JOIN (SELECT scope, MAX(seq) AS seq FROM risk_events WHERE state IS NOT NULL GROUP BY scope) latest ON r.seq = latest.seq ORDER BY r.scope";
 
     /// A query's `WHERE` clause and its parameters.
     pub struct Where {

@@ -6,7 +6,8 @@ use super::record::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, Signa
 use super::sql::{self, Param};
 use super::sqlite::next_cursor;
 use super::{
-    DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError, Table,
+    DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError,
+    Table, TradingStateRecord,
 };
 use crate::config::StoreConfig;
 use deadpool_postgres::Transaction;
@@ -128,12 +129,12 @@ impl PgStore {
     /// See [`super::Store::recover`].
     pub async fn recover(&self) -> Result<Recovered, StoreError> {
         let client = self.client().await?;
-        let last_seq: i64 = client
+        let (last_seq, clean_seq): (i64, i64) = client
             .query_opt(sql::LAST_SEQ, &[])
             .await
             .map_err(|e| self.failed(e))?
-            .map(|r| r.get(0))
-            .unwrap_or(0);
+            .map(|r| (r.get(0), r.get(1)))
+            .unwrap_or((0, 0));
         let max_order_id: i64 = client
             .query_one(sql::MAX_ORDER_ID, &[])
             .await
@@ -179,6 +180,17 @@ impl PgStore {
             .await
             .map_err(|e| self.failed(e))?
             .iter()
+            .map(|row| TradingStateRecord {
+                scope: row.get(0),
+                state: row.get(1),
+                kill_switch: row.get::<_, String>(2) == "kill_switch",
+            })
+            .collect();
+        let limits = client
+            .query(sql::RUNTIME_LIMITS, &[])
+            .await
+            .map_err(|e| self.failed(e))?
+            .iter()
             .map(|row| (row.get(0), row.get(1)))
             .collect();
         Ok(Recovered {
@@ -189,6 +201,8 @@ impl PgStore {
             states,
             trading_states,
             day_baselines,
+            limits,
+            clean_shutdown: last_seq > 0 && clean_seq == last_seq,
         })
     }
 
@@ -501,6 +515,9 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                     ],
                 )
                 .await
+            })),
+            Body::Shutdown => pending.push(Box::pin(async move {
+                tx.execute(sql::MARK_CLEAN_SHUTDOWN, &[&seq]).await
             })),
             Body::Signal(sg) => pending.push(Box::pin(async move {
                 tx.execute(

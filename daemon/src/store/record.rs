@@ -35,6 +35,8 @@ pub enum Body {
     Risk(RiskEvent),
     /// A strategy's signal.
     Signal(SignalEvent),
+    /// The daemon stopped cleanly: the last record of a run.
+    Shutdown,
 }
 
 /// An order and its new state.
@@ -242,6 +244,10 @@ pub mod names {
             Some(OrderStatus::Canceled) => "canceled",
         }
     }
+
+    /// The status recorded when a cancel is asked for: the order still works until the
+    /// venue confirms (recovery asks again for the cancel of an order left so).
+    pub const PENDING_CANCEL: &str = "pending_cancel";
 
     /// Back from [`status`]: `Some(None)` for `submitted`.
     pub fn parse_status(text: &str) -> Option<Option<OrderStatus>> {

@@ -3,7 +3,8 @@
 use super::record::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use super::sql::{self, Param};
 use super::{
-    DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError, Table,
+    DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError,
+    Table, TradingStateRecord,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
@@ -359,6 +360,10 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
                     seq, ts, r.strategy, r.kind, r.reason, r.actor, r.scope, r.state, r.detail
                 ])?;
         }
+        Body::Shutdown => {
+            tx.prepare_cached(&placeholders(sql::MARK_CLEAN_SHUTDOWN))?
+                .execute(params![seq])?;
+        }
         Body::Signal(s) => {
             tx.prepare_cached(&placeholders(sql::INSERT_SIGNAL))?
                 .execute(params![
@@ -378,10 +383,10 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
 }
 
 fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
-    let last_seq: i64 = conn
-        .query_row(sql::LAST_SEQ, [], |r| r.get(0))
+    let (last_seq, clean_seq): (i64, i64) = conn
+        .query_row(sql::LAST_SEQ, [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
-        .unwrap_or(0);
+        .unwrap_or((0, 0));
     let max_order_id: i64 = conn.query_row(sql::MAX_ORDER_ID, [], |r| r.get(0))?;
     let mut statement = conn.prepare(sql::OPEN_ORDERS)?;
     let open_orders = statement
@@ -410,6 +415,16 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut statement = conn.prepare(sql::TRADING_STATES)?;
     let trading_states = statement
+        .query_map([], |row| {
+            Ok(TradingStateRecord {
+                scope: row.get(0)?,
+                state: row.get(1)?,
+                kill_switch: row.get::<_, String>(2)? == "kill_switch",
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut statement = conn.prepare(sql::RUNTIME_LIMITS)?;
+    let limits = statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Recovered {
@@ -420,5 +435,7 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
         states,
         trading_states,
         day_baselines,
+        limits,
+        clean_shutdown: last_seq > 0 && clean_seq == last_seq,
     })
 }

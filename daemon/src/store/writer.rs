@@ -42,6 +42,9 @@ pub struct WriterStats {
     pub failures: AtomicU64,
     /// Duration of the last batch write, in microseconds.
     pub last_write_us: AtomicU64,
+    /// Records the writer holds in memory because neither the database nor the spool
+    /// took them (a full disk): not durable until this is 0 again.
+    pub undurable: AtomicU64,
     /// Duration of every batch write.
     pub write_duration: prometheus::Histogram,
 }
@@ -55,6 +58,7 @@ impl Default for WriterStats {
             spool_bytes: AtomicU64::default(),
             failures: AtomicU64::default(),
             last_write_us: AtomicU64::default(),
+            undurable: AtomicU64::default(),
             write_duration: crate::metrics::store_write_duration(),
         }
     }
@@ -120,6 +124,7 @@ pub async fn run(
                         .store(took.as_micros() as u64, Ordering::Relaxed);
                     stats.write_duration.observe(took.as_secs_f64());
                     held.clear();
+                    stats.undurable.store(0, Ordering::Relaxed);
                 }
                 Err(err) => {
                     stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -131,9 +136,14 @@ pub async fn run(
         if !held.is_empty() {
             // The file system call is short but blocking: off the runtime's workers.
             match tokio::task::block_in_place(|| spool.append(&held)) {
-                Ok(()) => held.clear(),
+                Ok(()) => {
+                    held.clear();
+                    stats.undurable.store(0, Ordering::Relaxed);
+                }
                 Err(err) => {
-                    log::error!(path:% = spool.path().display(), records = held.len(); "cannot write the spool; the records wait in memory: {err}");
+                    if stats.undurable.swap(held.len() as u64, Ordering::Relaxed) == 0 {
+                        log::error!(path:% = spool.path().display(), records = held.len(); "cannot write the spool; the records wait in memory and trading is reduce-only until they are durable: {err}");
+                    }
                     if closed {
                         log::error!(records = held.len(); "records lost at shutdown: neither the store nor the spool took them");
                         break;

@@ -5,7 +5,8 @@
 //! so that selling becomes likelier). It bids and offers `qty` at `half_spread_bps` either
 //! side of it, as post-only limit orders, never letting a fill take the position beyond
 //! `max_position`. A working quote is replaced (cancel, then place once the cancel is
-//! confirmed) when its target price moves by `requote_ticks` or more.
+//! confirmed) when its target price moves by `requote_ticks` or more. A refused quote is
+//! not retried at once: it backs off (100 ms, doubling up to 10 s) until one is accepted.
 //!
 //! Parameters: `instrument`, `qty`, `max_position`, `half_spread_bps` (default 5),
 //! `skew_bps` (default 10), `requote_ticks` (default 2), `log_interval_ms` (default 0:
@@ -37,6 +38,7 @@ pub struct MarketMaker {
     log_interval_ms: i64,
     bid: Slot,
     ask: Slot,
+    backoff: Backoff,
 }
 
 impl MarketMaker {
@@ -87,14 +89,24 @@ impl MarketMaker {
                 }
             }
             Slot::Empty if size.is_positive() && target.is_positive() => {
+                let now = host.now();
+                if !self.backoff.ready(now) {
+                    return;
+                }
                 let order = OrderRequest::limit(self.instrument.id, side, target, size)
                     .with_time_in_force(TimeInForce::PostOnly);
                 match host.submit_order(&order) {
-                    Ok(id) => *self.slot(side) = Slot::Working { id, price: target },
-                    Err(rejection) => host.log(
-                        LogLevel::Debug,
-                        &format!("{side} quote refused: {rejection}"),
-                    ),
+                    Ok(id) => {
+                        self.backoff.accepted();
+                        *self.slot(side) = Slot::Working { id, price: target };
+                    }
+                    Err(rejection) => {
+                        self.backoff.refused(now);
+                        host.log(
+                            LogLevel::Debug,
+                            &format!("{side} quote refused: {rejection}"),
+                        );
+                    }
                 }
             }
             Slot::Empty => {}
@@ -142,6 +154,7 @@ impl Strategy for MarketMaker {
             log_interval_ms,
             bid: Slot::Empty,
             ask: Slot::Empty,
+            backoff: Backoff::default(),
         })
     }
 

@@ -4,8 +4,8 @@
 //! crosses above the slow one it goes long `qty`; when it crosses below it goes flat, or
 //! short `qty` with `allow_short = true`. Orders are market orders for the difference
 //! between the target and the current position, one at a time; a market order that
-//! fills only in part is topped up at the next bar. Each cross also emits an advisory
-//! signal.
+//! fills only in part is topped up at the next bar (a refused one, after a back-off of
+//! 100 ms doubling up to 10 s). Each cross also emits an advisory signal.
 //!
 //! Parameters: `instrument` (symbol), `qty`, `fast` (bars, default 10), `slow` (bars,
 //! default 30), `bar_interval_ms` (default 60000), `allow_short` (default false).
@@ -37,6 +37,8 @@ pub struct SmaCross {
     trend: Trend,
     /// The order in flight, if any: no new order until it is done.
     pending: Option<OrderId>,
+    /// After a refused order, the wait before the next try.
+    backoff: Backoff,
 }
 
 fn average(closes: impl Iterator<Item = Price>, n: usize) -> Price {
@@ -63,9 +65,19 @@ impl SmaCross {
         if size.is_zero() {
             return;
         }
+        let now = host.now();
+        if !self.backoff.ready(now) {
+            return;
+        }
         match host.submit_order(&OrderRequest::market(self.instrument, side, size)) {
-            Ok(id) => self.pending = Some(id),
-            Err(rejection) => host.log(LogLevel::Warn, &format!("order refused: {rejection}")),
+            Ok(id) => {
+                self.backoff.accepted();
+                self.pending = Some(id);
+            }
+            Err(rejection) => {
+                self.backoff.refused(now);
+                host.log(LogLevel::Warn, &format!("order refused: {rejection}"));
+            }
         }
     }
 }
@@ -123,6 +135,7 @@ impl Strategy for SmaCross {
             allow_short: params.get_or("allow_short", false)?,
             trend: Trend::default(),
             pending: None,
+            backoff: Backoff::default(),
         })
     }
 

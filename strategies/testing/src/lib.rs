@@ -17,7 +17,18 @@
 //! | `rest-then-trap` | places a buy limit order far below the market, then panics |
 //! | `spin` | sends a post-only buy far above the market, and again each time it is rejected |
 //!
-//! `rearm` sets a timer for "now" in `init` and again every time it fires.
+//! `rearm` sets a timer for "now" in `init` and again every time it fires;
+//! `timer-double` sets one in `init` and two more for "now" every time one fires.
+//!
+//! Floods, on every trade from the trigger trade on, `n` times (the containment tests):
+//!
+//! | mode | on each trade from the trigger on |
+//! |---|---|
+//! | `timer-flood` | sets `n` timers an hour ahead (default 100,000) |
+//! | `flood` | sends `n` limit buys for `qty` at `price` (default 1,000) |
+//! | `chatty` | logs, prints and signals a note of `n` bytes (default 1 MiB) |
+//!
+//! `big-snapshot` makes snapshots of `n` bytes.
 //!
 //! Two modes serve the benchmarks: `idle` receives trades and quotes and does nothing;
 //! `echo` answers every quote with an IOC buy at the bid (which does not execute).
@@ -41,6 +52,7 @@ pub struct TestStrategy {
     qty: Qty,
     price: Price,
     tag: String,
+    n: u64,
 }
 
 /// FNV-1a over a trade's time, price and quantity, chained onto `digest`: the digest of
@@ -135,6 +147,39 @@ impl TestStrategy {
 }
 
 impl TestStrategy {
+    /// The flooding modes, on every trade from the trigger on.
+    fn flood(&mut self, host: &mut dyn Host) {
+        match self.mode.as_str() {
+            "timer-flood" => {
+                let later = host.now() + 3600 * NANOS_PER_SECOND;
+                for token in 0..self.n {
+                    host.set_timer(later, token);
+                }
+            }
+            "flood" => {
+                let order = OrderRequest::limit(self.instrument, Side::Buy, self.price, self.qty);
+                for _ in 0..self.n {
+                    let _ = host.submit_order(&order);
+                }
+            }
+            "chatty" => {
+                let text = "x".repeat(self.n as usize);
+                host.log(LogLevel::Info, &text);
+                println!("{text}");
+                eprintln!("{text}");
+                host.emit_signal(&Signal {
+                    instrument: self.instrument,
+                    side: Side::Buy,
+                    strength: 0.5,
+                    target: None,
+                    stop: None,
+                    note: text,
+                });
+            }
+            _ => {}
+        }
+    }
+
     fn spin(&mut self, host: &mut dyn Host) {
         let order = OrderRequest::limit(
             self.instrument,
@@ -157,6 +202,7 @@ impl Strategy for TestStrategy {
             "price",
             "tag",
             "order_in_init",
+            "n",
         ])?;
         let mode: String = params.get_or("mode", "count".to_owned())?;
         if mode == "init-error" {
@@ -180,6 +226,11 @@ impl Strategy for TestStrategy {
             "probe",
             "bad-restore",
             "snapshot-trap",
+            "timer-double",
+            "timer-flood",
+            "flood",
+            "chatty",
+            "big-snapshot",
         ];
         if !known.contains(&mode.as_str()) {
             return Err(format!("unknown mode `{mode}`").into());
@@ -198,10 +249,15 @@ impl Strategy for TestStrategy {
             let now = host.now();
             host.log(LogLevel::Info, &format!("init now={now}"));
         }
-        if mode == "rearm" {
+        if mode == "rearm" || mode == "timer-double" {
             let now = host.now();
             host.set_timer(now, 0);
         }
+        let n_default = match mode.as_str() {
+            "timer-flood" => 100_000,
+            "flood" => 1_000,
+            _ => 1 << 20,
+        };
         let strategy = TestStrategy {
             mode,
             trigger: params.get_or("trigger", 3)?,
@@ -212,6 +268,7 @@ impl Strategy for TestStrategy {
             qty: params.get_or("qty", Qty::ONE)?,
             price: params.get_or("price", Price::ONE)?,
             tag: params.get_or("tag", String::new())?,
+            n: params.get_or("n", n_default)?,
         };
         if params.get_or("order_in_init", false)? {
             let order =
@@ -235,6 +292,9 @@ impl Strategy for TestStrategy {
         if self.count == self.trigger {
             self.misbehave(host);
         }
+        if self.count >= self.trigger {
+            self.flood(host);
+        }
     }
 
     fn on_quote(&mut self, host: &mut dyn Host, quote: &Quote) {
@@ -253,15 +313,23 @@ impl Strategy for TestStrategy {
     }
 
     fn on_timer(&mut self, host: &mut dyn Host, token: u64) {
-        if self.mode == "rearm" {
-            let now = host.now();
-            host.set_timer(now, token);
+        let now = host.now();
+        match self.mode.as_str() {
+            "rearm" => host.set_timer(now, token),
+            "timer-double" => {
+                host.set_timer(now, token);
+                host.set_timer(now, token);
+            }
+            _ => {}
         }
     }
 
     fn snapshot(&self) -> Vec<u8> {
         if self.mode == "snapshot-trap" {
             panic!("test-strategy: deliberate panic in snapshot (mode = snapshot-trap)");
+        }
+        if self.mode == "big-snapshot" {
+            return vec![7; self.n as usize];
         }
         state::encode(&(self.count, self.digest, self.updates))
     }

@@ -1,0 +1,339 @@
+//! Containment: the real `pennantd`, two market makers trading, and beside them a
+//! strategy that misbehaves (timers, order floods, log floods, ...) or a client that
+//! guesses tokens. In each test the misbehaving party is contained, the market makers
+//! keep trading (their fills are counted), and the daemon's memory stays bounded.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use support::api::Api;
+use support::{poll, Daemon};
+
+const VIEWER: &str = "viewer-secret";
+
+/// Two market makers on a fast synthetic market, plus `extra` (more strategies, more
+/// sections), the API on a free port, a status line every second.
+fn config(dir: &Path, plugins: &str, risk: &str, extra: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[daemon]
+state_dir = "state"
+summary_interval_secs = 1
+
+[api]
+listen = "127.0.0.1:0"
+rate_limit_per_second = 1000
+rate_limit_burst = 1000
+
+[[api.token]]
+name = "viewer"
+role = "viewer"
+sha256 = "{viewer}"
+
+[plugins]
+dir = "{strategies}"
+# A call budget no well-behaved call reaches on a loaded machine (it is wall time).
+call_budget_ms = 5000
+{plugins}
+
+[risk]
+{risk}
+
+{market}
+[[strategy]]
+id = "mm-a"
+component = "market_maker.wasm"
+params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "5", half_spread_bps = 1, requote_ticks = 50 }}
+
+[[strategy]]
+id = "mm-b"
+component = "market_maker.wasm"
+params = {{ instrument = "ETH-USDT", qty = "0.3", max_position = "3", half_spread_bps = 1, requote_ticks = 40 }}
+{extra}
+"#,
+        viewer = pennant_daemon::api::hash_token(VIEWER),
+        strategies = support::components_dir().display(),
+        market = support::eth_market(2, 60),
+    );
+    let path = dir.join("pennant.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A `test-strategy` in `mode` with these extra parameters.
+fn misbehaving(id: &str, mode: &str, params: &str) -> String {
+    format!(
+        r#"
+[[strategy]]
+id = "{id}"
+component = "test_strategy.wasm"
+params = {{ instrument = "ETH-USDT", mode = "{mode}", trigger = 2 {params} }}
+"#
+    )
+}
+
+fn start(config: &Path) -> (Daemon, Api) {
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let api = Api::of(&daemon);
+    (daemon, api)
+}
+
+fn strategy(api: &Api, id: &str) -> Value {
+    api.ok("GET", &format!("/api/v1/strategies/{id}"), VIEWER, None)
+}
+
+fn fills(api: &Api, id: &str) -> u64 {
+    strategy(api, id)["stats"]["fills"].as_u64().unwrap_or(0)
+}
+
+/// Waits for `id` to be quarantined; returns the reason.
+fn quarantined(api: &Api, id: &str) -> String {
+    poll(&format!("{id} to be quarantined"), || {
+        let s = strategy(api, id);
+        (s["state"] == "quarantined").then(|| s["reason"].as_str().unwrap_or("").to_owned())
+    })
+}
+
+/// Both market makers fill `more` times from now on.
+fn market_makers_keep_trading(api: &Api, more: u64) {
+    for id in ["mm-a", "mm-b"] {
+        let before = fills(api, id);
+        poll(&format!("{more} more fills of {id}"), || {
+            (fills(api, id) >= before + more).then_some(())
+        });
+        assert_eq!(strategy(api, id)["state"], "running", "{id}");
+    }
+}
+
+/// The resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+/// A generous bound: the daemon with three strategies uses tens of MiB; an unbounded
+/// timer heap or backlog passes a GiB within seconds.
+const RSS_BOUND_MIB: u64 = 400;
+
+/// SIGTERM: the daemon stops in time, cleanly.
+fn stop(daemon: Daemon) -> Vec<String> {
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    let tail = output[output.len().saturating_sub(30)..].join("\n");
+    assert!(status.success(), "pennantd exited with {status}:\n{tail}");
+    output
+}
+
+/// A sample of `/metrics`: `labels` is a strategy id, or every label as Prometheus
+/// prints them.
+fn metric(api: &Api, name: &str, labels: &str) -> f64 {
+    let text = api.call("GET", "/metrics", None, None).body;
+    let labels = if labels.contains('=') {
+        labels.to_owned()
+    } else {
+        format!("strategy=\"{labels}\"")
+    };
+    let prefix = format!("{name}{{{labels}}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix} in the metrics"))
+}
+
+#[test]
+fn timers_are_capped_and_a_timer_chain_cannot_hold_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra =
+        misbehaving("hoarder", "timer-flood", "") + &misbehaving("doubler", "timer-double", "");
+    let config = config(dir.path(), "max_timers = 1000", "", &extra);
+    let (daemon, api) = start(&config);
+
+    let reason = quarantined(&api, "hoarder");
+    assert!(
+        reason.contains("more than 1000 pending timers (max_timers)"),
+        "{reason}"
+    );
+    let reason = quarantined(&api, "doubler");
+    assert!(reason.contains("max_timers"), "{reason}");
+    assert_eq!(metric(&api, "pennant_strategy_timers", "hoarder"), 0.0);
+
+    market_makers_keep_trading(&api, 3);
+    // The engine's own timing held: status lines keep coming.
+    let lines = daemon.output().len();
+    poll("another status line", || {
+        daemon.output()[lines..]
+            .iter()
+            .any(|l| l.contains("status strategy") || l.contains("status position"))
+            .then_some(())
+    });
+    let rss = rss_mib(daemon.pid());
+    assert!(rss < RSS_BOUND_MIB, "RSS {rss} MiB");
+    let output = stop(daemon);
+    assert!(output.iter().any(|l| l.contains("engine stopped")));
+}
+
+#[test]
+fn a_flooding_strategy_trips_its_breaker_and_leaves_the_others_their_budgets() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's rate limits; the flooder rests buys far below the market.
+    let risk = "max_rejections_per_minute = 600\n\n[risk.defaults]\nmax_open_orders = 10\nmax_orders_per_window = 50\n\n[risk.global]\nmax_orders_per_window = 200";
+    let extra = misbehaving("flooder", "flood", r#", price = "1", qty = "0.01""#);
+    let config = config(dir.path(), "", risk, &extra);
+    let (daemon, api) = start(&config);
+
+    let reason = quarantined(&api, "flooder");
+    assert!(reason.contains("max_rejections_per_minute"), "{reason}");
+    let trips = metric(
+        &api,
+        "pennant_strategy_quarantines_total",
+        r#"reason="rejections",strategy="flooder""#,
+    );
+    assert_eq!(trips, 1.0);
+    market_makers_keep_trading(&api, 3);
+
+    // Refusals were logged in aggregate: hundreds of refused orders, a few lines.
+    let output = daemon.output();
+    let refused_lines = output
+        .iter()
+        .filter(|l| l.contains("flooder") && l.contains("order rejected"))
+        .count();
+    assert!((1..=10).contains(&refused_lines), "{refused_lines} lines");
+    assert!(
+        output
+            .iter()
+            .any(|l| l.contains("circuit breaker") && l.contains("flooder")),
+        "the trip is audited"
+    );
+    let flooder = strategy(&api, "flooder");
+    assert!(
+        flooder["stats"]["risk_rejects"].as_u64() > Some(600),
+        "{flooder}"
+    );
+    let rss = rss_mib(daemon.pid());
+    assert!(rss < RSS_BOUND_MIB, "RSS {rss} MiB");
+    stop(daemon);
+}
+
+#[test]
+fn a_chatty_strategy_cannot_fill_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = "max_log_line_bytes = 512\nlog_bytes_per_minute = 65536\nmax_signal_note_bytes = 64\nsignals_per_minute = 100";
+    // Each trade from the second on: a 1 MiB log line, stdout and stderr line and note.
+    let extra = misbehaving("chatty", "chatty", "");
+    let config = config(dir.path(), plugins, "", &extra);
+    let (daemon, api) = start(&config);
+
+    // Enough trades for far more than the budgets.
+    poll("a hundred trades seen by the chatty strategy", || {
+        let s = strategy(&api, "chatty");
+        (s["stats"]["events"].as_u64() > Some(100)).then_some(())
+    });
+    market_makers_keep_trading(&api, 3);
+    assert_eq!(strategy(&api, "chatty")["state"], "running");
+    assert!(metric(&api, "pennant_strategy_log_lines_truncated_total", "chatty") >= 3.0);
+    assert!(metric(&api, "pennant_strategy_log_lines_dropped_total", "chatty") >= 1.0);
+    assert!(metric(&api, "pennant_strategy_log_bytes_total", "chatty") <= 65536.0);
+    assert!(
+        metric(
+            &api,
+            "pennant_strategy_signal_notes_truncated_total",
+            "chatty"
+        ) >= 1.0
+    );
+
+    let signals = api.ok("GET", "/api/v1/signals?strategy=chatty", VIEWER, None);
+    let note = signals["items"][0]["note"].as_str().unwrap().to_owned();
+    assert!(
+        note.len() < 200 && note.contains("[truncated: 64 of 1048576 bytes kept]"),
+        "{note}"
+    );
+
+    let output = stop(daemon);
+    let chatty_bytes: usize = output
+        .iter()
+        .filter(|l| l.contains("chatty"))
+        .map(String::len)
+        .sum();
+    // 64 KiB of budget plus the daemon's own lines about it.
+    assert!(chatty_bytes < 256 * 1024, "{chatty_bytes} bytes of log");
+    assert!(output
+        .iter()
+        .any(|l| l.contains("[truncated: 512 of 1048576 bytes kept]")));
+    assert!(output
+        .iter()
+        .any(|l| l.contains("log budget of 65536 bytes per minute is spent")));
+    let db = std::fs::metadata(dir.path().join("state/pennant.db"))
+        .unwrap()
+        .len();
+    assert!(db < 32 * 1024 * 1024, "the database is {db} bytes");
+}
+
+#[test]
+fn an_oversized_snapshot_quarantines_its_strategy() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = "snapshot_interval_secs = 1\nmax_snapshot_bytes = 100000";
+    let extra = misbehaving("hoarder", "big-snapshot", ", n = 200000");
+    let config = config(dir.path(), plugins, "", &extra);
+    let (daemon, api) = start(&config);
+    let reason = quarantined(&api, "hoarder");
+    assert!(
+        reason.contains("snapshot of 200000 bytes, more than max_snapshot_bytes (100000)"),
+        "{reason}"
+    );
+    market_makers_keep_trading(&api, 3);
+    stop(daemon);
+}
+
+#[test]
+fn guessing_tokens_does_not_starve_health_checks_and_scrapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "", "", "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "rate_limit_per_second = 1000\nrate_limit_burst = 1000",
+        "rate_limit_per_second = 10\nrate_limit_burst = 20",
+    );
+    std::fs::write(&config, text).unwrap();
+    let (daemon, api) = start(&config);
+    let mut limited = 0;
+    for guess in 0..600 {
+        let reply = api.call(
+            "GET",
+            "/api/v1/strategies",
+            Some(&format!("guess-{guess}")),
+            None,
+        );
+        assert!(matches!(reply.status, 401 | 429), "{}", reply.status);
+        limited += usize::from(reply.status == 429);
+    }
+    assert!(
+        limited > 500,
+        "failed authentications are limited: {limited} of 600"
+    );
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let reply = api.call("GET", path, None, None);
+        assert!(
+            matches!(reply.status, 200 | 503),
+            "{path}: {}",
+            reply.status
+        );
+    }
+    assert_eq!(
+        api.call("GET", "/api/v1/strategies", Some("guess-again"), None)
+            .status,
+        429,
+        "guessing is still limited"
+    );
+    assert_eq!(
+        api.call("GET", "/api/v1/strategies", Some(VIEWER), None)
+            .status,
+        200
+    );
+    stop(daemon);
+}
