@@ -443,6 +443,19 @@ fn bad_requests_get_json_errors_and_floods_get_429() {
     put(r#"{"scope": "global", "limits": {"max_everything": null}}"#).error(400, "bad_request");
     put(r#"{"scope": "global", "limits": {"max_order_qty": "-1"}}"#).error(400, "bad_request");
     put(r#"{"scope": "strategy", "id": "ghost", "limits": {}}"#).error(404, "not_found");
+    // As the document has it: no key twice, no unknown key, no value of another type.
+    put(r#"{"scope": "global", "scope": "strategy", "id": "mm", "limits": {}}"#)
+        .error(400, "bad_request");
+    put(r#"{"scope": "global", "limits": {}, "extra": true}"#).error(400, "bad_request");
+    put(r#"{"scope": "global", "limits": {"max_position": 5}}"#).error(400, "bad_request");
+    put(r#"{"scope": "global", "limits": {"max_order_qty": null}}"#).error(400, "bad_request");
+    api.call(
+        "POST",
+        "/api/v1/kill-switch",
+        Some(ADMIN),
+        Some(r#"{"scope": "global", "id": {}}"#),
+    )
+    .error(400, "bad_request");
     put(&format!(
         r#"{{"scope": "global", "pad": "{}"}}"#,
         "x".repeat(4096)
@@ -538,4 +551,66 @@ fn the_api_can_listen_on_a_unix_socket() {
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"id\":\"mm\""), "{response}");
+}
+
+/// schemathesis (pinned in `cargo xtask test`, which installs it) against the real
+/// daemon, for a bounded time: every operation of `openapi.json` with examples, the
+/// schema's edge cases and fuzzed inputs, every check (no 5xx, documented status codes,
+/// content types and headers, responses and SSE events that fit their schemas, valid
+/// requests accepted, invalid ones refused, auth enforced). The document and the server
+/// cannot drift apart without this failing.
+#[test]
+fn the_api_and_its_openapi_document_agree() {
+    let st = std::env::var_os("PENNANT_SCHEMATHESIS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| support::workspace().join("target/tools/schemathesis/bin/st"));
+    assert!(
+        st.exists(),
+        "schemathesis is not installed at {} (cargo xtask test installs it)",
+        st.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (daemon, api) = start(
+        dir.path(),
+        "rate_limit_per_second = 100000\nrate_limit_burst = 100000",
+    );
+    let output = std::process::Command::new(&st)
+        .arg("run")
+        .arg(format!("{}/api/v1/openapi.json", api.base))
+        .args(["-H", &format!("Authorization: Bearer {ADMIN}")])
+        .args(["--checks", "all", "--phases", "examples,coverage,fuzzing"])
+        .args([
+            "--max-time",
+            "45",
+            "--workers",
+            "1",
+            "--request-timeout",
+            "10",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("schemathesis runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Every operation of the document was tested.
+    let selected = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Selected: "))
+        .and_then(|v| v.split_once('/'))
+        .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()));
+    let tested = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Tested: "))
+        .map(|v| v.trim().to_owned());
+    match (selected, tested) {
+        (Some((chosen, all)), Some(tested)) => {
+            assert_eq!((&chosen, &tested), (&all, &all), "{report}")
+        }
+        _ => panic!("no summary in the report:\n{report}"),
+    }
+    assert!(!daemon.output().iter().any(|l| l.contains("panicked")));
 }

@@ -11,6 +11,7 @@ use support::api::Api;
 use support::{poll, Daemon};
 
 const VIEWER: &str = "viewer-secret";
+const ADMIN: &str = "admin-secret";
 
 /// Two market makers on a fast synthetic market, plus `extra` (more strategies, more
 /// sections), the API on a free port, a status line every second.
@@ -30,6 +31,11 @@ rate_limit_burst = 1000
 name = "viewer"
 role = "viewer"
 sha256 = "{viewer}"
+
+[[api.token]]
+name = "admin"
+role = "admin"
+sha256 = "{admin}"
 
 [plugins]
 dir = "{strategies}"
@@ -53,6 +59,7 @@ params = {{ instrument = "ETH-USDT", qty = "0.3", max_position = "3", half_sprea
 {extra}
 "#,
         viewer = pennant_daemon::api::hash_token(VIEWER),
+        admin = pennant_daemon::api::hash_token(ADMIN),
         strategies = support::components_dir().display(),
         market = support::eth_market(2, 60),
     );
@@ -237,6 +244,8 @@ fn a_chatty_strategy_cannot_fill_the_disk() {
     });
     market_makers_keep_trading(&api, 3);
     assert_eq!(strategy(&api, "chatty")["state"], "running");
+    let rss = rss_mib(daemon.pid());
+    assert!(rss < RSS_BOUND_MIB, "RSS {rss} MiB");
     assert!(metric(&api, "pennant_strategy_log_lines_truncated_total", "chatty") >= 3.0);
     assert!(metric(&api, "pennant_strategy_log_lines_dropped_total", "chatty") >= 1.0);
     assert!(metric(&api, "pennant_strategy_log_bytes_total", "chatty") <= 65536.0);
@@ -334,6 +343,66 @@ fn guessing_tokens_does_not_starve_health_checks_and_scrapes() {
         api.call("GET", "/api/v1/strategies", Some(VIEWER), None)
             .status,
         200
+    );
+    market_makers_keep_trading(&api, 1);
+    stop(daemon);
+}
+
+#[test]
+fn the_kill_switch_does_not_queue_behind_a_full_speed_replay() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    // A tape far longer than the engine's market channel holds, replayed at full speed.
+    const EVENTS: usize = 600_000;
+    let tape = dir.path().join("tape.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tape).unwrap());
+    let t0: i64 = 1_700_000_000_000_000_000;
+    for n in 0..EVENTS as i64 {
+        let cents = 300_000 + (n / 7 % 40) - 20;
+        let (bid, ask) = (cents as f64 / 100.0, (cents + 2) as f64 / 100.0);
+        let ts = t0 + n * 1_000_000;
+        if n % 3 == 0 {
+            writeln!(out, "{ts},trade,ETH-USDT,{ask:.2},0.5,buy").unwrap();
+        } else {
+            writeln!(out, "{ts},quote,ETH-USDT,{bid:.2},5,{ask:.2},5").unwrap();
+        }
+    }
+    out.flush().unwrap();
+    drop(out);
+    // The two market makers of every test here, on the tape instead of the live market.
+    let replay = "[[instrument]]\nsymbol = \"ETH-USDT\"\ntick_size = \"0.01\"\nlot_size = \"0.01\"\n\n[[feed]]\nname = \"tape\"\nkind = \"replay\"\npath = \"tape.csv\"\nspeed = 0\n";
+    let config = config(dir.path(), "", "", "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&support::eth_market(2, 60), replay)
+        // Generous for a loaded machine; a switch queued behind the channel's batches
+        // takes longer.
+        .replace(
+            "rate_limit_burst = 1000",
+            "rate_limit_burst = 1000\nengine_timeout_ms = 2000",
+        );
+    std::fs::write(&config, text).unwrap();
+    let (daemon, api) = start(&config);
+    let read = || {
+        let body = api.call("GET", "/metrics", None, None).body;
+        body.lines()
+            .filter(|l| l.starts_with("pennant_market_events_total"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as usize
+    };
+    poll("the replay under way", || (read() > 10_000).then_some(()));
+    let scope = r#"{"scope": "global"}"#;
+    let reply = api.call("POST", "/api/v1/kill-switch", Some(ADMIN), Some(scope));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        read() < EVENTS,
+        "the replay was still running when the switch answered"
+    );
+    let risk = api.ok("GET", "/api/v1/risk", ADMIN, None);
+    assert_eq!(risk["global_state"], "HALTED");
+    assert_eq!(
+        api.ok("GET", "/api/v1/strategies/mm-a", ADMIN, None)["stats"]["open_orders"],
+        0
     );
     stop(daemon);
 }

@@ -220,9 +220,35 @@ fn test() -> Result<()> {
     // the scraped metrics through promtool.
     ensure_command("systemd-analyze", "--version", "systemd")?;
     ensure_command("promtool", "--version", "prometheus")?;
+    // The API test runs schemathesis against the real daemon.
+    let schemathesis = ensure_schemathesis()?;
     let mut tests = cargo();
-    tests.args(["test", "--workspace"]);
+    tests
+        .args(["test", "--workspace"])
+        .env("PENNANT_SCHEMATHESIS", schemathesis);
     run_tests(tests)
+}
+
+/// The schemathesis version the API conformance test runs (from PyPI).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Installs schemathesis into a virtual environment under `target/tools/` (once);
+/// returns its `st` command.
+fn ensure_schemathesis() -> Result<PathBuf> {
+    let venv = root().join("target").join("tools").join("schemathesis");
+    let st = venv.join("bin").join("st");
+    let marker = venv.join(".installed");
+    if st.exists() && std::fs::read_to_string(&marker).is_ok_and(|v| v == SCHEMATHESIS) {
+        return Ok(st);
+    }
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv"]).arg(&venv);
+    run(create)?;
+    let mut install = Command::new(venv.join("bin").join("pip"));
+    install.args(["install", "--quiet", SCHEMATHESIS]);
+    run(install)?;
+    std::fs::write(&marker, SCHEMATHESIS)?;
+    Ok(st)
 }
 
 /// The store's tests start throwaway PostgreSQL clusters: they need the server programs

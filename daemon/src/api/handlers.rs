@@ -1,5 +1,6 @@
 //! The endpoints: one function per route, each given what [`super::handle`] checked.
 
+use super::body;
 use super::error::ApiError;
 use super::events::{self, Subscription};
 use super::query::{self, Format, Query};
@@ -8,7 +9,7 @@ use super::{json, json_response, ApiState, Caller, OPENAPI};
 use crate::config::Limits;
 use crate::engine::{StartError, StrategyState};
 use crate::reload::{ReloadRefused, StrategyReload};
-use crate::risk::{RiskError, Scope, TradingState};
+use crate::risk::{RiskError, TradingState};
 use crate::store::{Filter, Page, StoreError};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -184,9 +185,9 @@ pub(super) async fn call(
         }
         Endpoint::Limits => {
             query(&[])?;
-            let request = body_json(body)?;
-            let scope = scope(&request, true)?;
-            let patch = limits_patch(&request)?;
+            let request: body::LimitsRequest = body::parse(body, &["limits"])?;
+            let scope = request.scope()?;
+            let patch = request.patch(&scope)?;
             let actor = caller.actor();
             let scope_for_engine = scope.clone();
             let limits = state
@@ -194,7 +195,7 @@ pub(super) async fn call(
                     engine
                         .change_limits(&scope_for_engine, &actor, |limits| {
                             for (key, value) in patch {
-                                merge(limits, &key, value.as_ref());
+                                merge(limits, key, value.as_ref());
                             }
                         })
                         .map(|()| engine.risk().limits_of(&scope_for_engine))
@@ -205,16 +206,14 @@ pub(super) async fn call(
         }
         Endpoint::TradingState => {
             query(&[])?;
-            let request = body_json(body)?;
-            let scope = scope(&request, false)?;
-            let wanted = match request.get("state") {
-                Some(Value::String(name)) => TradingState::parse(name).ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "state {name:?} is not one of ACTIVE, REDUCING, HALTED"
-                    ))
-                })?,
-                _ => return Err(ApiError::bad_request("`state` (a string) is required")),
-            };
+            let request: body::TradingStateRequest = body::parse(body, &[])?;
+            let scope = request.scope()?;
+            let wanted = TradingState::parse(&request.state).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "state {:?} is not one of ACTIVE, REDUCING, HALTED",
+                    request.state
+                ))
+            })?;
             let actor = caller.actor();
             let target = scope.clone();
             state
@@ -225,7 +224,7 @@ pub(super) async fn call(
         }
         Endpoint::KillSwitchOn => {
             query(&[])?;
-            let scope = scope(&body_json(body)?, false)?;
+            let scope = body::parse::<body::ScopeRequest>(body, &[])?.scope()?;
             let actor = caller.actor();
             let target = scope.clone();
             let canceled = state
@@ -236,7 +235,7 @@ pub(super) async fn call(
         }
         Endpoint::KillSwitchOff => {
             query(&[])?;
-            let scope = scope(&body_json(body)?, false)?;
+            let scope = body::parse::<body::ScopeRequest>(body, &[])?.scope()?;
             let actor = caller.actor();
             let target = scope.clone();
             state
@@ -264,15 +263,22 @@ pub(super) async fn call(
     }
 }
 
-/// `/readyz`: strategies loaded, feeds connected, store writable, engine publishing.
+/// `/readyz`: whether the daemon does its job, for a load balancer or systemd: the engine
+/// runs, the feeds are connected and records are durable. A strategy that is quarantined
+/// or not loaded makes the daemon *degraded*, not unready: the others trade on, and
+/// `degraded` says what is wrong (alert on it, or on `pennant_strategy_state`).
 fn ready(state: &ApiState) -> Response {
     let view = state.view.borrow().clone();
     let mut checks = Vec::new();
-    let mut check = |name: &str, problems: Vec<String>, fine: String| {
+    let mut degraded = Vec::new();
+    let mut check = |name: &str, critical: bool, problems: Vec<String>, fine: String| {
         let ok = problems.is_empty();
         let detail = if ok { fine } else { problems.join("; ") };
-        checks.push(json!({"name": name, "ok": ok, "detail": detail}));
-        ok
+        if !ok && !critical {
+            degraded.push(detail.clone());
+        }
+        checks.push(json!({"name": name, "ok": ok, "critical": critical, "detail": detail}));
+        ok || !critical
     };
     let mut ready = true;
     let mut problems = Vec::new();
@@ -294,7 +300,7 @@ fn ready(state: &ApiState) -> Response {
         }
     }
     let count = state.strategies.len();
-    ready &= check("strategies", problems, format!("{count} loaded"));
+    ready &= check("strategies", false, problems, format!("{count} loaded"));
     let problems = state
         .feeds
         .iter()
@@ -303,6 +309,7 @@ fn ready(state: &ApiState) -> Response {
         .collect();
     ready &= check(
         "feeds",
+        true,
         problems,
         format!("{} connected or done", state.feeds.len()),
     );
@@ -334,7 +341,7 @@ fn ready(state: &ApiState) -> Response {
     } else {
         "none (backtest)"
     };
-    ready &= check("store", problems, fine.into());
+    ready &= check("store", true, problems, fine.into());
     let age = view.taken_at.elapsed().unwrap_or_default();
     let problems = if !view.running {
         vec!["the engine has stopped".to_owned()]
@@ -346,19 +353,36 @@ fn ready(state: &ApiState) -> Response {
     } else {
         Vec::new()
     };
-    ready &= check("engine", problems, "running".into());
+    ready &= check("engine", true, problems, "running".into());
     if ready {
-        json_response(StatusCode::OK, &json!({"ready": true, "checks": checks}))
+        json_response(
+            StatusCode::OK,
+            &json!({"ready": true, "degraded": degraded, "checks": checks}),
+        )
     } else {
         let failing: Vec<String> = checks
             .iter()
-            .filter(|c| c["ok"] == false)
+            .filter(|c| c["ok"] == false && c["critical"] == true)
             .filter_map(|c| c["detail"].as_str().map(str::to_owned))
             .collect();
         let error = ApiError::not_ready(failing.join("; "));
         let mut body = error.body();
         body["checks"] = Value::Array(checks);
+        body["degraded"] = json!(degraded);
         error.respond_with(body)
+    }
+}
+
+/// Text for a CSV cell that a spreadsheet will not run as a formula: a cell starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's
+/// advice), unless it is a number (a negative PnL stays a number). Signal notes and
+/// rejection reasons come from strategies: untrusted.
+fn csv_text(text: &str) -> String {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && text.parse::<f64>().is_err() {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -373,7 +397,7 @@ fn list<T>(page: Page<T>, to_json: fn(&T) -> Value, columns: &[&str], format: Fo
             for item in &items {
                 let _ = writer.write_record(columns.iter().map(|c| match &item[*c] {
                     Value::Null => String::new(),
-                    Value::String(s) => s.clone(),
+                    Value::String(s) => csv_text(s),
                     other => other.to_string(),
                 }));
             }
@@ -392,72 +416,6 @@ fn list<T>(page: Page<T>, to_json: fn(&T) -> Value, columns: &[&str], format: Fo
         }
     }
     response
-}
-
-fn body_json(body: &[u8]) -> Result<Value, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::bad_request("this route needs a JSON body"));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|err| ApiError::bad_request(format!("the body is not valid JSON: {err}")))?;
-    if !value.is_object() {
-        return Err(ApiError::bad_request("the body must be a JSON object"));
-    }
-    Ok(value)
-}
-
-/// `{"scope": "global" | "defaults" | "strategy" | "instrument", "id": ...}`; defaults and
-/// instruments only for limits.
-fn scope(request: &Value, limits: bool) -> Result<Scope, ApiError> {
-    let id = || match request.get("id") {
-        Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-        _ => Err(ApiError::bad_request(
-            "`id` (a string) is required for this scope",
-        )),
-    };
-    match request.get("scope") {
-        Some(Value::String(scope)) => match scope.as_str() {
-            "global" => Ok(Scope::Global),
-            "strategy" => Ok(Scope::Strategy(id()?)),
-            "defaults" if limits => Ok(Scope::Defaults),
-            "instrument" if limits => Ok(Scope::Instrument(id()?)),
-            other => Err(ApiError::bad_request(format!(
-                "scope {other:?} is not one of {}",
-                if limits {
-                    "global, defaults, strategy, instrument"
-                } else {
-                    "global, strategy"
-                }
-            ))),
-        },
-        _ => Err(ApiError::bad_request("`scope` (a string) is required")),
-    }
-}
-
-/// The limit fields a change names: each with its new value, or `None` to remove it.
-fn limits_patch(request: &Value) -> Result<Vec<(String, Option<Limits>)>, ApiError> {
-    let Some(Value::Object(fields)) = request.get("limits") else {
-        return Err(ApiError::bad_request("`limits` (an object) is required"));
-    };
-    fields
-        .iter()
-        .map(|(key, value)| {
-            if value.is_null() {
-                // Checked against the known fields by deserializing an empty value.
-                let probe = json!({ key.as_str(): Value::Null });
-                return match serde_json::from_value::<Limits>(probe) {
-                    Err(err) if err.to_string().contains("unknown field") => {
-                        Err(ApiError::bad_request(format!("limits: {err}")))
-                    }
-                    _ => Ok((key.clone(), None)),
-                };
-            }
-            let one = json!({ key.as_str(): value });
-            serde_json::from_value::<Limits>(one)
-                .map(|limits| (key.clone(), Some(limits)))
-                .map_err(|err| ApiError::bad_request(format!("limits.{key}: {err}")))
-        })
-        .collect()
 }
 
 /// Sets field `key` of `limits` from `from` (or clears it).
@@ -503,5 +461,21 @@ fn store_error(err: StoreError) -> ApiError {
         ApiError::unavailable(format!("the store did not answer: {err}"))
     } else {
         ApiError::internal(format!("the store query failed: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_text;
+
+    #[test]
+    fn csv_cells_cannot_be_formulas() {
+        let check = |text: &str, want: &str| assert_eq!(csv_text(text), want, "{text}");
+        check("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")");
+        check("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0");
+        check("@SUM(A1)", "'@SUM(A1)");
+        check("\t=1", "'\t=1");
+        check("-1.5", "-1.5");
+        check("plain note", "plain note");
     }
 }

@@ -15,6 +15,7 @@
 //! through a reverse proxy that terminates TLS.
 
 pub mod auth;
+mod body;
 pub mod error;
 pub mod events;
 mod handlers;

@@ -7,6 +7,16 @@ use crate::store::{Filter, PageRequest};
 pub const MAX_LIMIT: u32 = 1000;
 /// The page size when none is given.
 pub const DEFAULT_LIMIT: u32 = 100;
+/// The order statuses the store records (`status` filter), as `openapi.json` lists them.
+pub const ORDER_STATUSES: &[&str] = &[
+    "submitted",
+    "accepted",
+    "partially_filled",
+    "pending_cancel",
+    "filled",
+    "canceled",
+    "rejected",
+];
 
 /// The parameters of one request's query string.
 #[derive(Debug, Default)]
@@ -79,26 +89,12 @@ impl Query {
         let filter = Filter {
             strategy: self.get("strategy").map(str::to_owned),
             instrument: self.get("instrument").map(str::to_owned),
-            status: self.one_of(
-                "status",
-                &[
-                    "submitted",
-                    "accepted",
-                    "partially_filled",
-                    "filled",
-                    "canceled",
-                    "rejected",
-                ],
-            )?,
+            status: self.one_of("status", ORDER_STATUSES)?,
             side: self.one_of("side", &["buy", "sell"])?,
             from: self.int("from")?,
             to: self.int("to")?,
         };
-        if let (Some(from), Some(to)) = (filter.from, filter.to) {
-            if from > to {
-                return Err(ApiError::bad_request("`from` is after `to`"));
-            }
-        }
+        // `from` at or after `to` is an empty interval: it selects nothing.
         Ok(filter)
     }
 
@@ -191,8 +187,11 @@ mod tests {
         assert!(q.page().is_err());
         let q = Query::parse("side=up", ORDER_PARAMS).unwrap();
         assert!(q.filter().is_err());
+        // An empty interval is not an error: it selects nothing.
         let q = Query::parse("from=5&to=1", ORDER_PARAMS).unwrap();
-        assert!(q.filter().is_err());
+        assert_eq!(q.filter().unwrap().from, Some(5));
+        let q = Query::parse("status=pending_cancel", ORDER_PARAMS).unwrap();
+        assert!(q.filter().is_ok());
         let q = Query::parse("strategy=a%20b&limit=5&cursor=9&format=csv", ORDER_PARAMS).unwrap();
         assert_eq!(q.filter().unwrap().strategy.as_deref(), Some("a b"));
         assert_eq!(

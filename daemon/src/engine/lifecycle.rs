@@ -209,6 +209,13 @@ impl Engine {
         let mut outcomes = Vec::new();
         for change in limits.into_iter().chain(strategies) {
             let target = change.target();
+            // What a failure leaves: the running version, or nothing (at start-up).
+            let running_before = match &change {
+                Change::Limits { .. } => true,
+                _ => self
+                    .index_of(&target)
+                    .is_some_and(|idx| self.strategies[idx].instance.is_some()),
+            };
             let result = match change {
                 Change::Deploy(spec) => self.deploy(spec).map_err(|e| e.to_string()),
                 Change::Reconfigure {
@@ -232,7 +239,11 @@ impl Engine {
                     .map_err(|e| e.to_string()),
             };
             if let Err(reason) = &result {
-                log::error!(change_target = target.as_str(); "not applied, what ran before keeps running: {reason}");
+                if running_before {
+                    log::error!(change_target = target.as_str(); "not applied, what ran before keeps running: {reason}");
+                } else {
+                    log::error!(change_target = target.as_str(); "not started: {reason}");
+                }
             }
             outcomes.push(ChangeOutcome { target, result });
         }

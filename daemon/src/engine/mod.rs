@@ -931,6 +931,9 @@ impl Engine {
                             if flow == Flow::Stop {
                                 break;
                             }
+                            // A tick mid-batch is a sign of life too: the watchdog hears
+                            // it however long the batch takes.
+                            self.beat();
                         }
                     }
                     self.batch_received = None;
@@ -945,12 +948,17 @@ impl Engine {
             if self.publisher.as_ref().is_some_and(view::Publisher::due) {
                 self.publish(true);
             }
-            if let Some(mut heartbeat) = self.heartbeat.take() {
-                heartbeat.beat(&self);
-                self.heartbeat = Some(heartbeat);
-            }
+            self.beat();
         }
         self.shutdown()
+    }
+
+    /// Tells the heartbeat (systemd's watchdog) that the loop is alive.
+    fn beat(&mut self) {
+        if let Some(mut heartbeat) = self.heartbeat.take() {
+            heartbeat.beat(self);
+            self.heartbeat = Some(heartbeat);
+        }
     }
 
     /// Handles one input other than a market batch's events.
