@@ -406,7 +406,7 @@ pub struct RiskConfig {
     pub day_start_hour_utc: u8,
     /// The circuit breaker: a strategy with more refused orders (by the risk checks or
     /// the venue) than this in a minute of engine time is quarantined, the trip audited.
-    /// 0 turns it off.
+    /// Refusals of a halted or reduce-only trading state do not count. 0 turns it off.
     pub max_rejections_per_minute: u32,
 }
 

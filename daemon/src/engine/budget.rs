@@ -10,7 +10,7 @@
 //! | signal notes | `max_signal_note_bytes` | cut (marked), counted |
 //! | signals | `signals_per_minute` | dropped until the minute ends, counted |
 //! | a snapshot of its state | `max_snapshot_bytes` | the strategy is quarantined |
-//! | refused orders | `[risk] max_rejections_per_minute` | the strategy is quarantined (see [`crate::risk`]) |
+//! | refused orders (not those of a halted or reduce-only state) | `[risk] max_rejections_per_minute` | the strategy is quarantined (see [`crate::risk`]) |
 //!
 //! Order updates waiting for a paused or quarantined strategy are capped by the engine
 //! (10,000; beyond, the oldest are kept and the rest counted as dropped) and a chain of

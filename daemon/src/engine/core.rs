@@ -309,8 +309,16 @@ impl Core {
                 );
             }
         }
-        if let Some(message) = self.risk.count_rejection(strategy, now) {
-            self.budgets[strategy].breach("rejections", message);
+        // Refusals an operator's (or the store's) trading state causes are not the
+        // strategy's fault: a halted strategy that keeps trying is not quarantined.
+        let imposed = matches!(
+            reason,
+            RejectReason::TradingHalted | RejectReason::ReduceOnly
+        );
+        if !imposed {
+            if let Some(message) = self.risk.count_rejection(strategy, now) {
+                self.budgets[strategy].breach("rejections", message);
+            }
         }
     }
 

@@ -307,7 +307,7 @@ pub struct Engine {
     /// When the market batch being handled was received.
     batch_received: Option<Instant>,
     /// Reused buffer: order updates delivered to each strategy in the current pass.
-    cascade: Vec<usize>,
+    cascade: Vec<(StrategyIdx, usize)>,
 }
 
 /// Whether the loop goes on after an input.
@@ -599,9 +599,12 @@ impl Engine {
     /// strategy caught in a loop of updates (resubmitting an order that is rejected at
     /// once, say) is quarantined rather than left to spin the engine.
     fn deliver_updates(&mut self) {
+        if self.core_ref().updates.is_empty() {
+            return;
+        }
+        // (strategy, updates delivered to it in this pass): the few that got any.
         let mut delivered = std::mem::take(&mut self.cascade);
         delivered.clear();
-        delivered.resize(self.strategies.len(), 0);
         while let Some((idx, update)) = self.core().updates.pop_front() {
             let slot = &mut self.strategies[idx];
             if slot.instance.is_none() || slot.state == StrategyState::Paused {
@@ -618,8 +621,17 @@ impl Engine {
             }
             // Counted per strategy: one caught in a loop must not get a well-behaved
             // strategy receiving its own updates in the same pass quarantined.
-            delivered[idx] += 1;
-            if delivered[idx] > MAX_UPDATE_CASCADE {
+            let count = match delivered.iter_mut().find(|(s, _)| *s == idx) {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    delivered.push((idx, 1));
+                    1
+                }
+            };
+            if count > MAX_UPDATE_CASCADE {
                 let reason = format!(
                     "caused more than {MAX_UPDATE_CASCADE} order updates in reaction to one event"
                 );

@@ -703,6 +703,26 @@ fn the_circuit_breaker_trips_past_its_rejections_per_minute_and_is_audited() {
 }
 
 #[test]
+fn refusals_a_trading_state_imposes_do_not_trip_the_breaker() {
+    let mut c = ctx(RiskConfig {
+        max_rejections_per_minute: 3,
+        ..Default::default()
+    });
+    let now = c.core.clock.now();
+    for state in [TradingState::Halted, TradingState::Reducing] {
+        c.core
+            .risk
+            .set_state(&Scope::Global, state, "ops", now)
+            .unwrap();
+        for _ in 0..10 {
+            assert!(submit(&mut c, buy("100", "1")).is_err());
+        }
+    }
+    assert_eq!(c.core.budgets[0].breach, None);
+    assert_eq!(c.core.stats[0].risk_rejects, 20);
+}
+
+#[test]
 fn repeated_rejections_are_recorded_once_per_window_then_summarised() {
     let mut c = ctx(with(|l| l.max_order_qty = Some(qty("1"))));
     let (records, mut written) = tokio::sync::mpsc::channel(16);
