@@ -235,7 +235,10 @@ fn a_chatty_strategy_cannot_fill_the_disk() {
     // Each trade from the second on: a 1 MiB log line, stdout and stderr line and note.
     let extra = misbehaving("chatty", "chatty", "");
     let config = config(dir.path(), plugins, "", &extra);
+    let started = std::time::Instant::now();
     let (daemon, api) = start(&config);
+    // The budget renews every minute: a slow run may see more than one.
+    let minutes = || 1 + started.elapsed().as_secs() / 60;
 
     // Enough trades for far more than the budgets.
     poll("a hundred trades seen by the chatty strategy", || {
@@ -248,7 +251,8 @@ fn a_chatty_strategy_cannot_fill_the_disk() {
     assert!(rss < RSS_BOUND_MIB, "RSS {rss} MiB");
     assert!(metric(&api, "pennant_strategy_log_lines_truncated_total", "chatty") >= 3.0);
     assert!(metric(&api, "pennant_strategy_log_lines_dropped_total", "chatty") >= 1.0);
-    assert!(metric(&api, "pennant_strategy_log_bytes_total", "chatty") <= 65536.0);
+    let logged = metric(&api, "pennant_strategy_log_bytes_total", "chatty");
+    assert!(logged <= (65536 * minutes()) as f64, "{logged} bytes");
     assert!(
         metric(
             &api,
@@ -270,8 +274,11 @@ fn a_chatty_strategy_cannot_fill_the_disk() {
         .filter(|l| l.contains("chatty"))
         .map(String::len)
         .sum();
-    // 64 KiB of budget plus the daemon's own lines about it.
-    assert!(chatty_bytes < 256 * 1024, "{chatty_bytes} bytes of log");
+    // 64 KiB of budget a minute, plus the daemon's own lines about it.
+    assert!(
+        chatty_bytes < 256 * 1024 * minutes() as usize,
+        "{chatty_bytes} bytes of log"
+    );
     assert!(output
         .iter()
         .any(|l| l.contains("[truncated: 512 of 1048576 bytes kept]")));
@@ -333,18 +340,33 @@ fn guessing_tokens_does_not_starve_health_checks_and_scrapes() {
             reply.status
         );
     }
-    assert_eq!(
-        api.call("GET", "/api/v1/strategies", Some("guess-again"), None)
-            .status,
-        429,
-        "guessing is still limited"
-    );
+    // Guessing on is still limited (the budget refills meanwhile: a 429 comes soon).
+    poll("guessing limited again", || {
+        let reply = api.call("GET", "/api/v1/strategies", Some("guess-again"), None);
+        (reply.status == 429).then_some(())
+    });
     assert_eq!(
         api.call("GET", "/api/v1/strategies", Some(VIEWER), None)
             .status,
         200
     );
-    market_makers_keep_trading(&api, 1);
+    // The market makers trade on (read within the viewer's own small budget: a 429 is
+    // a reply to poll again).
+    let fills = |id: &str| {
+        let reply = api.call(
+            "GET",
+            &format!("/api/v1/strategies/{id}"),
+            Some(VIEWER),
+            None,
+        );
+        (reply.status == 200).then(|| reply.json()["stats"]["fills"].as_u64().unwrap_or(0))
+    };
+    for id in ["mm-a", "mm-b"] {
+        let before = poll("the fills so far", || fills(id));
+        poll(&format!("another fill of {id}"), || {
+            fills(id).filter(|&n| n > before)
+        });
+    }
     stop(daemon);
 }
 
@@ -375,11 +397,12 @@ fn the_kill_switch_does_not_queue_behind_a_full_speed_replay() {
     let text = std::fs::read_to_string(&config)
         .unwrap()
         .replace(&support::eth_market(2, 60), replay)
-        // Generous for a loaded machine; a switch queued behind the channel's batches
-        // takes longer.
+        // Taken between two events, the switch answers in about 50 ms in a debug build,
+        // also with the cores loaded three times over; queued behind the market
+        // channel's batches (about 260k events) it took 0.7-0.9 s and got a 503 here.
         .replace(
             "rate_limit_burst = 1000",
-            "rate_limit_burst = 1000\nengine_timeout_ms = 2000",
+            "rate_limit_burst = 1000\nengine_timeout_ms = 500",
         );
     std::fs::write(&config, text).unwrap();
     let (daemon, api) = start(&config);
