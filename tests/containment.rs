@@ -292,10 +292,12 @@ fn a_chatty_strategy_cannot_fill_the_disk() {
 }
 
 #[test]
-fn an_oversized_snapshot_quarantines_its_strategy() {
+fn an_oversized_snapshot_quarantines_its_strategy_and_the_daemon_stays_ready() {
     let dir = tempfile::tempdir().unwrap();
     let plugins = "snapshot_interval_secs = 1\nmax_snapshot_bytes = 100000";
-    let extra = misbehaving("hoarder", "big-snapshot", ", n = 200000");
+    // Beside it, a strategy whose init traps at start-up.
+    let extra = misbehaving("hoarder", "big-snapshot", ", n = 200000")
+        + &misbehaving("broken", "init-trap", "");
     let config = config(dir.path(), plugins, "", &extra);
     let (daemon, api) = start(&config);
     let reason = quarantined(&api, "hoarder");
@@ -303,6 +305,16 @@ fn an_oversized_snapshot_quarantines_its_strategy() {
         reason.contains("snapshot of 200000 bytes, more than max_snapshot_bytes (100000)"),
         "{reason}"
     );
+    // Ready, degraded: the daemon does its job, two strategies do not.
+    let ready = api.call("GET", "/readyz", None, None);
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    let degraded = ready.json()["degraded"].to_string();
+    assert!(degraded.contains("hoarder is quarantined"), "{degraded}");
+    assert!(degraded.contains("broken"), "{degraded}");
+    // Nothing ran before the failed start: the log does not say it keeps running.
+    let start_failure = daemon.wait_for(&["change_target=broken"]);
+    assert!(start_failure.contains("not started"), "{start_failure}");
+    assert!(!start_failure.contains("keeps running"), "{start_failure}");
     market_makers_keep_trading(&api, 3);
     stop(daemon);
 }

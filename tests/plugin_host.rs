@@ -6,7 +6,7 @@ mod support;
 
 use pennant_daemon::plugin::{
     Fault, LoadedComponent, OutputLimits, PluginError, PluginHost, PluginSettings, SharedClock,
-    StrategyLog,
+    StrategyInstance, StrategyLog,
 };
 use pennant_sdk::testing::{px, qty, TestHost};
 use pennant_sdk::{Side, Trade};
@@ -37,6 +37,17 @@ fn host_with_budget(cache: &Path, budget: Duration) -> (PluginHost<TestHost>, Sh
         PluginHost::new(settings, clock.clone()).expect("the host starts"),
         clock,
     )
+}
+
+/// A fresh instance of `component` for strategy `id`, with the default log budget.
+fn instantiate(
+    plugins: &PluginHost<TestHost>,
+    component: &LoadedComponent<TestHost>,
+    id: &str,
+) -> StrategyInstance<TestHost> {
+    plugins
+        .instantiate(component, id, StrategyLog::new(id, OutputLimits::default()))
+        .unwrap()
 }
 
 fn test_host() -> TestHost {
@@ -71,13 +82,7 @@ fn run_mode(mode: &str, trades: i64) -> (Option<Fault>, TestHost) {
     };
     let (plugins, _) = host_with_budget(cache.path(), budget);
     let component = plugins.load(&support::component("test_strategy")).unwrap();
-    let mut instance = plugins
-        .instantiate(
-            &component,
-            mode,
-            StrategyLog::new(mode, OutputLimits::default()),
-        )
-        .unwrap();
+    let mut instance = instantiate(&plugins, &component, mode);
     let (mut ctx, init) = instance.init(test_host(), &params(mode));
     assert_eq!(init, Ok(Ok(())));
     for n in 1..=trades {
@@ -102,13 +107,7 @@ fn a_well_behaved_component_counts_and_carries_its_state_to_a_new_instance() {
     let cache = tempfile::tempdir().unwrap();
     let (plugins, _) = host(cache.path());
     let component = plugins.load(&support::component("test_strategy")).unwrap();
-    let mut first = plugins
-        .instantiate(
-            &component,
-            "counter",
-            StrategyLog::new("counter", OutputLimits::default()),
-        )
-        .unwrap();
+    let mut first = instantiate(&plugins, &component, "counter");
     let (mut ctx, init) = first.init(test_host(), &params("count"));
     assert_eq!(init, Ok(Ok(())));
     assert_eq!(
@@ -123,13 +122,7 @@ fn a_well_behaved_component_counts_and_carries_its_state_to_a_new_instance() {
     }
     let (ctx, state) = first.snapshot(ctx);
     let state = state.unwrap();
-    let mut second = plugins
-        .instantiate(
-            &component,
-            "counter",
-            StrategyLog::new("counter", OutputLimits::default()),
-        )
-        .unwrap();
+    let mut second = instantiate(&plugins, &component, "counter");
     let (ctx, init) = second.init(ctx, &params("count"));
     assert_eq!(init, Ok(Ok(())));
     let (ctx, restored) = second.restore(ctx, &state);
@@ -193,34 +186,16 @@ fn init_and_restore_refusals_are_errors_not_faults() {
     let cache = tempfile::tempdir().unwrap();
     let (plugins, _) = host(cache.path());
     let component = plugins.load(&support::component("test_strategy")).unwrap();
-    let mut instance = plugins
-        .instantiate(
-            &component,
-            "refuser",
-            StrategyLog::new("refuser", OutputLimits::default()),
-        )
-        .unwrap();
+    let mut instance = instantiate(&plugins, &component, "refuser");
     let (ctx, init) = instance.init(test_host(), &params("init-error"));
     assert_eq!(
         init,
         Ok(Err("refusing to start, as asked (mode = init-error)".into()))
     );
-    let mut instance = plugins
-        .instantiate(
-            &component,
-            "refuser",
-            StrategyLog::new("refuser", OutputLimits::default()),
-        )
-        .unwrap();
+    let mut instance = instantiate(&plugins, &component, "refuser");
     let (ctx, init) = instance.init(ctx, &params("nonsense"));
     assert_eq!(init, Ok(Err("unknown mode `nonsense`".into())));
-    let mut instance = plugins
-        .instantiate(
-            &component,
-            "refuser",
-            StrategyLog::new("refuser", OutputLimits::default()),
-        )
-        .unwrap();
+    let mut instance = instantiate(&plugins, &component, "refuser");
     let (ctx, _) = instance.init(ctx, &params("bad-restore"));
     let (_, restored) = instance.restore(ctx, &[1]);
     assert_eq!(

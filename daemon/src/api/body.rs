@@ -4,7 +4,7 @@
 
 use super::error::ApiError;
 use crate::config::Limits;
-use crate::risk::{validate_limits, LimitScope, Scope};
+use crate::risk::{limit_applies, LimitScope, Scope};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
@@ -156,18 +156,14 @@ impl LimitsRequest {
         let mut patch = Vec::new();
         for (key, value) in keys {
             let Some(value) = value else { continue };
-            let one: Limits = if value.is_null() {
-                // Whether the key applies here: checked as if it were set.
-                let probe = serde_json::from_value::<Limits>(json!({ key: probe_value(key) }))
-                    .map_err(|err| ApiError::bad_request(format!("limits.{key}: {err}")))?;
-                validate_limits(kind, &probe).map_err(ApiError::bad_request)?;
+            if value.is_null() {
+                limit_applies(kind, key).map_err(ApiError::bad_request)?;
                 patch.push((key, None));
                 continue;
-            } else {
-                check_type(key, value)?;
-                serde_json::from_value(json!({ key: value }))
-                    .map_err(|err| ApiError::bad_request(format!("limits.{key}: {err}")))?
-            };
+            }
+            check_type(key, value)?;
+            let one: Limits = serde_json::from_value(json!({ key: value }))
+                .map_err(|err| ApiError::bad_request(format!("limits.{key}: {err}")))?;
             patch.push((key, Some(one)));
         }
         Ok(patch)
@@ -210,15 +206,6 @@ pub fn is_positive_decimal(text: &str) -> bool {
     let frac_ok = frac.is_none_or(|f| digits(f) && f.len() <= 8);
     let nonzero = text.bytes().any(|b| (b'1'..=b'9').contains(&b));
     int_ok && frac_ok && nonzero
-}
-
-/// A valid value of limit `key`, to check whether the key applies at a scope.
-fn probe_value(key: &str) -> Value {
-    match key {
-        "instruments" => json!([]),
-        "price_band_bps" | "max_open_orders" | "max_orders_per_window" => json!(1),
-        _ => json!("1"),
-    }
 }
 
 #[cfg(test)]

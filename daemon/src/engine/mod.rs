@@ -934,22 +934,7 @@ impl Engine {
         while let Some(input) = inputs.wait() {
             let flow = match input {
                 EngineInput::Market { events, received } => {
-                    self.batch_received = Some(received);
-                    let mut flow = Flow::Continue;
-                    for event in &events {
-                        self.on_market(event);
-                        if let Some(control) = inputs.control_waiting() {
-                            flow = self.handle(control);
-                            if flow == Flow::Stop {
-                                break;
-                            }
-                            // A tick mid-batch is a sign of life too: the watchdog hears
-                            // it however long the batch takes.
-                            self.beat();
-                        }
-                    }
-                    self.batch_received = None;
-                    flow
+                    self.on_batch(&events, received, || inputs.control_waiting())
                 }
                 other => self.handle(other),
             };
@@ -973,15 +958,37 @@ impl Engine {
         }
     }
 
-    /// Handles one input other than a market batch's events.
+    /// A batch of market events; between two of them, the control inputs `control`
+    /// has waiting.
+    fn on_batch(
+        &mut self,
+        events: &[MarketEvent],
+        received: Instant,
+        mut control: impl FnMut() -> Option<EngineInput>,
+    ) -> Flow {
+        self.batch_received = Some(received);
+        let mut flow = Flow::Continue;
+        for event in events {
+            self.on_market(event);
+            if let Some(input) = control() {
+                flow = self.handle(input);
+                if flow == Flow::Stop {
+                    break;
+                }
+                // A tick mid-batch is a sign of life too: the watchdog hears it however
+                // long the batch takes.
+                self.beat();
+            }
+        }
+        self.batch_received = None;
+        flow
+    }
+
+    /// Handles one input.
     fn handle(&mut self, input: EngineInput) -> Flow {
         match input {
             EngineInput::Market { events, received } => {
-                self.batch_received = Some(received);
-                for event in &events {
-                    self.on_market(event);
-                }
-                self.batch_received = None;
+                return self.on_batch(&events, received, || None);
             }
             EngineInput::Tick => self.on_tick(),
             EngineInput::FeedEnded { feed } => {

@@ -1150,6 +1150,39 @@ pub enum LimitScope {
     Instrument,
 }
 
+/// Whether limit `key` can be set at `scope` (a per-order limit has no meaning for all
+/// strategies together, a strategy-wide one none per instrument); the error names it.
+pub fn limit_applies(scope: LimitScope, key: &str) -> Result<(), String> {
+    let refused: &[&str] = match scope {
+        LimitScope::Strategy => &[],
+        LimitScope::Defaults => &["instruments"],
+        LimitScope::Instrument => &[
+            "max_gross_exposure",
+            "max_orders_per_window",
+            "max_daily_loss",
+            "instruments",
+        ],
+        LimitScope::Global => &[
+            "max_order_qty",
+            "max_order_notional",
+            "price_band_bps",
+            "max_open_orders",
+            "instruments",
+        ],
+    };
+    if !refused.contains(&key) {
+        return Ok(());
+    }
+    let why = match (scope, key) {
+        (_, "instruments") => "an instrument allow-list belongs to a strategy",
+        (LimitScope::Global, _) => {
+            "this limit applies to one order or one strategy, not to all strategies together"
+        }
+        _ => "this limit applies to a strategy as a whole, not per instrument",
+    };
+    Err(format!("`{key}`: {why}"))
+}
+
 /// Checks that a set of limits makes sense where it sits: only limits on all strategies
 /// together are global, limits on a strategy as a whole (daily loss, gross exposure,
 /// order rate) are not per instrument, an allow-list belongs to a strategy, and every
@@ -1169,35 +1202,8 @@ pub fn validate_limits(scope: LimitScope, limits: &Limits) -> Result<(), String>
         ("max_daily_loss", limits.max_daily_loss.is_some()),
         ("instruments", limits.instruments.is_some()),
     ];
-    let refused: &[&str] = match scope {
-        LimitScope::Strategy => &[],
-        LimitScope::Defaults => &["instruments"],
-        LimitScope::Instrument => &[
-            "max_gross_exposure",
-            "max_orders_per_window",
-            "max_daily_loss",
-            "instruments",
-        ],
-        LimitScope::Global => &[
-            "max_order_qty",
-            "max_order_notional",
-            "price_band_bps",
-            "max_open_orders",
-            "instruments",
-        ],
-    };
-    if let Some((key, _)) = set
-        .iter()
-        .find(|(key, present)| *present && refused.contains(key))
-    {
-        let why = match (scope, *key) {
-            (_, "instruments") => "an instrument allow-list belongs to a strategy",
-            (LimitScope::Global, _) => {
-                "this limit applies to one order or one strategy, not to all strategies together"
-            }
-            _ => "this limit applies to a strategy as a whole, not per instrument",
-        };
-        return Err(format!("`{key}`: {why}"));
+    for (key, _) in set.iter().filter(|(_, present)| *present) {
+        limit_applies(scope, key)?;
     }
     let positive = [
         ("max_order_qty", limits.max_order_qty.map(Qty::raw)),
