@@ -395,7 +395,7 @@ fn counted(report: &StrategyReport) -> (u64, u64, u64) {
 
 #[test]
 fn swapping_under_load_loses_and_repeats_no_event_and_carries_the_state_over() {
-    use pennant_daemon::engine::{Done, EngineInput};
+    use pennant_daemon::engine::{Answer, Change, Command, Done, EngineInput};
     let cache = tempfile::tempdir().unwrap();
     let mut engine = engine(cache.path(), Duration::from_secs(3600));
     let versions = versions(&engine, cache.path(), 3);
@@ -428,10 +428,12 @@ fn swapping_under_load_loses_and_repeats_no_event_and_carries_the_state_over() {
         if batch % 20 == 10 {
             let next = spec("counter", &versions[(batch as usize / 20 + 1) % 3], &[]);
             let (reply, outcome) = tokio::sync::oneshot::channel();
-            tx.blocking_send(EngineInput::Task(Box::new(move |engine| {
-                let _ = reply.send(engine.deploy(next).map_err(|e| e.to_string()));
-            })))
-            .unwrap();
+            let command = Command::Apply {
+                changes: vec![Change::Deploy(next)],
+                version_of: None,
+            };
+            tx.blocking_send(EngineInput::command(command, reply))
+                .unwrap();
             replies.push(outcome);
         }
     }
@@ -439,7 +441,13 @@ fn swapping_under_load_loses_and_repeats_no_event_and_carries_the_state_over() {
     let reports = engine_thread.join().unwrap();
     assert_eq!(replies.len(), 10);
     for outcome in replies {
-        assert_eq!(outcome.blocking_recv().unwrap(), Ok(Done::Swapped));
+        match outcome.blocking_recv().unwrap() {
+            Ok(Answer::Applied { outcomes, .. }) => {
+                assert_eq!(outcomes.len(), 1);
+                assert_eq!(outcomes[0].result, Ok(Done::Swapped));
+            }
+            other => panic!("a deploy answered {other:?}"),
+        }
     }
     let counter = report(&reports, "counter");
     assert_eq!(counter.state, StrategyState::Running);

@@ -663,9 +663,11 @@ pub fn reload(run: &Run) -> (Section, ReloadFigures) {
         if (n * 1_024) % chunk < 1_024 && n > 0 {
             let next = counter_spec(&versions[(replies.len() + 1) % 2]);
             let (reply, outcome) = tokio::sync::oneshot::channel();
-            let _ = tx.blocking_send(EngineInput::Task(Box::new(move |engine| {
-                let _ = reply.send(engine.deploy(next).is_ok());
-            })));
+            let command = pennant_daemon::engine::Command::Apply {
+                changes: vec![pennant_daemon::engine::Change::Deploy(next)],
+                version_of: None,
+            };
+            let _ = tx.blocking_send(EngineInput::command(command, reply));
             replies.push(outcome);
         }
     }
@@ -675,7 +677,10 @@ pub fn reload(run: &Run) -> (Section, ReloadFigures) {
     let replay_swaps = replies
         .into_iter()
         .filter_map(|r| r.blocking_recv().ok())
-        .filter(|&swapped| swapped)
+        .filter(|answer| {
+            matches!(answer, Ok(pennant_daemon::engine::Answer::Applied { outcomes, .. })
+                if outcomes.iter().all(|o| o.result.is_ok()))
+        })
         .count();
     let (seen, seen_digest, _) = reports
         .iter()

@@ -79,6 +79,9 @@ pub struct Config {
     /// `[api]`: the admin HTTP API and `/metrics`.
     #[serde(default)]
     pub api: ApiConfig,
+    /// `[recorder]`: the session recorder.
+    #[serde(default)]
+    pub recorder: RecorderConfig,
     /// The folder of the configuration file; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -121,6 +124,34 @@ impl Default for DaemonConfig {
             exit_when_feeds_end: false,
             log_level: "info".into(),
             shutdown_timeout_secs: NonZeroU32::MIN.saturating_add(29),
+        }
+    }
+}
+
+/// `[recorder]`: every input of the engine written to the state directory, so that
+/// `pennantd replay-session` can run the session again, bit for bit.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecorderConfig {
+    /// Record live and paper sessions (backtests are reproducible from their files).
+    pub enabled: bool,
+    /// Where sessions go, one folder each, relative to `[daemon] state_dir`.
+    pub dir: PathBuf,
+    /// A session's inputs go to files of this size at most (MiB).
+    pub segment_mib: NonZeroU32,
+    /// All sessions together, at most (MiB): the oldest sessions are deleted to make
+    /// room; a session that alone outgrows it stops recording (a session is only
+    /// replayable from its start).
+    pub max_mib: NonZeroU32,
+}
+
+impl Default for RecorderConfig {
+    fn default() -> Self {
+        RecorderConfig {
+            enabled: false,
+            dir: PathBuf::from("sessions"),
+            segment_mib: NonZeroU32::MIN.saturating_add(63),
+            max_mib: NonZeroU32::MIN.saturating_add(1023),
         }
     }
 }

@@ -9,21 +9,19 @@
 //! open-order policy and reports final positions.
 
 use crate::api::{self, ApiSetupError, ApiState, Tokens};
-use crate::config::{Config, ConfigError, FeedKind};
-use crate::engine::budget::HostLimits;
-use crate::engine::clock::{Clock, ClockMode};
+use crate::assembly;
+use crate::config::{Config, ConfigError};
 use crate::engine::journal::{Journal, JournalSink};
-use crate::engine::{Core, Engine, EngineInput, EngineSettings, StrategyCtx, StrategyReport};
+use crate::engine::{Answer, Command, Engine, EngineInput, StrategyReport};
 use crate::market::{feed, Instruments};
 use crate::metrics::Metrics;
-use crate::plugin::{OutputLimits, PluginError, PluginHost, PluginSettings, SharedClock};
+use crate::plugin::PluginError;
+use crate::recorder::{Recorder, RecorderError};
 use crate::reload::{self, Reloader, Trigger};
-use crate::risk::RiskEngine;
 use crate::service;
 use crate::store::spool::Spool;
 use crate::store::writer::{self, WriterSettings, WriterStats};
 use crate::store::{Recovered, Store, StoreError};
-use crate::venue::PaperVenue;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +66,9 @@ pub enum DaemonError {
     /// The admin API cannot start.
     #[error(transparent)]
     Api(#[from] ApiSetupError),
+    /// The session recorder cannot start.
+    #[error(transparent)]
+    Recorder(#[from] RecorderError),
     /// The runtime could not be set up.
     #[error("cannot start: {0}")]
     Runtime(String),
@@ -93,21 +94,6 @@ impl DaemonError {
     }
 }
 
-fn plugin_host(
-    config: &Config,
-    clock: SharedClock,
-) -> Result<Arc<PluginHost<StrategyCtx>>, PluginError> {
-    let settings = PluginSettings {
-        memory_limit_bytes: config.plugins.memory_limit_mib.get() as usize * 1024 * 1024,
-        call_budget: Duration::from_millis(u64::from(config.plugins.call_budget_ms.get())),
-        cache_dir: config
-            .resolve(&config.daemon.state_dir)
-            .join("compile-cache"),
-        seed: config.plugins.seed,
-    };
-    Ok(Arc::new(PluginHost::new(settings, clock)?))
-}
-
 /// Checks a configuration and its strategy components without trading: the file, every
 /// component (compiled and type-checked against the contract), and every strategy's
 /// `init` with its parameters. Returns a line per strategy.
@@ -117,7 +103,7 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
     }
     let (mut engine, mut reloader) = build_engine(config, Journal::default())?;
     let pass = reloader.prepare(false);
-    let outcomes = engine.apply(pass.changes);
+    let outcomes = apply(&mut engine, pass.changes);
     let mut problems: Vec<String> = outcomes
         .into_iter()
         .filter_map(|o| o.result.err())
@@ -160,77 +146,25 @@ fn build_engine(config: &Config, journal: Journal) -> Result<(Engine, Reloader),
             }
         }
     }
-    let instruments = Arc::new(Instruments::new(
-        config.instruments.iter().map(|i| i.info()),
-    ));
-    let mode = if config.is_live() {
-        ClockMode::Wall
-    } else {
-        ClockMode::Event
-    };
-    let shared = SharedClock::default();
-    let plugins = plugin_host(config, shared.clone())?;
-    let mut clock = Clock::new(mode, shared.clone());
-    if mode == ClockMode::Event {
-        // A backtest's time starts with its data: strategies see it from `init` on.
-        if let Some(start) = first_replay_timestamp(config, &instruments) {
-            clock.advance(start);
-        }
-    }
-    let mut core = Core::new(
-        clock,
-        instruments,
-        Box::new(PaperVenue::new(&config.paper)),
-        RiskEngine::new(config.risk.clone()),
-    );
-    core.journal = journal;
-    core.set_host_limits(host_limits(&config.plugins));
-    let settings = EngineSettings {
-        snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),
-        summary_interval: Duration::from_secs(config.daemon.summary_interval_secs),
-        exit_when_feeds_end: config.daemon.exit_when_feeds_end,
-        feeds: config.feeds.len(),
-        keep_versions: config.plugins.keep_versions.get() as usize,
-        max_backlog_records: config.store.max_backlog_records.get() as usize,
-    };
-    let reloader = Reloader::new(config.clone(), plugins.clone());
-    Ok((Engine::new(core, plugins, settings), reloader))
+    let engine = assembly::engine(config, journal, assembly::Start::Now)?;
+    let reloader = Reloader::new(config.clone(), engine.plugins().clone());
+    Ok((engine, reloader))
 }
 
-/// The per-strategy caps of `[plugins]`.
-pub fn host_limits(plugins: &crate::config::PluginConfig) -> HostLimits {
-    let bytes = |n: std::num::NonZeroU32| n.get() as usize;
-    HostLimits {
-        max_timers: bytes(plugins.max_timers),
-        max_bar_subscriptions: bytes(plugins.max_bar_subscriptions),
-        max_signal_note_bytes: bytes(plugins.max_signal_note_bytes),
-        signals_per_minute: u64::from(plugins.signals_per_minute.get()),
-        max_snapshot_bytes: bytes(plugins.max_snapshot_bytes),
-        output: OutputLimits {
-            max_line_bytes: bytes(plugins.max_log_line_bytes),
-            bytes_per_minute: u64::from(plugins.log_bytes_per_minute.get()),
-        },
-    }
-}
-
-/// The time of the first event of the (single) replay file, if it can be read.
-fn first_replay_timestamp(
-    config: &Config,
-    instruments: &Instruments,
-) -> Option<pennant_sdk::Timestamp> {
-    use std::io::BufRead;
-    let feed = config.feeds.iter().find(|f| f.kind == FeedKind::Replay)?;
-    let crate::config::FeedSource::Replay(replay) = feed.source() else {
-        return None;
+/// Applies reload changes before the engine runs, as the command the reloader sends
+/// later (so that a recorded session has them).
+fn apply(
+    engine: &mut Engine,
+    changes: Vec<crate::engine::Change>,
+) -> Vec<crate::engine::ChangeOutcome> {
+    let command = Command::Apply {
+        changes,
+        version_of: None,
     };
-    let file = std::fs::File::open(config.resolve(&replay.path)).ok()?;
-    let mut parser = crate::market::replay::LineParser::default();
-    std::io::BufReader::new(file)
-        .lines()
-        .map_while(Result::ok)
-        .take(1_000)
-        .find_map(|line| parser.parse(&line, instruments).ok().flatten())
-        .map(|event| event.ts())
+    match engine.execute(command) {
+        Ok(Answer::Applied { outcomes, .. }) => outcomes,
+        _ => Vec::new(),
+    }
 }
 
 /// Runs the daemon until SIGINT/SIGTERM (or until the feeds end, when configured);
@@ -280,11 +214,15 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         (Journal::default(), None, None)
     };
     let (mut engine, mut reloader) = build_engine(&config, journal)?;
+    if config.recorder.enabled && config.is_live() {
+        let (mode, now) = engine.clock_start();
+        engine.record_to(Box::new(Recorder::start(&config, mode, now)?));
+    }
     if let Some(recovered) = recovered {
         engine.recover(recovered);
     }
     let pass = reloader.prepare(false);
-    let outcomes = engine.apply(pass.changes);
+    let outcomes = apply(&mut engine, pass.changes);
     reloader.settle(&outcomes);
     reload::log_outcomes(&outcomes);
     for (id, path) in &pass.waiting {
@@ -294,7 +232,11 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     // orders go by the default policy.
     for report in engine.reports() {
         if !config.strategies.iter().any(|s| s.id() == report.id) && report.version.is_none() {
-            let _ = engine.stop(&report.id, "recovered from the store but not configured");
+            let stop = crate::engine::Change::Stop {
+                id: report.id.clone(),
+                reason: "recovered from the store but not configured".into(),
+            };
+            apply(&mut engine, vec![stop]);
         }
     }
     engine.set_heartbeat(service::Heartbeat::from_env());

@@ -12,15 +12,19 @@
 //! - [`store`]: durable records (SQLite or PostgreSQL) and the writer that keeps them.
 //! - [`api`]: the admin HTTP API (warp): health, strategies, records, risk, events.
 //! - [`metrics`]: Prometheus metrics, served at `/metrics`.
+//! - [`recorder`]: the session recorder and `replay-session`.
+//! - [`assembly`]: an engine put together from a configuration.
 //! - [`daemon`]: wiring it all together: start, run, shut down.
 
 pub mod api;
+pub mod assembly;
 pub mod config;
 pub mod daemon;
 pub mod engine;
 pub mod market;
 pub mod metrics;
 pub mod plugin;
+pub mod recorder;
 pub mod reload;
 pub mod risk;
 pub mod service;

@@ -51,6 +51,88 @@ enum Command {
     /// Read an admin API token on standard input and print the SHA-256 that
     /// `[[api.token]] sha256` takes.
     HashToken,
+    /// Run a recorded session (`[recorder]`) again on a fresh engine, with the strategy
+    /// versions kept with it, and compare its orders, fills and PnL with the recording's:
+    /// 0 if they are the same, bit for bit, 1 if they differ.
+    ReplaySession {
+        /// The session's folder (under the state directory's `sessions/`).
+        dir: PathBuf,
+    },
+}
+
+/// Replays a session and prints what it came to beside what was recorded.
+fn replay_session(dir: &std::path::Path) -> ExitCode {
+    let report = match pennant_daemon::recorder::replay::replay(dir) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("pennantd: {err}");
+            return ExitCode::from(EX_SOFTWARE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let r = &report.replayed;
+    let _ = writeln!(
+        out,
+        "replayed {} inputs ({} market events)",
+        report.inputs, report.events
+    );
+    let _ = writeln!(out, "{:<10} {:>10} {:>10}", "", "recorded", "replayed");
+    let rec = report.recorded.as_ref();
+    let col = |f: fn(&pennant_daemon::engine::outcome::Outcome) -> u64| {
+        rec.map_or("-".to_owned(), |o| f(o).to_string())
+    };
+    let _ = writeln!(
+        out,
+        "{:<10} {:>10} {:>10}",
+        "orders",
+        col(|o| o.orders),
+        r.orders
+    );
+    let _ = writeln!(
+        out,
+        "{:<10} {:>10} {:>10}",
+        "updates",
+        col(|o| o.updates),
+        r.updates
+    );
+    let _ = writeln!(
+        out,
+        "{:<10} {:>10} {:>10}",
+        "fills",
+        col(|o| o.fills),
+        r.fills
+    );
+    for p in &r.positions {
+        let _ = writeln!(
+            out,
+            "position {} {}: qty {} realized {} fees {}",
+            p.strategy,
+            p.instrument,
+            pennant_sdk::Qty::from_raw(p.qty),
+            pennant_sdk::Amount::from_raw(p.realized_pnl),
+            pennant_sdk::Amount::from_raw(p.fees)
+        );
+    }
+    let _ = writeln!(out, "digest replayed {}", r.digest);
+    match rec {
+        Some(recorded) if report.same() => {
+            let _ = writeln!(
+                out,
+                "same orders, fills and PnL as recorded ({})",
+                recorded.digest
+            );
+            ExitCode::SUCCESS
+        }
+        Some(recorded) => {
+            let _ = writeln!(out, "digest recorded {}", recorded.digest);
+            let _ = writeln!(out, "DIFFERENT from the recording");
+            ExitCode::from(1)
+        }
+        None => {
+            let _ = writeln!(out, "the recording has no outcome (the daemon did not shut down cleanly): nothing to compare");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Sends SIGHUP to `pid` and waits for the reload marker to count one more reload.
@@ -158,6 +240,11 @@ fn main() -> ExitCode {
         println!("{}", pennant_daemon::api::hash_token(&token));
         return ExitCode::SUCCESS;
     }
+    if let Some(Command::ReplaySession { dir }) = &cli.command {
+        // The session carries its own configuration.
+        init_logging("warn", cli.log_level.as_deref());
+        return replay_session(dir);
+    }
     if let Some(Command::Reload { pid, timeout }) = cli.command {
         // Needs no configuration: it must work while the file is broken.
         return match reload(pid, timeout) {
@@ -189,7 +276,7 @@ fn main() -> ExitCode {
         }),
         Command::Run => daemon::run(config).map(|_| ()),
         // Answered before the configuration is read.
-        Command::Reload { .. } | Command::HashToken => Ok(()),
+        Command::Reload { .. } | Command::HashToken | Command::ReplaySession { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

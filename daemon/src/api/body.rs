@@ -4,6 +4,7 @@
 
 use super::error::ApiError;
 use crate::config::Limits;
+use crate::engine::LimitsPatch as Patch;
 use crate::risk::{limit_applies, LimitScope, Scope};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -134,7 +135,7 @@ impl LimitsRequest {
 
     /// Each key it names with its new value, or `None` to remove it. A key that does not
     /// apply at the scope is refused even as `null`, as the document says.
-    pub fn patch(&self, scope: &Scope) -> Result<Vec<(&'static str, Option<Limits>)>, ApiError> {
+    pub fn patch(&self, scope: &Scope) -> Result<Patch, ApiError> {
         let p = &self.limits;
         let keys = [
             ("max_order_qty", &p.max_order_qty),
@@ -153,18 +154,22 @@ impl LimitsRequest {
             Scope::Strategy(_) => LimitScope::Strategy,
             Scope::Instrument(_) => LimitScope::Instrument,
         };
-        let mut patch = Vec::new();
+        let mut patch = Patch::default();
         for (key, value) in keys {
             let Some(value) = value else { continue };
+            patch.keys.push(key.to_owned());
             if value.is_null() {
                 limit_applies(kind, key).map_err(ApiError::bad_request)?;
-                patch.push((key, None));
                 continue;
             }
             check_type(key, value)?;
             let one: Limits = serde_json::from_value(json!({ key: value }))
                 .map_err(|err| ApiError::bad_request(format!("limits.{key}: {err}")))?;
-            patch.push((key, Some(one)));
+            Patch {
+                keys: vec![key.to_owned()],
+                values: one,
+            }
+            .apply_to(&mut patch.values);
         }
         Ok(patch)
     }
@@ -212,12 +217,17 @@ pub fn is_positive_decimal(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn limits(body: &str) -> Result<Vec<&'static str>, String> {
+    fn limits(body: &str) -> Result<String, String> {
         let request: LimitsRequest =
             parse(body.as_bytes(), &["limits"]).map_err(|e| e.to_string())?;
         let scope = request.scope().map_err(|e| e.to_string())?;
         let patch = request.patch(&scope).map_err(|e| e.to_string())?;
-        Ok(patch.into_iter().map(|(k, _)| k).collect())
+        Ok(patch
+            .keys
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(","))
     }
 
     #[test]
@@ -277,11 +287,11 @@ mod tests {
             limits(
                 r#"{"scope": "strategy", "id": "s", "limits": {"max_order_qty": "1", "instruments": null}}"#
             ),
-            Ok(vec!["max_order_qty", "instruments"])
+            Ok("max_order_qty,instruments".into())
         );
         assert_eq!(
             limits(r#"{"scope": "global", "limits": {"max_position": null}}"#),
-            Ok(vec!["max_position"])
+            Ok("max_position".into())
         );
         for bad in [
             r#"{"scope": "global", "limits": {"max_order_qty": null}}"#,

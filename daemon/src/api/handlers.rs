@@ -7,7 +7,7 @@ use super::query::{self, Format, Query};
 use super::routes::Endpoint;
 use super::{json, json_response, ApiState, Caller, OPENAPI};
 use crate::config::Limits;
-use crate::engine::{StartError, StrategyState};
+use crate::engine::{Answer, Command, CommandError, StartError, StrategyState};
 use crate::reload::{ReloadRefused, StrategyReload};
 use crate::risk::{RiskError, TradingState};
 use crate::store::{Filter, Page, StoreError};
@@ -80,24 +80,16 @@ pub(super) async fn call(
         Endpoint::Pause | Endpoint::Resume => {
             query(&[])?;
             let actor = caller.actor();
-            let pause = endpoint == Endpoint::Pause;
-            let target = id.clone();
-            let state_now = state
-                .ask(move |engine| {
-                    let done = if pause {
-                        engine.pause(&target, &actor)
-                    } else {
-                        engine.resume(&target, &actor)
-                    };
-                    done.map(|()| {
-                        engine
-                            .index_of(&target)
-                            .and_then(|idx| engine.state(idx).map(StrategyState::name))
-                            .unwrap_or("unknown")
-                    })
-                })
-                .await?
-                .map_err(start_error)?;
+            let strategy = id.clone();
+            let command = if endpoint == Endpoint::Pause {
+                Command::Pause { strategy, actor }
+            } else {
+                Command::Resume { strategy, actor }
+            };
+            let state_now = match state.ask(command).await?.map_err(command_error)? {
+                Answer::Strategy(name) => name,
+                _ => "unknown",
+            };
             ok(json!({"strategy": id, "state": state_now}))
         }
         Endpoint::Reload => {
@@ -189,19 +181,15 @@ pub(super) async fn call(
             let scope = request.scope()?;
             let patch = request.patch(&scope)?;
             let actor = caller.actor();
-            let scope_for_engine = scope.clone();
-            let limits = state
-                .ask(move |engine| {
-                    engine
-                        .change_limits(&scope_for_engine, &actor, |limits| {
-                            for (key, value) in patch {
-                                merge(limits, key, value.as_ref());
-                            }
-                        })
-                        .map(|()| engine.risk().limits_of(&scope_for_engine))
-                })
-                .await?
-                .map_err(risk_error)?;
+            let command = Command::ChangeLimits {
+                scope: scope.clone(),
+                patch,
+                actor,
+            };
+            let limits = match state.ask(command).await?.map_err(command_error)? {
+                Answer::Limits(limits) => limits,
+                _ => Limits::default(),
+            };
             ok(json!({"scope": scope.to_string(), "limits": json::limits(&limits)}))
         }
         Endpoint::TradingState => {
@@ -215,44 +203,37 @@ pub(super) async fn call(
                 ))
             })?;
             let actor = caller.actor();
-            let target = scope.clone();
-            state
-                .ask(move |engine| engine.set_trading_state(&target, wanted, &actor))
-                .await?
-                .map_err(risk_error)?;
+            let command = Command::SetTradingState {
+                scope: scope.clone(),
+                state: wanted,
+                actor,
+            };
+            state.ask(command).await?.map_err(command_error)?;
             ok(json!({"scope": scope.to_string(), "state": wanted.name()}))
         }
         Endpoint::KillSwitchOn => {
             query(&[])?;
             let scope = body::parse::<body::ScopeRequest>(body, &[])?.scope()?;
             let actor = caller.actor();
-            let target = scope.clone();
-            let canceled = state
-                .ask(move |engine| engine.kill_switch(&target, &actor))
-                .await?
-                .map_err(risk_error)?;
+            let command = Command::KillSwitch {
+                scope: scope.clone(),
+                actor,
+            };
+            let canceled = match state.ask(command).await?.map_err(command_error)? {
+                Answer::Canceled(n) => n,
+                _ => 0,
+            };
             ok(json!({"scope": scope.to_string(), "state": "HALTED", "canceled_orders": canceled}))
         }
         Endpoint::KillSwitchOff => {
             query(&[])?;
             let scope = body::parse::<body::ScopeRequest>(body, &[])?.scope()?;
             let actor = caller.actor();
-            let target = scope.clone();
-            state
-                .ask(move |engine| {
-                    let name = target.to_string();
-                    if !engine.risk().kill_switched().any(|s| s == name) {
-                        // Releasing a halt that is not the kill switch's (a daily-loss
-                        // breach, an operator's) is a trading-state change, on purpose.
-                        return Err(ApiError::conflict(format!(
-                            "the kill switch of {name} is not engaged: set the trading state instead"
-                        )));
-                    }
-                    engine
-                        .set_trading_state(&target, TradingState::Active, &actor)
-                        .map_err(risk_error)
-                })
-                .await??;
+            let command = Command::ReleaseKillSwitch {
+                scope: scope.clone(),
+                actor,
+            };
+            state.ask(command).await?.map_err(command_error)?;
             ok(json!({"scope": scope.to_string(), "state": "ACTIVE"}))
         }
         Endpoint::Events => {
@@ -419,32 +400,18 @@ fn list<T>(page: Page<T>, to_json: fn(&T) -> Value, columns: &[&str], format: Fo
 }
 
 /// Sets field `key` of `limits` from `from` (or clears it).
-fn merge(limits: &mut Limits, key: &str, from: Option<&Limits>) {
-    macro_rules! fields {
-        ($($name:ident),*) => {
-            match key {
-                $(stringify!($name) => limits.$name = from.and_then(|f| f.$name.clone()),)*
-                _ => {}
-            }
-        };
-    }
-    fields!(
-        max_order_qty,
-        max_order_notional,
-        price_band_bps,
-        max_position,
-        max_gross_exposure,
-        max_open_orders,
-        max_orders_per_window,
-        max_daily_loss,
-        instruments
-    );
-}
-
 fn start_error(err: StartError) -> ApiError {
     match err {
         StartError::UnknownId(_) | StartError::Unknown(_) => ApiError::not_found(err.to_string()),
         _ => ApiError::conflict(err.to_string()),
+    }
+}
+
+fn command_error(err: CommandError) -> ApiError {
+    match err {
+        CommandError::Start(err) => start_error(err),
+        CommandError::Risk(err) => risk_error(err),
+        CommandError::NotEngaged(_) => ApiError::conflict(err.to_string()),
     }
 }
 

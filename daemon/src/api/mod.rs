@@ -28,7 +28,7 @@ pub use error::ApiError;
 
 use crate::config::{ApiConfig, ListenAddr};
 use crate::engine::view::ViewReceiver;
-use crate::engine::{Engine, EngineInput};
+use crate::engine::{Answer, Command, CommandError, EngineInput};
 use crate::metrics::{FeedMetrics, Metrics};
 use crate::reload::StrategyReload;
 use crate::store::writer::WriterStats;
@@ -90,21 +90,16 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// Runs `f` on the engine thread and returns its answer, or 503 if the engine does
+    /// Has the engine run `command` and returns its answer, or 503 if the engine does
     /// not answer within `engine_timeout_ms` (it may still act on it later).
-    pub async fn ask<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Engine) -> R + Send + 'static,
-    ) -> Result<R, ApiError> {
+    pub async fn ask(&self, command: Command) -> Result<Result<Answer, CommandError>, ApiError> {
         let (reply, answer) = oneshot::channel();
-        let task = EngineInput::Task(Box::new(move |engine| {
-            let answer = f(engine);
-            engine.publish_now();
-            let _ = reply.send(answer);
-        }));
         let limit = Duration::from_millis(u64::from(self.config.engine_timeout_ms.get()));
         let asked = async {
-            self.engine.send(task).await.ok()?;
+            self.engine
+                .send(EngineInput::command(command, reply))
+                .await
+                .ok()?;
             answer.await.ok()
         };
         match tokio::time::timeout(limit, asked).await {

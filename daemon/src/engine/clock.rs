@@ -27,10 +27,18 @@ pub fn wall_now() -> Timestamp {
 }
 
 /// A clock that only moves forward, published to the strategy sandbox.
+///
+/// In wall mode the wall clock is read once per input ([`Clock::sample_wall`]), not per
+/// event, so that what the engine does is a function of its inputs and of that one
+/// reading, which a session recording keeps and a replay sets ([`Clock::set_wall`]).
 #[derive(Debug)]
 pub struct Clock {
     mode: ClockMode,
     now: Timestamp,
+    /// The wall clock as last read (or, replaying, as recorded).
+    wall: Timestamp,
+    /// Replaying: the wall clock is never read, only set.
+    replayed: bool,
     shared: SharedClock,
 }
 
@@ -42,7 +50,46 @@ impl Clock {
             ClockMode::Wall => wall_now(),
         };
         shared.store(now, Ordering::Relaxed);
-        Clock { mode, now, shared }
+        Clock {
+            mode,
+            now,
+            wall: now,
+            replayed: false,
+            shared,
+        }
+    }
+
+    /// A clock in `mode` that starts at `now` and whose wall time comes only from
+    /// [`Clock::set_wall`]: a replay of a recorded session.
+    pub fn replayed(mode: ClockMode, now: Timestamp, shared: SharedClock) -> Self {
+        shared.store(now, Ordering::Relaxed);
+        Clock {
+            mode,
+            now,
+            wall: now,
+            replayed: true,
+            shared,
+        }
+    }
+
+    /// Reads the wall clock for the input about to be handled (wall mode, not replaying).
+    pub fn sample_wall(&mut self) {
+        if self.mode == ClockMode::Wall && !self.replayed {
+            self.wall = wall_now();
+        }
+    }
+
+    /// The wall time the current input is handled at (0 with the event clock).
+    pub fn wall(&self) -> Timestamp {
+        match self.mode {
+            ClockMode::Event => 0,
+            ClockMode::Wall => self.wall,
+        }
+    }
+
+    /// Sets the wall time of the input about to be handled, as recorded.
+    pub fn set_wall(&mut self, wall: Timestamp) {
+        self.wall = wall;
     }
 
     /// The mode.
@@ -59,7 +106,7 @@ impl Clock {
     pub fn advance(&mut self, event_ts: Timestamp) -> Timestamp {
         let target = match self.mode {
             ClockMode::Event => event_ts,
-            ClockMode::Wall => event_ts.max(wall_now()),
+            ClockMode::Wall => event_ts.max(self.wall),
         };
         if target > self.now {
             self.now = target;
@@ -72,7 +119,7 @@ impl Clock {
     pub fn tick(&mut self) -> Timestamp {
         match self.mode {
             ClockMode::Event => self.now,
-            ClockMode::Wall => self.advance(wall_now()),
+            ClockMode::Wall => self.advance(self.wall),
         }
     }
 }
@@ -94,8 +141,20 @@ mod tests {
     fn wall_time_is_never_behind_the_wall_clock() {
         let mut clock = Clock::new(ClockMode::Wall, SharedClock::default());
         let before = wall_now();
+        clock.sample_wall();
         assert!(clock.advance(0) >= before);
         let future = before + 3_600 * 1_000_000_000;
         assert_eq!(clock.advance(future), future);
+    }
+
+    #[test]
+    fn a_replayed_wall_clock_reads_only_what_it_is_told() {
+        let mut clock = Clock::replayed(ClockMode::Wall, 1_000, SharedClock::default());
+        clock.sample_wall();
+        assert_eq!(clock.tick(), 1_000);
+        clock.set_wall(5_000);
+        assert_eq!(clock.wall(), 5_000);
+        assert_eq!(clock.advance(2_000), 5_000);
+        assert_eq!(clock.tick(), 5_000);
     }
 }

@@ -119,6 +119,8 @@ pub struct Core {
     pub host_limits: HostLimits,
     /// Each strategy's budgets, by strategy index.
     pub budgets: Vec<StrategyBudget>,
+    /// A digest of orders and updates, when a session is recorded or replayed.
+    pub outcome: Option<super::outcome::OutcomeDigest>,
     /// Scratch buffer for venue reports.
     reports: Vec<ExecutionReport>,
 }
@@ -149,6 +151,7 @@ impl Core {
             rejections: RejectionLog::default(),
             host_limits: HostLimits::default(),
             budgets: Vec::new(),
+            outcome: None,
             reports: Vec::new(),
         }
     }
@@ -256,6 +259,9 @@ impl Core {
                 fill.fee,
                 realized_before,
             );
+        }
+        if let Some(outcome) = &mut self.outcome {
+            outcome.update(strategy, &update);
         }
         self.updates.push_back((strategy, update));
     }
@@ -508,6 +514,9 @@ impl Host for StrategyCtx {
         };
         let id = core.orders.open(self.strategy, *order, now, valued_at);
         core.stats[self.strategy].orders += 1;
+        if let Some(outcome) = &mut core.outcome {
+            outcome.order(self.strategy, id, order);
+        }
         if core.journal.enabled() {
             if let Some(opened) = core.orders.get(id).copied() {
                 let event = core.order_event(&opened, None, Qty::ZERO, None);

@@ -1,5 +1,5 @@
 //! Where the engine's inputs come from: a market channel (feeds' batches, in order, and
-//! their end) and a control channel (ticks, tasks from the API and the reloader,
+//! their end) and a control channel (ticks, commands from the API and the reloader,
 //! shutdown) that is always read first, also between two events of a batch. A kill switch
 //! never queues behind a thousand batches of market data.
 //!

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 /// One change to the set of strategies or to the limits.
+#[derive(Clone)]
 pub enum Change {
     /// Start a strategy, or move a known one to this code and these parameters.
     Deploy(StrategySpec),

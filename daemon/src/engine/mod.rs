@@ -13,18 +13,22 @@
 
 pub mod budget;
 pub mod clock;
+pub mod command;
 pub mod core;
 pub mod inputs;
 pub mod journal;
 pub mod ledger;
 mod lifecycle;
 pub mod orders;
+pub mod outcome;
 mod recovery;
 pub mod rejection_log;
 pub mod runtime;
+pub mod tape;
 pub mod timers;
 pub mod view;
 
+pub use self::command::{Answer, Command, CommandError, LimitsPatch, Reply};
 pub use self::core::{Core, StrategyCtx, StrategyStats, Tallies};
 pub use self::inputs::{EngineInputs, EngineSender};
 pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
@@ -47,13 +51,7 @@ pub type StrategyIdx = usize;
 /// A loaded strategy component, shared by every strategy that uses the same file.
 pub type SharedComponent = Arc<LoadedComponent<StrategyCtx>>;
 
-/// A piece of work to run on the engine thread between two events: how the rest of
-/// the daemon (the reloader, the admin API) acts on the engine or reads from it, without
-/// locks. It gets the engine for the time of the call; a reply goes back through a
-/// channel it carries.
-pub type EngineTask = Box<dyn FnOnce(&mut Engine) + Send>;
-
-/// What the engine receives.
+/// What the engine receives: every input is data (see [`command`]).
 pub enum EngineInput {
     /// Market data, in time order within the batch.
     Market {
@@ -72,8 +70,23 @@ pub enum EngineInput {
     Tick,
     /// Stop: cancel open orders, stop the strategies, report.
     Shutdown,
-    /// Run this between two events.
-    Task(EngineTask),
+    /// Something asked by the reloader or the admin API, run between two events.
+    Command {
+        /// What to do.
+        command: Command,
+        /// Where the answer goes, if anyone waits for it.
+        reply: Option<Reply>,
+    },
+}
+
+impl EngineInput {
+    /// A command whose answer goes to `reply`.
+    pub fn command(command: Command, reply: Reply) -> Self {
+        EngineInput::Command {
+            command,
+            reply: Some(reply),
+        }
+    }
 }
 
 impl std::fmt::Debug for EngineInput {
@@ -83,7 +96,7 @@ impl std::fmt::Debug for EngineInput {
             EngineInput::FeedEnded { feed } => write!(f, "FeedEnded({feed})"),
             EngineInput::Tick => f.write_str("Tick"),
             EngineInput::Shutdown => f.write_str("Shutdown"),
-            EngineInput::Task(_) => f.write_str("Task"),
+            EngineInput::Command { command, .. } => write!(f, "Command({command:?})"),
         }
     }
 }
@@ -308,6 +321,11 @@ pub struct Engine {
     batch_received: Option<Instant>,
     /// Reused buffer: order updates delivered to each strategy in the current pass.
     cascade: Vec<(StrategyIdx, usize)>,
+    /// Where the inputs are told, when the session is recorded.
+    tape: Option<Box<dyn tape::Tape>>,
+    /// Replaying a recorded session: the store hold comes from the recording, not from
+    /// watching a store.
+    replaying: bool,
 }
 
 /// Whether the loop goes on after an input.
@@ -348,10 +366,71 @@ impl Engine {
             metrics: None,
             batch_received: None,
             cascade: Vec::new(),
+            tape: None,
+            replaying: false,
         }
     }
 
-    /// Publishes the engine's view here, after a task and at most every
+    /// The clock's mode and time now: where a recorded session starts.
+    pub fn clock_start(&self) -> (clock::ClockMode, pennant_sdk::Timestamp) {
+        let clock = &self.core_ref().clock;
+        (clock.mode(), clock.now())
+    }
+
+    /// Tells every input from now on to `tape`, and keeps the session's outcome.
+    pub fn record_to(&mut self, tape: Box<dyn tape::Tape>) {
+        self.core().outcome.get_or_insert_with(Default::default);
+        self.tape = Some(tape);
+    }
+
+    /// Replays a recorded session: keeps its outcome, and takes the store hold from the
+    /// recording ([`Engine::replay_store_hold`]) rather than from a store. The clock must
+    /// be a [`clock::Clock::replayed`] one.
+    pub fn replay_mode(&mut self) {
+        self.core().outcome.get_or_insert_with(Default::default);
+        self.replaying = true;
+    }
+
+    /// One recorded input, handled at recorded wall time `wall`; false once the engine
+    /// would stop.
+    pub fn replay_input(&mut self, wall: pennant_sdk::Timestamp, input: EngineInput) -> bool {
+        self.core().clock.set_wall(wall);
+        let flow = self.input(input, || None);
+        self.flush_journal();
+        flow == Flow::Continue
+    }
+
+    /// A recorded change of the store hold.
+    pub fn replay_store_hold(&mut self, wall: pennant_sdk::Timestamp, hold: Option<String>) {
+        let core = self.core();
+        core.clock.set_wall(wall);
+        let now = core.clock.now();
+        core.risk.set_store_hold(hold, now);
+    }
+
+    /// The outcome so far (orders, updates, positions), when it is kept.
+    pub fn outcome(&self) -> Option<outcome::Outcome> {
+        let core = self.core_ref();
+        let digest = core.outcome.as_ref()?;
+        let mut positions = Vec::new();
+        for (idx, slot) in self.strategies.iter().enumerate() {
+            for p in core.ledger.positions_of(idx, &core.market) {
+                let symbol = core.instruments.symbol(p.instrument);
+                positions.push(outcome::PositionOutcome::new(&slot.id, symbol, &p));
+            }
+        }
+        Some(digest.outcome(positions))
+    }
+
+    /// Tells the tape, if any, an input handled now.
+    fn tell(&mut self, frame: tape::Frame<'_>) {
+        if let Some(tape) = &mut self.tape {
+            let wall = self.core.as_ref().expect(CORE_HOME).clock.wall();
+            tape.record(wall, frame);
+        }
+    }
+
+    /// Publishes the engine's view here, after a command and at most every
     /// [`view::PUBLISH_INTERVAL`] otherwise; returns where to read it.
     pub fn publish_view(&mut self) -> view::ViewReceiver {
         let view = Arc::new(self.view());
@@ -368,7 +447,7 @@ impl Engine {
         self.core().journal.stream_to(stream);
     }
 
-    /// Publishes the view now (when the engine publishes one): what a task changed is
+    /// Publishes the view now (when the engine publishes one): what a command changed is
     /// seen by the time its caller hears back.
     pub fn publish_now(&mut self) {
         self.publish(true);
@@ -752,6 +831,9 @@ impl Engine {
     /// disk) or the backlog held here passes `max_backlog_records`; lifts the hold once
     /// records are durable and the backlog is down to half of it.
     fn watch_durability(&mut self) {
+        if self.replaying {
+            return;
+        }
         let max = self.settings.max_backlog_records;
         let core = self.core.as_mut().expect(CORE_HOME);
         let backlog = core.journal.backlog_records();
@@ -775,7 +857,8 @@ impl Engine {
                 }
             }
             let now = core.clock.now();
-            core.risk.set_store_hold(hold, now);
+            core.risk.set_store_hold(hold.clone(), now);
+            self.tell(tape::Frame::StoreHold(hold.as_deref()));
             // The audit record of the change goes with the next flush.
             self.publish_now();
         }
@@ -932,12 +1015,7 @@ impl Engine {
     pub fn run(mut self, mut inputs: EngineInputs) -> Vec<StrategyReport> {
         log::info!(strategies = self.strategies.len(); "engine running");
         while let Some(input) = inputs.wait() {
-            let flow = match input {
-                EngineInput::Market { events, received } => {
-                    self.on_batch(&events, received, || inputs.control_waiting())
-                }
-                other => self.handle(other),
-            };
+            let flow = self.input(input, || inputs.control_waiting());
             if flow == Flow::Stop {
                 break;
             }
@@ -958,8 +1036,19 @@ impl Engine {
         }
     }
 
-    /// A batch of market events; between two of them, the control inputs `control`
+    /// Takes one input: reads the wall clock for it, tells the tape, handles it. A batch
+    /// of market events takes, between two of its events, the control inputs `control`
     /// has waiting.
+    fn input(&mut self, input: EngineInput, control: impl FnMut() -> Option<EngineInput>) -> Flow {
+        self.core().clock.sample_wall();
+        match input {
+            EngineInput::Market { events, received } => self.on_batch(&events, received, control),
+            other => self.handle(other),
+        }
+    }
+
+    /// A batch of market events; between two of them, the control inputs `control`
+    /// has waiting. The tape hears the batch cut where a control input came.
     fn on_batch(
         &mut self,
         events: &[MarketEvent],
@@ -968,10 +1057,16 @@ impl Engine {
     ) -> Flow {
         self.batch_received = Some(received);
         let mut flow = Flow::Continue;
-        for event in events {
+        let mut wall = self.core_ref().clock.wall();
+        let mut told = 0;
+        for (n, event) in events.iter().enumerate() {
             self.on_market(event);
             if let Some(input) = control() {
+                self.tell_market(wall, &events[told..=n]);
+                told = n + 1;
+                self.core().clock.sample_wall();
                 flow = self.handle(input);
+                wall = self.core_ref().clock.wall();
                 if flow == Flow::Stop {
                     break;
                 }
@@ -980,18 +1075,32 @@ impl Engine {
                 self.beat();
             }
         }
+        if flow == Flow::Continue {
+            self.tell_market(wall, &events[told..]);
+        }
         self.batch_received = None;
         flow
     }
 
-    /// Handles one input.
+    /// Tells the tape market events handled at wall time `wall`.
+    fn tell_market(&mut self, wall: pennant_sdk::Timestamp, events: &[MarketEvent]) {
+        if let (Some(tape), false) = (&mut self.tape, events.is_empty()) {
+            tape.record(wall, tape::Frame::Market(events));
+        }
+    }
+
+    /// Handles one input other than market data (which [`Self::input`] takes).
     fn handle(&mut self, input: EngineInput) -> Flow {
         match input {
             EngineInput::Market { events, received } => {
                 return self.on_batch(&events, received, || None);
             }
-            EngineInput::Tick => self.on_tick(),
+            EngineInput::Tick => {
+                self.tell(tape::Frame::Tick);
+                self.on_tick();
+            }
             EngineInput::FeedEnded { feed } => {
+                self.tell(tape::Frame::FeedEnded(&feed));
                 self.feeds_ended += 1;
                 log::info!(feed; "feed ended");
                 if self.settings.exit_when_feeds_end && self.feeds_ended >= self.settings.feeds {
@@ -999,10 +1108,18 @@ impl Engine {
                     return Flow::Stop;
                 }
             }
-            EngineInput::Shutdown => return Flow::Stop,
-            // A task that changes what readers see publishes before it answers
-            // (`publish_now`): its caller must find the change.
-            EngineInput::Task(task) => task(self),
+            EngineInput::Shutdown => {
+                self.tell(tape::Frame::Shutdown);
+                return Flow::Stop;
+            }
+            // The view is published before the answer: the caller must find the change.
+            EngineInput::Command { command, reply } => {
+                let answer = self.execute(command);
+                self.publish_now();
+                if let Some(reply) = reply {
+                    let _ = reply.send(answer);
+                }
+            }
         }
         Flow::Continue
     }
@@ -1029,6 +1146,9 @@ impl Engine {
             .journal
             .record(now, crate::store::Body::Shutdown);
         self.core().journal.close();
+        if let (Some(outcome), Some(tape)) = (self.outcome(), self.tape.as_mut()) {
+            tape.finish(&outcome);
+        }
         self.publish(false);
         let reports = self.reports();
         self.log_reports(&reports, "final");

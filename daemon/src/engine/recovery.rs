@@ -45,6 +45,9 @@ impl Engine {
     /// reconciles the venue's open orders with the engine's, logging every difference it
     /// corrects.
     pub fn recover(&mut self, recovered: Recovered) -> RecoverySummary {
+        if let Some(tape) = &mut self.tape {
+            tape.recovered(&recovered);
+        }
         let mut summary = RecoverySummary::default();
         // Orders given just before a crash may not have reached the store: ids jump
         // past any that could have been in flight, so none is ever given twice.

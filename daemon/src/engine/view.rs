@@ -2,7 +2,7 @@
 //! metrics): a view taken on the engine thread between two inputs and swapped in whole, so
 //! that a reader never waits for the engine, nor the engine for a reader.
 //!
-//! A task that changes what readers see (the API's actions, a reload pass) publishes
+//! A command that changes what readers see (the API's actions, a reload pass) publishes
 //! before it answers (`Engine::publish_now`); otherwise the engine publishes at most every
 //! [`PUBLISH_INTERVAL`] of wall time: building a view costs a
 //! few allocations per strategy, which a replay at full speed must not pay per batch.

@@ -21,7 +21,8 @@ pub mod watch;
 
 use crate::config::{Config, ConfigError, Limits, OpenOrders, RiskConfig};
 use crate::engine::{
-    Change, ChangeOutcome, EngineInput, SharedComponent, StrategyCode, StrategyCtx, StrategySpec,
+    Answer, Change, ChangeOutcome, Command, EngineInput, SharedComponent, StrategyCode,
+    StrategyCtx, StrategySpec,
 };
 use crate::plugin::{cache::content_hash, PluginHost};
 use crate::risk::Scope;
@@ -500,17 +501,19 @@ pub async fn run(
         let pass_config_error = pass.config_error.as_ref().map(first_line);
         let changes = pass.changes;
         let asked = request.as_ref().map(|r| r.id.clone());
-        let task = EngineInput::Task(Box::new(move |engine| {
-            let outcomes = engine.apply(changes);
-            let version = asked.and_then(|id| engine.version_of(&id));
-            engine.publish_now();
-            let _ = reply.send((outcomes, version));
-        }));
-        if engine.send(task).await.is_err() {
+        let command = Command::Apply {
+            changes,
+            version_of: asked,
+        };
+        if engine
+            .send(EngineInput::command(command, reply))
+            .await
+            .is_err()
+        {
             return;
         }
         match outcome.await {
-            Ok((outcomes, version)) => {
+            Ok(Ok(Answer::Applied { outcomes, version })) => {
                 if let Some(request) = request {
                     let result = outcomes
                         .iter()
@@ -541,7 +544,8 @@ pub async fn run(
                     crate::service::reload_done(marker.as_deref(), ok, &status);
                 }
             }
-            Err(_) => return,
+            // An apply always answers `Applied`; anything else means the engine is gone.
+            Ok(_) | Err(_) => return,
         }
     }
 }

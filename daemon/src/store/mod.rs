@@ -87,7 +87,7 @@ impl StoreError {
 }
 
 /// What the engine gets back after a restart.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Recovered {
     /// The last journal sequence number written.
     pub last_seq: u64,
@@ -112,7 +112,7 @@ pub struct Recovered {
 }
 
 /// The last trading state of a scope.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TradingStateRecord {
     /// `global` or `strategy ID`.
     pub scope: String,

@@ -1,0 +1,130 @@
+//! From a configuration to an engine: the one place where the daemon, `check-config` and
+//! `replay-session` put an engine together (instruments, clock, WebAssembly host, paper
+//! venue, risk engine, per-strategy caps, settings). It has no strategies yet: they come
+//! with the first reload pass, as a [`crate::engine::Command::Apply`].
+
+use crate::config::{Config, FeedKind, PluginConfig};
+use crate::engine::budget::HostLimits;
+use crate::engine::clock::{Clock, ClockMode};
+use crate::engine::journal::Journal;
+use crate::engine::{Core, Engine, EngineSettings, StrategyCtx};
+use crate::market::Instruments;
+use crate::plugin::{OutputLimits, PluginError, PluginHost, PluginSettings, SharedClock};
+use crate::risk::RiskEngine;
+use crate::venue::PaperVenue;
+use pennant_sdk::Timestamp;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the engine's clock starts.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// Now: the wall clock for a live session; a replay file's first event for a
+    /// backtest, so that strategies see data time from `init` on.
+    Now,
+    /// Replaying a recorded session: where its clock was, with the recorded wall times
+    /// and compiled code cached in `cache_dir`.
+    Replayed {
+        /// The engine clock at the recorded session's start.
+        clock_now: Timestamp,
+        /// The compile cache to use.
+        cache_dir: PathBuf,
+    },
+}
+
+/// The engine `config` describes, recording to `journal`, with no strategies yet.
+pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine, PluginError> {
+    let instruments = Arc::new(Instruments::new(
+        config.instruments.iter().map(|i| i.info()),
+    ));
+    let mode = if config.is_live() {
+        ClockMode::Wall
+    } else {
+        ClockMode::Event
+    };
+    let shared = SharedClock::default();
+    let cache_dir = match &start {
+        Start::Now => config
+            .resolve(&config.daemon.state_dir)
+            .join("compile-cache"),
+        Start::Replayed { cache_dir, .. } => cache_dir.clone(),
+    };
+    let plugins = plugin_host(config, shared.clone(), cache_dir)?;
+    let clock = match start {
+        Start::Now => {
+            let mut clock = Clock::new(mode, shared);
+            if mode == ClockMode::Event {
+                if let Some(start) = first_replay_timestamp(config, &instruments) {
+                    clock.advance(start);
+                }
+            }
+            clock
+        }
+        Start::Replayed { clock_now, .. } => Clock::replayed(mode, clock_now, shared),
+    };
+    let mut core = Core::new(
+        clock,
+        instruments,
+        Box::new(PaperVenue::new(&config.paper)),
+        RiskEngine::new(config.risk.clone()),
+    );
+    core.journal = journal;
+    core.set_host_limits(host_limits(&config.plugins));
+    let settings = EngineSettings {
+        snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),
+        summary_interval: Duration::from_secs(config.daemon.summary_interval_secs),
+        exit_when_feeds_end: config.daemon.exit_when_feeds_end,
+        feeds: config.feeds.len(),
+        keep_versions: config.plugins.keep_versions.get() as usize,
+        max_backlog_records: config.store.max_backlog_records.get() as usize,
+    };
+    Ok(Engine::new(core, plugins, settings))
+}
+
+fn plugin_host(
+    config: &Config,
+    clock: SharedClock,
+    cache_dir: PathBuf,
+) -> Result<Arc<PluginHost<StrategyCtx>>, PluginError> {
+    let settings = PluginSettings {
+        memory_limit_bytes: config.plugins.memory_limit_mib.get() as usize * 1024 * 1024,
+        call_budget: Duration::from_millis(u64::from(config.plugins.call_budget_ms.get())),
+        cache_dir,
+        seed: config.plugins.seed,
+    };
+    Ok(Arc::new(PluginHost::new(settings, clock)?))
+}
+
+/// The per-strategy caps of `[plugins]`.
+pub fn host_limits(plugins: &PluginConfig) -> HostLimits {
+    let bytes = |n: std::num::NonZeroU32| n.get() as usize;
+    HostLimits {
+        max_timers: bytes(plugins.max_timers),
+        max_bar_subscriptions: bytes(plugins.max_bar_subscriptions),
+        max_signal_note_bytes: bytes(plugins.max_signal_note_bytes),
+        signals_per_minute: u64::from(plugins.signals_per_minute.get()),
+        max_snapshot_bytes: bytes(plugins.max_snapshot_bytes),
+        output: OutputLimits {
+            max_line_bytes: bytes(plugins.max_log_line_bytes),
+            bytes_per_minute: u64::from(plugins.log_bytes_per_minute.get()),
+        },
+    }
+}
+
+/// The time of the first event of the (single) replay file, if it can be read.
+fn first_replay_timestamp(config: &Config, instruments: &Instruments) -> Option<Timestamp> {
+    use std::io::BufRead;
+    let feed = config.feeds.iter().find(|f| f.kind == FeedKind::Replay)?;
+    let crate::config::FeedSource::Replay(replay) = feed.source() else {
+        return None;
+    };
+    let file = std::fs::File::open(config.resolve(&replay.path)).ok()?;
+    let mut parser = crate::market::replay::LineParser::default();
+    std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .take(1_000)
+        .find_map(|line| parser.parse(&line, instruments).ok().flatten())
+        .map(|event| event.ts())
+}

@@ -1,0 +1,218 @@
+//! `pennantd replay-session DIR`: a recorded session fed to a fresh engine built from the
+//! session's configuration, with the strategy versions kept with it, the recorded wall
+//! times and no store. The paper venue runs again; what it answered is what it answers
+//! again, since it is deterministic. The outcome (a digest of every order and update, and
+//! the positions at the end) is compared with the recorded one.
+
+use super::format::{self, FormatError, Frame};
+use crate::assembly::{self, Start};
+use crate::config::{Config, ConfigError};
+use crate::engine::journal::Journal;
+use crate::engine::outcome::Outcome;
+use crate::engine::{EngineInput, StrategyCode};
+use crate::plugin::PluginError;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Why a session cannot be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// A file of the session cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// Which.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The folder holds no session files.
+    #[error("{0} holds no recorded session (inputs-*.rec)")]
+    Empty(PathBuf),
+    /// The session's configuration does not parse with this build.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A file is not a session file or is damaged.
+    #[error("{path}: {source}")]
+    Format {
+        /// Which.
+        path: PathBuf,
+        /// What.
+        source: FormatError,
+    },
+    /// The WebAssembly host cannot start.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// A recorded input cannot be given to the engine.
+    #[error("{path}, frame {frame}: {message}")]
+    Input {
+        /// Which file.
+        path: PathBuf,
+        /// Which frame.
+        frame: u64,
+        /// Why.
+        message: String,
+    },
+}
+
+/// What a replay came to.
+#[derive(Debug, Clone)]
+pub struct ReplayReport {
+    /// The inputs fed to the engine.
+    pub inputs: u64,
+    /// Market events among them.
+    pub events: u64,
+    /// The replay's outcome.
+    pub replayed: Outcome,
+    /// The recorded outcome, if the session ended cleanly.
+    pub recorded: Option<Outcome>,
+}
+
+impl ReplayReport {
+    /// The recorded session ended and the replay came to the same, bit for bit.
+    pub fn same(&self) -> bool {
+        self.recorded.as_ref() == Some(&self.replayed)
+    }
+}
+
+/// Replays the session in `dir`.
+pub fn replay(dir: &Path) -> Result<ReplayReport, ReplayError> {
+    let read =
+        |path: PathBuf| std::fs::read(&path).map_err(|source| ReplayError::Read { path, source });
+    let config_path = dir.join("config.toml");
+    let text = String::from_utf8_lossy(&read(config_path.clone())?).into_owned();
+    let config = Config::parse(&text, &config_path, dir.to_owned())?;
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| ReplayError::Read {
+            path: dir.to_owned(),
+            source,
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("inputs-") && n.ends_with(".rec"))
+        })
+        .collect();
+    segments.sort();
+    let Some(first) = segments.first() else {
+        return Err(ReplayError::Empty(dir.to_owned()));
+    };
+    let first_bytes = read(first.clone())?;
+    let format_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReplayError::Format { path, source }
+    };
+    let start = match format::Reader::new(&first_bytes)
+        .map_err(format_error(first))?
+        .next_frame()
+    {
+        Some(Ok((_, Frame::Start(start)))) => start,
+        Some(Err(err)) => return Err(format_error(first)(err)),
+        _ => {
+            return Err(ReplayError::Input {
+                path: first.clone(),
+                frame: 0,
+                message: "the session does not begin with its start".into(),
+            })
+        }
+    };
+    let cache = std::env::temp_dir().join(format!("pennant-replay-cache-{}", std::process::id()));
+    let mut engine = assembly::engine(
+        &config,
+        Journal::default(),
+        Start::Replayed {
+            clock_now: start.clock_now,
+            cache_dir: cache.clone(),
+        },
+    )?;
+    engine.replay_mode();
+    let plugins = engine.plugins().clone();
+    let mut loaded: HashMap<String, StrategyCode> = HashMap::new();
+    let components = dir.join("components");
+    let mut code = |hash: &str| -> Result<StrategyCode, String> {
+        if let Some(code) = loaded.get(hash) {
+            return Ok(code.clone());
+        }
+        if hash == "native" {
+            return Err("a native build was recorded: only components can be replayed".into());
+        }
+        let path = components.join(format!("{hash}.wasm"));
+        let component = plugins
+            .load(&path)
+            .map_err(|err| format!("version {hash} is not kept with the session: {err}"))?;
+        if component.hash != hash {
+            return Err(format!("{} is not version {hash}", path.display()));
+        }
+        let code = StrategyCode::Wasm(std::sync::Arc::new(component));
+        loaded.insert(hash.to_owned(), code.clone());
+        Ok(code)
+    };
+    let mut report = ReplayReport {
+        inputs: 0,
+        events: 0,
+        replayed: Outcome::default(),
+        recorded: None,
+    };
+    let mut running = true;
+    for (n, path) in segments.iter().enumerate() {
+        let bytes = if n == 0 {
+            first_bytes.clone()
+        } else {
+            read(path.clone())?
+        };
+        let mut reader = format::Reader::new(&bytes).map_err(format_error(path))?;
+        let mut frame_no = 0u64;
+        while let Some(frame) = reader.next_frame() {
+            let (wall, frame) = frame.map_err(format_error(path))?;
+            frame_no += 1;
+            // Once the engine has stopped, only the recorded outcome is left to read.
+            if !running && !matches!(frame, Frame::Outcome(_)) {
+                continue;
+            }
+            let input = match frame {
+                Frame::Start(_) => continue,
+                Frame::Recovered(recovered) => {
+                    engine.recover(*recovered);
+                    continue;
+                }
+                Frame::StoreHold(hold) => {
+                    engine.replay_store_hold(wall, hold);
+                    continue;
+                }
+                Frame::Outcome(outcome) => {
+                    report.recorded = Some(outcome);
+                    continue;
+                }
+                Frame::Market(events) => {
+                    report.events += events.len() as u64;
+                    EngineInput::Market {
+                        events,
+                        received: Instant::now(),
+                    }
+                }
+                Frame::FeedEnded(feed) => EngineInput::FeedEnded { feed },
+                Frame::Tick => EngineInput::Tick,
+                Frame::Shutdown => EngineInput::Shutdown,
+                Frame::Command(record) => EngineInput::Command {
+                    command: record
+                        .command(&mut code)
+                        .map_err(|message| ReplayError::Input {
+                            path: path.clone(),
+                            frame: frame_no - 1,
+                            message,
+                        })?,
+                    reply: None,
+                },
+            };
+            report.inputs += 1;
+            running = engine.replay_input(wall, input);
+        }
+    }
+    engine.shutdown();
+    let _ = std::fs::remove_dir_all(&cache);
+    // `replay_mode` keeps the outcome.
+    report.replayed = engine.outcome().unwrap_or_default();
+    Ok(report)
+}
