@@ -58,6 +58,7 @@ fn order_book(c: &mut Criterion) {
         venue.submit(
             VenueOrder {
                 id: i + 1,
+                client_id: pennant_daemon::venue::ClientOrderIds::default().of(i + 1),
                 request: OrderRequest::limit(1, side, price, qty("0.01")),
             },
             0,

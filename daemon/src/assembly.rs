@@ -70,6 +70,8 @@ pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine,
         RiskEngine::new(config.risk.clone()),
     );
     core.journal = journal;
+    // The configuration checked the id; the default is the fallback that cannot happen.
+    core.client_ids = crate::venue::ClientOrderIds::new(&config.daemon.id).unwrap_or_default();
     core.set_host_limits(host_limits(&config.plugins));
     let settings = EngineSettings {
         snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),

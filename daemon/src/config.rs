@@ -94,9 +94,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DaemonConfig {
-    /// This daemon's id: prefixes the order ids it sends to venues, so that several
-    /// daemons never collide.
-    #[serde(deserialize_with = "identifier")]
+    /// This daemon's id: prefixes the client order ids it sends to venues
+    /// (`ID-ORDERID`), so that several daemons on one account never collide and each
+    /// recognises its own orders. At most [`MAX_DAEMON_ID_LEN`] of `[A-Za-z0-9_-]`.
+    #[serde(deserialize_with = "daemon_id")]
     pub id: String,
     /// Where the daemon keeps its state (the store, the spool, the compile cache). By
     /// default systemd's `$STATE_DIRECTORY`, else `/var/lib/pennant`.
@@ -839,6 +840,20 @@ fn identifier<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(id)
 }
 
+/// The longest `[daemon] id`: with a dash and a 20-digit order id, a client order id
+/// fits the 36 characters exchanges take.
+pub const MAX_DAEMON_ID_LEN: usize = 15;
+
+fn daemon_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = identifier(d)?;
+    if id.len() > MAX_DAEMON_ID_LEN {
+        return Err(de::Error::custom(format!(
+            "{id:?} is longer than {MAX_DAEMON_ID_LEN} characters: with an order id it would not fit the 36 characters exchanges take for a client order id"
+        )));
+    }
+    Ok(id)
+}
+
 fn spanned_identifier<'de, D: Deserializer<'de>>(d: D) -> Result<Spanned<String>, D::Error> {
     let id = Spanned::<String>::deserialize(d)?;
     check_identifier(id.get_ref())?;
@@ -1251,6 +1266,21 @@ params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
             config.component_path(&config.strategies[0]),
             PathBuf::from("/etc/pennant/strategies/sma_cross.wasm")
         );
+    }
+
+    #[test]
+    fn a_daemon_id_must_fit_in_client_order_ids() {
+        let with_id = |id: &str| GOOD.replace("id = \"test\"", &format!("id = \"{id}\""));
+        assert_eq!(parse(&with_id("desk-1")).unwrap().daemon.id, "desk-1");
+        let err = parse(&with_id("a-much-too-long-id"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("longer than 15"),
+            "{err}"
+        );
+        let err = parse(&with_id("desk.1")).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("not an id"), "{err}");
     }
 
     #[test]

@@ -119,6 +119,8 @@ pub struct Core {
     pub host_limits: HostLimits,
     /// Each strategy's budgets, by strategy index.
     pub budgets: Vec<StrategyBudget>,
+    /// The ids orders carry at venues.
+    pub client_ids: crate::venue::ClientOrderIds,
     /// A digest of orders and updates, when a session is recorded or replayed.
     pub outcome: Option<super::outcome::OutcomeDigest>,
     /// Scratch buffer for venue reports.
@@ -151,6 +153,7 @@ impl Core {
             rejections: RejectionLog::default(),
             host_limits: HostLimits::default(),
             budgets: Vec::new(),
+            client_ids: crate::venue::ClientOrderIds::default(),
             outcome: None,
             reports: Vec::new(),
         }
@@ -525,11 +528,12 @@ impl Host for StrategyCtx {
         }
         log::debug!(
             strategy:% = core.strategy_ids[self.strategy], instrument = core.instruments.symbol(order.instrument),
-            order_id = id, side:% = order.side, qty:% = order.qty, price:% = order.price;
+            order_id = id, client_id:% = core.client_ids.of(id), side:% = order.side, qty:% = order.qty, price:% = order.price;
             "order submitted"
         );
         let venue_order = VenueOrder {
             id,
+            client_id: core.client_ids.of(id),
             request: *order,
         };
         core.with_venue(|venue, out| venue.submit(venue_order, now, out));

@@ -232,6 +232,7 @@ impl Engine {
             resting.push((
                 VenueOrder {
                     id: record.id,
+                    client_id: core.client_ids.of(record.id),
                     request,
                 },
                 record.leaves(),

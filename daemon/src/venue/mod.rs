@@ -7,18 +7,23 @@
 //! exchange adapter instead forwards to a tokio task and feeds the exchange's reports
 //! back to the engine as they arrive.
 
+pub mod client_id;
 pub mod paper;
 
 use crate::market::MarketEvent;
 use pennant_sdk::{Amount, Liquidity, OrderId, OrderRequest, Price, Qty, RejectReason, Timestamp};
 
+pub use client_id::{ClientOrderId, ClientOrderIds};
 pub use paper::PaperVenue;
 
-/// An order as a venue sees it: already risk-checked, with the engine's id.
+/// An order as a venue sees it: already risk-checked, with the engine's id and the id
+/// the venue knows it by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VenueOrder {
     /// The engine's order id.
     pub id: OrderId,
+    /// The id it carries at the venue (`[daemon] id`, a dash, `id`).
+    pub client_id: ClientOrderId,
     /// What the strategy asked for.
     pub request: OrderRequest,
 }

@@ -433,6 +433,7 @@ mod tests {
     ) -> VenueOrder {
         VenueOrder {
             id,
+            client_id: crate::venue::ClientOrderIds::default().of(id),
             request: OrderRequest {
                 instrument: 1,
                 side,
