@@ -1,7 +1,7 @@
 //! What a session came to, in a form two runs can be compared by: a digest of every
 //! order the engine accepted and every update it booked, in order, and the positions at
-//! the end. A recorded session keeps its outcome; a replay computes its own and compares
-//! ([`crate::recorder`]). Off unless asked for: it costs a hash per order and update.
+//! the end. A recorded session keeps its outcome; a replay computes its own and compares.
+//! Off unless asked for: it costs a hash per order and update.
 
 use super::StrategyIdx;
 use pennant_sdk::{OrderId, OrderRequest, OrderUpdate, Position};

@@ -1,5 +1,5 @@
-//! The engine's inputs as it takes them, told to a [`Tape`]: the seam a session recorder
-//! ([`crate::recorder`]) plugs into. The engine knows nothing of files or formats; it
+//! The engine's inputs as it takes them, told to a [`Tape`]: the seam the session
+//! recorder (a layer above) plugs into. The engine knows nothing of files or formats; it
 //! tells the tape each input with the wall time it was handled at, in the order it
 //! handled them (a batch cut where a control input came between two of its events), so
 //! that feeding the same inputs to a fresh engine, with the same wall times, does the same.
