@@ -487,6 +487,44 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The limits' names, as in the configuration and the API.
+    pub const KEYS: [&str; 9] = [
+        "max_order_qty",
+        "max_order_notional",
+        "price_band_bps",
+        "max_position",
+        "max_gross_exposure",
+        "max_open_orders",
+        "max_orders_per_window",
+        "max_daily_loss",
+        "instruments",
+    ];
+
+    /// Sets limit `key` to its value in `from` (`None` there removes it); false for a
+    /// key that is not one of [`Limits::KEYS`].
+    pub fn copy_key(&mut self, from: &Limits, key: &str) -> bool {
+        macro_rules! fields {
+            ($($name:ident),*) => {
+                match key {
+                    $(stringify!($name) => self.$name = from.$name.clone(),)*
+                    _ => return false,
+                }
+            };
+        }
+        fields!(
+            max_order_qty,
+            max_order_notional,
+            price_band_bps,
+            max_position,
+            max_gross_exposure,
+            max_open_orders,
+            max_orders_per_window,
+            max_daily_loss,
+            instruments
+        );
+        true
+    }
+
     /// These limits as a `[risk]` table of the configuration file would give them; read
     /// back with `toml::from_str` (how limits changed at run time are recorded).
     pub fn to_toml(&self) -> String {
@@ -1266,6 +1304,23 @@ params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
             config.component_path(&config.strategies[0]),
             PathBuf::from("/etc/pennant/strategies/sma_cross.wasm")
         );
+    }
+
+    #[test]
+    fn every_limit_key_can_be_copied_and_no_other() {
+        let from: Limits = toml::from_str(
+            "max_order_qty = \"1\"\nmax_order_notional = \"2\"\nprice_band_bps = 3\nmax_position = \"4\"\nmax_gross_exposure = \"5\"\nmax_open_orders = 6\nmax_orders_per_window = 7\nmax_daily_loss = \"8\"\ninstruments = [\"X\"]",
+        )
+        .unwrap();
+        let mut to = Limits::default();
+        for key in Limits::KEYS {
+            assert!(to.copy_key(&from, key), "{key}");
+        }
+        assert_eq!(to, from);
+        assert!(!to.copy_key(&Limits::default(), "max_orders"));
+        assert_eq!(to, from);
+        to.copy_key(&Limits::default(), "max_position");
+        assert_eq!(to.max_position, None);
     }
 
     #[test]

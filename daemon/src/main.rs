@@ -78,30 +78,16 @@ fn replay_session(dir: &std::path::Path) -> ExitCode {
     );
     let _ = writeln!(out, "{:<10} {:>10} {:>10}", "", "recorded", "replayed");
     let rec = report.recorded.as_ref();
-    let col = |f: fn(&pennant_daemon::engine::outcome::Outcome) -> u64| {
-        rec.map_or("-".to_owned(), |o| f(o).to_string())
-    };
-    let _ = writeln!(
-        out,
-        "{:<10} {:>10} {:>10}",
-        "orders",
-        col(|o| o.orders),
-        r.orders
-    );
-    let _ = writeln!(
-        out,
-        "{:<10} {:>10} {:>10}",
-        "updates",
-        col(|o| o.updates),
-        r.updates
-    );
-    let _ = writeln!(
-        out,
-        "{:<10} {:>10} {:>10}",
-        "fills",
-        col(|o| o.fills),
-        r.fills
-    );
+    type Count = fn(&pennant_daemon::engine::outcome::Outcome) -> u64;
+    let rows: [(&str, Count); 3] = [
+        ("orders", |o| o.orders),
+        ("updates", |o| o.updates),
+        ("fills", |o| o.fills),
+    ];
+    for (name, count) in rows {
+        let recorded = rec.map_or("-".to_owned(), |o| count(o).to_string());
+        let _ = writeln!(out, "{name:<10} {recorded:>10} {:>10}", count(r));
+    }
     for p in &r.positions {
         let _ = writeln!(
             out,

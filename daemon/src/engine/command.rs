@@ -108,25 +108,7 @@ impl LimitsPatch {
     /// them before they get here).
     pub fn apply_to(&self, limits: &mut Limits) {
         for key in &self.keys {
-            macro_rules! fields {
-                ($($name:ident),*) => {
-                    match key.as_str() {
-                        $(stringify!($name) => limits.$name = self.values.$name.clone(),)*
-                        _ => {}
-                    }
-                };
-            }
-            fields!(
-                max_order_qty,
-                max_order_notional,
-                price_band_bps,
-                max_position,
-                max_gross_exposure,
-                max_open_orders,
-                max_orders_per_window,
-                max_daily_loss,
-                instruments
-            );
+            limits.copy_key(&self.values, key);
         }
     }
 }
