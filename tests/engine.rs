@@ -744,10 +744,10 @@ impl pennant_daemon::venue::Venue for ForgetfulVenue {
         self.0.on_clock(now, out)
     }
     fn restore(&mut self, _: &[(pennant_daemon::venue::VenueOrder, pennant_sdk::Qty)]) {}
-    fn open_orders(&self) -> Vec<u64> {
-        let mut ids = self.0.open_orders();
-        ids.push(999);
-        ids
+    fn snapshot(&mut self) -> Option<pennant_daemon::venue::VenueSnapshot> {
+        let mut snapshot = self.0.snapshot()?;
+        snapshot.open.push((999, pennant_sdk::Qty::ZERO));
+        Some(snapshot)
     }
 }
 
@@ -1017,4 +1017,174 @@ fn a_paused_strategy_misses_nothing_it_gets_its_updates_and_timers_on_resume() {
     // Only a strategy with an instance can be paused.
     assert!(engine.pause("nobody", "test").is_err());
     assert_eq!(engine.state(resting), Some(&StrategyState::Running));
+}
+
+/// An exchange-like venue: it takes commands and answers nothing at once (as an adapter
+/// in a tokio task would); the test answers for it, later, as engine inputs.
+struct LaterVenue(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl pennant_daemon::venue::Venue for LaterVenue {
+    fn name(&self) -> &str {
+        "later"
+    }
+    fn submit(
+        &mut self,
+        order: pennant_daemon::venue::VenueOrder,
+        _: i64,
+        _: &mut Vec<pennant_daemon::venue::ExecutionReport>,
+    ) {
+        let line = format!("submit {} {}", order.id, order.client_id);
+        self.0.lock().unwrap().push(line);
+    }
+    fn cancel(&mut self, id: u64, _: i64, _: &mut Vec<pennant_daemon::venue::ExecutionReport>) {
+        self.0.lock().unwrap().push(format!("cancel {id}"));
+    }
+    fn snapshot(&mut self) -> Option<pennant_daemon::venue::VenueSnapshot> {
+        self.0.lock().unwrap().push("snapshot".into());
+        None
+    }
+}
+
+#[test]
+fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_snapshot() {
+    use pennant_daemon::engine::EngineInput;
+    use pennant_daemon::venue::{ExecutionReport as R, VenueEvent, VenueSnapshot};
+    let cache = tempfile::tempdir().unwrap();
+    let shared = SharedClock::default();
+    let settings = PluginSettings {
+        memory_limit_bytes: 16 * 1024 * 1024,
+        call_budget: Duration::from_millis(1_000),
+        cache_dir: cache.path().to_owned(),
+        seed: 1,
+    };
+    let plugins = Arc::new(PluginHost::new(settings, shared.clone()).unwrap());
+    let instruments = Arc::new(Instruments::new([
+        instrument(0, "BTC-USDT", "0.01", "0.001"),
+        instrument(0, "ETH-USDT", "0.01", "0.001"),
+    ]));
+    let mut core = Core::new(
+        Clock::new(ClockMode::Event, shared),
+        instruments,
+        Box::new(PaperVenue::new(&PaperConfig::default())),
+        pennant_daemon::risk::RiskEngine::new(Default::default()),
+    );
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // BTC-USDT on the paper venue, ETH-USDT on the one that answers later.
+    core.set_venues(
+        vec![
+            Box::new(PaperVenue::new(&PaperConfig::default())),
+            Box::new(LaterVenue(sent.clone())),
+        ],
+        vec![0, 1],
+    );
+    core.client_ids = pennant_daemon::venue::ClientOrderIds::new("desk").unwrap();
+    let settings = EngineSettings {
+        snapshot_interval: Duration::from_secs(3600),
+        summary_interval: Duration::from_secs(3600),
+        exit_when_feeds_end: false,
+        feeds: 0,
+        keep_versions: 5,
+        max_backlog_records: 100_000,
+    };
+    let mut engine = Engine::new(core, plugins, settings);
+    engine
+        .start_strategy(StrategySpec {
+            id: "mm".into(),
+            code: StrategyCode::native::<market_maker::MarketMaker>(),
+            params: [
+                ("instrument", "ETH-USDT"),
+                ("qty", "0.01"),
+                ("max_position", "1"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            open_orders: OpenOrders::Cancel,
+        })
+        .unwrap();
+    let quote = |ts: i64| {
+        MarketEvent::Quote(Quote {
+            instrument: 2,
+            ts,
+            bid_price: px("99.99"),
+            bid_qty: qty("5"),
+            ask_price: px("100.01"),
+            ask_qty: qty("5"),
+        })
+    };
+    let log = || sent.lock().unwrap().clone();
+    let stats = |engine: &mut Engine| report(&engine.reports(), "mm").stats;
+    let venue = |reports: Vec<R>| EngineInput::Venue {
+        venue: 1,
+        event: VenueEvent::Reports(reports),
+    };
+    engine.on_market(&quote(T0));
+    // Both quotes went to the ETH venue with this daemon's client order ids; nothing came
+    // back yet.
+    assert_eq!(log(), ["submit 1 desk-1", "submit 2 desk-2"]);
+    assert_eq!(stats(&mut engine).orders, 2);
+    assert_eq!(engine.order_states(), (0, 0));
+
+    // Later: one accepted, one without an answer (its status is unknown, it stays open).
+    assert!(engine.step(venue(vec![
+        R::Accepted { id: 1, ts: T0 + 1 },
+        R::Unknown { id: 2, ts: T0 + 1 },
+    ])));
+    assert_eq!(engine.order_states(), (0, 1));
+    let fill = R::Fill {
+        id: 1,
+        price: px("99.99"),
+        qty: qty("0.01"),
+        fee: pennant_sdk::Amount::ZERO,
+        liquidity: pennant_sdk::Liquidity::Maker,
+        ts: T0 + 2,
+    };
+    engine.step(venue(vec![fill]));
+    // The same fill again (a stream and a REST answer both told it): counted once.
+    engine.step(venue(vec![fill]));
+    let after_fill = stats(&mut engine);
+    assert_eq!(after_fill.fills, 1);
+    let position = report(&engine.reports(), "mm").positions[0].1;
+    assert_eq!(position.qty.abs(), qty("0.01"));
+
+    // The kill switch cancels the unknown order once; asking again sends nothing more.
+    engine
+        .kill_switch(&pennant_daemon::risk::Scope::Global, "ops")
+        .unwrap();
+    engine
+        .kill_switch(&pennant_daemon::risk::Scope::Global, "ops")
+        .unwrap();
+    assert_eq!(log().iter().filter(|l| *l == "cancel 2").count(), 1);
+    assert_eq!(engine.order_states(), (1, 1));
+    engine.step(venue(vec![R::CancelRejected { id: 2, ts: T0 + 3 }]));
+    assert_eq!(engine.order_states(), (0, 1));
+    engine.step(venue(vec![R::Canceled { id: 2, ts: T0 + 4 }]));
+    assert_eq!(engine.order_states(), (0, 0));
+    assert_eq!(stats(&mut engine).canceled, after_fill.canceled + 1);
+
+    // After a reconnect the venue's account comes as a snapshot: an order of this daemon
+    // the engine does not know is canceled there, other clients' are left alone, and
+    // ids continue past the venue's.
+    engine.step(EngineInput::Venue {
+        venue: 1,
+        event: VenueEvent::Snapshot(VenueSnapshot {
+            open: vec![(40, qty("0"))],
+            others: 2,
+            balances: Vec::new(),
+        }),
+    });
+    assert_eq!(log().last().map(String::as_str), Some("cancel 40"));
+    engine
+        .set_trading_state(
+            &pennant_daemon::risk::Scope::Global,
+            pennant_daemon::risk::TradingState::Active,
+            "ops",
+        )
+        .unwrap();
+    engine.on_market(&quote(T0 + 1_000_000_000));
+    assert!(
+        log().iter().any(|l| l == "submit 41 desk-41"),
+        "{:?}",
+        log()
+    );
 }

@@ -40,7 +40,10 @@ enabled = true
 # Small files: the session spans several.
 segment_mib = 1
 
-[paper]
+# The instrument trades on the first (and only) venue.
+[[venue]]
+name = "sim"
+kind = "paper"
 maker_fee_bps = "-0.5"
 taker_fee_bps = "4"
 latency_ms = 3

@@ -140,8 +140,8 @@ impl Venue for TimedVenue {
     fn restore(&mut self, orders: &[(VenueOrder, pennant_sdk::Qty)]) {
         self.inner.restore(orders);
     }
-    fn open_orders(&self) -> Vec<OrderId> {
-        self.inner.open_orders()
+    fn snapshot(&mut self) -> Option<pennant_daemon::venue::VenueSnapshot> {
+        self.inner.snapshot()
     }
 }
 

@@ -69,6 +69,21 @@ pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine,
         Box::new(PaperVenue::new(&config.paper)),
         RiskEngine::new(config.risk.clone()),
     );
+    let venues: Vec<Box<dyn crate::venue::Venue>> = if config.venues.is_empty() {
+        vec![Box::new(PaperVenue::new(&config.paper))]
+    } else {
+        config
+            .venues
+            .iter()
+            .map(|v| match v.kind {
+                crate::config::VenueKind::Paper => {
+                    Box::new(PaperVenue::new(&v.paper()).named(v.name.get_ref()))
+                        as Box<dyn crate::venue::Venue>
+                }
+            })
+            .collect()
+    };
+    core.set_venues(venues, config.venue_routes());
     core.journal = journal;
     // The configuration checked the id; the default is the fallback that cannot happen.
     core.client_ids = crate::venue::ClientOrderIds::new(&config.daemon.id).unwrap_or_default();

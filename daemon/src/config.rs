@@ -58,9 +58,12 @@ pub struct Config {
     /// How strategy components are loaded and limited.
     #[serde(default)]
     pub plugins: PluginConfig,
-    /// The paper venue.
+    /// The paper venue, when there is no `[[venue]]`.
     #[serde(default)]
     pub paper: PaperConfig,
+    /// Venues, `[[venue]]`; without any, one paper venue named `paper` from `[paper]`.
+    #[serde(rename = "venue", default)]
+    pub venues: Vec<VenueConfig>,
     /// Tradable instruments, `[[instrument]]`.
     #[serde(rename = "instrument", default)]
     pub instruments: Vec<InstrumentConfig>,
@@ -413,6 +416,46 @@ pub struct PaperConfig {
     pub latency_ms: u32,
 }
 
+/// `[[venue]]`: a place orders go. Each instrument names its venue
+/// (`[[instrument]] venue = ...`, else the first).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConfig {
+    /// Its name, in logs, metrics and instruments.
+    #[serde(deserialize_with = "spanned_identifier")]
+    pub name: Spanned<String>,
+    /// What it is: `paper` (the simulator) for now.
+    pub kind: VenueKind,
+    /// Fee of a maker fill, bps (paper).
+    #[serde(default, deserialize_with = "decimal")]
+    pub maker_fee_bps: Amount,
+    /// Fee of a taker fill, bps (paper).
+    #[serde(default, deserialize_with = "decimal")]
+    pub taker_fee_bps: Amount,
+    /// Time from submit to the simulated matching engine (paper).
+    #[serde(default)]
+    pub latency_ms: u32,
+}
+
+/// The kinds of venue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VenueKind {
+    /// The simulated venue.
+    Paper,
+}
+
+impl VenueConfig {
+    /// The simulator's settings.
+    pub fn paper(&self) -> PaperConfig {
+        PaperConfig {
+            maker_fee_bps: self.maker_fee_bps,
+            taker_fee_bps: self.taker_fee_bps,
+            latency_ms: self.latency_ms,
+        }
+    }
+}
+
 /// `[risk]`: pre-trade limits. A limit left out is not checked.
 ///
 /// The limit for a strategy trading an instrument is the strategy's override
@@ -581,6 +624,9 @@ pub struct InstrumentConfig {
     /// Smallest order notional (default: none).
     #[serde(default, deserialize_with = "decimal")]
     pub min_notional: Amount,
+    /// The `[[venue]]` it trades on (default: the first).
+    #[serde(default)]
+    pub venue: Option<Spanned<String>>,
 }
 
 impl InstrumentConfig {
@@ -957,6 +1003,27 @@ impl Config {
                 ));
             }
         }
+        let mut venues = HashSet::new();
+        for venue in &self.venues {
+            if !venues.insert(venue.name.get_ref().as_str()) {
+                return Err(invalid(
+                    venue.name.span(),
+                    "venue.name",
+                    format!("venue {} is defined twice", venue.name.get_ref()),
+                ));
+            }
+        }
+        for instrument in &self.instruments {
+            if let Some(venue) = &instrument.venue {
+                if !self.venue_names().any(|n| n == venue.get_ref()) {
+                    return Err(invalid(
+                        venue.span(),
+                        "instrument.venue",
+                        format!("unknown venue {}: add it as a [[venue]]", venue.get_ref()),
+                    ));
+                }
+            }
+        }
         let mut feeds = HashSet::new();
         for feed in &self.feeds {
             if !feeds.insert(feed.name.get_ref().as_str()) {
@@ -1161,6 +1228,27 @@ impl Config {
         }
     }
 
+    /// The venues' names, in order (`paper` without `[[venue]]`).
+    pub fn venue_names(&self) -> impl Iterator<Item = &str> {
+        let default = self.venues.is_empty().then_some("paper");
+        default
+            .into_iter()
+            .chain(self.venues.iter().map(|v| v.name.get_ref().as_str()))
+    }
+
+    /// The index of each instrument's venue, in instrument order.
+    pub fn venue_routes(&self) -> Vec<usize> {
+        self.instruments
+            .iter()
+            .map(|i| {
+                i.venue
+                    .as_ref()
+                    .and_then(|name| self.venue_names().position(|n| n == name.get_ref()))
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
     /// True with a live feed: the engine runs on the wall clock and trades on. Without
     /// one it is a backtest on the data's own time.
     pub fn is_live(&self) -> bool {
@@ -1321,6 +1409,39 @@ params = { instrument = "BTC-USDT", fast = 5, allow_short = true, qty = "0.01" }
         assert_eq!(to, from);
         to.copy_key(&Limits::default(), "max_position");
         assert_eq!(to.max_position, None);
+    }
+
+    #[test]
+    fn instruments_name_their_venue() {
+        let config = parse(GOOD).unwrap();
+        assert_eq!(config.venue_names().collect::<Vec<_>>(), ["paper"]);
+        assert_eq!(config.venue_routes(), vec![0; config.instruments.len()]);
+        let symbol = config.instruments[0].symbol.get_ref().clone();
+        let venues = "\n[[venue]]\nname = \"sim-a\"\nkind = \"paper\"\n\n[[venue]]\nname = \"sim-b\"\nkind = \"paper\"\nmaker_fee_bps = \"-1\"\n";
+        let named = |venue: &str| {
+            format!("{GOOD}{venues}").replace(
+                &format!("symbol = \"{symbol}\"\n"),
+                &format!("symbol = \"{symbol}\"\nvenue = \"{venue}\"\n"),
+            )
+        };
+        let config = parse(&named("sim-b")).unwrap();
+        assert_eq!(config.venue_names().collect::<Vec<_>>(), ["sim-a", "sim-b"]);
+        assert_eq!(config.venue_routes()[0], 1);
+        assert_eq!(
+            config.venues[1].paper().maker_fee_bps,
+            "-1".parse().unwrap()
+        );
+        let text = named("sim-c");
+        let line = text.lines().position(|l| l.contains("sim-c")).unwrap() + 1;
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("instrument.venue") && err.contains("unknown venue sim-c"),
+            "{err}"
+        );
+        assert!(err.contains(&format!(":{line}:")), "{err}");
+        let twice = format!("{GOOD}{venues}").replace("sim-b", "sim-a");
+        let err = parse(&twice).unwrap_err().to_string();
+        assert!(err.contains("venue sim-a is defined twice"), "{err}");
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl OrderRequest {
 }
 
 /// Why an order or cancel was refused; the codes are stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[allow(missing_docs)]
 pub enum RejectReason {
     UnknownInstrument,
@@ -335,7 +335,7 @@ impl OrderStatus {
 }
 
 /// Whether a fill added or took liquidity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Liquidity {
     /// Not a fill.
     None,

@@ -97,8 +97,10 @@ pub struct Core {
     pub orders: Orders,
     /// Positions and PnL.
     pub ledger: Ledger,
-    /// Where orders go.
-    pub venue: Box<dyn Venue>,
+    /// Where orders go, by index ([`Core::venue_of`] routes an instrument to one).
+    pub venues: Vec<Box<dyn Venue>>,
+    /// The venue of each instrument, by instrument handle - 1.
+    routes: Vec<usize>,
     /// Pending strategy timers.
     pub timers: Timers,
     /// Market data subscriptions.
@@ -142,7 +144,8 @@ impl Core {
             market: MarketState::default(),
             orders: Orders::default(),
             ledger: Ledger::default(),
-            venue,
+            venues: vec![venue],
+            routes: Vec::new(),
             timers: Timers::default(),
             subscriptions: Subscriptions::default(),
             updates: VecDeque::new(),
@@ -174,18 +177,76 @@ impl Core {
         self.strategy_ids.len() - 1
     }
 
-    /// Lets the venue act on the clock or an event, then books its reports.
-    pub fn with_venue(&mut self, f: impl FnOnce(&mut dyn Venue, &mut Vec<ExecutionReport>)) {
+    /// Trades on several venues: `routes[i]` is the index in `venues` of the venue of
+    /// instrument handle `i + 1` (instruments past the list go to the first venue).
+    pub fn set_venues(&mut self, venues: Vec<Box<dyn Venue>>, routes: Vec<usize>) {
+        if venues.is_empty() {
+            return;
+        }
+        let last = venues.len() - 1;
+        self.routes = routes.into_iter().map(|v| v.min(last)).collect();
+        self.venues = venues;
+    }
+
+    /// The venue an instrument trades on.
+    pub fn venue_of(&self, instrument: InstrumentId) -> usize {
+        (instrument as usize)
+            .checked_sub(1)
+            .and_then(|i| self.routes.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Lets venue `venue` act on the clock or an event, then books its reports.
+    pub fn with_venue(
+        &mut self,
+        venue: usize,
+        f: impl FnOnce(&mut dyn Venue, &mut Vec<ExecutionReport>),
+    ) {
+        let Some(target) = self.venues.get_mut(venue) else {
+            return;
+        };
         let mut reports = std::mem::take(&mut self.reports);
-        f(self.venue.as_mut(), &mut reports);
+        f(target.as_mut(), &mut reports);
         for report in reports.drain(..) {
             self.book(&report);
         }
         self.reports = reports;
     }
 
+    /// Lets every venue act on the clock.
+    pub fn venues_on_clock(&mut self, now: Timestamp) {
+        for venue in 0..self.venues.len() {
+            self.with_venue(venue, |v, out| v.on_clock(now, out));
+        }
+    }
+
+    /// Books reports that arrived later, as an input (from an exchange adapter).
+    pub fn book_reports(&mut self, reports: &[ExecutionReport]) {
+        for report in reports {
+            self.book(report);
+        }
+    }
+
     /// Books one venue report: the order book, the ledger, and an update to deliver.
+    /// A report that is not a change the strategy hears of (no answer yet, a refused
+    /// cancel) only marks the order.
     fn book(&mut self, report: &ExecutionReport) {
+        match *report {
+            ExecutionReport::Unknown { id, .. } => {
+                if self.orders.mark_unknown(id) {
+                    log::warn!(order_id = id; "no answer from the venue: the order's status is unknown until the venue reports it");
+                }
+                return;
+            }
+            ExecutionReport::CancelRejected { id, .. } => {
+                if self.orders.cancel_refused(id) {
+                    log::info!(order_id = id; "the venue refused the cancel: the order is no longer pending cancel");
+                }
+                return;
+            }
+            _ => {}
+        }
         let before = self
             .journal
             .enabled()
@@ -445,22 +506,24 @@ impl Core {
     /// Asks the venue to cancel these orders. Each request is recorded first (status
     /// `pending_cancel`), so that a cancel asked for just before a crash is asked for
     /// again after the restart rather than forgotten.
+    /// A cancel already pending is not sent again.
     pub fn cancel(&mut self, ids: &[OrderId]) {
         let now = self.clock.now();
-        if self.journal.enabled() {
-            for &id in ids {
-                if let Some(order) = self.orders.get(id).copied() {
-                    let mut event = self.order_event(&order, order.status, order.filled, None);
-                    event.status = names::PENDING_CANCEL.to_owned();
-                    self.journal.record(now, Body::Order(event));
-                }
+        for &id in ids {
+            let Some(order) = self.orders.get(id).copied() else {
+                continue;
+            };
+            if !self.orders.mark_cancel_pending(id) {
+                continue;
             }
+            if self.journal.enabled() {
+                let mut event = self.order_event(&order, order.status, order.filled, None);
+                event.status = names::PENDING_CANCEL.to_owned();
+                self.journal.record(now, Body::Order(event));
+            }
+            let venue = self.venue_of(order.request.instrument);
+            self.with_venue(venue, |v, out| v.cancel(id, now, out));
         }
-        self.with_venue(|venue, out| {
-            for &id in ids {
-                venue.cancel(id, now, out);
-            }
-        });
     }
 
     /// A strategy's position, marked to market.
@@ -536,7 +599,8 @@ impl Host for StrategyCtx {
             client_id: core.client_ids.of(id),
             request: *order,
         };
-        core.with_venue(|venue, out| venue.submit(venue_order, now, out));
+        let venue = core.venue_of(order.instrument);
+        core.with_venue(venue, |v, out| v.submit(venue_order, now, out));
         Ok(id)
     }
 

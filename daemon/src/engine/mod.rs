@@ -70,6 +70,13 @@ pub enum EngineInput {
     Tick,
     /// Stop: cancel open orders, stop the strategies, report.
     Shutdown,
+    /// What a venue answered later (an exchange adapter's reports and snapshots).
+    Venue {
+        /// The venue's index (configuration order).
+        venue: usize,
+        /// What it sent.
+        event: crate::venue::VenueEvent,
+    },
     /// Something asked by the reloader or the admin API, run between two events.
     Command {
         /// What to do.
@@ -97,6 +104,7 @@ impl std::fmt::Debug for EngineInput {
             EngineInput::Tick => f.write_str("Tick"),
             EngineInput::Shutdown => f.write_str("Shutdown"),
             EngineInput::Command { command, .. } => write!(f, "Command({command:?})"),
+            EngineInput::Venue { venue, .. } => write!(f, "Venue({venue})"),
         }
     }
 }
@@ -395,9 +403,19 @@ impl Engine {
     /// would stop.
     pub fn replay_input(&mut self, wall: pennant_sdk::Timestamp, input: EngineInput) -> bool {
         self.core().clock.set_wall(wall);
+        self.step(input)
+    }
+
+    /// Handles one input as [`Engine::run`] does; false once the engine would stop.
+    pub fn step(&mut self, input: EngineInput) -> bool {
         let flow = self.input(input, || None);
         self.flush_journal();
         flow == Flow::Continue
+    }
+
+    /// Working orders with a cancel pending, and with an unknown status.
+    pub fn order_states(&self) -> (usize, usize) {
+        self.core_ref().orders.pending()
     }
 
     /// A recorded change of the store hold.
@@ -733,8 +751,7 @@ impl Engine {
     /// [`timers::Timers::take_due`]), so a strategy re-arming a timer for "now" cannot
     /// hold the engine.
     fn run_due(&mut self, now: Timestamp) {
-        self.core()
-            .with_venue(|venue, out| venue.on_clock(now, out));
+        self.core().venues_on_clock(now);
         self.deliver_updates();
         let core = self.core();
         let books = crate::risk::Books {
@@ -941,7 +958,8 @@ impl Engine {
         self.advance_clock(event.ts());
         let core = self.core();
         core.market.apply(event);
-        core.with_venue(|venue, out| venue.on_market(event, out));
+        let venue = core.venue_of(event.instrument());
+        core.with_venue(venue, |v, out| v.on_market(event, out));
         self.deliver_updates();
         match event {
             MarketEvent::Trade(trade) => {
@@ -1111,6 +1129,18 @@ impl Engine {
             EngineInput::Shutdown => {
                 self.tell(tape::Frame::Shutdown);
                 return Flow::Stop;
+            }
+            EngineInput::Venue { venue, event } => {
+                self.tell(tape::Frame::Venue(venue, &event));
+                match event {
+                    crate::venue::VenueEvent::Reports(reports) => {
+                        self.core().book_reports(&reports);
+                        self.deliver_updates();
+                    }
+                    crate::venue::VenueEvent::Snapshot(snapshot) => {
+                        self.reconcile(venue, &snapshot);
+                    }
+                }
             }
             // The view is published before the answer: the caller must find the change.
             EngineInput::Command { command, reply } => {

@@ -28,6 +28,10 @@ pub struct OrderRecord {
     /// The price the risk checks valued it at: its limit price, or for a market order
     /// the reference price.
     pub valued_at: Price,
+    /// A cancel was sent and neither confirmed nor refused yet.
+    pub cancel_pending: bool,
+    /// Sent without an answer: it may or may not be working until the venue says.
+    pub status_unknown: bool,
 }
 
 impl OrderRecord {
@@ -87,9 +91,44 @@ impl Orders {
                 filled: Qty::ZERO,
                 created: now,
                 valued_at,
+                cancel_pending: false,
+                status_unknown: false,
             },
         );
         id
+    }
+
+    /// Marks a cancel sent; false if one was already pending (it is not sent twice).
+    pub fn mark_cancel_pending(&mut self, id: OrderId) -> bool {
+        self.open
+            .get_mut(&id)
+            .is_some_and(|o| !std::mem::replace(&mut o.cancel_pending, true))
+    }
+
+    /// The venue refused a cancel; false if the order is not working.
+    pub fn cancel_refused(&mut self, id: OrderId) -> bool {
+        self.open
+            .get_mut(&id)
+            .map(|o| o.cancel_pending = false)
+            .is_some()
+    }
+
+    /// No answer came for the order; false if it is not working.
+    pub fn mark_unknown(&mut self, id: OrderId) -> bool {
+        self.open
+            .get_mut(&id)
+            .map(|o| o.status_unknown = true)
+            .is_some()
+    }
+
+    /// How many working orders have a cancel pending, and how many an unknown status.
+    pub fn pending(&self) -> (usize, usize) {
+        self.open.values().fold((0, 0), |(c, u), o| {
+            (
+                c + usize::from(o.cancel_pending),
+                u + usize::from(o.status_unknown),
+            )
+        })
     }
 
     /// Puts back a working order recovered after a restart; ids continue after it.
@@ -206,6 +245,8 @@ impl Orders {
             reason: None,
         };
         let mut fill = None;
+        // Any report about the order says what became of it.
+        order.status_unknown = false;
         match *report {
             ExecutionReport::Accepted { ts, .. } => {
                 update.ts = ts;
@@ -252,6 +293,10 @@ impl Orders {
                 update.ts = ts;
                 update.status = OrderStatus::Canceled;
                 update.leaves_qty = Qty::ZERO;
+            }
+            // Booked by the core as marks, not as updates.
+            ExecutionReport::Unknown { .. } | ExecutionReport::CancelRejected { .. } => {
+                return None;
             }
         }
         let strategy = order.strategy;

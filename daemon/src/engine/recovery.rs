@@ -10,7 +10,7 @@ use super::Engine;
 use crate::risk::{Scope, TradingState};
 use crate::store::record::names;
 use crate::store::Recovered;
-use crate::venue::{ExecutionReport, VenueOrder};
+use crate::venue::{ExecutionReport, VenueOrder, VenueSnapshot};
 use pennant_sdk::{Amount, OrderRequest, OrderStatus, Position, Price, Qty};
 
 /// How far order ids jump at a restart: more than the orders the journal can hold
@@ -51,14 +51,8 @@ impl Engine {
         let mut summary = RecoverySummary::default();
         // Orders given just before a crash may not have reached the store: ids jump
         // past any that could have been in flight, so none is ever given twice.
-        let highest_at_venue = self
-            .core()
-            .venue
-            .open_orders()
-            .into_iter()
-            .max()
-            .unwrap_or(0);
-        let next = recovered.max_order_id.max(highest_at_venue);
+        // (Ids a venue knows of are passed too, when its snapshot comes: `reconcile`.)
+        let next = recovered.max_order_id;
         // After a clean shutdown every id given was recorded: no need to jump.
         let margin = if recovered.clean_shutdown {
             0
@@ -228,6 +222,8 @@ impl Engine {
                 filled: Qty::from_raw(order.filled_qty),
                 created,
                 valued_at: request.price,
+                cancel_pending: false,
+                status_unknown: false,
             };
             resting.push((
                 VenueOrder {
@@ -244,8 +240,27 @@ impl Engine {
             core.orders.restore(record);
             summary.open_orders += 1;
         }
-        self.core().venue.restore(&resting);
-        self.reconcile(&mut summary);
+        let core = self.core();
+        for venue in 0..core.venues.len() {
+            let mine: Vec<_> = resting
+                .iter()
+                .filter(|(o, _)| core.venue_of(o.request.instrument) == venue)
+                .copied()
+                .collect();
+            core.venues[venue].restore(&mine);
+        }
+        for venue in 0..self.core_ref().venues.len() {
+            match self.core().venues[venue].snapshot() {
+                Some(snapshot) => {
+                    let done = self.reconcile(venue, &snapshot);
+                    summary.missing_at_venue += done.missing_at_venue;
+                    summary.unknown_at_venue += done.unknown_at_venue;
+                }
+                None => {
+                    log::info!(venue = self.core_ref().venues[venue].name(); "waiting for the venue's account to reconcile open orders with")
+                }
+            }
+        }
         let still_open: Vec<_> = to_cancel
             .into_iter()
             .filter(|&id| self.core_ref().orders.get(id).is_some())
@@ -264,31 +279,75 @@ impl Engine {
         summary
     }
 
-    /// Makes the engine's open orders and the venue's agree: an order the venue does not
-    /// have is over (marked canceled, and its strategy hears so); an order only the venue
-    /// has is nobody's (canceled at the venue).
-    fn reconcile(&mut self, summary: &mut RecoverySummary) {
+    /// Makes the engine's open orders on venue `venue` and the venue's agree, from its
+    /// snapshot (at start, and whenever a venue sends one: after a reconnect): an order
+    /// the venue does not have is over (marked canceled, and its strategy hears so); an
+    /// order of this daemon only the venue has is nobody's (canceled at the venue);
+    /// another client's orders are left alone. Order ids continue past any the venue
+    /// knows.
+    pub fn reconcile(&mut self, venue: usize, snapshot: &VenueSnapshot) -> Reconciled {
+        let mut done = Reconciled {
+            others: snapshot.others,
+            ..Reconciled::default()
+        };
         let core = self.core();
         let now = core.clock.now();
-        let at_venue: std::collections::BTreeSet<_> =
-            core.venue.open_orders().into_iter().collect();
-        let ours: std::collections::BTreeSet<_> =
-            core.orders.all_open().iter().map(|o| o.id).collect();
-        for &id in &ours {
-            if !at_venue.contains(&id) {
-                log::warn!(order_id = id, venue = core.venue.name(); "reconciled: open order not at the venue, marked canceled");
-                core.with_venue(|_, out| out.push(ExecutionReport::Canceled { id, ts: now }));
-                summary.missing_at_venue += 1;
+        let name = core.venues.get(venue).map_or("?", |v| v.name()).to_owned();
+        let at_venue: std::collections::BTreeMap<_, _> = snapshot.open.iter().copied().collect();
+        if let Some(&highest) = at_venue.keys().next_back() {
+            core.orders.continue_after(highest);
+        }
+        let ours: Vec<_> = core
+            .orders
+            .all_open()
+            .into_iter()
+            .filter(|o| core.venue_of(o.request.instrument) == venue)
+            .collect();
+        for order in &ours {
+            let id = order.id;
+            match at_venue.get(&id) {
+                None => {
+                    log::warn!(order_id = id, venue = name.as_str(); "reconciled: open order not at the venue, marked canceled");
+                    core.with_venue(venue, |_, out| {
+                        out.push(ExecutionReport::Canceled { id, ts: now })
+                    });
+                    done.missing_at_venue += 1;
+                }
+                Some(&filled) if filled != order.filled => {
+                    log::warn!(order_id = id, venue = name.as_str(), engine_filled:% = order.filled, venue_filled:% = filled; "reconciled: the venue has another filled quantity: the adapter owes the fills between");
+                    done.fills_differ += 1;
+                }
+                Some(_) => {}
             }
         }
-        let core = self.core();
-        for id in at_venue {
-            if !ours.contains(&id) {
-                log::warn!(order_id = id, venue = core.venue.name(); "reconciled: order open at the venue unknown to the engine, canceled there");
-                core.with_venue(|venue, out| venue.cancel(id, now, out));
-                summary.unknown_at_venue += 1;
+        for &id in at_venue.keys() {
+            if !ours.iter().any(|o| o.id == id) {
+                log::warn!(order_id = id, venue = name.as_str(); "reconciled: order open at the venue unknown to the engine, canceled there");
+                core.with_venue(venue, |v, out| v.cancel(id, now, out));
+                done.unknown_at_venue += 1;
             }
+        }
+        if done != Reconciled::default() {
+            log::info!(
+                venue = name.as_str(), missing_at_venue = done.missing_at_venue, unknown_at_venue = done.unknown_at_venue,
+                fills_differ = done.fills_differ, other_clients = done.others;
+                "reconciled with the venue"
+            );
         }
         self.deliver_updates();
+        done
     }
+}
+
+/// What one reconciliation with a venue corrected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Open orders of the engine the venue did not have: marked canceled.
+    pub missing_at_venue: usize,
+    /// This daemon's orders open at the venue the engine did not know: canceled there.
+    pub unknown_at_venue: usize,
+    /// Orders whose filled quantity differs (the adapter sends the missing fills).
+    pub fills_differ: usize,
+    /// Other clients' open orders, left alone.
+    pub others: usize,
 }

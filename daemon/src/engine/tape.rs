@@ -23,6 +23,8 @@ pub enum Frame<'a> {
     Shutdown,
     /// A command ran.
     Command(&'a Command),
+    /// A venue's later answer (reports, a snapshot), by venue index.
+    Venue(usize, &'a crate::venue::VenueEvent),
     /// The store hold changed: trading reduce-only while records are not durable
     /// (`Some(why)`), or lifted. It depends on the disk, not on the other inputs.
     StoreHold(Option<&'a str>),

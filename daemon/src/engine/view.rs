@@ -44,6 +44,10 @@ pub struct EngineView {
     pub journal_backlog_records: usize,
     /// Why trading is reduce-only for the store's sake, if it is.
     pub store_hold: Option<String>,
+    /// Working orders with a cancel sent and not yet answered.
+    pub orders_pending_cancel: usize,
+    /// Working orders sent without an answer: their status is unknown.
+    pub orders_status_unknown: usize,
     /// False once the engine has stopped.
     pub running: bool,
 }
@@ -180,6 +184,8 @@ impl Engine {
             journal_backlog: core.journal.backlog(),
             journal_backlog_records: core.journal.backlog_records(),
             store_hold: core.risk.store_hold().map(str::to_owned),
+            orders_pending_cancel: core.orders.pending().0,
+            orders_status_unknown: core.orders.pending().1,
             running: true,
         }
     }

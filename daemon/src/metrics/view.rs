@@ -61,6 +61,8 @@ struct Families {
     store_backlog_records: IntGauge,
     store_undurable: IntGauge,
     store_hold: IntGauge,
+    orders_pending_cancel: IntGauge,
+    orders_status_unknown: IntGauge,
     store_spooled: IntGauge,
     store_spool_bytes: IntGauge,
     store_failures: IntCounterVec,
@@ -254,6 +256,14 @@ impl Families {
                 "store_hold",
                 "1 while trading is reduce-only because records are not durable or the backlog passed [store] max_backlog_records.",
             )?,
+            orders_pending_cancel: int_gauge(
+                "orders_pending_cancel",
+                "Working orders with a cancel sent to their venue and not yet confirmed or refused.",
+            )?,
+            orders_status_unknown: int_gauge(
+                "orders_status_unknown",
+                "Working orders sent to their venue without an answer (a timeout): open until the venue says otherwise.",
+            )?,
             store_spooled: int_gauge(
                 "store_spool_records",
                 "Records waiting in the spool file for the store to come back.",
@@ -267,7 +277,7 @@ impl Families {
         })
     }
 
-    fn collectors(&self) -> [&dyn Collector; 40] {
+    fn collectors(&self) -> [&dyn Collector; 42] {
         [
             &self.events,
             &self.orders,
@@ -306,6 +316,8 @@ impl Families {
             &self.store_backlog_records,
             &self.store_undurable,
             &self.store_hold,
+            &self.orders_pending_cancel,
+            &self.orders_status_unknown,
             &self.store_spooled,
             &self.store_spool_bytes,
             &self.store_failures,
@@ -430,6 +442,11 @@ impl ViewCollector {
         f.store_backlog_records
             .set(i64::try_from(view.journal_backlog_records).unwrap_or(i64::MAX));
         f.store_hold.set(i64::from(view.store_hold.is_some()));
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        f.orders_pending_cancel
+            .set(count(view.orders_pending_cancel));
+        f.orders_status_unknown
+            .set(count(view.orders_status_unknown));
         if let Some(stats) = &self.store {
             let load = |v: &std::sync::atomic::AtomicU64| {
                 i64::try_from(v.load(Ordering::Relaxed)).unwrap_or(i64::MAX)

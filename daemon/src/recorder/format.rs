@@ -18,6 +18,7 @@
 //! | 6    | store hold | postcard `Option<String>`                                   |
 //! | 7    | recovered  | postcard [`crate::store::Recovered`]                        |
 //! | 8    | outcome    | postcard [`crate::engine::outcome::Outcome`]                |
+//! | 9    | venue      | postcard `(u32 venue, `[`crate::venue::VenueEvent`]`)`      |
 
 use crate::config::{Limits, OpenOrders};
 use crate::engine::outcome::Outcome;
@@ -83,6 +84,8 @@ pub enum Frame {
     Recovered(Box<Recovered>),
     /// What the session came to.
     Outcome(Outcome),
+    /// A venue's later answer.
+    Venue(usize, crate::venue::VenueEvent),
 }
 
 /// A command as recorded: scopes and states by name, limits as TOML, code by hash.
@@ -430,6 +433,7 @@ const COMMAND: u8 = 5;
 const STORE_HOLD: u8 = 6;
 const RECOVERED: u8 = 7;
 const OUTCOME: u8 = 8;
+const VENUE: u8 = 9;
 
 /// Appends one frame to `out`: length, kind, wall time, body.
 pub fn encode(out: &mut Vec<u8>, wall: Timestamp, frame: &crate::engine::tape::Frame<'_>) {
@@ -443,6 +447,7 @@ pub fn encode(out: &mut Vec<u8>, wall: Timestamp, frame: &crate::engine::tape::F
         F::Shutdown => SHUTDOWN,
         F::Command(_) => COMMAND,
         F::StoreHold(_) => STORE_HOLD,
+        F::Venue(..) => VENUE,
     };
     out.push(kind);
     out.extend_from_slice(&wall.to_le_bytes());
@@ -452,6 +457,7 @@ pub fn encode(out: &mut Vec<u8>, wall: Timestamp, frame: &crate::engine::tape::F
         F::Tick | F::Shutdown => {}
         F::Command(command) => postcard_into(out, &CommandRecord::of(command)),
         F::StoreHold(hold) => postcard_into(out, hold),
+        F::Venue(venue, event) => postcard_into(out, &(*venue as u32, *event)),
     }
     finish(out, at);
 }
@@ -583,6 +589,11 @@ impl<'a> Reader<'a> {
             STORE_HOLD => Frame::StoreHold(postcard::from_bytes(body).map_err(postcard_err)?),
             RECOVERED => Frame::Recovered(postcard::from_bytes(body).map_err(postcard_err)?),
             OUTCOME => Frame::Outcome(postcard::from_bytes(body).map_err(postcard_err)?),
+            VENUE => {
+                let (venue, event): (u32, crate::venue::VenueEvent) =
+                    postcard::from_bytes(body).map_err(postcard_err)?;
+                Frame::Venue(venue as usize, event)
+            }
             other => return Err(self.corrupt(format!("unknown frame kind {other}"))),
         };
         Ok((wall, frame))
@@ -684,6 +695,18 @@ mod tests {
         encode(&mut bytes, 8, &F::Tick);
         encode(&mut bytes, 9, &F::Command(&command));
         encode(&mut bytes, 10, &F::StoreHold(Some("disk full")));
+        let venue_event = crate::venue::VenueEvent::Reports(vec![
+            crate::venue::ExecutionReport::Unknown { id: 4, ts: 11 },
+            crate::venue::ExecutionReport::Fill {
+                id: 4,
+                price: Price::from_raw(5),
+                qty: Qty::from_raw(6),
+                fee: pennant_sdk::Amount::from_raw(-1),
+                liquidity: pennant_sdk::Liquidity::Maker,
+                ts: 12,
+            },
+        ]);
+        encode(&mut bytes, 11, &F::Venue(2, &venue_event));
         let mut reader = Reader::new(&bytes).unwrap();
         let mut next = || reader.next_frame().map(|f| f.unwrap());
         match next() {
@@ -700,11 +723,15 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(next(), Some((10, Frame::StoreHold(Some(why)))) if why == "disk full"));
+        match next() {
+            Some((11, Frame::Venue(2, back))) => assert_eq!(back, venue_event),
+            other => panic!("{other:?}"),
+        }
         assert!(next().is_none());
         // A frame cut short by a crash ends the file; garbage is an error.
         let cut = &bytes[..bytes.len() - 3];
         let mut reader = Reader::new(cut).unwrap();
-        assert_eq!(std::iter::from_fn(|| reader.next_frame()).count(), 3);
+        assert_eq!(std::iter::from_fn(|| reader.next_frame()).count(), 4);
         let mut bad = header();
         bad.extend_from_slice(&[9, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0, 0, 0]);
         let mut reader = Reader::new(&bad).unwrap();

@@ -194,6 +194,7 @@ pub fn replay(dir: &Path) -> Result<ReplayReport, ReplayError> {
                 }
                 Frame::FeedEnded(feed) => EngineInput::FeedEnded { feed },
                 Frame::Tick => EngineInput::Tick,
+                Frame::Venue(venue, event) => EngineInput::Venue { venue, event },
                 Frame::Shutdown => EngineInput::Shutdown,
                 Frame::Command(record) => EngineInput::Command {
                     command: record

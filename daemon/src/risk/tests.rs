@@ -50,7 +50,7 @@ fn market(ctx: &mut StrategyCtx, event: crate::market::MarketEvent) {
     let core = &mut *ctx.core;
     core.clock.advance(event.ts());
     core.market.apply(&event);
-    core.with_venue(|venue, out| venue.on_market(&event, out));
+    core.with_venue(0, |venue, out| venue.on_market(&event, out));
 }
 
 fn quote(ctx: &mut StrategyCtx, instrument: InstrumentId, bid: &str, ask: &str) {
@@ -564,7 +564,7 @@ fn open_market_orders_count_in_the_exposure_at_the_reference_price() {
         latency_ms: 5,
         ..PaperConfig::default()
     });
-    c.core.venue = Box::new(venue);
+    c.core.venues = vec![Box::new(venue)];
     trade(&mut c, BTC, "100");
     for _ in 0..10 {
         assert!(submit(&mut c, OrderRequest::market(BTC, Side::Buy, qty("1"))).is_ok());

@@ -1,11 +1,15 @@
 //! Venues: where accepted orders go. One interface, [`Venue`], for the simulated paper
 //! venue and for real exchanges.
 //!
-//! The engine calls a venue synchronously and never waits on it: `submit` and `cancel`
-//! hand an order over and return, and execution reports come back through `out`. The
-//! paper venue answers at once, in the same call, which keeps backtests deterministic. An
-//! exchange adapter instead forwards to a tokio task and feeds the exchange's reports
-//! back to the engine as they arrive.
+//! Commands go out (`submit`, `cancel`, `snapshot`) and reports come back, by one of two
+//! ways into the same booking: a venue that knows the answer at once (the paper venue, a
+//! simulator: backtests stay deterministic) pushes it to `out` within the call; an
+//! exchange adapter hands the command to its tokio task and returns, and its reports and
+//! snapshots arrive later as `EngineInput::Venue` ([`VenueEvent`]). The engine never waits
+//! on a venue. An order sent without an answer (a timeout) is reported
+//! [`ExecutionReport::Unknown`] until a later report about it resolves it; a cancel
+//! asked for is pending until the venue confirms it or refuses it
+//! ([`ExecutionReport::CancelRejected`]).
 
 pub mod client_id;
 pub mod paper;
@@ -29,7 +33,7 @@ pub struct VenueOrder {
 }
 
 /// What a venue reports about an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExecutionReport {
     /// The order is working.
     Accepted {
@@ -69,6 +73,24 @@ pub enum ExecutionReport {
         /// When.
         ts: Timestamp,
     },
+    /// The order was sent and no answer came (a timeout, a dropped connection): it may
+    /// or may not be working. It stays open (and counts in the risk checks) until a
+    /// later report about it (or a snapshot) says what became of it; it is never sent
+    /// again.
+    Unknown {
+        /// Which order.
+        id: OrderId,
+        /// When.
+        ts: Timestamp,
+    },
+    /// A cancel was refused (the order had just filled, say): the order is no longer
+    /// pending cancel; its own reports still follow.
+    CancelRejected {
+        /// Which order.
+        id: OrderId,
+        /// When.
+        ts: Timestamp,
+    },
 }
 
 impl ExecutionReport {
@@ -78,9 +100,34 @@ impl ExecutionReport {
             ExecutionReport::Accepted { id, .. }
             | ExecutionReport::Rejected { id, .. }
             | ExecutionReport::Fill { id, .. }
-            | ExecutionReport::Canceled { id, .. } => id,
+            | ExecutionReport::Canceled { id, .. }
+            | ExecutionReport::Unknown { id, .. }
+            | ExecutionReport::CancelRejected { id, .. } => id,
         }
     }
+}
+
+/// A venue's account as it stands: what the engine reconciles its own orders with, at
+/// start and after a reconnect.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VenueSnapshot {
+    /// This daemon's orders open at the venue (recognised by their client order ids),
+    /// with the quantity filled so far. An adapter sends the fills it missed as fill
+    /// reports before the snapshot.
+    pub open: Vec<(OrderId, Qty)>,
+    /// Open orders of other clients, left alone.
+    pub others: usize,
+    /// Balances by asset, where the venue has them: `(asset, free, locked)`.
+    pub balances: Vec<(String, Amount, Amount)>,
+}
+
+/// What a venue sends the engine later, as an input.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum VenueEvent {
+    /// Execution reports, in the order the venue gave them.
+    Reports(Vec<ExecutionReport>),
+    /// The answer to [`Venue::snapshot`].
+    Snapshot(VenueSnapshot),
 }
 
 /// A place to send orders.
@@ -92,15 +139,17 @@ pub trait Venue: Send {
     /// Asks to cancel an order; a `Canceled` report confirms it. Unknown or finished
     /// orders are ignored: their final report was already sent.
     fn cancel(&mut self, id: OrderId, now: Timestamp, out: &mut Vec<ExecutionReport>);
-    /// Market data, for venues that simulate matching against it.
-    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>);
-    /// The engine clock moved to `now` (orders in flight may arrive).
-    fn on_clock(&mut self, now: Timestamp, out: &mut Vec<ExecutionReport>);
+    /// Market data of the venue's instruments, for venues that simulate matching
+    /// against it.
+    fn on_market(&mut self, _event: &MarketEvent, _out: &mut Vec<ExecutionReport>) {}
+    /// The engine clock moved to `now` (a simulator's orders in flight may arrive).
+    fn on_clock(&mut self, _now: Timestamp, _out: &mut Vec<ExecutionReport>) {}
     /// Takes back the orders that were working before a restart, with what was left of
     /// each. A simulator rebuilds its book from them; an exchange kept them and has
     /// nothing to do.
-    fn restore(&mut self, orders: &[(VenueOrder, Qty)]);
-    /// The ids of the orders the venue holds open: what the engine reconciles its own
-    /// open orders with after a restart.
-    fn open_orders(&self) -> Vec<OrderId>;
+    fn restore(&mut self, _orders: &[(VenueOrder, Qty)]) {}
+    /// Asks for the venue's account as it stands. A venue that has it at hand returns
+    /// it; an exchange adapter returns `None`, asks the exchange, and sends the answer as
+    /// a [`VenueEvent::Snapshot`] input.
+    fn snapshot(&mut self) -> Option<VenueSnapshot>;
 }

@@ -65,6 +65,7 @@ enum Against {
 /// See the module docs.
 #[derive(Debug)]
 pub struct PaperVenue {
+    name: String,
     maker_fee_bps: Amount,
     taker_fee_bps: Amount,
     latency_ns: i64,
@@ -78,6 +79,7 @@ impl PaperVenue {
     /// A paper venue with the configured fees and latency.
     pub fn new(config: &PaperConfig) -> Self {
         PaperVenue {
+            name: "paper".into(),
             maker_fee_bps: config.maker_fee_bps,
             taker_fee_bps: config.taker_fee_bps,
             latency_ns: i64::from(config.latency_ms) * NANOS_PER_MILLI,
@@ -86,6 +88,12 @@ impl PaperVenue {
             resting: FxHashMap::default(),
             seq: 0,
         }
+    }
+
+    /// The same, named `name` (one of several `[[venue]]`s).
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_owned();
+        self
     }
 
     /// Orders resting on the simulated book, in no particular order: `(order, leaves)`.
@@ -272,7 +280,7 @@ impl PaperVenue {
 
 impl Venue for PaperVenue {
     fn name(&self) -> &str {
-        "paper"
+        &self.name
     }
 
     /// Only orders that could rest come back: a market or IOC order caught by a restart
@@ -287,15 +295,25 @@ impl Venue for PaperVenue {
         }
     }
 
-    fn open_orders(&self) -> Vec<OrderId> {
-        let mut ids: Vec<OrderId> = self
+    /// Every order in flight or resting, with what it has filled: the simulator's
+    /// account is at hand.
+    fn snapshot(&mut self) -> Option<super::VenueSnapshot> {
+        let mut open: Vec<(OrderId, Qty)> = self
             .in_flight
             .iter()
-            .map(|(_, order)| order.id)
-            .chain(self.resting.values().flatten().map(|r| r.order.id))
+            .map(|(_, order)| (order.id, Qty::ZERO))
+            .chain(
+                self.resting
+                    .values()
+                    .flatten()
+                    .map(|r| (r.order.id, (r.order.request.qty - r.leaves).max(Qty::ZERO))),
+            )
             .collect();
-        ids.sort_unstable();
-        ids
+        open.sort_unstable();
+        Some(super::VenueSnapshot {
+            open,
+            ..super::VenueSnapshot::default()
+        })
     }
 
     fn submit(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
