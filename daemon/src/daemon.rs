@@ -13,7 +13,8 @@ use crate::assembly;
 use crate::config::{Config, ConfigError};
 use crate::engine::journal::{Journal, JournalSink};
 use crate::engine::{Answer, Command, Engine, EngineInput, StrategyReport};
-use crate::market::{feed, Instruments};
+use crate::feed;
+use crate::market::Instruments;
 use crate::metrics::Metrics;
 use crate::plugin::PluginError;
 use crate::recorder::{Recorder, RecorderError};
@@ -239,7 +240,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             apply(&mut engine, vec![stop]);
         }
     }
-    engine.set_heartbeat(service::Heartbeat::from_env());
+    engine.set_heartbeat(Box::new(service::Heartbeat::from_env()));
     let metrics = match tokens {
         Some(_) => Some(Arc::new(
             Metrics::new().map_err(|err| DaemonError::Runtime(err.to_string()))?,

@@ -4,7 +4,8 @@
 //! over [`daemon`]. See `ARCHITECTURE.md` at the repository root for the map.
 //!
 //! - [`config`]: the TOML configuration, checked with key and line in every error.
-//! - [`market`]: normalized market data, instruments, bars, replay and synthetic feeds.
+//! - [`market`]: normalized market data, instruments, bars, the replay and synthetic data.
+//! - [`feed`]: the feed tasks that send market data to the engine.
 //! - [`plugin`]: the WebAssembly host that runs strategy components under limits.
 //! - [`engine`]: the deterministic event loop, orders, positions, timers.
 //! - [`risk`]: pre-trade checks inside the `submit-order` host call.
@@ -21,6 +22,7 @@ pub mod assembly;
 pub mod config;
 pub mod daemon;
 pub mod engine;
+pub mod feed;
 pub mod market;
 pub mod metrics;
 pub mod plugin;

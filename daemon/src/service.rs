@@ -98,9 +98,10 @@ impl Heartbeat {
             events_at_status: 0,
         }
     }
+}
 
-    /// The engine is alive and handled an input.
-    pub fn beat(&mut self, engine: &Engine) {
+impl crate::engine::Heartbeat for Heartbeat {
+    fn beat(&mut self, engine: &Engine) {
         if let Some(interval) = self.watchdog {
             if self.last_ping.is_none_or(|at| at.elapsed() >= interval) {
                 self.last_ping = Some(Instant::now());

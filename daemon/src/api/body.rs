@@ -4,8 +4,9 @@
 
 use super::error::ApiError;
 use crate::config::Limits;
+use crate::config::{limit_applies, LimitScope};
 use crate::engine::LimitsPatch as Patch;
-use crate::risk::{limit_applies, LimitScope, Scope};
+use crate::risk::Scope;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};

@@ -51,6 +51,14 @@ pub type StrategyIdx = usize;
 /// A loaded strategy component, shared by every strategy that uses the same file.
 pub type SharedComponent = Arc<LoadedComponent<StrategyCtx>>;
 
+/// Told after every input the engine handles, ticks included: its sign of life. The
+/// daemon's systemd watchdog (`service::Heartbeat`) is one; the engine knows it only by
+/// this.
+pub trait Heartbeat: Send {
+    /// The engine handled an input and is alive.
+    fn beat(&mut self, engine: &Engine);
+}
+
 /// What the engine receives: every input is data (see [`command`]).
 pub enum EngineInput {
     /// Market data, in time order within the batch.
@@ -318,7 +326,7 @@ pub struct Engine {
     /// How many of the risk engine's audit records the journal has.
     audit_recorded: usize,
     /// Told after every input the loop handles: the engine's sign of life.
-    heartbeat: Option<crate::service::Heartbeat>,
+    heartbeat: Option<Box<dyn Heartbeat>>,
     /// The trading day whose baselines the journal has.
     day_recorded: Option<Timestamp>,
     /// Where the engine publishes its view for the admin API and the metrics.
@@ -510,7 +518,7 @@ impl Engine {
     }
 
     /// Beats this heartbeat after every input the loop handles (systemd's watchdog).
-    pub fn set_heartbeat(&mut self, heartbeat: crate::service::Heartbeat) {
+    pub fn set_heartbeat(&mut self, heartbeat: Box<dyn Heartbeat>) {
         self.heartbeat = Some(heartbeat);
     }
 

@@ -1,12 +1,11 @@
 //! Market data: the one normalized event type every feed produces, the instrument
-//! registry, the latest top of book per instrument, bar aggregation, and the feeds.
-//!
-//! Feeds run as tokio tasks and send batches of [`MarketEvent`]s to the engine over a
-//! bounded channel ([`crate::engine::EngineInput::Market`]). A future exchange feed (or a
-//! message bus) produces the same events, so nothing downstream knows where data came from.
+//! registry, the latest top of book per instrument, bar aggregation, the replay format's
+//! parser and the synthetic walk. Plain data, below the engine: the feed tasks that
+//! send these events to the engine live above it (`feed`, a module above the engine). A future exchange
+//! feed (or a message bus) produces the same events, so nothing downstream knows where
+//! data came from.
 
 pub mod bars;
-pub mod feed;
 pub mod instruments;
 pub mod replay;
 pub mod synthetic;

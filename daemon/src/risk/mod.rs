@@ -13,7 +13,7 @@
 //! checked. They change at run time through [`RiskEngine::set_limits`], and every change
 //! of a limit or a trading state is an [`AuditRecord`].
 
-use crate::config::{Limits, RiskConfig};
+use crate::config::{validate_limits, LimitScope, Limits, RiskConfig};
 use crate::engine::ledger::Ledger;
 use crate::engine::orders::Orders;
 use crate::engine::StrategyIdx;
@@ -1135,93 +1135,6 @@ impl RiskEngine {
     pub fn instrument_limits(&self) -> &BTreeMap<String, Limits> {
         &self.config.instrument
     }
-}
-
-/// Which kind of `[risk]` table a set of limits sits in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitScope {
-    /// `[risk.defaults]`.
-    Defaults,
-    /// `[risk.global]`.
-    Global,
-    /// `[risk.strategy.ID]`.
-    Strategy,
-    /// `[risk.instrument.SYMBOL]`.
-    Instrument,
-}
-
-/// Whether limit `key` can be set at `scope` (a per-order limit has no meaning for all
-/// strategies together, a strategy-wide one none per instrument); the error names it.
-pub fn limit_applies(scope: LimitScope, key: &str) -> Result<(), String> {
-    let refused: &[&str] = match scope {
-        LimitScope::Strategy => &[],
-        LimitScope::Defaults => &["instruments"],
-        LimitScope::Instrument => &[
-            "max_gross_exposure",
-            "max_orders_per_window",
-            "max_daily_loss",
-            "instruments",
-        ],
-        LimitScope::Global => &[
-            "max_order_qty",
-            "max_order_notional",
-            "price_band_bps",
-            "max_open_orders",
-            "instruments",
-        ],
-    };
-    if !refused.contains(&key) {
-        return Ok(());
-    }
-    let why = match (scope, key) {
-        (_, "instruments") => "an instrument allow-list belongs to a strategy",
-        (LimitScope::Global, _) => {
-            "this limit applies to one order or one strategy, not to all strategies together"
-        }
-        _ => "this limit applies to a strategy as a whole, not per instrument",
-    };
-    Err(format!("`{key}`: {why}"))
-}
-
-/// Checks that a set of limits makes sense where it sits: only limits on all strategies
-/// together are global, limits on a strategy as a whole (daily loss, gross exposure,
-/// order rate) are not per instrument, an allow-list belongs to a strategy, and every
-/// amount is positive. The error names the key.
-pub fn validate_limits(scope: LimitScope, limits: &Limits) -> Result<(), String> {
-    let set = [
-        ("max_order_qty", limits.max_order_qty.is_some()),
-        ("max_order_notional", limits.max_order_notional.is_some()),
-        ("price_band_bps", limits.price_band_bps.is_some()),
-        ("max_open_orders", limits.max_open_orders.is_some()),
-        ("max_position", limits.max_position.is_some()),
-        ("max_gross_exposure", limits.max_gross_exposure.is_some()),
-        (
-            "max_orders_per_window",
-            limits.max_orders_per_window.is_some(),
-        ),
-        ("max_daily_loss", limits.max_daily_loss.is_some()),
-        ("instruments", limits.instruments.is_some()),
-    ];
-    for (key, _) in set.iter().filter(|(_, present)| *present) {
-        limit_applies(scope, key)?;
-    }
-    let positive = [
-        ("max_order_qty", limits.max_order_qty.map(Qty::raw)),
-        (
-            "max_order_notional",
-            limits.max_order_notional.map(Amount::raw),
-        ),
-        ("max_position", limits.max_position.map(Qty::raw)),
-        (
-            "max_gross_exposure",
-            limits.max_gross_exposure.map(Amount::raw),
-        ),
-        ("max_daily_loss", limits.max_daily_loss.map(Amount::raw)),
-    ];
-    if let Some((key, _)) = positive.iter().find(|(_, v)| v.is_some_and(|v| v <= 0)) {
-        return Err(format!("`{key}`: must be positive"));
-    }
-    Ok(())
 }
 
 /// How much of its limits a strategy uses.

@@ -3,7 +3,7 @@
 //! PostgreSQL.
 //!
 //! - Writes never hold the engine: it numbers each [`Record`] in its journal
-//!   ([`crate::engine::journal`]) and hands batches to a bounded channel; the [`writer`]
+//!   (the engine's journal) and hands batches to a bounded channel; the [`writer`]
 //!   task writes them, one transaction per batch, or appends them to the [`spool`] file
 //!   while the database is unreachable and replays them, in order, when it is back.
 //!   Every table is keyed by the journal's sequence number, so a batch written twice

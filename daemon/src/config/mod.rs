@@ -5,6 +5,10 @@
 //! folder. Prices, quantities and fees are decimals, written as strings (`"0.01"`) or
 //! numbers; they are read exactly into fixed point.
 
+pub mod limits;
+
+pub use limits::{limit_applies, validate_limits, LimitScope, Limits};
+
 use pennant_sdk::{Amount, InstrumentInfo, ParseFixedError, Price, Qty};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -499,113 +503,6 @@ impl Default for RiskConfig {
     }
 }
 
-/// One set of limits; every one is optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Largest order quantity.
-    #[serde(deserialize_with = "optional_positive")]
-    pub max_order_qty: Option<Qty>,
-    /// Largest order notional (market orders valued at the reference price).
-    #[serde(deserialize_with = "optional_positive")]
-    pub max_order_notional: Option<Amount>,
-    /// Limit prices must be within this many basis points of the reference price (the
-    /// last trade, else the mid).
-    pub price_band_bps: Option<NonZeroU32>,
-    /// Largest absolute position, counting open orders on the same side.
-    #[serde(deserialize_with = "optional_positive")]
-    pub max_position: Option<Qty>,
-    /// Largest sum of |position x mark| plus open order notional.
-    #[serde(deserialize_with = "optional_positive")]
-    pub max_gross_exposure: Option<Amount>,
-    /// Most working orders at once (per strategy and instrument).
-    pub max_open_orders: Option<u32>,
-    /// Most submits and cancels in the sliding window.
-    pub max_orders_per_window: Option<NonZeroU32>,
-    /// Largest loss since the start of the trading day; a breach halts trading.
-    #[serde(deserialize_with = "optional_positive")]
-    pub max_daily_loss: Option<Amount>,
-    /// For a strategy: the only instruments it may trade.
-    pub instruments: Option<Vec<String>>,
-}
-
-impl Limits {
-    /// The limits' names, as in the configuration and the API.
-    pub const KEYS: [&str; 9] = [
-        "max_order_qty",
-        "max_order_notional",
-        "price_band_bps",
-        "max_position",
-        "max_gross_exposure",
-        "max_open_orders",
-        "max_orders_per_window",
-        "max_daily_loss",
-        "instruments",
-    ];
-
-    /// Sets limit `key` to its value in `from` (`None` there removes it); false for a
-    /// key that is not one of [`Limits::KEYS`].
-    pub fn copy_key(&mut self, from: &Limits, key: &str) -> bool {
-        macro_rules! fields {
-            ($($name:ident),*) => {
-                match key {
-                    $(stringify!($name) => self.$name = from.$name.clone(),)*
-                    _ => return false,
-                }
-            };
-        }
-        fields!(
-            max_order_qty,
-            max_order_notional,
-            price_band_bps,
-            max_position,
-            max_gross_exposure,
-            max_open_orders,
-            max_orders_per_window,
-            max_daily_loss,
-            instruments
-        );
-        true
-    }
-
-    /// These limits as a `[risk]` table of the configuration file would give them; read
-    /// back with `toml::from_str` (how limits changed at run time are recorded).
-    pub fn to_toml(&self) -> String {
-        let mut table = toml::Table::new();
-        let mut put = |key: &str, value: Option<toml::Value>| {
-            if let Some(value) = value {
-                table.insert(key.to_owned(), value);
-            }
-        };
-        let text = |v: &dyn fmt::Display| toml::Value::String(v.to_string());
-        let int = |v: u32| toml::Value::Integer(i64::from(v));
-        put("max_order_qty", self.max_order_qty.map(|v| text(&v)));
-        put(
-            "max_order_notional",
-            self.max_order_notional.map(|v| text(&v)),
-        );
-        put("price_band_bps", self.price_band_bps.map(|v| int(v.get())));
-        put("max_position", self.max_position.map(|v| text(&v)));
-        put(
-            "max_gross_exposure",
-            self.max_gross_exposure.map(|v| text(&v)),
-        );
-        put("max_open_orders", self.max_open_orders.map(int));
-        put(
-            "max_orders_per_window",
-            self.max_orders_per_window.map(|v| int(v.get())),
-        );
-        put("max_daily_loss", self.max_daily_loss.map(|v| text(&v)));
-        put(
-            "instruments",
-            self.instruments.as_ref().map(|list| {
-                toml::Value::Array(list.iter().cloned().map(toml::Value::String).collect())
-            }),
-        );
-        table.to_string()
-    }
-}
-
 /// `[[instrument]]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -669,9 +566,9 @@ pub struct FeedConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FeedKind {
-    /// Replays a recorded file (see [`crate::market::replay`] for the format).
+    /// Replays a recorded file (the format is `market::replay`'s).
     Replay,
-    /// A seeded random walk (see [`crate::market::synthetic`]).
+    /// A seeded random walk (`market::synthetic`).
     Synthetic,
 }
 
@@ -896,7 +793,7 @@ where
     }
 }
 
-fn optional_positive<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(crate) fn optional_positive<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: FromStr<Err = ParseFixedError> + PartialOrd + Default + fmt::Display,
@@ -1090,7 +987,6 @@ impl Config {
                 "must be an hour from 0 to 23".into(),
             ));
         }
-        use crate::risk::{validate_limits, LimitScope};
         let tables = [
             (
                 "risk.defaults".to_owned(),

@@ -2,12 +2,12 @@
 //! normalized events to the engine, and [`EngineInput::FeedEnded`] when it runs dry.
 //! Each counts what it receives, and what it skips, in its [`FeedMetrics`].
 
-use super::replay::LineParser;
-use super::synthetic::{Generator, WalkParams};
-use super::{Instruments, MarketEvent};
 use crate::config::{FeedConfig, FeedSource, ReplayConfig, SyntheticConfig};
 use crate::engine::clock::wall_now;
 use crate::engine::EngineInput;
+use crate::market::replay::LineParser;
+use crate::market::synthetic::{Generator, WalkParams};
+use crate::market::{Instruments, MarketEvent};
 use crate::metrics::FeedMetrics;
 use std::path::PathBuf;
 use std::sync::Arc;
