@@ -21,8 +21,10 @@ pub mod ledger;
 mod lifecycle;
 pub mod orders;
 pub mod outcome;
+mod records;
 mod recovery;
 pub mod rejection_log;
+mod run;
 pub mod runtime;
 pub mod tape;
 pub mod timers;
@@ -387,73 +389,9 @@ impl Engine {
         }
     }
 
-    /// The clock's mode and time now: where a recorded session starts.
-    pub fn clock_start(&self) -> (clock::ClockMode, pennant_sdk::Timestamp) {
-        let clock = &self.core_ref().clock;
-        (clock.mode(), clock.now())
-    }
-
-    /// Tells every input from now on to `tape`, and keeps the session's outcome.
-    pub fn record_to(&mut self, tape: Box<dyn tape::Tape>) {
-        self.core().outcome.get_or_insert_with(Default::default);
-        self.tape = Some(tape);
-    }
-
-    /// Replays a recorded session: keeps its outcome, and takes the store hold from the
-    /// recording ([`Engine::replay_store_hold`]) rather than from a store. The clock must
-    /// be a [`clock::Clock::replayed`] one.
-    pub fn replay_mode(&mut self) {
-        self.core().outcome.get_or_insert_with(Default::default);
-        self.replaying = true;
-    }
-
-    /// One recorded input, handled at recorded wall time `wall`; false once the engine
-    /// would stop.
-    pub fn replay_input(&mut self, wall: pennant_sdk::Timestamp, input: EngineInput) -> bool {
-        self.core().clock.set_wall(wall);
-        self.step(input)
-    }
-
-    /// Handles one input as [`Engine::run`] does; false once the engine would stop.
-    pub fn step(&mut self, input: EngineInput) -> bool {
-        let flow = self.input(input, || None);
-        self.flush_journal();
-        flow == Flow::Continue
-    }
-
     /// Working orders with a cancel pending, and with an unknown status.
     pub fn order_states(&self) -> (usize, usize) {
         self.core_ref().orders.pending()
-    }
-
-    /// A recorded change of the store hold.
-    pub fn replay_store_hold(&mut self, wall: pennant_sdk::Timestamp, hold: Option<String>) {
-        let core = self.core();
-        core.clock.set_wall(wall);
-        let now = core.clock.now();
-        core.risk.set_store_hold(hold, now);
-    }
-
-    /// The outcome so far (orders, updates, positions), when it is kept.
-    pub fn outcome(&self) -> Option<outcome::Outcome> {
-        let core = self.core_ref();
-        let digest = core.outcome.as_ref()?;
-        let mut positions = Vec::new();
-        for (idx, slot) in self.strategies.iter().enumerate() {
-            for p in core.ledger.positions_of(idx, &core.market) {
-                let symbol = core.instruments.symbol(p.instrument);
-                positions.push(outcome::PositionOutcome::new(&slot.id, symbol, &p));
-            }
-        }
-        Some(digest.outcome(positions))
-    }
-
-    /// Tells the tape, if any, an input handled now.
-    fn tell(&mut self, frame: tape::Frame<'_>) {
-        if let Some(tape) = &mut self.tape {
-            let wall = self.core.as_ref().expect(CORE_HOME).clock.wall();
-            tape.record(wall, frame);
-        }
     }
 
     /// Publishes the engine's view here, after a command and at most every
@@ -844,122 +782,6 @@ impl Engine {
         slot.snapshot_at = now;
     }
 
-    /// Records the risk engine's new audit records, then hands the journal's batch to the
-    /// store's writer (without waiting), and holds trading at reduce-only while records
-    /// are not durable.
-    pub fn flush_journal(&mut self) {
-        self.record_journal();
-        self.watch_durability();
-    }
-
-    /// Holds trading at reduce-only while the writer cannot make records durable (a full
-    /// disk) or the backlog held here passes `max_backlog_records`; lifts the hold once
-    /// records are durable and the backlog is down to half of it.
-    fn watch_durability(&mut self) {
-        if self.replaying {
-            return;
-        }
-        let max = self.settings.max_backlog_records;
-        let core = self.core.as_mut().expect(CORE_HOME);
-        let backlog = core.journal.backlog_records();
-        let held = core.risk.store_hold().is_some();
-        let hold = if core.journal.undurable() {
-            Some("neither the database nor the spool takes records".to_owned())
-        } else if backlog > max || (held && backlog > max / 2) {
-            Some(format!(
-                "{backlog} records wait for the writer (max_backlog_records = {max})"
-            ))
-        } else {
-            None
-        };
-        if hold.is_some() != held {
-            match &hold {
-                Some(why) => {
-                    log::error!(backlog_records = backlog; "trading is reduce-only until records are durable again: {why}")
-                }
-                None => {
-                    log::warn!(backlog_records = backlog; "records are durable again: trading resumes")
-                }
-            }
-            let now = core.clock.now();
-            core.risk.set_store_hold(hold.clone(), now);
-            self.tell(tape::Frame::StoreHold(hold.as_deref()));
-            // The audit record of the change goes with the next flush.
-            self.publish_now();
-        }
-    }
-
-    fn record_journal(&mut self) {
-        let core = self.core.as_mut().expect(CORE_HOME);
-        if !core.journal.enabled() {
-            // Still looks whether the event stream has gained a listener.
-            core.journal.flush();
-            return;
-        }
-        let audit = core.risk.audit();
-        if audit.len() > self.audit_recorded {
-            let fresh: Vec<_> = audit[self.audit_recorded..].to_vec();
-            self.audit_recorded = audit.len();
-            for record in fresh {
-                let strategy = record.scope.strip_prefix("strategy ").map(str::to_owned);
-                if let Some(limits) = &record.limits {
-                    // What recovery reads back: the limits themselves, as the
-                    // configuration file would give them.
-                    core.journal.record(
-                        record.ts,
-                        crate::store::Body::Risk(crate::store::record::RiskEvent {
-                            strategy: strategy.clone(),
-                            kind: "limits_set".into(),
-                            reason: None,
-                            actor: Some(record.actor.clone()),
-                            scope: Some(record.scope.clone()),
-                            state: None,
-                            detail: limits.to_toml(),
-                        }),
-                    );
-                }
-                core.journal.record(
-                    record.ts,
-                    crate::store::Body::Risk(crate::store::record::RiskEvent {
-                        strategy,
-                        kind: record.action,
-                        reason: None,
-                        actor: Some(record.actor),
-                        scope: Some(record.scope),
-                        state: record.state.map(|s| s.name().to_owned()),
-                        detail: record.detail,
-                    }),
-                );
-            }
-        }
-        // Checked after every input: the baselines are built only when a day begins.
-        let new_day = core.risk.day_start().is_some() && core.risk.day_start() != self.day_recorded;
-        if let Some(day) = new_day.then(|| core.risk.day_baselines()).flatten() {
-            self.day_recorded = Some(day.day_start);
-            let scopes = day
-                .strategies
-                .into_iter()
-                .map(|(id, b)| (Some(id.clone()), format!("strategy {id}"), b))
-                .chain(day.global.map(|b| (None, "global".to_owned(), b)));
-            for (strategy, scope, baseline) in scopes {
-                // Recorded at the day's start: recovery takes the latest day's.
-                core.journal.record(
-                    day.day_start,
-                    crate::store::Body::Risk(crate::store::record::RiskEvent {
-                        strategy,
-                        kind: "day_start".into(),
-                        reason: None,
-                        actor: None,
-                        scope: Some(scope),
-                        state: None,
-                        detail: baseline.raw().to_string(),
-                    }),
-                );
-            }
-        }
-        core.journal.flush();
-    }
-
     /// Processes one market event.
     pub fn on_market(&mut self, event: &MarketEvent) {
         self.events += 1;
@@ -1033,133 +855,6 @@ impl Engine {
                 );
             }
         }
-    }
-
-    /// Runs until shutdown (or until every feed has ended, if so configured), then cancels
-    /// open orders, stops the strategies and reports. Control inputs are taken before
-    /// market data, and between two events of a batch ([`inputs`]).
-    pub fn run(mut self, mut inputs: EngineInputs) -> Vec<StrategyReport> {
-        log::info!(strategies = self.strategies.len(); "engine running");
-        while let Some(input) = inputs.wait() {
-            let flow = self.input(input, || inputs.control_waiting());
-            if flow == Flow::Stop {
-                break;
-            }
-            self.flush_journal();
-            if self.publisher.as_ref().is_some_and(view::Publisher::due) {
-                self.publish(true);
-            }
-            self.beat();
-        }
-        self.shutdown()
-    }
-
-    /// Tells the heartbeat (systemd's watchdog) that the loop is alive.
-    fn beat(&mut self) {
-        if let Some(mut heartbeat) = self.heartbeat.take() {
-            heartbeat.beat(self);
-            self.heartbeat = Some(heartbeat);
-        }
-    }
-
-    /// Takes one input: reads the wall clock for it, tells the tape, handles it. A batch
-    /// of market events takes, between two of its events, the control inputs `control`
-    /// has waiting.
-    fn input(&mut self, input: EngineInput, control: impl FnMut() -> Option<EngineInput>) -> Flow {
-        self.core().clock.sample_wall();
-        match input {
-            EngineInput::Market { events, received } => self.on_batch(&events, received, control),
-            other => self.handle(other),
-        }
-    }
-
-    /// A batch of market events; between two of them, the control inputs `control`
-    /// has waiting. The tape hears the batch cut where a control input came.
-    fn on_batch(
-        &mut self,
-        events: &[MarketEvent],
-        received: Instant,
-        mut control: impl FnMut() -> Option<EngineInput>,
-    ) -> Flow {
-        self.batch_received = Some(received);
-        let mut flow = Flow::Continue;
-        let mut wall = self.core_ref().clock.wall();
-        let mut told = 0;
-        for (n, event) in events.iter().enumerate() {
-            self.on_market(event);
-            if let Some(input) = control() {
-                self.tell_market(wall, &events[told..=n]);
-                told = n + 1;
-                self.core().clock.sample_wall();
-                flow = self.handle(input);
-                wall = self.core_ref().clock.wall();
-                if flow == Flow::Stop {
-                    break;
-                }
-                // A tick mid-batch is a sign of life too: the watchdog hears it however
-                // long the batch takes.
-                self.beat();
-            }
-        }
-        if flow == Flow::Continue {
-            self.tell_market(wall, &events[told..]);
-        }
-        self.batch_received = None;
-        flow
-    }
-
-    /// Tells the tape market events handled at wall time `wall`.
-    fn tell_market(&mut self, wall: pennant_sdk::Timestamp, events: &[MarketEvent]) {
-        if let (Some(tape), false) = (&mut self.tape, events.is_empty()) {
-            tape.record(wall, tape::Frame::Market(events));
-        }
-    }
-
-    /// Handles one input other than market data (which [`Self::input`] takes).
-    fn handle(&mut self, input: EngineInput) -> Flow {
-        match input {
-            EngineInput::Market { events, received } => {
-                return self.on_batch(&events, received, || None);
-            }
-            EngineInput::Tick => {
-                self.tell(tape::Frame::Tick);
-                self.on_tick();
-            }
-            EngineInput::FeedEnded { feed } => {
-                self.tell(tape::Frame::FeedEnded(&feed));
-                self.feeds_ended += 1;
-                log::info!(feed; "feed ended");
-                if self.settings.exit_when_feeds_end && self.feeds_ended >= self.settings.feeds {
-                    log::info!("every feed has ended: stopping");
-                    return Flow::Stop;
-                }
-            }
-            EngineInput::Shutdown => {
-                self.tell(tape::Frame::Shutdown);
-                return Flow::Stop;
-            }
-            EngineInput::Venue { venue, event } => {
-                self.tell(tape::Frame::Venue(venue, &event));
-                match event {
-                    crate::venue::VenueEvent::Reports(reports) => {
-                        self.core().book_reports(&reports);
-                        self.deliver_updates();
-                    }
-                    crate::venue::VenueEvent::Snapshot(snapshot) => {
-                        self.reconcile(venue, &snapshot);
-                    }
-                }
-            }
-            // The view is published before the answer: the caller must find the change.
-            EngineInput::Command { command, reply } => {
-                let answer = self.execute(command);
-                self.publish_now();
-                if let Some(reply) = reply {
-                    let _ = reply.send(answer);
-                }
-            }
-        }
-        Flow::Continue
     }
 
     /// Cancels every open order (strategies see the cancels), then reports.

@@ -6,6 +6,7 @@
 
 use super::command::Command;
 use super::outcome::Outcome;
+use super::{clock, outcome, Engine, EngineInput, CORE_HOME};
 use crate::market::MarketEvent;
 use crate::store::Recovered;
 use pennant_sdk::Timestamp;
@@ -38,4 +39,64 @@ pub trait Tape: Send {
     fn recovered(&mut self, recovered: &Recovered);
     /// The session ended with this outcome.
     fn finish(&mut self, outcome: &Outcome);
+}
+
+/// Recording and replaying a session.
+impl Engine {
+    /// The clock's mode and time now: where a recorded session starts.
+    pub fn clock_start(&self) -> (clock::ClockMode, pennant_sdk::Timestamp) {
+        let clock = &self.core_ref().clock;
+        (clock.mode(), clock.now())
+    }
+
+    /// Tells every input from now on to `tape`, and keeps the session's outcome.
+    pub fn record_to(&mut self, tape: Box<dyn Tape>) {
+        self.core().outcome.get_or_insert_with(Default::default);
+        self.tape = Some(tape);
+    }
+
+    /// Replays a recorded session: keeps its outcome, and takes the store hold from the
+    /// recording ([`Engine::replay_store_hold`]) rather than from a store. The clock must
+    /// be a [`clock::Clock::replayed`] one.
+    pub fn replay_mode(&mut self) {
+        self.core().outcome.get_or_insert_with(Default::default);
+        self.replaying = true;
+    }
+
+    /// One recorded input, handled at recorded wall time `wall`; false once the engine
+    /// would stop.
+    pub fn replay_input(&mut self, wall: pennant_sdk::Timestamp, input: EngineInput) -> bool {
+        self.core().clock.set_wall(wall);
+        self.step(input)
+    }
+
+    /// A recorded change of the store hold.
+    pub fn replay_store_hold(&mut self, wall: pennant_sdk::Timestamp, hold: Option<String>) {
+        let core = self.core();
+        core.clock.set_wall(wall);
+        let now = core.clock.now();
+        core.risk.set_store_hold(hold, now);
+    }
+
+    /// The outcome so far (orders, updates, positions), when it is kept.
+    pub fn outcome(&self) -> Option<outcome::Outcome> {
+        let core = self.core_ref();
+        let digest = core.outcome.as_ref()?;
+        let mut positions = Vec::new();
+        for (idx, slot) in self.strategies.iter().enumerate() {
+            for p in core.ledger.positions_of(idx, &core.market) {
+                let symbol = core.instruments.symbol(p.instrument);
+                positions.push(outcome::PositionOutcome::new(&slot.id, symbol, &p));
+            }
+        }
+        Some(digest.outcome(positions))
+    }
+
+    /// Tells the tape, if any, an input handled now.
+    pub(super) fn tell(&mut self, frame: Frame<'_>) {
+        if let Some(tape) = &mut self.tape {
+            let wall = self.core.as_ref().expect(CORE_HOME).clock.wall();
+            tape.record(wall, frame);
+        }
+    }
 }
