@@ -5,12 +5,11 @@
 mod support;
 
 use pennant_daemon::config::{OpenOrders, PaperConfig};
-use pennant_daemon::engine::clock::{Clock, ClockMode};
 use pennant_daemon::engine::{
-    Core, Engine, EngineSettings, StrategyCode, StrategyReport, StrategySpec, StrategyState,
+    Engine, EngineSettings, StrategyCode, StrategyReport, StrategySpec, StrategyState,
 };
 use pennant_daemon::market::{Instruments, MarketEvent};
-use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
+use pennant_daemon::plugin::PluginSettings;
 use pennant_daemon::venue::PaperVenue;
 use pennant_sdk::testing::{instrument, px, qty};
 use pennant_sdk::{Quote, Side, Trade};
@@ -29,32 +28,34 @@ fn engine_with(
     snapshot_interval: Duration,
     risk: pennant_daemon::config::RiskConfig,
 ) -> Engine {
-    let shared = SharedClock::default();
-    let settings = PluginSettings {
+    Engine::builder(btc(), plugin_settings(cache))
+        .risk(risk)
+        .settings(settings(snapshot_interval))
+        .build()
+        .unwrap()
+}
+
+fn btc() -> Arc<Instruments> {
+    Arc::new(Instruments::new([instrument(
+        0, "BTC-USDT", "0.01", "0.001",
+    )]))
+}
+
+fn plugin_settings(cache: &std::path::Path) -> PluginSettings {
+    PluginSettings {
         memory_limit_bytes: 16 * 1024 * 1024,
         call_budget: Duration::from_millis(1_000),
         cache_dir: cache.to_owned(),
         seed: 1,
-    };
-    let plugins = Arc::new(PluginHost::new(settings, shared.clone()).unwrap());
-    let instruments = Arc::new(Instruments::new([instrument(
-        0, "BTC-USDT", "0.01", "0.001",
-    )]));
-    let core = Core::new(
-        Clock::new(ClockMode::Event, shared),
-        instruments,
-        Box::new(PaperVenue::new(&PaperConfig::default())),
-        pennant_daemon::risk::RiskEngine::new(risk),
-    );
-    let settings = EngineSettings {
+    }
+}
+
+fn settings(snapshot_interval: Duration) -> EngineSettings {
+    EngineSettings {
         snapshot_interval,
         summary_interval: Duration::from_secs(3600),
-        exit_when_feeds_end: false,
-        feeds: 0,
-        keep_versions: 5,
-        max_backlog_records: 100_000,
-    };
-    Engine::new(core, plugins, settings)
+        ..EngineSettings::default()
+    }
 }
 
 fn start(engine: &mut Engine, component: &str, id: &str, params: &[(&str, &str)]) -> usize {
@@ -756,40 +757,20 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
     use pennant_daemon::store::record::{OrderEvent, PositionSnapshot};
     use pennant_daemon::store::{Recovered, TradingStateRecord};
     let cache = tempfile::tempdir().unwrap();
-    let shared = SharedClock::default();
-    let settings = PluginSettings {
-        memory_limit_bytes: 16 * 1024 * 1024,
-        call_budget: Duration::from_millis(1_000),
-        cache_dir: cache.path().to_owned(),
-        seed: 1,
-    };
-    let plugins = Arc::new(PluginHost::new(settings, shared.clone()).unwrap());
-    let core = Core::new(
-        Clock::new(ClockMode::Event, shared),
-        Arc::new(Instruments::new([instrument(
-            0, "BTC-USDT", "0.01", "0.001",
-        )])),
-        Box::new(ForgetfulVenue(PaperVenue::new(&PaperConfig::default()))),
-        pennant_daemon::risk::RiskEngine::new(pennant_daemon::config::RiskConfig {
+    let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
+        .venue(Box::new(ForgetfulVenue(PaperVenue::new(
+            &PaperConfig::default(),
+        ))))
+        .risk(pennant_daemon::config::RiskConfig {
             global: pennant_daemon::config::Limits {
                 max_daily_loss: Some(pennant_sdk::Amount::from_raw(px("50").raw())),
                 ..Default::default()
             },
             ..Default::default()
-        }),
-    );
-    let mut engine = Engine::new(
-        core,
-        plugins,
-        EngineSettings {
-            snapshot_interval: Duration::from_secs(3600),
-            summary_interval: Duration::from_secs(3600),
-            exit_when_feeds_end: false,
-            feeds: 0,
-            keep_versions: 5,
-            max_backlog_records: 100_000,
-        },
-    );
+        })
+        .settings(settings(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
     let summary = engine.recover(Recovered {
         last_seq: 40,
         max_order_id: 5,
@@ -1050,43 +1031,24 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
     use pennant_daemon::engine::EngineInput;
     use pennant_daemon::venue::{ExecutionReport as R, VenueEvent, VenueSnapshot};
     let cache = tempfile::tempdir().unwrap();
-    let shared = SharedClock::default();
-    let settings = PluginSettings {
-        memory_limit_bytes: 16 * 1024 * 1024,
-        call_budget: Duration::from_millis(1_000),
-        cache_dir: cache.path().to_owned(),
-        seed: 1,
-    };
-    let plugins = Arc::new(PluginHost::new(settings, shared.clone()).unwrap());
     let instruments = Arc::new(Instruments::new([
         instrument(0, "BTC-USDT", "0.01", "0.001"),
         instrument(0, "ETH-USDT", "0.01", "0.001"),
     ]));
-    let mut core = Core::new(
-        Clock::new(ClockMode::Event, shared),
-        instruments,
-        Box::new(PaperVenue::new(&PaperConfig::default())),
-        pennant_daemon::risk::RiskEngine::new(Default::default()),
-    );
     let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
     // BTC-USDT on the paper venue, ETH-USDT on the one that answers later.
-    core.set_venues(
-        vec![
-            Box::new(PaperVenue::new(&PaperConfig::default())),
-            Box::new(LaterVenue(sent.clone())),
-        ],
-        vec![0, 1],
-    );
-    core.client_ids = pennant_daemon::venue::ClientOrderIds::new("desk").unwrap();
-    let settings = EngineSettings {
-        snapshot_interval: Duration::from_secs(3600),
-        summary_interval: Duration::from_secs(3600),
-        exit_when_feeds_end: false,
-        feeds: 0,
-        keep_versions: 5,
-        max_backlog_records: 100_000,
-    };
-    let mut engine = Engine::new(core, plugins, settings);
+    let mut engine = Engine::builder(instruments, plugin_settings(cache.path()))
+        .venues(
+            vec![
+                Box::new(PaperVenue::new(&PaperConfig::default())),
+                Box::new(LaterVenue(sent.clone())),
+            ],
+            vec![0, 1],
+        )
+        .client_ids(pennant_daemon::venue::ClientOrderIds::new("desk").unwrap())
+        .settings(settings(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
     engine
         .start_strategy(StrategySpec {
             id: "mm".into(),

@@ -2,11 +2,10 @@
 //! monotonic clock, and the process's resident memory.
 
 use pennant_daemon::config::{OpenOrders, PaperConfig};
-use pennant_daemon::engine::clock::{Clock, ClockMode};
-use pennant_daemon::engine::{Core, Engine, EngineSettings, StrategyCode, StrategySpec};
+use pennant_daemon::engine::{Engine, EngineSettings, StrategyCode, StrategySpec};
 use pennant_daemon::market::synthetic::{Generator, WalkParams};
 use pennant_daemon::market::{Instruments, MarketEvent};
-use pennant_daemon::plugin::{PluginHost, PluginSettings, SharedClock};
+use pennant_daemon::plugin::PluginSettings;
 use pennant_daemon::venue::{ExecutionReport, PaperVenue, Venue, VenueOrder};
 use pennant_sdk::testing::{instrument, px};
 use pennant_sdk::{OrderId, Timestamp};
@@ -148,37 +147,25 @@ impl Venue for TimedVenue {
 /// An engine on the event clock with the paper venue (its submits timed by `probe`),
 /// a compile cache in `cache`, and no strategies yet.
 pub fn engine(cache: &Path, probe: Arc<SubmitProbe>) -> Engine {
-    let shared = SharedClock::default();
     let settings = PluginSettings {
         memory_limit_bytes: 64 << 20,
         call_budget: Duration::from_millis(50),
         cache_dir: cache.to_owned(),
         seed: 1,
     };
-    let plugins =
-        Arc::new(PluginHost::new(settings, shared.clone()).expect("the WebAssembly host starts"));
     let venue = TimedVenue {
         inner: PaperVenue::new(&PaperConfig::default()),
         probe,
     };
-    let core = Core::new(
-        Clock::new(ClockMode::Event, shared),
-        instruments(),
-        Box::new(venue),
-        pennant_daemon::risk::RiskEngine::new(Default::default()),
-    );
-    Engine::new(
-        core,
-        plugins,
-        EngineSettings {
+    Engine::builder(instruments(), settings)
+        .venue(Box::new(venue))
+        .settings(EngineSettings {
             snapshot_interval: Duration::from_secs(3600),
             summary_interval: Duration::from_secs(1 << 30),
-            exit_when_feeds_end: false,
-            feeds: 0,
-            keep_versions: 5,
-            max_backlog_records: 100_000,
-        },
-    )
+            ..EngineSettings::default()
+        })
+        .build()
+        .expect("the WebAssembly host starts")
 }
 
 /// The example strategies, and the do-nothing and order-on-every-quote test modes.

@@ -3,15 +3,14 @@
 //! venue, risk engine, per-strategy caps, settings). It has no strategies yet: they come
 //! with the first reload pass, as a [`crate::engine::Command::Apply`].
 
-use crate::config::{Config, FeedKind, PluginConfig};
+use crate::config::{Config, FeedKind, PluginConfig, VenueKind};
 use crate::engine::budget::HostLimits;
-use crate::engine::clock::{Clock, ClockMode};
+use crate::engine::clock::ClockMode;
 use crate::engine::journal::Journal;
-use crate::engine::{Core, Engine, EngineSettings, StrategyCtx};
+use crate::engine::{Engine, EngineSettings};
 use crate::market::Instruments;
-use crate::plugin::{OutputLimits, PluginError, PluginHost, PluginSettings, SharedClock};
-use crate::risk::RiskEngine;
-use crate::venue::PaperVenue;
+use crate::plugin::{OutputLimits, PluginError, PluginSettings};
+use crate::venue::{ClientOrderIds, PaperVenue, Venue};
 use pennant_sdk::Timestamp;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,51 +42,31 @@ pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine,
     } else {
         ClockMode::Event
     };
-    let shared = SharedClock::default();
     let cache_dir = match &start {
         Start::Now => config
             .resolve(&config.daemon.state_dir)
             .join("compile-cache"),
         Start::Replayed { cache_dir, .. } => cache_dir.clone(),
     };
-    let plugins = plugin_host(config, shared.clone(), cache_dir)?;
-    let clock = match start {
-        Start::Now => {
-            let mut clock = Clock::new(mode, shared);
-            if mode == ClockMode::Event {
-                if let Some(start) = first_replay_timestamp(config, &instruments) {
-                    clock.advance(start);
-                }
-            }
-            clock
-        }
-        Start::Replayed { clock_now, .. } => Clock::replayed(mode, clock_now, shared),
+    let plugins = PluginSettings {
+        memory_limit_bytes: config.plugins.memory_limit_mib.get() as usize * 1024 * 1024,
+        call_budget: Duration::from_millis(u64::from(config.plugins.call_budget_ms.get())),
+        cache_dir,
+        seed: config.plugins.seed,
     };
-    let mut core = Core::new(
-        clock,
-        instruments,
-        Box::new(PaperVenue::new(&config.paper)),
-        RiskEngine::new(config.risk.clone()),
-    );
-    let venues: Vec<Box<dyn crate::venue::Venue>> = if config.venues.is_empty() {
+    let venues: Vec<Box<dyn Venue>> = if config.venues.is_empty() {
         vec![Box::new(PaperVenue::new(&config.paper))]
     } else {
         config
             .venues
             .iter()
             .map(|v| match v.kind {
-                crate::config::VenueKind::Paper => {
-                    Box::new(PaperVenue::new(&v.paper()).named(v.name.get_ref()))
-                        as Box<dyn crate::venue::Venue>
+                VenueKind::Paper => {
+                    Box::new(PaperVenue::new(&v.paper()).named(v.name.get_ref())) as Box<dyn Venue>
                 }
             })
             .collect()
     };
-    core.set_venues(venues, config.venue_routes());
-    core.journal = journal;
-    // The configuration checked the id; the default is the fallback that cannot happen.
-    core.client_ids = crate::venue::ClientOrderIds::new(&config.daemon.id).unwrap_or_default();
-    core.set_host_limits(host_limits(&config.plugins));
     let settings = EngineSettings {
         snapshot_interval: Duration::from_secs(u64::from(config.plugins.snapshot_interval_secs)),
         summary_interval: Duration::from_secs(config.daemon.summary_interval_secs),
@@ -96,21 +75,27 @@ pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine,
         keep_versions: config.plugins.keep_versions.get() as usize,
         max_backlog_records: config.store.max_backlog_records.get() as usize,
     };
-    Ok(Engine::new(core, plugins, settings))
-}
-
-fn plugin_host(
-    config: &Config,
-    clock: SharedClock,
-    cache_dir: PathBuf,
-) -> Result<Arc<PluginHost<StrategyCtx>>, PluginError> {
-    let settings = PluginSettings {
-        memory_limit_bytes: config.plugins.memory_limit_mib.get() as usize * 1024 * 1024,
-        call_budget: Duration::from_millis(u64::from(config.plugins.call_budget_ms.get())),
-        cache_dir,
-        seed: config.plugins.seed,
+    let builder = Engine::builder(instruments.clone(), plugins)
+        .clock(mode)
+        .venues(venues, config.venue_routes())
+        .risk(config.risk.clone())
+        .settings(settings)
+        .host_limits(host_limits(&config.plugins))
+        // The configuration checked the id; the default is the fallback that cannot be.
+        .client_ids(ClientOrderIds::new(&config.daemon.id).unwrap_or_default())
+        .journal(journal);
+    let builder = match start {
+        Start::Replayed { clock_now, .. } => builder.replayed_from(clock_now),
+        // A backtest's time starts with its data: strategies see it from `init` on.
+        Start::Now if mode == ClockMode::Event => {
+            match first_replay_timestamp(config, &instruments) {
+                Some(ts) => builder.start_at(ts),
+                None => builder,
+            }
+        }
+        Start::Now => builder,
     };
-    Ok(Arc::new(PluginHost::new(settings, clock)?))
+    builder.build()
 }
 
 /// The per-strategy caps of `[plugins]`.

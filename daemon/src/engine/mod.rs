@@ -12,6 +12,7 @@
 //! same code with the wall clock.
 
 pub mod budget;
+pub mod builder;
 pub mod clock;
 pub mod command;
 pub mod core;
