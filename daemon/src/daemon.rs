@@ -249,7 +249,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     };
     let (events, _) = broadcast::channel(EVENT_STREAM);
     let view = metrics.as_ref().map(|metrics| {
-        engine.set_metrics(metrics.engine.clone());
+        engine.set_metrics(Box::new(metrics.engine.clone()));
         engine.stream_journal(events.clone());
         engine.publish_view()
     });

@@ -20,6 +20,7 @@ pub mod inputs;
 pub mod journal;
 pub mod ledger;
 mod lifecycle;
+pub mod observer;
 pub mod orders;
 pub mod outcome;
 mod records;
@@ -35,6 +36,7 @@ pub use self::command::{Answer, Command, CommandError, LimitsPatch, Reply};
 pub use self::core::{Core, StrategyCtx, StrategyStats, Tallies};
 pub use self::inputs::{EngineInputs, EngineSender};
 pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
+pub use self::observer::{Heartbeat, StrategyTimings, Timings};
 pub use self::recovery::RecoverySummary;
 pub use self::runtime::{NativeStrategy, StrategyCode, StrategyRuntime};
 
@@ -53,14 +55,6 @@ pub type StrategyIdx = usize;
 
 /// A loaded strategy component, shared by every strategy that uses the same file.
 pub type SharedComponent = Arc<LoadedComponent<StrategyCtx>>;
-
-/// Told after every input the engine handles, ticks included: its sign of life. The
-/// daemon's systemd watchdog (`service::Heartbeat`) is one; the engine knows it only by
-/// this.
-pub trait Heartbeat: Send {
-    /// The engine handled an input and is alive.
-    fn beat(&mut self, engine: &Engine);
-}
 
 /// What the engine receives: every input is data (see [`command`]).
 pub enum EngineInput {
@@ -191,7 +185,7 @@ struct StrategySlot {
     /// Lifecycle counters, for the metrics.
     lifecycle: LifecycleCounts,
     /// Its histograms, when the engine has metrics.
-    metrics: Option<crate::metrics::StrategyMetrics>,
+    metrics: Option<Box<dyn StrategyTimings>>,
 }
 
 /// How often a strategy started, was replaced and was quarantined (by fault code).
@@ -335,7 +329,7 @@ pub struct Engine {
     /// Where the engine publishes its view for the admin API and the metrics.
     publisher: Option<view::Publisher>,
     /// The engine's histograms, when it has metrics.
-    metrics: Option<crate::metrics::EngineMetrics>,
+    metrics: Option<Box<dyn Timings>>,
     /// When the market batch being handled was received.
     batch_received: Option<Instant>,
     /// Reused buffer: order updates delivered to each strategy in the current pass.
@@ -430,8 +424,9 @@ impl Engine {
         }
     }
 
-    /// Observes strategy call durations and event-to-handler latencies into `metrics`.
-    pub fn set_metrics(&mut self, metrics: crate::metrics::EngineMetrics) {
+    /// Tells `metrics` each strategy call's duration and each handler's latency from
+    /// the batch's arrival.
+    pub fn set_metrics(&mut self, metrics: Box<dyn Timings>) {
         for slot in &mut self.strategies {
             slot.metrics = Some(metrics.strategy(&slot.id));
         }
@@ -595,9 +590,7 @@ impl Engine {
         };
         let slot = &mut self.strategies[idx];
         if let (Some(metrics), Some(started)) = (&slot.metrics, started) {
-            metrics
-                .call_duration
-                .observe(started.elapsed().as_secs_f64());
+            metrics.call(started.elapsed().as_secs_f64());
         }
         slot.instance = Some(instance);
         outcome.inspect_err(|fault| self.quarantine(idx, fault.code(), fault.to_string()))
@@ -826,9 +819,7 @@ impl Engine {
         if let (Some(metrics), Some(received), StrategyState::Running) =
             (&slot.metrics, self.batch_received, &slot.state)
         {
-            metrics
-                .handler_latency
-                .observe(received.elapsed().as_secs_f64());
+            metrics.handler_latency(received.elapsed().as_secs_f64());
         }
     }
 

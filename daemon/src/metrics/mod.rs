@@ -264,6 +264,21 @@ impl EngineMetrics {
     }
 }
 
+impl crate::engine::Timings for EngineMetrics {
+    fn strategy(&self, id: &str) -> Box<dyn crate::engine::StrategyTimings> {
+        Box::new(EngineMetrics::strategy(self, id))
+    }
+}
+
+impl crate::engine::StrategyTimings for StrategyMetrics {
+    fn call(&self, seconds: f64) {
+        self.call_duration.observe(seconds);
+    }
+    fn handler_latency(&self, seconds: f64) {
+        self.handler_latency.observe(seconds);
+    }
+}
+
 /// The admin API's requests, by route template (never the raw path) and status.
 #[derive(Clone)]
 pub struct ApiMetrics {
