@@ -754,8 +754,8 @@ impl pennant_daemon::venue::Venue for ForgetfulVenue {
 
 #[test]
 fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
-    use pennant_daemon::store::record::{OrderEvent, PositionSnapshot};
-    use pennant_daemon::store::{Recovered, TradingStateRecord};
+    use pennant_daemon::records::{OrderEvent, PositionSnapshot};
+    use pennant_daemon::records::{Recovered, TradingStateRecord};
     let cache = tempfile::tempdir().unwrap();
     let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
         .venue(Box::new(ForgetfulVenue(PaperVenue::new(
@@ -879,8 +879,8 @@ fn a_strategy_retrying_refused_orders_trips_its_breaker_and_the_others_go_on() {
 
 #[test]
 fn a_cancel_asked_for_before_a_restart_is_asked_for_again() {
-    use pennant_daemon::store::record::OrderEvent;
-    use pennant_daemon::store::Recovered;
+    use pennant_daemon::records::OrderEvent;
+    use pennant_daemon::records::Recovered;
     let cache = tempfile::tempdir().unwrap();
     let mut engine = engine(cache.path(), Duration::from_secs(3600));
     let order = |id: u64, status: &str| {

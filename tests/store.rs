@@ -4,15 +4,13 @@
 mod support;
 
 use pennant_daemon::config::StoreConfig;
-use pennant_daemon::store::record::{
-    Body, FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, RiskEvent, SignalEvent,
-    StateSnapshot,
+use pennant_daemon::records::{
+    Body, FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, Record, RiskEvent, SignalEvent,
+    StateSnapshot, TradingStateRecord,
 };
 use pennant_daemon::store::spool::Spool;
 use pennant_daemon::store::writer::{self, WriterSettings, WriterStats};
-use pennant_daemon::store::{
-    Filter, PageRequest, Record, Store, StoreError, Table, TradingStateRecord, DAY_NS,
-};
+use pennant_daemon::store::{Filter, PageRequest, Store, StoreError, Table, DAY_NS};
 use pennant_testkit::pg::PgCluster;
 use std::future::Future;
 use std::path::Path;

@@ -751,8 +751,8 @@ pub fn reload(run: &Run) -> (Section, ReloadFigures) {
 ///    per batch), SQLite in the scratch folder and PostgreSQL in a throwaway local cluster.
 pub fn store(run: &Run) -> Section {
     use pennant_daemon::config::StoreConfig;
-    use pennant_daemon::store::record::{Body, OrderEvent};
-    use pennant_daemon::store::{Record, Store};
+    use pennant_daemon::records::{Body, OrderEvent, Record};
+    use pennant_daemon::store::Store;
     let mut section = Section::new(
         "Store throughput",
         "Order records (the most frequent kind, two rows each: the event and the order's \

@@ -10,6 +10,8 @@
 //! - [`engine`]: the deterministic event loop, orders, positions, timers.
 //! - [`risk`]: pre-trade checks inside the `submit-order` host call.
 //! - [`venue`]: where orders go; the paper venue simulates an exchange.
+//! - [`records`]: what the engine records (orders, fills, positions, lifecycle, risk,
+//!   signals) and reads back after a restart.
 //! - [`store`]: durable records (SQLite or PostgreSQL) and the writer that keeps them.
 //! - [`api`]: the admin HTTP API (warp): health, strategies, records, risk, events.
 //! - [`metrics`]: Prometheus metrics, served at `/metrics`.
@@ -27,6 +29,7 @@ pub mod market;
 pub mod metrics;
 pub mod plugin;
 pub mod recorder;
+pub mod records;
 pub mod reload;
 pub mod risk;
 pub mod service;

@@ -7,7 +7,7 @@
 use super::error::ApiError;
 use super::json;
 use super::query::Query;
-use crate::store::Record;
+use crate::records::Record;
 use futures_util::stream::{self, Stream};
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -6,10 +6,11 @@
 use crate::config::Limits;
 use crate::engine::view::{EngineView, StrategyView};
 use crate::engine::StrategyState;
-use crate::store::record::{
+use crate::records::{Body, Record};
+use crate::records::{
     FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, RiskEvent, SignalEvent,
 };
-use crate::store::{Body, DailyPnl, FillRow, OrderRow, Record, SignalRow};
+use crate::store::{DailyPnl, FillRow, OrderRow, SignalRow};
 use pennant_sdk::{Amount, Position};
 use serde_json::{json, Map, Value};
 use std::time::SystemTime;

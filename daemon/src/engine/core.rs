@@ -17,8 +17,8 @@ use super::StrategyIdx;
 use crate::market::bars::BarAggregator;
 use crate::market::{Instruments, MarketState};
 use crate::plugin::strategy_log::{truncate, Allowance};
+use crate::records::{self, names, Body};
 use crate::risk::{Books, RiskEngine};
-use crate::store::record::{self, names, Body};
 use crate::venue::{ExecutionReport, Venue, VenueOrder};
 use pennant_sdk::{
     Host, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderStatus, OrderUpdate,
@@ -367,7 +367,7 @@ impl Core {
             if source == "risk" && self.journal.enabled() {
                 self.journal.record(
                     now,
-                    Body::Risk(record::RiskEvent {
+                    Body::Risk(records::RiskEvent {
                         strategy: Some(id.to_string()),
                         kind: "rejection".into(),
                         reason: Some(code.to_owned()),
@@ -404,7 +404,7 @@ impl Core {
         if summary.source == "risk" && self.journal.enabled() {
             self.journal.record(
                 now,
-                Body::Risk(record::RiskEvent {
+                Body::Risk(records::RiskEvent {
                     strategy: Some(id.to_string()),
                     kind: "rejections".into(),
                     reason: Some(summary.reason.to_owned()),
@@ -431,9 +431,9 @@ impl Core {
         status: Option<OrderStatus>,
         filled: Qty,
         reason: Option<String>,
-    ) -> record::OrderEvent {
+    ) -> records::OrderEvent {
         let request = &order.request;
-        record::OrderEvent {
+        records::OrderEvent {
             strategy: self.strategy_ids[order.strategy].to_string(),
             order_id: order.id,
             client_order_id: request.client_order_id,
@@ -468,7 +468,7 @@ impl Core {
             .unwrap_or_else(|| Position::flat(update.instrument));
         self.journal.record(
             update.ts,
-            Body::Fill(record::FillEvent {
+            Body::Fill(records::FillEvent {
                 strategy: id.clone(),
                 order_id: update.order_id,
                 instrument: symbol.clone(),
@@ -482,7 +482,7 @@ impl Core {
         );
         self.journal.record(
             update.ts,
-            Body::Position(record::PositionSnapshot {
+            Body::Position(records::PositionSnapshot {
                 strategy: id,
                 instrument: symbol,
                 qty: position.qty.raw(),
@@ -755,7 +755,7 @@ impl Host for StrategyCtx {
         self.core.stats[self.strategy].signals += 1;
         if self.core.journal.enabled() {
             let now = self.core.clock.now();
-            let event = record::SignalEvent {
+            let event = records::SignalEvent {
                 strategy: self.id().to_owned(),
                 instrument: self.core.instruments.symbol(signal.instrument).to_owned(),
                 side: names::side(signal.side).to_owned(),

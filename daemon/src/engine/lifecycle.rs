@@ -16,9 +16,9 @@ use super::{
     StrategySpec, StrategyState,
 };
 use crate::config::{Limits, OpenOrders};
+use crate::records::Body;
+use crate::records::LifecycleEvent;
 use crate::risk::Scope;
-use crate::store::record::LifecycleEvent;
-use crate::store::Body;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::SystemTime;

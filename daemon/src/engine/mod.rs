@@ -401,7 +401,7 @@ impl Engine {
     /// Broadcasts the journal's records (for the admin API's event stream).
     pub fn stream_journal(
         &mut self,
-        stream: tokio::sync::broadcast::Sender<Arc<crate::store::Record>>,
+        stream: tokio::sync::broadcast::Sender<Arc<crate::records::Record>>,
     ) {
         self.core().journal.stream_to(stream);
     }
@@ -765,7 +765,7 @@ impl Engine {
             let strategy = self.strategies[idx].id.clone();
             self.core().journal.record(
                 now,
-                crate::store::Body::State(crate::store::record::StateSnapshot {
+                crate::records::Body::State(crate::records::StateSnapshot {
                     strategy,
                     state: state.clone(),
                 }),
@@ -869,7 +869,7 @@ impl Engine {
         let now = self.core().clock.now();
         self.core()
             .journal
-            .record(now, crate::store::Body::Shutdown);
+            .record(now, crate::records::Body::Shutdown);
         self.core().journal.close();
         if let (Some(outcome), Some(tape)) = (self.outcome(), self.tape.as_mut()) {
             tape.finish(&outcome);

@@ -68,7 +68,7 @@ impl Engine {
                     // configuration file would give them.
                     core.journal.record(
                         record.ts,
-                        crate::store::Body::Risk(crate::store::record::RiskEvent {
+                        crate::records::Body::Risk(crate::records::RiskEvent {
                             strategy: strategy.clone(),
                             kind: "limits_set".into(),
                             reason: None,
@@ -81,7 +81,7 @@ impl Engine {
                 }
                 core.journal.record(
                     record.ts,
-                    crate::store::Body::Risk(crate::store::record::RiskEvent {
+                    crate::records::Body::Risk(crate::records::RiskEvent {
                         strategy,
                         kind: record.action,
                         reason: None,
@@ -106,7 +106,7 @@ impl Engine {
                 // Recorded at the day's start: recovery takes the latest day's.
                 core.journal.record(
                     day.day_start,
-                    crate::store::Body::Risk(crate::store::record::RiskEvent {
+                    crate::records::Body::Risk(crate::records::RiskEvent {
                         strategy,
                         kind: "day_start".into(),
                         reason: None,

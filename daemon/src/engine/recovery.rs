@@ -7,9 +7,9 @@
 
 use super::orders::OrderRecord;
 use super::Engine;
+use crate::records::names;
+use crate::records::Recovered;
 use crate::risk::{Scope, TradingState};
-use crate::store::record::names;
-use crate::store::Recovered;
 use crate::venue::{ExecutionReport, VenueOrder, VenueSnapshot};
 use pennant_sdk::{Amount, OrderRequest, OrderStatus, Position, Price, Qty};
 
@@ -196,12 +196,12 @@ impl Engine {
                 log::error!(strategy = order.strategy.as_str(), order_id = order.order_id; "recovered order with an unknown instrument or value: recorded as canceled");
                 // Recorded as over, so that it does not come back at the next start.
                 let now = core.clock.now();
-                let over = crate::store::record::OrderEvent {
+                let over = crate::records::OrderEvent {
                     status: "canceled".into(),
                     reason: Some("not configured at recovery".into()),
                     ..order
                 };
-                core.journal.record(now, crate::store::Body::Order(over));
+                core.journal.record(now, crate::records::Body::Order(over));
                 summary.skipped += 1;
                 continue;
             };

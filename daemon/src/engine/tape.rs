@@ -8,7 +8,7 @@ use super::command::Command;
 use super::outcome::Outcome;
 use super::{clock, outcome, Engine, EngineInput, CORE_HOME};
 use crate::market::MarketEvent;
-use crate::store::Recovered;
+use crate::records::Recovered;
 use pennant_sdk::Timestamp;
 
 /// One input, as the engine handled it.

@@ -16,7 +16,7 @@
 //! | 4    | shutdown   | nothing                                                     |
 //! | 5    | command    | postcard [`CommandRecord`]                                  |
 //! | 6    | store hold | postcard `Option<String>`                                   |
-//! | 7    | recovered  | postcard [`crate::store::Recovered`]                        |
+//! | 7    | recovered  | postcard [`crate::records::Recovered`]                        |
 //! | 8    | outcome    | postcard [`crate::engine::outcome::Outcome`]                |
 //! | 9    | venue      | postcard `(u32 venue, `[`crate::venue::VenueEvent`]`)`      |
 
@@ -24,8 +24,8 @@ use crate::config::{Limits, OpenOrders};
 use crate::engine::outcome::Outcome;
 use crate::engine::{Change, Command, LimitsPatch, StrategyCode};
 use crate::market::MarketEvent;
+use crate::records::Recovered;
 use crate::risk::{Scope, TradingState};
-use crate::store::Recovered;
 use pennant_sdk::{Price, Qty, Quote, Side, Timestamp, Trade};
 use serde::{Deserialize, Serialize};
 

@@ -25,7 +25,7 @@ pub mod replay;
 use crate::config::Config;
 use crate::engine::tape::{Frame, Tape};
 use crate::engine::{outcome::Outcome, Change, Command, StrategyCode};
-use crate::store::Recovered;
+use crate::records::Recovered;
 use pennant_sdk::Timestamp;
 use std::collections::HashSet;
 use std::fs::File;

@@ -742,7 +742,7 @@ fn repeated_rejections_are_recorded_once_per_window_then_summarised() {
     let kinds: Vec<(String, String)> = batch
         .iter()
         .filter_map(|r| match &r.body {
-            crate::store::Body::Risk(e) => Some((e.kind.clone(), e.detail.clone())),
+            crate::records::Body::Risk(e) => Some((e.kind.clone(), e.detail.clone())),
             _ => None,
         })
         .collect();

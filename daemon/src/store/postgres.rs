@@ -2,7 +2,6 @@
 //! environment variable or the file `[store]` names (a systemd credential, say), never
 //! from the configuration text, and never appears in logs or errors.
 
-use super::record::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use super::sql::{self, Param};
 use super::sqlite::next_cursor;
 use super::{
@@ -10,6 +9,7 @@ use super::{
     Table, TradingStateRecord,
 };
 use crate::config::StoreConfig;
+use crate::records::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::future::Future;

@@ -1,11 +1,11 @@
 //! The embedded store: one SQLite file (WAL mode), used from blocking threads.
 
-use super::record::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use super::sql::{self, Param};
 use super::{
     DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError,
     Table, TradingStateRecord,
 };
+use crate::records::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

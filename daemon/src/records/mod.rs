@@ -1,7 +1,13 @@
-//! What the store records: one [`Record`] per thing that happened, numbered by the
-//! engine's journal in the order it happened. Records are plain data (ids and symbols as
-//! text, money as raw fixed point) so that they can wait in the spool file and be written
-//! to either backend as they are.
+//! What the engine records: one [`Record`] per thing that happened, numbered by the
+//! engine's journal in the order it happened, and what is read back after a restart
+//! ([`Recovered`]). A layer below the engine and the store: the engine writes these,
+//! the store maps them to rows, the event stream and the API read them. Records are
+//! plain data (ids and symbols as text, money as raw fixed point) so that they can wait
+//! in the spool file and be written to either backend as they are.
+
+mod recovered;
+
+pub use recovered::{Recovered, TradingStateRecord};
 
 use pennant_sdk::{Liquidity, OrderKind, OrderStatus, RejectReason, Side, TimeInForce, Timestamp};
 use serde::{Deserialize, Serialize};
