@@ -311,9 +311,21 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
     assert!(buys
         .iter()
         .all(|o| o["side"] == "buy" && o["strategy"] == "mm"));
+    // Each order names its venue and the id the venue knows it by: the daemon's id, then
+    // the order's.
+    let first = &buys[0];
+    assert_eq!(first["venue"], "paper");
+    assert_eq!(
+        first["venue_client_id"].as_str(),
+        Some(format!("pennant-{}", first["order_id"]).as_str()),
+        "{first}"
+    );
     let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
     let fill = &fills["items"][0];
-    assert_eq!(fill["strategy"], "mm");
+    assert_eq!(
+        (&fill["strategy"], &fill["venue"]),
+        (&json!("mm"), &json!("paper"))
+    );
     assert!(fill["price"].as_str().unwrap().parse::<f64>().unwrap() > 0.0);
     let csv = api.get("/api/v1/fills?format=csv&limit=3", VIEWER);
     assert_eq!(csv.status, 200);
@@ -321,7 +333,7 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
     let mut rows = csv.body.lines();
     assert_eq!(
         rows.next(),
-        Some("seq,ts,order_id,strategy,instrument,side,price,qty,fee,liquidity,realized_pnl")
+        Some("seq,ts,order_id,venue,strategy,instrument,side,price,qty,fee,liquidity,realized_pnl")
     );
     assert_eq!(rows.count(), 3);
     assert!(csv.next_cursor.is_some());
@@ -332,6 +344,7 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
     assert_eq!(signals["items"][0]["instrument"], "ETH-USDT");
     let positions = api.ok("GET", "/api/v1/positions?strategy=mm", VIEWER, None);
     assert_eq!(positions["positions"][0]["strategy"], "mm");
+    assert_eq!(positions["positions"][0]["venue"], "paper");
     let pnl = poll("today's PnL", || {
         let pnl = api.ok("GET", "/api/v1/pnl?strategy=mm", VIEWER, None);
         (!pnl["days"].as_array().unwrap().is_empty()).then_some(pnl)
@@ -376,10 +389,10 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
         "pennant_market_events_total{feed=\"synthetic\",type=\"trade\"}",
         "pennant_orders_submitted_total{strategy=\"mm\"}",
         "pennant_orders_canceled_total{strategy=\"mm\"}",
-        "pennant_fills_total{instrument=\"ETH-USDT\",strategy=\"mm\"}",
+        "pennant_fills_total{instrument=\"ETH-USDT\",strategy=\"mm\",venue=\"paper\"}",
         "pennant_strategy_call_duration_seconds_bucket{strategy=\"mm\"",
         "pennant_event_handler_latency_seconds_bucket{strategy=\"sma\"",
-        "pennant_position_quantity{instrument=\"ETH-USDT\",strategy=\"mm\"}",
+        "pennant_position_quantity{instrument=\"ETH-USDT\",strategy=\"mm\",venue=\"paper\"}",
         "pennant_strategy_state{state=\"running\",strategy=\"mm\"} 1",
         "pennant_trading_state{scope=\"global\",state=\"ACTIVE\"} 1",
         "pennant_kill_switch_engaged{scope=\"strategy mm\"} 0",
@@ -588,6 +601,8 @@ fn the_api_and_its_openapi_document_agree() {
             "10",
         ])
         .env("NO_COLOR", "1")
+        // Its cache (`.schemathesis/`) goes with the test's directory, not the tree.
+        .current_dir(dir.path())
         .output()
         .expect("schemathesis runs");
     let report = String::from_utf8_lossy(&output.stdout);

@@ -351,7 +351,7 @@ fn the_kill_switch_halts_cancels_and_tells_the_strategies() {
         .risk()
         .audit()
         .iter()
-        .map(|a| a.action.as_str())
+        .map(|a| pennant_daemon::records::Named::name(a.action))
         .collect();
     assert_eq!(actions, vec!["kill_switch", "state"]);
 }
@@ -779,13 +779,15 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
                 strategy: "s".into(),
                 order_id: 5,
                 client_order_id: 0,
+                venue: "paper".into(),
+                venue_client_id: String::new(),
                 instrument: "BTC-USDT".into(),
-                side: "buy".into(),
-                kind: "limit".into(),
-                time_in_force: "gtc".into(),
+                side: pennant_sdk::Side::Buy,
+                kind: pennant_sdk::OrderKind::Limit,
+                time_in_force: pennant_sdk::TimeInForce::Gtc,
                 price: px("99.5").raw(),
                 qty: qty("1").raw(),
-                status: "accepted".into(),
+                status: pennant_daemon::records::OrderState::Accepted,
                 filled_qty: 0,
                 reason: None,
             },
@@ -802,7 +804,7 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
         states: vec![],
         trading_states: vec![TradingStateRecord {
             scope: "strategy s".into(),
-            state: "HALTED".into(),
+            state: pennant_daemon::records::TradingState::Halted,
             kill_switch: false,
         }],
         // All strategies together were 100 up when today began.
@@ -872,7 +874,10 @@ fn a_strategy_retrying_refused_orders_trips_its_breaker_and_the_others_go_on() {
     assert_eq!(report(&reports, "counter").stats.events, 5);
     let audit = engine.risk().audit().last().unwrap().clone();
     assert_eq!(
-        (audit.actor.as_str(), audit.action.as_str()),
+        (
+            audit.actor.as_str(),
+            pennant_daemon::records::Named::name(audit.action)
+        ),
         ("risk", "breaker")
     );
 }
@@ -883,19 +888,21 @@ fn a_cancel_asked_for_before_a_restart_is_asked_for_again() {
     use pennant_daemon::records::Recovered;
     let cache = tempfile::tempdir().unwrap();
     let mut engine = engine(cache.path(), Duration::from_secs(3600));
-    let order = |id: u64, status: &str| {
+    let order = |id: u64, status: pennant_daemon::records::OrderState| {
         (
             OrderEvent {
                 strategy: "s".into(),
                 order_id: id,
                 client_order_id: 0,
+                venue: "paper".into(),
+                venue_client_id: String::new(),
                 instrument: "BTC-USDT".into(),
-                side: "buy".into(),
-                kind: "limit".into(),
-                time_in_force: "gtc".into(),
+                side: pennant_sdk::Side::Buy,
+                kind: pennant_sdk::OrderKind::Limit,
+                time_in_force: pennant_sdk::TimeInForce::Gtc,
                 price: px("90").raw(),
                 qty: qty("1").raw(),
-                status: status.into(),
+                status,
                 filled_qty: 0,
                 reason: None,
             },
@@ -905,7 +912,10 @@ fn a_cancel_asked_for_before_a_restart_is_asked_for_again() {
     let summary = engine.recover(Recovered {
         last_seq: 10,
         max_order_id: 8,
-        open_orders: vec![order(7, "accepted"), order(8, "pending_cancel")],
+        open_orders: vec![
+            order(7, pennant_daemon::records::OrderState::Accepted),
+            order(8, pennant_daemon::records::OrderState::PendingCancel),
+        ],
         clean_shutdown: true,
         ..Default::default()
     });
@@ -1036,8 +1046,17 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
         instrument(0, "ETH-USDT", "0.01", "0.001"),
     ]));
     let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (records, mut written) = tokio::sync::mpsc::channel(1024);
+    let journal = pennant_daemon::engine::journal::Journal::new(
+        pennant_daemon::engine::journal::JournalSink {
+            records,
+            stats: Default::default(),
+        },
+        0,
+    );
     // BTC-USDT on the paper venue, ETH-USDT on the one that answers later.
     let mut engine = Engine::builder(instruments, plugin_settings(cache.path()))
+        .journal(journal)
         .venues(
             vec![
                 Box::new(PaperVenue::new(&PaperConfig::default())),
@@ -1123,6 +1142,44 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
     engine.step(venue(vec![R::Canceled { id: 2, ts: T0 + 4 }]));
     assert_eq!(engine.order_states(), (0, 0));
     assert_eq!(stats(&mut engine).canceled, after_fill.canceled + 1);
+
+    // The records carry the venue, the venue's id of the order and each state it went
+    // through, typed; the fill names its venue too.
+    let mut bodies = Vec::new();
+    while let Ok(batch) = written.try_recv() {
+        bodies.extend(batch.into_iter().map(|r| r.body));
+    }
+    use pennant_daemon::records::{Body, OrderState};
+    let states: Vec<OrderState> = bodies
+        .iter()
+        .filter_map(|b| match b {
+            Body::Order(o) if o.order_id == 2 => {
+                assert_eq!(
+                    (o.venue.as_str(), o.venue_client_id.as_str()),
+                    ("later", "desk-2")
+                );
+                Some(o.status)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            OrderState::Submitted,
+            OrderState::Unknown,
+            OrderState::PendingCancel,
+            OrderState::Canceled
+        ]
+    );
+    let fills: Vec<_> = bodies
+        .iter()
+        .filter_map(|b| match b {
+            Body::Fill(f) => Some((f.order_id, f.venue.as_str(), f.side)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fills, [(1, "later", pennant_sdk::Side::Buy)]);
 
     // After a reconnect the venue's account comes as a snapshot: an order of this daemon
     // the engine does not know is canceled there, other clients' are left alone, and

@@ -4,12 +4,14 @@
 mod support;
 
 use pennant_daemon::config::StoreConfig;
+use pennant_daemon::records::WriterStats;
 use pennant_daemon::records::{
-    Body, FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, Record, RiskEvent, SignalEvent,
-    StateSnapshot, TradingStateRecord,
+    Body, FillEvent, LifecycleEvent, LifecycleKind, Named, OrderEvent, OrderState,
+    PositionSnapshot, Record, RiskEvent, RiskKind, SignalEvent, StateSnapshot, TradingState,
+    TradingStateRecord,
 };
 use pennant_daemon::store::spool::Spool;
-use pennant_daemon::store::writer::{self, WriterSettings, WriterStats};
+use pennant_daemon::store::writer::{self, WriteTimings, WriterSettings};
 use pennant_daemon::store::{Filter, PageRequest, Store, StoreError, Table, DAY_NS};
 use pennant_testkit::pg::PgCluster;
 use std::future::Future;
@@ -48,7 +50,8 @@ where
     test(pg, "postgres").await;
 }
 
-/// An order record; `who` is the strategy and the order id.
+/// An order record; `who` is the strategy and the order id; `side` and `status` by
+/// their names.
 fn order(
     seq: u64,
     ts: i64,
@@ -65,13 +68,15 @@ fn order(
             strategy: strategy.into(),
             order_id: id,
             client_order_id: id * 10,
+            venue: "paper".into(),
+            venue_client_id: format!("desk-{id}"),
             instrument: instrument.into(),
-            side: side.into(),
-            kind: "limit".into(),
-            time_in_force: "gtc".into(),
+            side: Named::parse(side).unwrap(),
+            kind: pennant_sdk::OrderKind::Limit,
+            time_in_force: pennant_sdk::TimeInForce::Gtc,
             price: 100 * UNIT,
             qty: 2 * UNIT,
-            status: status.into(),
+            status: OrderState::parse(status).unwrap(),
             filled_qty: filled,
             reason: None,
         }),
@@ -93,12 +98,13 @@ fn fill(
         body: Body::Fill(FillEvent {
             strategy: strategy.into(),
             order_id: id,
+            venue: "paper".into(),
             instrument: instrument.into(),
-            side: side.into(),
+            side: Named::parse(side).unwrap(),
             price: 100 * UNIT,
             qty: UNIT,
             fee: 1_000_000,
-            liquidity: "maker".into(),
+            liquidity: pennant_sdk::Liquidity::Maker,
             realized_pnl: pnl,
         }),
     }
@@ -137,7 +143,7 @@ fn signal(seq: u64, ts: i64, strategy: &str, instrument: &str, side: &str) -> Re
         body: Body::Signal(SignalEvent {
             strategy: strategy.into(),
             instrument: instrument.into(),
-            side: side.into(),
+            side: Named::parse(side).unwrap(),
             strength: 0.5,
             target: Some(110 * UNIT),
             stop: None,
@@ -170,7 +176,7 @@ fn history() -> Vec<Record> {
             ts: T0 + 14,
             body: Body::Lifecycle(LifecycleEvent {
                 strategy: "s1".into(),
-                event: "swapped".into(),
+                event: LifecycleKind::Swapped,
                 version: Some("abc".into()),
                 detail: String::new(),
             }),
@@ -180,8 +186,8 @@ fn history() -> Vec<Record> {
             ts: T0 + 15,
             body: Body::Risk(RiskEvent {
                 strategy: Some("s1".into()),
-                kind: "rejection".into(),
-                reason: Some("max_position".into()),
+                kind: RiskKind::Rejection,
+                reason: Some(pennant_sdk::RejectReason::MaxPosition),
                 actor: None,
                 scope: Some("BTC-USDT".into()),
                 state: None,
@@ -206,11 +212,11 @@ fn history() -> Vec<Record> {
             ts: T0 + 19,
             body: Body::Risk(RiskEvent {
                 strategy: Some("s1".into()),
-                kind: "kill_switch".into(),
+                kind: RiskKind::KillSwitch,
                 reason: None,
                 actor: Some("ops".into()),
                 scope: Some("strategy s1".into()),
-                state: Some("HALTED".into()),
+                state: Some(TradingState::Halted),
                 detail: "kill switch engaged".into(),
             }),
         },
@@ -223,7 +229,7 @@ fn limits_set(seq: u64, scope: &str, actor: &str, toml: &str) -> Record {
         ts: T0 + seq as i64,
         body: Body::Risk(RiskEvent {
             strategy: None,
-            kind: "limits_set".into(),
+            kind: RiskKind::LimitsSet,
             reason: None,
             actor: Some(actor.into()),
             scope: Some(scope.into()),
@@ -240,21 +246,30 @@ async fn cancels_asked_for_run_time_limits_and_a_clean_shutdown_come_back() {
             .write(&[
                 order(1, T0, ("s1", 1), "BTC-USDT", "buy", "accepted", 0),
                 order(2, T0 + 1, ("s1", 1), "BTC-USDT", "buy", "pending_cancel", 0),
-                limits_set(3, "global", "api:admin", "max_open_orders = 3\n"),
-                limits_set(4, "strategy s1", "api:admin", "max_open_orders = 4\n"),
+                order(3, T0 + 1, ("s1", 3), "BTC-USDT", "sell", "unknown", 0),
+                limits_set(4, "global", "api:admin", "max_open_orders = 3\n"),
+                limits_set(5, "strategy s1", "api:admin", "max_open_orders = 4\n"),
                 // The configuration set the strategy's limits later: it has the say.
-                limits_set(5, "strategy s1", "config reload", "max_open_orders = 5\n"),
+                limits_set(6, "strategy s1", "config reload", "max_open_orders = 5\n"),
                 Record {
-                    seq: 6,
-                    ts: T0 + 6,
+                    seq: 7,
+                    ts: T0 + 7,
                     body: Body::Shutdown,
                 },
             ])
             .await
             .unwrap();
         let back = store.recover().await.unwrap();
-        assert_eq!(back.open_orders.len(), 1, "{backend}");
-        assert_eq!(back.open_orders[0].0.status, "pending_cancel", "{backend}");
+        let open: Vec<_> = back
+            .open_orders
+            .iter()
+            .map(|(o, _)| (o.order_id, o.status))
+            .collect();
+        assert_eq!(
+            open,
+            [(1, OrderState::PendingCancel), (3, OrderState::Unknown)],
+            "{backend}: an order without an answer stays open"
+        );
         assert_eq!(
             back.limits,
             vec![("global".to_owned(), "max_open_orders = 3\n".to_owned())],
@@ -264,8 +279,8 @@ async fn cancels_asked_for_run_time_limits_and_a_clean_shutdown_come_back() {
         // Anything after the shutdown record means another run wrote and did not end it.
         store
             .write(&[order(
-                7,
-                T0 + 7,
+                8,
+                T0 + 8,
                 ("s1", 2),
                 "BTC-USDT",
                 "buy",
@@ -293,7 +308,7 @@ async fn what_was_written_comes_back_after_a_restart() {
             back.trading_states,
             vec![TradingStateRecord {
                 scope: "strategy s1".to_owned(),
-                state: "HALTED".to_owned(),
+                state: TradingState::Halted,
                 kill_switch: true,
             }],
             "{backend}"
@@ -307,13 +322,13 @@ async fn what_was_written_comes_back_after_a_restart() {
         );
         let (open, created) = &back.open_orders[0];
         assert_eq!(
-            (
-                open.order_id,
-                open.status.as_str(),
-                open.filled_qty,
-                *created
-            ),
-            (1, "partially_filled", UNIT, T0 + 10),
+            (open.order_id, open.status, open.filled_qty, *created),
+            (1, OrderState::PartiallyFilled, UNIT, T0 + 10),
+            "{backend}"
+        );
+        assert_eq!(
+            (open.venue.as_str(), open.venue_client_id.as_str()),
+            ("paper", "desk-1"),
             "{backend}"
         );
         assert_eq!(back.positions.len(), 1, "{backend}");
@@ -343,7 +358,7 @@ async fn what_was_written_comes_back_after_a_restart() {
             ts,
             body: Body::Risk(RiskEvent {
                 strategy: None,
-                kind: "day_start".into(),
+                kind: RiskKind::DayStart,
                 reason: None,
                 actor: None,
                 scope: Some(scope.into()),
@@ -423,7 +438,11 @@ async fn writes_are_idempotent_and_an_order_keeps_its_latest_state() {
             )
             .await
             .unwrap();
-        assert_eq!(orders.items[1].order.status, "canceled", "{backend}");
+        assert_eq!(
+            orders.items[1].order.status,
+            OrderState::Canceled,
+            "{backend}"
+        );
     })
     .await;
 }
@@ -493,8 +512,8 @@ async fn queries_filter_and_page_newest_first() {
         assert_eq!(page.next, None, "{backend}");
 
         let canceled_sells = Filter {
-            status: Some("canceled".into()),
-            side: Some("sell".into()),
+            status: Some(OrderState::Canceled),
+            side: Some(pennant_sdk::Side::Sell),
             ..Filter::default()
         };
         let page = store
@@ -531,7 +550,7 @@ async fn queries_filter_and_page_newest_first() {
 
         let odd_sells = Filter {
             strategy: Some("odd".into()),
-            side: Some("sell".into()),
+            side: Some(pennant_sdk::Side::Sell),
             ..Filter::default()
         };
         let signals = store
@@ -675,7 +694,7 @@ async fn bad_stores_are_refused_naming_the_file_or_the_host() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 2
+                known: 3
             }
         ),
         "{err}"
@@ -709,7 +728,7 @@ async fn bad_stores_are_refused_naming_the_file_or_the_host() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 2
+                known: 3
             }
         ),
         "{err}"
@@ -744,6 +763,16 @@ async fn send(
     }
 }
 
+/// Counts the batch writes the writer reports.
+#[derive(Clone, Default)]
+struct BatchesTimed(Arc<std::sync::atomic::AtomicU64>);
+
+impl WriteTimings for BatchesTimed {
+    fn batch_written(&self, _: Duration) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 fn writer_settings() -> WriterSettings {
     WriterSettings {
         batch_max: 50,
@@ -760,6 +789,7 @@ async fn the_writer_spools_through_an_outage_and_every_record_arrives_once_in_or
     let store = Store::open(&pg_config(url), dir.path()).await.unwrap();
     let spool = Spool::open(&dir.path().join("spool.jsonl")).unwrap();
     let stats = Arc::new(WriterStats::default());
+    let batches = BatchesTimed::default();
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let task = tokio::spawn(writer::run(
         store.clone(),
@@ -767,6 +797,7 @@ async fn the_writer_spools_through_an_outage_and_every_record_arrives_once_in_or
         spool,
         writer_settings(),
         stats.clone(),
+        Box::new(batches.clone()),
     ));
     send(&tx, &stats, 1, 200).await;
     wait_until("the first records are written", || {
@@ -796,6 +827,9 @@ async fn the_writer_spools_through_an_outage_and_every_record_arrives_once_in_or
     assert_eq!(stats.spooled.load(std::sync::atomic::Ordering::Relaxed), 0);
     assert_eq!(stats.queued.load(std::sync::atomic::Ordering::Relaxed), 0);
     assert!(stats.failures.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    // Every batch that reached the database was timed, the spooled ones not.
+    let timed = batches.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!((2..=600).contains(&timed), "{timed} batch writes timed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -814,6 +848,7 @@ async fn records_spooled_at_shutdown_wait_for_the_next_start() {
         Spool::open(&spool_path).unwrap(),
         writer_settings(),
         stats.clone(),
+        Box::new(()),
     ));
     send(&tx, &stats, 1, 40).await;
     drop(tx);

@@ -19,10 +19,11 @@ use crate::metrics::Metrics;
 use crate::plugin::PluginError;
 use crate::recorder::{Recorder, RecorderError};
 use crate::records::Recovered;
+use crate::records::WriterStats;
 use crate::reload::{self, Reloader, Trigger};
 use crate::service;
 use crate::store::spool::Spool;
-use crate::store::writer::{self, WriterSettings, WriterStats};
+use crate::store::writer::{self, WriterSettings};
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -185,6 +186,12 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     } else {
         None
     };
+    let metrics = match tokens {
+        Some(_) => Some(Arc::new(
+            Metrics::new().map_err(|err| DaemonError::Runtime(err.to_string()))?,
+        )),
+        None => None,
+    };
     let (journal, writer, recovered) = if config.is_live() {
         let state_dir = config.resolve(&config.daemon.state_dir);
         let (store, spool, recovered) = runtime.block_on(open_store(&config, &state_dir))?;
@@ -209,6 +216,10 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             spool,
             settings,
             stats.clone(),
+            metrics.as_ref().map_or_else(
+                || Box::new(()) as Box<dyn writer::WriteTimings>,
+                |m| m.store_timings(),
+            ),
         ));
         (journal, Some((writer, reader, stats)), Some(recovered))
     } else {
@@ -242,12 +253,6 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         }
     }
     engine.set_heartbeat(Box::new(service::Heartbeat::from_env()));
-    let metrics = match tokens {
-        Some(_) => Some(Arc::new(
-            Metrics::new().map_err(|err| DaemonError::Runtime(err.to_string()))?,
-        )),
-        None => None,
-    };
     let (events, _) = broadcast::channel(EVENT_STREAM);
     let view = metrics.as_ref().map(|metrics| {
         engine.set_metrics(Box::new(metrics.engine.clone()));

@@ -7,7 +7,8 @@
 //! - [`market`]: normalized market data, instruments, bars, the replay and synthetic data.
 //! - [`feed`]: the feed tasks that send market data to the engine.
 //! - [`plugin`]: the WebAssembly host that runs strategy components under limits.
-//! - [`engine`]: the deterministic event loop, orders, positions, timers.
+//! - [`account`]: the daemon's own orders and its positions, per strategy.
+//! - [`engine`]: the deterministic event loop, strategies, timers.
 //! - [`risk`]: pre-trade checks inside the `submit-order` host call.
 //! - [`venue`]: where orders go; the paper venue simulates an exchange.
 //! - [`records`]: what the engine records (orders, fills, positions, lifecycle, risk,
@@ -19,6 +20,7 @@
 //! - [`assembly`]: an engine put together from a configuration.
 //! - [`daemon`]: wiring it all together: start, run, shut down.
 
+pub mod account;
 pub mod api;
 pub mod assembly;
 pub mod config;

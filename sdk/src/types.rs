@@ -21,6 +21,7 @@ pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Side {
     /// Buy: increases the position.
     Buy,
@@ -29,6 +30,9 @@ pub enum Side {
 }
 
 impl Side {
+    /// Every side.
+    pub const ALL: [Side; 2] = [Side::Buy, Side::Sell];
+
     /// The other side.
     pub fn opposite(self) -> Side {
         match self {
@@ -61,7 +65,8 @@ impl fmt::Display for Side {
 }
 
 /// Market or limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OrderKind {
     /// Executes against the best opposite quote; what does not fill at once is canceled.
     Market,
@@ -70,7 +75,8 @@ pub enum OrderKind {
 }
 
 /// How long an order works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TimeInForce {
     /// Good till canceled.
     Gtc,
@@ -78,6 +84,33 @@ pub enum TimeInForce {
     Ioc,
     /// Maker only: rejected if it would execute on arrival.
     PostOnly,
+}
+
+impl OrderKind {
+    /// Every kind.
+    pub const ALL: [OrderKind; 2] = [OrderKind::Market, OrderKind::Limit];
+
+    /// Snake-case name, as recorded and logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Market => "market",
+            OrderKind::Limit => "limit",
+        }
+    }
+}
+
+impl TimeInForce {
+    /// Every time in force.
+    pub const ALL: [TimeInForce; 3] = [TimeInForce::Gtc, TimeInForce::Ioc, TimeInForce::PostOnly];
+
+    /// Snake-case name, as recorded and logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeInForce::Gtc => "gtc",
+            TimeInForce::Ioc => "ioc",
+            TimeInForce::PostOnly => "post_only",
+        }
+    }
 }
 
 /// An order a strategy asks the host to place.
@@ -141,6 +174,7 @@ impl OrderRequest {
 
 /// Why an order or cancel was refused; the codes are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum RejectReason {
     UnknownInstrument,
@@ -171,6 +205,35 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason.
+    pub const ALL: [RejectReason; 25] = [
+        RejectReason::UnknownInstrument,
+        RejectReason::InvalidQuantity,
+        RejectReason::InvalidPrice,
+        RejectReason::TickSize,
+        RejectReason::LotSize,
+        RejectReason::MinQuantity,
+        RejectReason::MaxQuantity,
+        RejectReason::MinNotional,
+        RejectReason::MaxNotional,
+        RejectReason::PriceBand,
+        RejectReason::NoReferencePrice,
+        RejectReason::MaxPosition,
+        RejectReason::MaxGrossExposure,
+        RejectReason::MaxOpenOrders,
+        RejectReason::RateLimit,
+        RejectReason::MaxDailyLoss,
+        RejectReason::SelfTrade,
+        RejectReason::InstrumentNotAllowed,
+        RejectReason::DuplicateClientOrderId,
+        RejectReason::TradingHalted,
+        RejectReason::ReduceOnly,
+        RejectReason::PostOnlyWouldCross,
+        RejectReason::NoLiquidity,
+        RejectReason::UnknownOrder,
+        RejectReason::VenueRejected,
+    ];
+
     /// The stable code, in snake case, as logged and counted (`"tick_size"`).
     pub fn code(self) -> &'static str {
         match self {
@@ -322,6 +385,15 @@ impl OrderStatus {
         )
     }
 
+    /// Every status.
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Accepted,
+        OrderStatus::Rejected,
+        OrderStatus::PartiallyFilled,
+        OrderStatus::Filled,
+        OrderStatus::Canceled,
+    ];
+
     /// Lower-case name, as logged.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -336,6 +408,7 @@ impl OrderStatus {
 
 /// Whether a fill added or took liquidity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Liquidity {
     /// Not a fill.
     None,
@@ -343,6 +416,20 @@ pub enum Liquidity {
     Maker,
     /// The order executed on arrival.
     Taker,
+}
+
+impl Liquidity {
+    /// Every value.
+    pub const ALL: [Liquidity; 3] = [Liquidity::None, Liquidity::Maker, Liquidity::Taker];
+
+    /// Lower-case name, as recorded.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Liquidity::None => "none",
+            Liquidity::Maker => "maker",
+            Liquidity::Taker => "taker",
+        }
+    }
 }
 
 /// A change in one of the strategy's orders.

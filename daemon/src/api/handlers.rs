@@ -8,6 +8,7 @@ use super::routes::Endpoint;
 use super::{json, json_response, ApiState, Caller, OPENAPI};
 use crate::config::Limits;
 use crate::engine::{Answer, Command, CommandError, StartError, StrategyState};
+use crate::records::Named;
 use crate::reload::{ReloadRefused, StrategyReload};
 use crate::risk::{RiskError, TradingState};
 use crate::store::{Filter, Page, StoreError};
@@ -66,7 +67,7 @@ pub(super) async fn call(
             query(&[])?;
             let view = state.view.borrow().clone();
             ok(
-                json!({"strategies": view.strategies.iter().map(json::strategy).collect::<Vec<_>>()}),
+                json!({"strategies": view.strategies.iter().map(|s| json::strategy(&view, s)).collect::<Vec<_>>()}),
             )
         }
         Endpoint::Strategy => {
@@ -75,7 +76,7 @@ pub(super) async fn call(
             let strategy = view
                 .strategy(&id)
                 .ok_or_else(|| ApiError::not_found(format!("no strategy {id}")))?;
-            ok(json::strategy(strategy))
+            ok(json::strategy(&view, strategy))
         }
         Endpoint::Pause | Endpoint::Resume => {
             query(&[])?;
@@ -196,7 +197,7 @@ pub(super) async fn call(
             query(&[])?;
             let request: body::TradingStateRequest = body::parse(body, &[])?;
             let scope = request.scope()?;
-            let wanted = TradingState::parse(&request.state).ok_or_else(|| {
+            let wanted = TradingState::from_name(&request.state).ok_or_else(|| {
                 ApiError::bad_request(format!(
                     "state {:?} is not one of ACTIVE, REDUCING, HALTED",
                     request.state

@@ -6,7 +6,7 @@
 use crate::config::Limits;
 use crate::engine::view::{EngineView, StrategyView};
 use crate::engine::StrategyState;
-use crate::records::{Body, Record};
+use crate::records::{Body, Named, Record};
 use crate::records::{
     FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, RiskEvent, SignalEvent,
 };
@@ -35,9 +35,10 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
-fn position(instrument: &str, p: &Position) -> Value {
+fn position(instrument: &str, venue: &str, p: &Position) -> Value {
     json!({
         "instrument": instrument,
+        "venue": venue,
         "qty": p.qty.to_string(),
         "avg_price": p.avg_price.to_string(),
         "realized_pnl": p.realized_pnl.to_string(),
@@ -47,8 +48,8 @@ fn position(instrument: &str, p: &Position) -> Value {
     })
 }
 
-/// A strategy.
-pub fn strategy(view: &StrategyView) -> Value {
+/// A strategy (`engine`: where its instruments trade).
+pub fn strategy(engine: &EngineView, view: &StrategyView) -> Value {
     let r = &view.report;
     let reason = match &r.state {
         StrategyState::Quarantined { reason } | StrategyState::Stopped { reason } => {
@@ -75,7 +76,7 @@ pub fn strategy(view: &StrategyView) -> Value {
             "open_orders": view.open_orders,
         },
         "memory_bytes": view.memory_bytes,
-        "positions": r.positions.iter().map(|(symbol, p)| position(symbol, p)).collect::<Vec<_>>(),
+        "positions": r.positions.iter().map(|(symbol, p)| position(symbol, engine.venue_of(symbol), p)).collect::<Vec<_>>(),
     })
 }
 
@@ -87,7 +88,7 @@ pub fn positions(view: &EngineView, only: Option<&str>) -> Value {
         .filter(|s| only.is_none_or(|id| s.report.id == id))
         .flat_map(|s| {
             s.report.positions.iter().map(|(symbol, p)| {
-                let mut value = position(symbol, p);
+                let mut value = position(symbol, view.venue_of(symbol), p);
                 value["strategy"] = json!(s.report.id);
                 value
             })
@@ -184,6 +185,8 @@ fn order_fields(o: &OrderEvent) -> Map<String, Value> {
     let value = json!({
         "order_id": o.order_id,
         "client_order_id": o.client_order_id,
+        "venue": o.venue,
+        "venue_client_id": o.venue_client_id,
         "strategy": o.strategy,
         "instrument": o.instrument,
         "side": o.side,
@@ -201,6 +204,7 @@ fn order_fields(o: &OrderEvent) -> Map<String, Value> {
 fn fill_fields(f: &FillEvent) -> Map<String, Value> {
     into_map(json!({
         "order_id": f.order_id,
+        "venue": f.venue,
         "strategy": f.strategy,
         "instrument": f.instrument,
         "side": f.side,
@@ -291,6 +295,8 @@ pub fn signal_row(row: &SignalRow) -> Value {
 pub const ORDER_COLUMNS: &[&str] = &[
     "order_id",
     "client_order_id",
+    "venue",
+    "venue_client_id",
     "strategy",
     "instrument",
     "side",
@@ -309,6 +315,7 @@ pub const FILL_COLUMNS: &[&str] = &[
     "seq",
     "ts",
     "order_id",
+    "venue",
     "strategy",
     "instrument",
     "side",

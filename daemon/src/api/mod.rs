@@ -31,8 +31,8 @@ use crate::engine::view::ViewReceiver;
 use crate::engine::{Answer, Command, CommandError, EngineInput};
 use crate::metrics::{FeedMetrics, Metrics};
 use crate::records::Record;
+use crate::records::WriterStats;
 use crate::reload::StrategyReload;
-use crate::store::writer::WriterStats;
 use crate::store::Store;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -359,6 +359,56 @@ mod tests {
             documented, served,
             "the routes and daemon/src/api/openapi.json differ"
         );
+    }
+
+    /// The names of a closed set, as the records' types give them.
+    fn names<T: crate::records::Named>() -> Vec<&'static str> {
+        T::ALL.iter().map(|v| v.name()).collect()
+    }
+
+    #[test]
+    fn the_openapi_document_lists_the_values_the_records_have() {
+        use crate::records::OrderState;
+        use pennant_sdk::{Liquidity, OrderKind, Side, TimeInForce};
+        let doc = document();
+        let enumeration = |pointer: &str| -> Vec<String> {
+            let values = doc.pointer(pointer).and_then(Value::as_array);
+            let values = values.unwrap_or_else(|| panic!("no enum at {pointer}"));
+            values
+                .iter()
+                .map(|v| v.as_str().unwrap_or("?").to_owned())
+                .collect()
+        };
+        let order = "/components/schemas/Order/properties";
+        let cases: [(String, Vec<&str>); 6] = [
+            (format!("{order}/status/enum"), names::<OrderState>()),
+            (
+                "/components/parameters/Status/schema/enum".into(),
+                names::<OrderState>(),
+            ),
+            (format!("{order}/side/enum"), names::<Side>()),
+            (format!("{order}/kind/enum"), names::<OrderKind>()),
+            (
+                format!("{order}/time_in_force/enum"),
+                names::<TimeInForce>(),
+            ),
+            (
+                "/components/schemas/Fill/properties/side/enum".into(),
+                names::<Side>(),
+            ),
+        ];
+        for (pointer, expected) in cases {
+            let mut documented = enumeration(&pointer);
+            let mut expected: Vec<String> = expected.into_iter().map(str::to_owned).collect();
+            documented.sort();
+            expected.sort();
+            assert_eq!(documented, expected, "{pointer}");
+        }
+        // A fill is made by a maker or a taker, never by `none`.
+        let liquidity = enumeration("/components/schemas/Fill/properties/liquidity/enum");
+        for value in &liquidity {
+            assert!(names::<Liquidity>().contains(&value.as_str()), "{value}");
+        }
     }
 
     #[test]

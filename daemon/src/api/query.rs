@@ -1,23 +1,13 @@
 //! Query strings: each route names the parameters it takes; anything else is a 400.
 
 use super::error::ApiError;
+use crate::records::Named;
 use crate::store::{Filter, PageRequest};
 
 /// The largest page a list route returns.
 pub const MAX_LIMIT: u32 = 1000;
 /// The page size when none is given.
 pub const DEFAULT_LIMIT: u32 = 100;
-/// The order statuses the store records (`status` filter), as `openapi.json` lists them.
-pub const ORDER_STATUSES: &[&str] = &[
-    "submitted",
-    "accepted",
-    "partially_filled",
-    "pending_cancel",
-    "filled",
-    "canceled",
-    "rejected",
-];
-
 /// The parameters of one request's query string.
 #[derive(Debug, Default)]
 pub struct Query {
@@ -72,6 +62,16 @@ impl Query {
             .transpose()
     }
 
+    /// A value of a closed set, by its name.
+    pub fn named<T: Named>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                T::parse(v)
+                    .map_err(|err| ApiError::bad_request(format!("query parameter {name}: {err}")))
+            })
+            .transpose()
+    }
+
     /// One of `values`.
     pub fn one_of(&self, name: &str, values: &[&str]) -> Result<Option<String>, ApiError> {
         match self.get(name) {
@@ -89,8 +89,8 @@ impl Query {
         let filter = Filter {
             strategy: self.get("strategy").map(str::to_owned),
             instrument: self.get("instrument").map(str::to_owned),
-            status: self.one_of("status", ORDER_STATUSES)?,
-            side: self.one_of("side", &["buy", "sell"])?,
+            status: self.named("status")?,
+            side: self.named("side")?,
             from: self.int("from")?,
             to: self.int("to")?,
         };
@@ -190,8 +190,16 @@ mod tests {
         // An empty interval is not an error: it selects nothing.
         let q = Query::parse("from=5&to=1", ORDER_PARAMS).unwrap();
         assert_eq!(q.filter().unwrap().from, Some(5));
-        let q = Query::parse("status=pending_cancel", ORDER_PARAMS).unwrap();
-        assert!(q.filter().is_ok());
+        let q = Query::parse("status=pending_cancel&side=sell", ORDER_PARAMS).unwrap();
+        let filter = q.filter().unwrap();
+        assert_eq!(
+            filter.status,
+            Some(crate::records::OrderState::PendingCancel)
+        );
+        assert_eq!(filter.side, Some(pennant_sdk::Side::Sell));
+        let q = Query::parse("status=expired", ORDER_PARAMS).unwrap();
+        let err = q.filter().unwrap_err();
+        assert!(err.message.contains("pending_cancel"), "{}", err.message);
         let q = Query::parse("strategy=a%20b&limit=5&cursor=9&format=csv", ORDER_PARAMS).unwrap();
         assert_eq!(q.filter().unwrap().strategy.as_deref(), Some("a b"));
         assert_eq!(

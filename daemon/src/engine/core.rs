@@ -9,15 +9,15 @@
 use super::budget::{HostLimits, StrategyBudget};
 use super::clock::Clock;
 use super::journal::Journal;
-use super::ledger::Ledger;
-use super::orders::{OrderRecord, Orders};
 use super::rejection_log::{self, Noted, RejectionLog, Summary};
 use super::timers::Timers;
 use super::StrategyIdx;
+use crate::account::Ledger;
+use crate::account::{OrderRecord, Orders};
 use crate::market::bars::BarAggregator;
 use crate::market::{Instruments, MarketState};
 use crate::plugin::strategy_log::{truncate, Allowance};
-use crate::records::{self, names, Body};
+use crate::records::{self, Body, OrderState, RiskKind};
 use crate::risk::{Books, RiskEngine};
 use crate::venue::{ExecutionReport, Venue, VenueOrder};
 use pennant_sdk::{
@@ -197,6 +197,13 @@ impl Core {
             .unwrap_or(0)
     }
 
+    /// The name of the venue an instrument trades on.
+    pub fn venue_name(&self, instrument: InstrumentId) -> &str {
+        self.venues
+            .get(self.venue_of(instrument))
+            .map_or("", |v| v.name())
+    }
+
     /// Lets venue `venue` act on the clock or an event, then books its reports.
     pub fn with_venue(
         &mut self,
@@ -233,9 +240,20 @@ impl Core {
     /// cancel) only marks the order.
     fn book(&mut self, report: &ExecutionReport) {
         match *report {
-            ExecutionReport::Unknown { id, .. } => {
+            ExecutionReport::Unknown { id, ts } => {
                 if self.orders.mark_unknown(id) {
                     log::warn!(order_id = id; "no answer from the venue: the order's status is unknown until the venue reports it");
+                    // Recorded, so that a restart keeps it open for reconciliation.
+                    if let Some(order) = self
+                        .journal
+                        .enabled()
+                        .then(|| self.orders.get(id).copied())
+                        .flatten()
+                    {
+                        let mut event = self.order_event(&order, order.status, order.filled, None);
+                        event.status = OrderState::Unknown;
+                        self.journal.record(ts, Body::Order(event));
+                    }
                 }
                 return;
             }
@@ -258,7 +276,7 @@ impl Core {
         };
         if let Some(order) = before {
             let status = Some(update.status);
-            let reason = update.reason.map(|r| names::reason(r).to_owned());
+            let reason = update.reason.map(|r| r.code().to_owned());
             let event = self.order_event(&order, status, update.filled_qty, reason);
             self.journal.record(update.ts, Body::Order(event));
         }
@@ -346,13 +364,12 @@ impl Core {
             "risk" => stats.risk_rejects += 1,
             _ => stats.venue_rejects += 1,
         }
-        let code = names::reason(reason);
         *self
             .tallies
             .rejects
-            .entry((strategy, source, code))
+            .entry((strategy, source, reason.code()))
             .or_default() += 1;
-        if let Noted::Full { closed } = self.rejections.note(now, strategy, source, code) {
+        if let Noted::Full { closed } = self.rejections.note(now, strategy, source, reason) {
             if let Some(summary) = closed {
                 self.summarise(&summary, now);
             }
@@ -369,8 +386,8 @@ impl Core {
                     now,
                     Body::Risk(records::RiskEvent {
                         strategy: Some(id.to_string()),
-                        kind: "rejection".into(),
-                        reason: Some(code.to_owned()),
+                        kind: RiskKind::Rejection,
+                        reason: Some(reason),
                         actor: None,
                         scope: Some(symbol.to_owned()),
                         state: None,
@@ -400,14 +417,14 @@ impl Core {
             "{} more orders refused by {} ({}) in {seconds} s",
             summary.suppressed, summary.source, summary.reason
         );
-        log::info!(strategy:% = id, source = summary.source, reason = summary.reason, count = summary.suppressed; "{detail}");
+        log::info!(strategy:% = id, source = summary.source, reason = summary.reason.code(), count = summary.suppressed; "{detail}");
         if summary.source == "risk" && self.journal.enabled() {
             self.journal.record(
                 now,
                 Body::Risk(records::RiskEvent {
                     strategy: Some(id.to_string()),
-                    kind: "rejections".into(),
-                    reason: Some(summary.reason.to_owned()),
+                    kind: RiskKind::Rejections,
+                    reason: Some(summary.reason),
                     actor: None,
                     scope: None,
                     state: None,
@@ -438,12 +455,14 @@ impl Core {
             order_id: order.id,
             client_order_id: request.client_order_id,
             instrument: self.instruments.symbol(request.instrument).to_owned(),
-            side: names::side(request.side).to_owned(),
-            kind: names::kind(request.kind).to_owned(),
-            time_in_force: names::time_in_force(request.time_in_force).to_owned(),
+            venue: self.venue_name(request.instrument).to_owned(),
+            venue_client_id: self.client_ids.of(order.id).to_string(),
+            side: request.side,
+            kind: request.kind,
+            time_in_force: request.time_in_force,
             price: request.price.raw(),
             qty: request.qty.raw(),
-            status: names::status(status).to_owned(),
+            status: OrderState::of(status),
             filled_qty: filled.raw(),
             reason,
         }
@@ -472,11 +491,12 @@ impl Core {
                 strategy: id.clone(),
                 order_id: update.order_id,
                 instrument: symbol.clone(),
-                side: names::side(update.side).to_owned(),
+                venue: self.venue_name(update.instrument).to_owned(),
+                side: update.side,
                 price: price.raw(),
                 qty: qty.raw(),
                 fee: fee.raw(),
-                liquidity: names::liquidity(update.liquidity).to_owned(),
+                liquidity: update.liquidity,
                 realized_pnl: (position.realized_pnl - realized_before).raw(),
             }),
         );
@@ -518,7 +538,7 @@ impl Core {
             }
             if self.journal.enabled() {
                 let mut event = self.order_event(&order, order.status, order.filled, None);
-                event.status = names::PENDING_CANCEL.to_owned();
+                event.status = OrderState::PendingCancel;
                 self.journal.record(now, Body::Order(event));
             }
             let venue = self.venue_of(order.request.instrument);
@@ -758,7 +778,7 @@ impl Host for StrategyCtx {
             let event = records::SignalEvent {
                 strategy: self.id().to_owned(),
                 instrument: self.core.instruments.symbol(signal.instrument).to_owned(),
-                side: names::side(signal.side).to_owned(),
+                side: signal.side,
                 // A strength that is not a number would fail the store's NOT NULL.
                 strength: if signal.strength.is_finite() {
                     signal.strength.clamp(0.0, 1.0)

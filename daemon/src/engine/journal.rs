@@ -13,8 +13,8 @@
 //! only while someone listens; a listener that falls behind misses records (and is told),
 //! the engine never waits for it.
 
+use crate::records::WriterStats;
 use crate::records::{Body, Record};
-use crate::store::writer::WriterStats;
 use pennant_sdk::Timestamp;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;

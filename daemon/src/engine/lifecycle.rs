@@ -16,8 +16,7 @@ use super::{
     StrategySpec, StrategyState,
 };
 use crate::config::{Limits, OpenOrders};
-use crate::records::Body;
-use crate::records::LifecycleEvent;
+use crate::records::{Body, LifecycleEvent, LifecycleKind};
 use crate::risk::Scope;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -333,7 +332,12 @@ impl Engine {
         let params = slot.params.clone();
         self.swap(idx, code.clone(), params)?;
         log::info!(strategy = id, version = target.hash.as_str(); "strategy rolled back");
-        self.record_lifecycle(idx, "rolled_back", Some(target.hash.clone()), String::new());
+        self.record_lifecycle(
+            idx,
+            LifecycleKind::RolledBack,
+            Some(target.hash.clone()),
+            String::new(),
+        );
         self.record_version(
             idx,
             target.hash.clone(),
@@ -362,7 +366,7 @@ impl Engine {
             policy,
         );
         self.deliver_updates();
-        self.record_lifecycle(idx, "stopped", None, reason.to_owned());
+        self.record_lifecycle(idx, LifecycleKind::Stopped, None, reason.to_owned());
         log::info!(strategy = id, reason, canceled_orders = canceled, open_orders:? = policy; "strategy stopped");
         Ok(Done::Stopped)
     }
@@ -421,7 +425,7 @@ impl Engine {
         }
         self.strategies[idx].state = StrategyState::Paused;
         log::info!(strategy = id, actor; "strategy paused");
-        self.record_lifecycle(idx, "paused", None, format!("by {actor}"));
+        self.record_lifecycle(idx, LifecycleKind::Paused, None, format!("by {actor}"));
         Ok(())
     }
 
@@ -434,7 +438,7 @@ impl Engine {
         }
         self.strategies[idx].state = StrategyState::Running;
         log::info!(strategy = id, actor; "strategy resumed");
-        self.record_lifecycle(idx, "resumed", None, format!("by {actor}"));
+        self.record_lifecycle(idx, LifecycleKind::Resumed, None, format!("by {actor}"));
         let missed = std::mem::take(&mut self.strategies[idx].missed);
         for update in missed {
             self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
@@ -475,7 +479,12 @@ impl Engine {
         let idx = self.register(id);
         let message = format!("new version {hash} of strategy {id} refused: {reason}");
         self.strategies[idx].last_error = Some(message.clone());
-        self.record_lifecycle(idx, "refused", Some(hash.clone()), reason.clone());
+        self.record_lifecycle(
+            idx,
+            LifecycleKind::Refused,
+            Some(hash.clone()),
+            reason.clone(),
+        );
         self.record_version(
             idx,
             hash,
@@ -490,7 +499,7 @@ impl Engine {
     fn record_lifecycle(
         &mut self,
         idx: StrategyIdx,
-        event: &str,
+        event: LifecycleKind,
         version: Option<String>,
         detail: String,
     ) {
@@ -502,7 +511,7 @@ impl Engine {
                 now,
                 Body::Lifecycle(LifecycleEvent {
                     strategy,
-                    event: event.to_owned(),
+                    event,
                     version,
                     detail,
                 }),
@@ -640,7 +649,7 @@ impl Engine {
                 self.deliver_updates();
                 self.record_lifecycle(
                     idx,
-                    "failed",
+                    LifecycleKind::Failed,
                     Some(code.version().to_owned()),
                     err.to_string(),
                 );
@@ -664,10 +673,10 @@ impl Engine {
         slot.snapshot = state;
         slot.snapshot_at = now;
         slot.last_error = None;
-        let done = match (was_running, same_code) {
-            (false, _) => Done::Started,
-            (true, true) => Done::Reconfigured,
-            (true, false) => Done::Swapped,
+        let (done, kind) = match (was_running, same_code) {
+            (false, _) => (Done::Started, LifecycleKind::Started),
+            (true, true) => (Done::Reconfigured, LifecycleKind::Reconfigured),
+            (true, false) => (Done::Swapped, LifecycleKind::Swapped),
         };
         match done {
             Done::Started => slot.lifecycle.loads += 1,
@@ -679,7 +688,7 @@ impl Engine {
             "strategy {}", done.name()
         );
         let version = slot.code.as_ref().map(|c| c.version().to_owned());
-        self.record_lifecycle(idx, done.name(), version, String::new());
+        self.record_lifecycle(idx, kind, version, String::new());
         if !was_running && !paused {
             let missed = std::mem::take(&mut self.strategies[idx].missed);
             for update in missed {
@@ -774,6 +783,6 @@ impl Engine {
         );
         let id = self.strategies[idx].id.clone();
         log::error!(strategy = id.as_str(), fault = code, canceled_orders = canceled; "strategy quarantined: it {reason}");
-        self.record_lifecycle(idx, "quarantined", None, reason);
+        self.record_lifecycle(idx, LifecycleKind::Quarantined, None, reason);
     }
 }

@@ -18,10 +18,8 @@ pub mod command;
 pub mod core;
 pub mod inputs;
 pub mod journal;
-pub mod ledger;
 mod lifecycle;
 pub mod observer;
-pub mod orders;
 pub mod outcome;
 mod records;
 mod recovery;
@@ -50,8 +48,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// Index of a strategy in the engine, stable while the engine runs.
-pub type StrategyIdx = usize;
+pub use crate::account::StrategyIdx;
 
 /// A loaded strategy component, shared by every strategy that uses the same file.
 pub type SharedComponent = Arc<LoadedComponent<StrategyCtx>>;

@@ -70,7 +70,7 @@ impl Engine {
                         record.ts,
                         crate::records::Body::Risk(crate::records::RiskEvent {
                             strategy: strategy.clone(),
-                            kind: "limits_set".into(),
+                            kind: crate::records::RiskKind::LimitsSet,
                             reason: None,
                             actor: Some(record.actor.clone()),
                             scope: Some(record.scope.clone()),
@@ -87,7 +87,7 @@ impl Engine {
                         reason: None,
                         actor: Some(record.actor),
                         scope: Some(record.scope),
-                        state: record.state.map(|s| s.name().to_owned()),
+                        state: record.state,
                         detail: record.detail,
                     }),
                 );
@@ -108,7 +108,7 @@ impl Engine {
                     day.day_start,
                     crate::records::Body::Risk(crate::records::RiskEvent {
                         strategy,
-                        kind: "day_start".into(),
+                        kind: crate::records::RiskKind::DayStart,
                         reason: None,
                         actor: None,
                         scope: Some(scope),

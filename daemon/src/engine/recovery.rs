@@ -5,11 +5,10 @@
 //! about their orders, and order ids continue after the last one given (no id is used
 //! twice, so no order is sent twice).
 
-use super::orders::OrderRecord;
 use super::Engine;
-use crate::records::names;
-use crate::records::Recovered;
-use crate::risk::{Scope, TradingState};
+use crate::account::OrderRecord;
+use crate::records::{Named, OrderState, Recovered};
+use crate::risk::Scope;
 use crate::venue::{ExecutionReport, VenueOrder, VenueSnapshot};
 use pennant_sdk::{Amount, OrderRequest, OrderStatus, Position, Price, Qty};
 
@@ -70,15 +69,15 @@ impl Engine {
             if let Some(Scope::Strategy(id)) = &parsed {
                 self.register(id);
             }
-            match (parsed, TradingState::parse(&state)) {
-                (Some(parsed), Some(s)) => {
+            match parsed {
+                Some(parsed) => {
                     match self
                         .core()
                         .risk
-                        .restore_state(&parsed, s, record.kill_switch)
+                        .restore_state(&parsed, state, record.kill_switch)
                     {
                         Ok(()) => {
-                            log::warn!(scope = scope.as_str(), state = state.as_str(), kill_switch = record.kill_switch; "recovered trading state");
+                            log::warn!(scope = scope.as_str(), state = state.name(), kill_switch = record.kill_switch; "recovered trading state");
                             summary.trading_states += 1;
                         }
                         Err(err) => {
@@ -86,8 +85,8 @@ impl Engine {
                         }
                     }
                 }
-                _ => {
-                    log::error!(scope = scope.as_str(), state = state.as_str(); "recovered trading state not understood: left out")
+                None => {
+                    log::error!(scope = scope.as_str(), state = state.name(); "recovered trading state of an unknown scope: left out")
                 }
             }
         }
@@ -172,32 +171,35 @@ impl Engine {
         for (order, created) in recovered.open_orders {
             // A cancel was asked for and not confirmed: the order rests again, and the
             // cancel is asked for again.
-            let pending_cancel = order.status == names::PENDING_CANCEL;
-            let status = if pending_cancel {
-                let filled = order.filled_qty > 0;
-                Some(Some(if filled {
-                    OrderStatus::PartiallyFilled
-                } else {
-                    OrderStatus::Accepted
-                }))
+            let pending_cancel = order.status == OrderState::PendingCancel;
+            // Neither a cancel nor an answer is known for an order left `unknown`: it
+            // stays open, unknown, until the venue's snapshot or a report says.
+            let status_unknown = order.status == OrderState::Unknown;
+            let working = if order.filled_qty > 0 {
+                OrderStatus::PartiallyFilled
             } else {
-                names::parse_status(&order.status)
+                OrderStatus::Accepted
+            };
+            let status = match order.status {
+                OrderState::Submitted => None,
+                OrderState::Accepted => Some(OrderStatus::Accepted),
+                OrderState::PartiallyFilled => Some(OrderStatus::PartiallyFilled),
+                OrderState::PendingCancel => Some(working),
+                // Unknown: as it was before it went unanswered, at best a guess; the
+                // flag keeps it from counting as known.
+                OrderState::Unknown => (order.filled_qty > 0).then_some(working),
+                // The store returns open orders only.
+                OrderState::Filled | OrderState::Canceled | OrderState::Rejected => continue,
             };
             let idx = self.register(&order.strategy);
             let core = self.core();
-            let parsed = (
-                core.instruments.by_symbol(&order.instrument).map(|i| i.id),
-                names::parse_side(&order.side),
-                names::parse_kind(&order.kind),
-                names::parse_time_in_force(&order.time_in_force),
-                status,
-            );
-            let (Some(instrument), Some(side), Some(kind), Some(tif), Some(status)) = parsed else {
-                log::error!(strategy = order.strategy.as_str(), order_id = order.order_id; "recovered order with an unknown instrument or value: recorded as canceled");
+            let Some(instrument) = core.instruments.by_symbol(&order.instrument).map(|i| i.id)
+            else {
+                log::error!(strategy = order.strategy.as_str(), order_id = order.order_id, instrument = order.instrument.as_str(); "recovered order of an instrument no longer configured: recorded as canceled");
                 // Recorded as over, so that it does not come back at the next start.
                 let now = core.clock.now();
                 let over = crate::records::OrderEvent {
-                    status: "canceled".into(),
+                    status: OrderState::Canceled,
                     reason: Some("not configured at recovery".into()),
                     ..order
                 };
@@ -207,11 +209,11 @@ impl Engine {
             };
             let request = OrderRequest {
                 instrument,
-                side,
-                kind,
+                side: order.side,
+                kind: order.kind,
                 price: Price::from_raw(order.price),
                 qty: Qty::from_raw(order.qty),
-                time_in_force: tif,
+                time_in_force: order.time_in_force,
                 client_order_id: order.client_order_id,
             };
             let record = OrderRecord {
@@ -223,7 +225,7 @@ impl Engine {
                 created,
                 valued_at: request.price,
                 cancel_pending: false,
-                status_unknown: false,
+                status_unknown,
             };
             resting.push((
                 VenueOrder {
@@ -233,7 +235,7 @@ impl Engine {
                 },
                 record.leaves(),
             ));
-            log::info!(strategy = order.strategy.as_str(), order_id = record.id, status = order.status.as_str(); "recovered open order");
+            log::info!(strategy = order.strategy.as_str(), order_id = record.id, status = order.status.name(); "recovered open order");
             if pending_cancel {
                 to_cancel.push(record.id);
             }

@@ -6,7 +6,7 @@
 //! Windows run on the engine clock, so a backtest records the same summaries each run.
 
 use super::StrategyIdx;
-use pennant_sdk::Timestamp;
+use pennant_sdk::{RejectReason, Timestamp};
 use rustc_hash::FxHashMap;
 
 /// How long a window lasts, in engine time.
@@ -14,8 +14,8 @@ pub const WINDOW: Timestamp = 10 * 1_000_000_000;
 
 /// Who refused an order: `risk` or `venue`.
 pub type Source = &'static str;
-/// A reason code.
-pub type Reason = &'static str;
+/// Why.
+pub type Reason = RejectReason;
 
 /// Refusals of one kind in the window that ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct Summary {
     pub strategy: StrategyIdx,
     /// `risk` or `venue`.
     pub source: Source,
-    /// The reason code.
+    /// Why.
     pub reason: Reason,
     /// Refusals after the first, which were not logged one by one.
     pub suppressed: u64,
@@ -117,7 +117,7 @@ impl RejectionLog {
             }
             false
         });
-        summaries.sort_by_key(|s| (s.strategy, s.source, s.reason));
+        summaries.sort_by_key(|s| (s.strategy, s.source, s.reason.code()));
         summaries
     }
 }
@@ -130,34 +130,47 @@ mod tests {
     fn the_first_of_a_kind_is_logged_and_the_rest_summarised() {
         let full = Noted::Full { closed: None };
         let mut log = RejectionLog::default();
-        assert_eq!(log.note(0, 0, "risk", "rate_limit"), full);
-        assert_eq!(log.note(1, 0, "risk", "rate_limit"), Noted::Counted);
-        assert_eq!(log.note(2, 0, "risk", "rate_limit"), Noted::Counted);
+        assert_eq!(log.note(0, 0, "risk", RejectReason::RateLimit), full);
         assert_eq!(
-            log.note(2, 1, "risk", "rate_limit"),
+            log.note(1, 0, "risk", RejectReason::RateLimit),
+            Noted::Counted
+        );
+        assert_eq!(
+            log.note(2, 0, "risk", RejectReason::RateLimit),
+            Noted::Counted
+        );
+        assert_eq!(
+            log.note(2, 1, "risk", RejectReason::RateLimit),
             full,
             "another strategy"
         );
-        assert_eq!(log.note(3, 0, "venue", "post_only"), full, "another source");
+        assert_eq!(
+            log.note(3, 0, "venue", RejectReason::PostOnlyWouldCross),
+            full,
+            "another source"
+        );
         assert_eq!(log.ended(WINDOW - 1), vec![]);
         let summary = Summary {
             strategy: 0,
             source: "risk",
-            reason: "rate_limit",
+            reason: RejectReason::RateLimit,
             suppressed: 2,
             since: 0,
         };
         assert_eq!(log.ended(WINDOW), vec![summary.clone()]);
         // Windows that suppressed nothing end quietly; a new window opens afresh.
         assert_eq!(log.ended(WINDOW + 3), vec![]);
-        assert_eq!(log.note(WINDOW + 4, 0, "risk", "rate_limit"), full);
+        assert_eq!(
+            log.note(WINDOW + 4, 0, "risk", RejectReason::RateLimit),
+            full
+        );
         // A refusal after a window ended, before `ended` ran, closes it itself.
         assert_eq!(
-            log.note(WINDOW + 5, 0, "risk", "rate_limit"),
+            log.note(WINDOW + 5, 0, "risk", RejectReason::RateLimit),
             Noted::Counted
         );
         assert_eq!(
-            log.note(2 * WINDOW + 4, 0, "risk", "rate_limit"),
+            log.note(2 * WINDOW + 4, 0, "risk", RejectReason::RateLimit),
             Noted::Full {
                 closed: Some(Summary {
                     suppressed: 1,

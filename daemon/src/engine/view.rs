@@ -48,6 +48,8 @@ pub struct EngineView {
     pub orders_pending_cancel: usize,
     /// Working orders sent without an answer: their status is unknown.
     pub orders_status_unknown: usize,
+    /// The venue each instrument trades on: `(symbol, venue)`, in instrument order.
+    pub venues: Vec<(String, String)>,
     /// False once the engine has stopped.
     pub running: bool,
 }
@@ -88,6 +90,14 @@ impl EngineView {
     /// The view of strategy `id`.
     pub fn strategy(&self, id: &str) -> Option<&StrategyView> {
         self.strategies.iter().find(|s| s.report.id == id)
+    }
+
+    /// The venue instrument `symbol` trades on (empty if it is not configured).
+    pub fn venue_of(&self, symbol: &str) -> &str {
+        self.venues
+            .iter()
+            .find(|(s, _)| s == symbol)
+            .map_or("", |(_, v)| v.as_str())
     }
 }
 
@@ -186,6 +196,11 @@ impl Engine {
             store_hold: core.risk.store_hold().map(str::to_owned),
             orders_pending_cancel: core.orders.pending().0,
             orders_status_unknown: core.orders.pending().1,
+            venues: core
+                .instruments
+                .iter()
+                .map(|i| (i.symbol.clone(), core.venue_name(i.id).to_owned()))
+                .collect(),
             running: true,
         }
     }

@@ -19,13 +19,15 @@
 mod view;
 
 use crate::engine::view::ViewReceiver;
-use crate::store::writer::WriterStats;
+use crate::records::WriterStats;
+use crate::store::writer::WriteTimings;
 use prometheus::{
     exponential_buckets, Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec,
     IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The prefix of every metric.
 pub const NAMESPACE: &str = "pennant";
@@ -41,6 +43,7 @@ pub struct Metrics {
     feed_malformed: IntCounterVec,
     feed_lag: GaugeVec,
     feed_connected: IntGaugeVec,
+    store_write_duration: Histogram,
 }
 
 /// Why the metrics could not be set up (a programming error: two metrics with one name).
@@ -87,6 +90,14 @@ impl Metrics {
                 )
                 .namespace(NAMESPACE),
                 &["feed"],
+            )?,
+            store_write_duration: Histogram::with_opts(
+                HistogramOpts::new(
+                    "store_write_duration_seconds",
+                    "Duration of each batch written to the store, in one transaction.",
+                )
+                .namespace(NAMESPACE)
+                .buckets(exponential_buckets(1e-4, 4.0, 8)?),
             )?,
             registry,
             engine,
@@ -140,13 +151,19 @@ impl Metrics {
         view: ViewReceiver,
         store: Option<Arc<WriterStats>>,
     ) -> Result<(), MetricsError> {
-        if let Some(stats) = &store {
+        if store.is_some() {
             self.registry
-                .register(Box::new(stats.write_duration.clone()))?;
+                .register(Box::new(self.store_write_duration.clone()))?;
         }
         self.registry
             .register(Box::new(view::ViewCollector::new(view, store)?))?;
         Ok(())
+    }
+
+    /// What the store writer times its batch writes into (served once
+    /// [`watch_engine`](Metrics::watch_engine) is given the writer's counters).
+    pub fn store_timings(&self) -> Box<dyn WriteTimings> {
+        Box::new(self.store_write_duration.clone())
     }
 
     /// The instruments of feed `name`.
@@ -309,16 +326,9 @@ impl ApiMetrics {
     }
 }
 
-/// The histogram the store writer observes each batch write into.
-pub fn store_write_duration() -> Histogram {
-    let buckets = exponential_buckets(1e-4, 4.0, 8).expect("constant metric options");
-    Histogram::with_opts(
-        HistogramOpts::new(
-            "store_write_duration_seconds",
-            "Duration of each batch written to the store, in one transaction.",
-        )
-        .namespace(NAMESPACE)
-        .buckets(buckets),
-    )
-    .expect("constant metric options")
+/// The store writer times each batch write into the histogram.
+impl WriteTimings for Histogram {
+    fn batch_written(&self, took: Duration) {
+        self.observe(took.as_secs_f64());
+    }
 }

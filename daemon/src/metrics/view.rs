@@ -2,8 +2,8 @@
 
 use super::{counter_vec, MetricsError, NAMESPACE};
 use crate::engine::view::ViewReceiver;
+use crate::records::{Named, WriterStats};
 use crate::risk::TradingState;
-use crate::store::writer::WriterStats;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{CounterVec, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Opts};
@@ -91,7 +91,7 @@ fn int_gauge(name: &str, help: &str) -> Result<IntGauge, MetricsError> {
 impl Families {
     fn new() -> Result<Families, MetricsError> {
         const S: &[&str] = &["strategy"];
-        const SI: &[&str] = &["strategy", "instrument"];
+        const SI: &[&str] = &["strategy", "instrument", "venue"];
         Ok(Families {
             events: counter_vec(
                 "engine_events_total",
@@ -110,11 +110,11 @@ impl Families {
             )?,
             filled: counter_vec("orders_filled_total", "Orders completely filled.", S)?,
             canceled: counter_vec("orders_canceled_total", "Orders canceled.", S)?,
-            fills: counter_vec("fills_total", "Fills, by strategy and instrument.", SI)?,
+            fills: counter_vec("fills_total", "Fills, by strategy, instrument and venue.", SI)?,
             notional: CounterVec::new(
                 Opts::new(
                     "traded_notional_total",
-                    "Traded notional (price times quantity, in the quote currency), by strategy and instrument.",
+                    "Traded notional (price times quantity, in the quote currency), by strategy, instrument and venue.",
                 )
                 .namespace(NAMESPACE),
                 SI,
@@ -361,9 +361,10 @@ impl ViewCollector {
                 f.rejects.with_label_values(&[id, source, reason]).inc_by(n);
             }
             for (symbol, fills, notional) in &s.traded {
-                f.fills.with_label_values(&[id, symbol]).inc_by(*fills);
+                let labels = [id, symbol.as_str(), view.venue_of(symbol)];
+                f.fills.with_label_values(&labels).inc_by(*fills);
                 f.notional
-                    .with_label_values(&[id, symbol])
+                    .with_label_values(&labels)
                     .inc_by(decimal(*notional).max(0.0));
             }
             let name = r.state.name();
@@ -402,7 +403,7 @@ impl ViewCollector {
                 .with_label_values(&[id])
                 .inc_by(b.counts.updates_dropped);
             for (symbol, p) in &r.positions {
-                let labels = [id, symbol.as_str()];
+                let labels = [id, symbol.as_str(), view.venue_of(symbol)];
                 f.position
                     .with_label_values(&labels)
                     .set(decimal(p.qty.raw().into()));

@@ -24,7 +24,7 @@ use crate::config::{Limits, OpenOrders};
 use crate::engine::outcome::Outcome;
 use crate::engine::{Change, Command, LimitsPatch, StrategyCode};
 use crate::market::MarketEvent;
-use crate::records::Recovered;
+use crate::records::{Named, Recovered};
 use crate::risk::{Scope, TradingState};
 use pennant_sdk::{Price, Qty, Quote, Side, Timestamp, Trade};
 use serde::{Deserialize, Serialize};
@@ -286,7 +286,7 @@ impl CommandRecord {
                 actor,
             } => Command::SetTradingState {
                 scope: scope(s)?,
-                state: TradingState::parse(&state).ok_or(format!("unknown state {state:?}"))?,
+                state: TradingState::parse(&state).map_err(|err| err.to_string())?,
                 actor,
             },
             CommandRecord::ChangeLimits {

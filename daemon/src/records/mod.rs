@@ -2,14 +2,19 @@
 //! engine's journal in the order it happened, and what is read back after a restart
 //! ([`Recovered`]). A layer below the engine and the store: the engine writes these,
 //! the store maps them to rows, the event stream and the API read them. Records are
-//! plain data (ids and symbols as text, money as raw fixed point) so that they can wait
-//! in the spool file and be written to either backend as they are.
+//! plain data (ids and symbols as text, money as raw fixed point, closed sets as the
+//! enums of [`names`], which the store writes as their names) so that they can wait in
+//! the spool file and be written to either backend as they are.
 
+mod names;
 mod recovered;
+mod writer_stats;
 
+pub use names::{LifecycleKind, Named, OrderState, RiskKind, TradingState, UnknownName};
 pub use recovered::{Recovered, TradingStateRecord};
+pub use writer_stats::WriterStats;
 
-use pennant_sdk::{Liquidity, OrderKind, OrderStatus, RejectReason, Side, TimeInForce, Timestamp};
+use pennant_sdk::{Liquidity, OrderKind, RejectReason, Side, TimeInForce, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// One journal entry.
@@ -54,35 +59,38 @@ pub struct OrderEvent {
     pub order_id: u64,
     /// The strategy's own id.
     pub client_order_id: u64,
+    /// The venue it was sent to (empty in records made before venues were recorded).
+    #[serde(default)]
+    pub venue: String,
+    /// The id the venue knows it by (`DAEMONID-ORDERID`; empty in records made before).
+    #[serde(default)]
+    pub venue_client_id: String,
     /// Instrument symbol.
     pub instrument: String,
-    /// `buy` or `sell`.
-    pub side: String,
-    /// `market` or `limit`.
-    pub kind: String,
-    /// `gtc`, `ioc` or `post_only`.
-    pub time_in_force: String,
+    /// Buy or sell.
+    pub side: Side,
+    /// Market or limit.
+    pub kind: OrderKind,
+    /// How long it works.
+    pub time_in_force: TimeInForce,
     /// Limit price (raw).
     pub price: i64,
     /// Quantity (raw).
     pub qty: i64,
-    /// `submitted`, `accepted`, `partially_filled`, `filled`, `canceled` or `rejected`.
-    pub status: String,
+    /// Where it stands.
+    pub status: OrderState,
     /// Filled so far (raw).
     pub filled_qty: i64,
-    /// Why it was rejected.
+    /// Why it was rejected or ended: a reason code, or a note.
     pub reason: Option<String>,
 }
 
 impl OrderEvent {
     /// True while the order can still fill.
     pub fn is_open(&self) -> bool {
-        OPEN_STATUSES.contains(&self.status.as_str())
+        self.status.is_open()
     }
 }
-
-/// Statuses of an order that can still fill.
-pub const OPEN_STATUSES: [&str; 3] = ["submitted", "accepted", "partially_filled"];
 
 /// An execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,18 +99,21 @@ pub struct FillEvent {
     pub strategy: String,
     /// The order.
     pub order_id: u64,
+    /// The venue it executed at (empty in records made before venues were recorded).
+    #[serde(default)]
+    pub venue: String,
     /// Instrument symbol.
     pub instrument: String,
-    /// `buy` or `sell`.
-    pub side: String,
+    /// Buy or sell.
+    pub side: Side,
     /// Execution price (raw).
     pub price: i64,
     /// Executed quantity (raw).
     pub qty: i64,
     /// Fee (raw; negative for a rebate).
     pub fee: i64,
-    /// `maker` or `taker`.
-    pub liquidity: String,
+    /// Maker or taker.
+    pub liquidity: Liquidity,
     /// PnL this fill realized, before fees (raw).
     pub realized_pnl: i64,
 }
@@ -129,9 +140,8 @@ pub struct PositionSnapshot {
 pub struct LifecycleEvent {
     /// The strategy.
     pub strategy: String,
-    /// `started`, `swapped`, `reconfigured`, `stopped`, `quarantined`, `refused`,
-    /// `failed` or `rolled_back`.
-    pub event: String,
+    /// What happened.
+    pub event: LifecycleKind,
     /// The version concerned, if any.
     pub version: Option<String>,
     /// Details (a reason).
@@ -152,16 +162,16 @@ pub struct StateSnapshot {
 pub struct RiskEvent {
     /// The strategy concerned, if one.
     pub strategy: Option<String>,
-    /// `rejection`, `limits`, `state`, `kill_switch`...
-    pub kind: String,
-    /// A rejection's reason code.
-    pub reason: Option<String>,
+    /// What it is.
+    pub kind: RiskKind,
+    /// A rejection's reason.
+    pub reason: Option<RejectReason>,
     /// Who made a change.
     pub actor: Option<String>,
     /// The scope of a change.
     pub scope: Option<String>,
     /// The scope's trading state after a state change or the kill switch.
-    pub state: Option<String>,
+    pub state: Option<TradingState>,
     /// The message.
     pub detail: String,
 }
@@ -173,8 +183,8 @@ pub struct SignalEvent {
     pub strategy: String,
     /// Instrument symbol.
     pub instrument: String,
-    /// `buy` or `sell`.
-    pub side: String,
+    /// Buy or sell.
+    pub side: Side,
     /// Conviction, 0 to 1.
     pub strength: f64,
     /// Price target (raw).
@@ -183,102 +193,4 @@ pub struct SignalEvent {
     pub stop: Option<i64>,
     /// Free text.
     pub note: String,
-}
-
-/// The store's names of the SDK's enums: stable text in the tables and the API.
-pub mod names {
-    use super::*;
-
-    /// `buy` / `sell`.
-    pub fn side(side: Side) -> &'static str {
-        side.as_str()
-    }
-
-    /// Back from [`side`].
-    pub fn parse_side(text: &str) -> Option<Side> {
-        match text {
-            "buy" => Some(Side::Buy),
-            "sell" => Some(Side::Sell),
-            _ => None,
-        }
-    }
-
-    /// `market` / `limit`.
-    pub fn kind(kind: OrderKind) -> &'static str {
-        match kind {
-            OrderKind::Market => "market",
-            OrderKind::Limit => "limit",
-        }
-    }
-
-    /// Back from [`kind`].
-    pub fn parse_kind(text: &str) -> Option<OrderKind> {
-        match text {
-            "market" => Some(OrderKind::Market),
-            "limit" => Some(OrderKind::Limit),
-            _ => None,
-        }
-    }
-
-    /// `gtc` / `ioc` / `post_only`.
-    pub fn time_in_force(tif: TimeInForce) -> &'static str {
-        match tif {
-            TimeInForce::Gtc => "gtc",
-            TimeInForce::Ioc => "ioc",
-            TimeInForce::PostOnly => "post_only",
-        }
-    }
-
-    /// Back from [`time_in_force`].
-    pub fn parse_time_in_force(text: &str) -> Option<TimeInForce> {
-        match text {
-            "gtc" => Some(TimeInForce::Gtc),
-            "ioc" => Some(TimeInForce::Ioc),
-            "post_only" => Some(TimeInForce::PostOnly),
-            _ => None,
-        }
-    }
-
-    /// An order status; `submitted` is the state before the venue's first answer.
-    pub fn status(status: Option<OrderStatus>) -> &'static str {
-        match status {
-            None => "submitted",
-            Some(OrderStatus::Accepted) => "accepted",
-            Some(OrderStatus::Rejected) => "rejected",
-            Some(OrderStatus::PartiallyFilled) => "partially_filled",
-            Some(OrderStatus::Filled) => "filled",
-            Some(OrderStatus::Canceled) => "canceled",
-        }
-    }
-
-    /// The status recorded when a cancel is asked for: the order still works until the
-    /// venue confirms (recovery asks again for the cancel of an order left so).
-    pub const PENDING_CANCEL: &str = "pending_cancel";
-
-    /// Back from [`status`]: `Some(None)` for `submitted`.
-    pub fn parse_status(text: &str) -> Option<Option<OrderStatus>> {
-        Some(match text {
-            "submitted" => None,
-            "accepted" => Some(OrderStatus::Accepted),
-            "rejected" => Some(OrderStatus::Rejected),
-            "partially_filled" => Some(OrderStatus::PartiallyFilled),
-            "filled" => Some(OrderStatus::Filled),
-            "canceled" => Some(OrderStatus::Canceled),
-            _ => return None,
-        })
-    }
-
-    /// `maker` / `taker` / `none`.
-    pub fn liquidity(liquidity: Liquidity) -> &'static str {
-        match liquidity {
-            Liquidity::Maker => "maker",
-            Liquidity::Taker => "taker",
-            Liquidity::None => "none",
-        }
-    }
-
-    /// A rejection's stable code.
-    pub fn reason(reason: RejectReason) -> &'static str {
-        reason.code()
-    }
 }

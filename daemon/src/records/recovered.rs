@@ -1,7 +1,7 @@
 //! What the engine gets back after a restart: read from the store, recorded with a
 //! session.
 
-use super::{OrderEvent, PositionSnapshot};
+use super::{OrderEvent, PositionSnapshot, TradingState};
 
 /// What the engine gets back after a restart.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -33,8 +33,8 @@ pub struct Recovered {
 pub struct TradingStateRecord {
     /// `global` or `strategy ID`.
     pub scope: String,
-    /// `ACTIVE`, `REDUCING` or `HALTED`.
-    pub state: String,
+    /// The state.
+    pub state: TradingState,
     /// Set by the kill switch, which stays engaged.
     pub kill_switch: bool,
 }

@@ -13,11 +13,10 @@
 //! checked. They change at run time through [`RiskEngine::set_limits`], and every change
 //! of a limit or a trading state is an [`AuditRecord`].
 
+use crate::account::{Ledger, Orders, StrategyIdx};
 use crate::config::{validate_limits, LimitScope, Limits, RiskConfig};
-use crate::engine::ledger::Ledger;
-use crate::engine::orders::Orders;
-use crate::engine::StrategyIdx;
 use crate::market::{Instruments, MarketState};
+use crate::records::{Named, RiskKind};
 use pennant_sdk::fixed::SCALE;
 use pennant_sdk::{
     Amount, InstrumentId, OrderKind, OrderRequest, Position, Price, Qty, RejectReason, Rejection,
@@ -27,38 +26,7 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
-/// Whether new orders may go out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum TradingState {
-    /// Orders pass the checks as usual.
-    Active,
-    /// Only orders that reduce an existing position pass.
-    Reducing,
-    /// No new orders; cancels still pass. Left only by an operator.
-    Halted,
-}
-
-impl TradingState {
-    /// Back from [`TradingState::name`].
-    pub fn parse(name: &str) -> Option<TradingState> {
-        match name {
-            "ACTIVE" => Some(TradingState::Active),
-            "REDUCING" => Some(TradingState::Reducing),
-            "HALTED" => Some(TradingState::Halted),
-            _ => None,
-        }
-    }
-
-    /// Upper-case name, as in the documentation and the audit.
-    pub fn name(self) -> &'static str {
-        match self {
-            TradingState::Active => "ACTIVE",
-            TradingState::Reducing => "REDUCING",
-            TradingState::Halted => "HALTED",
-        }
-    }
-}
+pub use crate::records::TradingState;
 
 /// What a limit change or a trading state applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,8 +85,9 @@ pub struct AuditRecord {
     pub ts: Timestamp,
     /// Who: an operator's name, or `risk` for automatic actions (a daily loss breach).
     pub actor: String,
-    /// What kind of change: `limits`, `state`, `kill_switch`.
-    pub action: String,
+    /// What kind of change: limits, a state, the kill switch, the breaker, the store's
+    /// hold.
+    pub action: RiskKind,
     /// What it applied to.
     pub scope: String,
     /// The scope's trading state after a `state` or `kill_switch` change.
@@ -346,9 +315,9 @@ impl RiskEngine {
             None => "records are durable again: the store's reduce-only hold is lifted".to_owned(),
         };
         let action = if hold.is_some() {
-            "store_hold"
+            RiskKind::StoreHold
         } else {
-            "store_release"
+            RiskKind::StoreRelease
         };
         self.store_hold = hold;
         self.record(now, "store", action, &Scope::Global, detail);
@@ -394,11 +363,18 @@ impl RiskEngine {
         &self.audit
     }
 
-    fn record(&mut self, ts: Timestamp, actor: &str, action: &str, scope: &Scope, detail: String) {
-        log::info!(target: "audit", actor, action, scope:% = scope; "{detail}");
+    fn record(
+        &mut self,
+        ts: Timestamp,
+        actor: &str,
+        action: RiskKind,
+        scope: &Scope,
+        detail: String,
+    ) {
+        log::info!(target: "audit", actor, action = action.name(), scope:% = scope; "{detail}");
         let state = match (action, scope) {
-            ("state" | "kill_switch", Scope::Global) => Some(self.global_state),
-            ("state" | "kill_switch", Scope::Strategy(id)) => self
+            (RiskKind::State | RiskKind::KillSwitch, Scope::Global) => Some(self.global_state),
+            (RiskKind::State | RiskKind::KillSwitch, Scope::Strategy(id)) => self
                 .strategy_index(id)
                 .ok()
                 .and_then(|idx| self.strategies[idx].state),
@@ -407,7 +383,7 @@ impl RiskEngine {
         self.audit.push(AuditRecord {
             ts,
             actor: actor.to_owned(),
-            action: action.to_owned(),
+            action,
             scope: scope.to_string(),
             state,
             detail,
@@ -436,7 +412,7 @@ impl RiskEngine {
         self.record(
             now,
             actor,
-            "state",
+            RiskKind::State,
             scope,
             format!("trading state set to {}", state.name()),
         );
@@ -444,7 +420,7 @@ impl RiskEngine {
     }
 
     /// Engages the kill switch for a scope: `HALTED`, recorded as such. The caller
-    /// cancels the open orders in the scope ([`crate::engine::Engine::kill_switch`]).
+    /// cancels the open orders in the scope (the engine's `kill_switch`).
     /// Returns the strategy whose orders to cancel, or `None` for all.
     pub fn kill_switch(
         &mut self,
@@ -457,7 +433,7 @@ impl RiskEngine {
         self.record(
             now,
             actor,
-            "kill_switch",
+            RiskKind::KillSwitch,
             scope,
             "kill switch engaged: HALTED, open orders canceled".into(),
         );
@@ -578,7 +554,7 @@ impl RiskEngine {
         }
         let detail = format!("limits changed from {current:?} to {limits:?}");
         self.set_limits(scope, limits.clone());
-        self.record(now, actor, "limits", scope, detail);
+        self.record(now, actor, RiskKind::Limits, scope, detail);
         if let Some(record) = self.audit.last_mut() {
             record.limits = Some(limits);
         }
@@ -634,7 +610,7 @@ impl RiskEngine {
         self.record(
             now,
             "risk",
-            "breaker",
+            RiskKind::Breaker,
             &scope,
             format!("circuit breaker: {message}: quarantined"),
         );
@@ -737,7 +713,7 @@ impl RiskEngine {
                     "trading state set to HALTED: today's PnL {} < -max_daily_loss {max}",
                     amount(today)
                 );
-                self.record(now, "risk", "state", &scope, detail);
+                self.record(now, "risk", RiskKind::State, &scope, detail);
             }
         }
         if let Some(max) = self.config.global.max_daily_loss {
@@ -746,7 +722,7 @@ impl RiskEngine {
             if today < -i128::from(max.raw()) && self.global_state != TradingState::Halted {
                 self.global_state = TradingState::Halted;
                 let detail = format!("trading state set to HALTED: all strategies' PnL today {} < -max_daily_loss {max}", amount(today));
-                self.record(now, "risk", "state", &Scope::Global, detail);
+                self.record(now, "risk", RiskKind::State, &Scope::Global, detail);
             }
         }
     }
@@ -793,7 +769,7 @@ impl RiskEngine {
                 self.record(
                     now,
                     "risk",
-                    "state",
+                    RiskKind::State,
                     &scope,
                     format!("trading state set to HALTED: {}", rejection.message),
                 );

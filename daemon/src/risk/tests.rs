@@ -7,6 +7,7 @@ use crate::config::PaperConfig;
 use crate::engine::clock::{Clock, ClockMode};
 use crate::engine::{Core, StrategyCtx};
 use crate::plugin::SharedClock;
+use crate::records::RiskKind;
 use crate::venue::PaperVenue;
 use pennant_sdk::testing::{instrument, px, qty};
 use pennant_sdk::{Host, OrderId, Quote, Trade};
@@ -323,7 +324,7 @@ fn a_daily_loss_breach_halts_the_strategy_until_an_operator_releases_it() {
     assert_eq!(c.core.risk.state(0), TradingState::Halted);
     let audit = c.core.risk.audit().last().unwrap().clone();
     assert_eq!(
-        (audit.actor.as_str(), audit.action.as_str()),
+        (audit.actor.as_str(), audit.action.name()),
         ("risk", "state")
     );
     // The price recovers; the strategy stays halted until released.
@@ -449,7 +450,10 @@ fn the_kill_switch_cancels_every_open_order_and_lets_only_cancels_through() {
         submit(&mut c, buy("100", "0.01")),
         Err(RejectReason::TradingHalted)
     );
-    assert_eq!(c.core.risk.audit().last().unwrap().action, "kill_switch");
+    assert_eq!(
+        c.core.risk.audit().last().unwrap().action,
+        RiskKind::KillSwitch
+    );
 }
 
 #[test]
@@ -694,7 +698,7 @@ fn the_circuit_breaker_trips_past_its_rejections_per_minute_and_is_audited() {
     );
     let audit = c.core.risk.audit().last().expect("an audit record").clone();
     assert_eq!(
-        (audit.actor.as_str(), audit.action.as_str()),
+        (audit.actor.as_str(), audit.action.name()),
         ("risk", "breaker")
     );
     assert_eq!(audit.scope, "strategy a");
@@ -739,16 +743,16 @@ fn repeated_rejections_are_recorded_once_per_window_then_summarised() {
         .close_rejection_windows(start + crate::engine::rejection_log::WINDOW);
     c.core.journal.flush();
     let batch = written.try_recv().expect("a batch");
-    let kinds: Vec<(String, String)> = batch
+    let kinds: Vec<(RiskKind, String)> = batch
         .iter()
         .filter_map(|r| match &r.body {
-            crate::records::Body::Risk(e) => Some((e.kind.clone(), e.detail.clone())),
+            crate::records::Body::Risk(e) => Some((e.kind, e.detail.clone())),
             _ => None,
         })
         .collect();
     assert_eq!(kinds.len(), 2, "{kinds:?}");
-    assert_eq!(kinds[0].0, "rejection");
-    assert_eq!(kinds[1].0, "rejections");
+    assert_eq!(kinds[0].0, RiskKind::Rejection);
+    assert_eq!(kinds[1].0, RiskKind::Rejections);
     assert!(
         kinds[1]
             .1

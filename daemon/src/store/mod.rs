@@ -26,7 +26,8 @@ pub mod writer;
 use crate::records::{Record, Recovered, TradingStateRecord};
 
 use crate::config::StoreConfig;
-use crate::records::{FillEvent, OrderEvent, SignalEvent};
+use crate::records::{FillEvent, OrderEvent, OrderState, SignalEvent};
+use pennant_sdk::Side;
 use std::path::{Path, PathBuf};
 
 /// Why the store cannot be used.
@@ -93,9 +94,9 @@ pub struct Filter {
     /// Instrument symbol.
     pub instrument: Option<String>,
     /// Order status (orders only).
-    pub status: Option<String>,
-    /// `buy` or `sell`.
-    pub side: Option<String>,
+    pub status: Option<OrderState>,
+    /// Buy or sell.
+    pub side: Option<Side>,
     /// From this time, inclusive (ns).
     pub from: Option<i64>,
     /// Before this time, exclusive (ns).
@@ -358,13 +359,14 @@ impl Table {
 /// to `?n`.
 pub mod sql {
     use super::{Filter, PageRequest};
+    use crate::records::Named;
 
     /// One insert per record kind, then the upserts of the latest-state tables.
-    pub const INSERT_ORDER: &str = "INSERT INTO orders (seq, ts, strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (seq) DO NOTHING";
+    pub const INSERT_ORDER: &str = "INSERT INTO orders (seq, ts, strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason, venue, venue_client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (seq) DO NOTHING";
     /// The latest state of an order, kept only if newer.
-    pub const UPSERT_ORDER_STATE: &str = "INSERT INTO order_state (seq, created, ts, strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason) VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (order_id) DO UPDATE SET seq = excluded.seq, ts = excluded.ts, status = excluded.status, filled_qty = excluded.filled_qty, reason = excluded.reason WHERE excluded.seq > order_state.seq";
+    pub const UPSERT_ORDER_STATE: &str = "INSERT INTO order_state (seq, created, ts, strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason, venue, venue_client_id) VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (order_id) DO UPDATE SET seq = excluded.seq, ts = excluded.ts, status = excluded.status, filled_qty = excluded.filled_qty, reason = excluded.reason WHERE excluded.seq > order_state.seq";
     /// A fill.
-    pub const INSERT_FILL: &str = "INSERT INTO fills (seq, ts, strategy, order_id, instrument, side, price, qty, fee, liquidity, realized_pnl) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (seq) DO NOTHING";
+    pub const INSERT_FILL: &str = "INSERT INTO fills (seq, ts, strategy, order_id, instrument, side, price, qty, fee, liquidity, realized_pnl, venue) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (seq) DO NOTHING";
     /// A position.
     pub const INSERT_POSITION: &str = "INSERT INTO positions (seq, ts, strategy, instrument, qty, avg_price, realized_pnl, fees) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (seq) DO NOTHING";
     /// A lifecycle event.
@@ -385,8 +387,23 @@ pub mod sql {
     pub const RUNTIME_LIMITS: &str = "SELECT r.scope, r.detail FROM risk_events r JOIN (SELECT scope, MAX(seq) AS seq FROM risk_events WHERE kind = 'limits_set' GROUP BY scope) latest ON r.seq = latest.seq WHERE r.actor <> 'config reload' ORDER BY r.scope";
     /// The highest order id.
     pub const MAX_ORDER_ID: &str = "SELECT COALESCE(MAX(order_id), 0) FROM order_state";
-    /// Orders that may still fill.
-    pub const OPEN_ORDERS: &str = "SELECT strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason, created FROM order_state WHERE status IN ('submitted', 'accepted', 'partially_filled', 'pending_cancel') ORDER BY order_id";
+    /// The columns of an order, in the order [`OrderEvent`]'s readers take them.
+    macro_rules! order_columns {
+        () => {
+            "strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason, venue, venue_client_id"
+        };
+    }
+    /// The index of the first column after an order's.
+    pub const AFTER_ORDER: usize = 14;
+    /// Orders that may still fill (the states [`OrderState::is_open`] names), then when
+    /// each was created.
+    ///
+    /// [`OrderState::is_open`]: crate::records::OrderState::is_open
+    pub const OPEN_ORDERS: &str = concat!(
+        "SELECT ",
+        order_columns!(),
+        ", created FROM order_state WHERE status IN ('submitted', 'accepted', 'partially_filled', 'pending_cancel', 'unknown') ORDER BY order_id"
+    );
     /// The latest position of each strategy in each instrument.
     pub const LATEST_POSITIONS: &str = "SELECT p.strategy, p.instrument, p.qty, p.avg_price, p.realized_pnl, p.fees FROM positions p JOIN (SELECT strategy, instrument, MAX(seq) AS seq FROM positions GROUP BY strategy, instrument) latest ON p.seq = latest.seq ORDER BY p.strategy, p.instrument";
     /// Each strategy's last state.
@@ -434,10 +451,10 @@ pub mod sql {
             push("instrument = $?".into(), Param::Text(s.clone()));
         }
         if let (true, Some(s)) = (with_status, &filter.status) {
-            push("status = $?".into(), Param::Text(s.clone()));
+            push("status = $?".into(), Param::Text(s.name().to_owned()));
         }
         if let Some(s) = &filter.side {
-            push("side = $?".into(), Param::Text(s.clone()));
+            push("side = $?".into(), Param::Text(s.name().to_owned()));
         }
         if let Some(t) = filter.from {
             push(format!("{time_column} >= $?"), Param::Int(t));
@@ -461,7 +478,11 @@ pub mod sql {
         let w = self::filter(filter, "created", "order_id", Some(page), true);
         (
             format!(
-                "SELECT strategy, order_id, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason, created, ts FROM order_state{} ORDER BY order_id DESC LIMIT {}",
+                concat!(
+                    "SELECT ",
+                    order_columns!(),
+                    ", created, ts FROM order_state{} ORDER BY order_id DESC LIMIT {}"
+                ),
                 w.clause, page.limit
             ),
             w.params,
@@ -473,7 +494,7 @@ pub mod sql {
         let w = self::filter(filter, "ts", "seq", Some(page), false);
         (
             format!(
-                "SELECT seq, ts, strategy, order_id, instrument, side, price, qty, fee, liquidity, realized_pnl FROM fills{} ORDER BY seq DESC LIMIT {}",
+                "SELECT seq, ts, strategy, order_id, instrument, side, price, qty, fee, liquidity, realized_pnl, venue FROM fills{} ORDER BY seq DESC LIMIT {}",
                 w.clause, page.limit
             ),
             w.params,
@@ -517,6 +538,7 @@ pub mod sql {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::Named;
 
     #[test]
     fn civil_dates() {
@@ -527,10 +549,32 @@ mod tests {
     }
 
     #[test]
+    fn recovery_reads_back_every_open_state_and_no_other() {
+        let listed = sql::OPEN_ORDERS
+            .split("status IN (")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap();
+        let listed: Vec<&str> = listed.split(", ").map(|s| s.trim_matches('\'')).collect();
+        let open: Vec<&str> = OrderState::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(listed, open);
+        let columns = sql::OPEN_ORDERS.split(" FROM ").next().unwrap();
+        assert_eq!(
+            columns.split(", ").count(),
+            sql::AFTER_ORDER + 1,
+            "{columns}"
+        );
+    }
+
+    #[test]
     fn filters_number_their_placeholders_in_order() {
         let filter = Filter {
             strategy: Some("s".into()),
-            side: Some("buy".into()),
+            side: Some(Side::Buy),
             from: Some(5),
             ..Filter::default()
         };

@@ -9,7 +9,7 @@ use super::{
     Table, TradingStateRecord,
 };
 use crate::config::StoreConfig;
-use crate::records::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
+use crate::records::{Body, FillEvent, Named, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::future::Future;
@@ -145,8 +145,8 @@ impl PgStore {
             .await
             .map_err(|e| self.failed(e))?
             .iter()
-            .map(|row| (order_event(row), row.get(12)))
-            .collect();
+            .map(|row| Ok((order_event(row)?, row.get(sql::AFTER_ORDER))))
+            .collect::<Result<_, StoreError>>()?;
         let positions = client
             .query(sql::LATEST_POSITIONS, &[])
             .await
@@ -180,12 +180,14 @@ impl PgStore {
             .await
             .map_err(|e| self.failed(e))?
             .iter()
-            .map(|row| TradingStateRecord {
-                scope: row.get(0),
-                state: row.get(1),
-                kill_switch: row.get::<_, String>(2) == "kill_switch",
+            .map(|row| {
+                Ok(TradingStateRecord {
+                    scope: row.get(0),
+                    state: named(row, 1)?,
+                    kill_switch: row.get::<_, String>(2) == "kill_switch",
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         let limits = client
             .query(sql::RUNTIME_LIMITS, &[])
             .await
@@ -232,12 +234,14 @@ impl PgStore {
             .select(&query, &params)
             .await?
             .iter()
-            .map(|row| OrderRow {
-                order: order_event(row),
-                created: row.get(12),
-                updated: row.get(13),
+            .map(|row| {
+                Ok(OrderRow {
+                    order: order_event(row)?,
+                    created: row.get(sql::AFTER_ORDER),
+                    updated: row.get(sql::AFTER_ORDER + 1),
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         let next = next_cursor(&items, page, |o| o.order.order_id as i64);
         Ok(Page { items, next })
     }
@@ -253,22 +257,25 @@ impl PgStore {
             .select(&query, &params)
             .await?
             .iter()
-            .map(|row| FillRow {
-                seq: row.get(0),
-                ts: row.get(1),
-                fill: FillEvent {
-                    strategy: row.get(2),
-                    order_id: row.get::<_, i64>(3) as u64,
-                    instrument: row.get(4),
-                    side: row.get(5),
-                    price: row.get(6),
-                    qty: row.get(7),
-                    fee: row.get(8),
-                    liquidity: row.get(9),
-                    realized_pnl: row.get(10),
-                },
+            .map(|row| {
+                Ok(FillRow {
+                    seq: row.get(0),
+                    ts: row.get(1),
+                    fill: FillEvent {
+                        strategy: row.get(2),
+                        order_id: row.get::<_, i64>(3) as u64,
+                        venue: row.get(11),
+                        instrument: row.get(4),
+                        side: named(row, 5)?,
+                        price: row.get(6),
+                        qty: row.get(7),
+                        fee: row.get(8),
+                        liquidity: named(row, 9)?,
+                        realized_pnl: row.get(10),
+                    },
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         let next = next_cursor(&items, page, |f| f.seq);
         Ok(Page { items, next })
     }
@@ -284,20 +291,22 @@ impl PgStore {
             .select(&query, &params)
             .await?
             .iter()
-            .map(|row| SignalRow {
-                seq: row.get(0),
-                ts: row.get(1),
-                signal: SignalEvent {
-                    strategy: row.get(2),
-                    instrument: row.get(3),
-                    side: row.get(4),
-                    strength: row.get(5),
-                    target: row.get(6),
-                    stop: row.get(7),
-                    note: row.get(8),
-                },
+            .map(|row| {
+                Ok(SignalRow {
+                    seq: row.get(0),
+                    ts: row.get(1),
+                    signal: SignalEvent {
+                        strategy: row.get(2),
+                        instrument: row.get(3),
+                        side: named(row, 4)?,
+                        strength: row.get(5),
+                        target: row.get(6),
+                        stop: row.get(7),
+                        note: row.get(8),
+                    },
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         let next = next_cursor(&items, page, |s| s.seq);
         Ok(Page { items, next })
     }
@@ -367,21 +376,29 @@ async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), StoreError> 
     Err(super::migration_failure(err, runner.get_migrations(), last))
 }
 
-fn order_event(row: &Row) -> OrderEvent {
-    OrderEvent {
+/// A value of a closed set, from its name (an unknown name is an error naming the column).
+fn named<T: Named>(row: &Row, idx: usize) -> Result<T, StoreError> {
+    let text: &str = row.try_get(idx).map_err(query_error)?;
+    T::parse(text).map_err(|err| StoreError::Query(format!("column {idx}: {err}")))
+}
+
+fn order_event(row: &Row) -> Result<OrderEvent, StoreError> {
+    Ok(OrderEvent {
         strategy: row.get(0),
         order_id: row.get::<_, i64>(1) as u64,
         client_order_id: row.get::<_, i64>(2) as u64,
         instrument: row.get(3),
-        side: row.get(4),
-        kind: row.get(5),
-        time_in_force: row.get(6),
+        side: named(row, 4)?,
+        kind: named(row, 5)?,
+        time_in_force: named(row, 6)?,
         price: row.get(7),
         qty: row.get(8),
-        status: row.get(9),
+        status: named(row, 9)?,
         filled_qty: row.get(10),
         reason: row.get(11),
-    }
+        venue: row.get(12),
+        venue_client_id: row.get(13),
+    })
 }
 
 /// One statement of a batch, in flight.
@@ -427,6 +444,12 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
         match &record.body {
             Body::Order(o) => {
                 let ids = (o.order_id as i64, o.client_order_id as i64);
+                let names = (
+                    o.side.name(),
+                    o.kind.name(),
+                    o.time_in_force.name(),
+                    o.status.name(),
+                );
                 for statement in [&s.order, &s.order_state] {
                     pending.push(Box::pin(async move {
                         tx.execute(
@@ -438,14 +461,16 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                                 &ids.0,
                                 &ids.1,
                                 &o.instrument,
-                                &o.side,
-                                &o.kind,
-                                &o.time_in_force,
+                                &names.0,
+                                &names.1,
+                                &names.2,
                                 &o.price,
                                 &o.qty,
-                                &o.status,
+                                &names.3,
                                 &o.filled_qty,
                                 &o.reason,
+                                &o.venue,
+                                &o.venue_client_id,
                             ],
                         )
                         .await
@@ -454,6 +479,7 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
             }
             Body::Fill(f) => pending.push(Box::pin(async move {
                 let order_id = f.order_id as i64;
+                let (side, liquidity) = (f.side.name(), f.liquidity.name());
                 tx.execute(
                     &s.fill,
                     &[
@@ -462,12 +488,13 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                         &f.strategy,
                         &order_id,
                         &f.instrument,
-                        &f.side,
+                        &side,
                         &f.price,
                         &f.qty,
                         &f.fee,
-                        &f.liquidity,
+                        &liquidity,
                         &f.realized_pnl,
+                        &f.venue,
                     ],
                 )
                 .await
@@ -489,9 +516,10 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                 .await
             })),
             Body::Lifecycle(l) => pending.push(Box::pin(async move {
+                let event = l.event.name();
                 tx.execute(
                     &s.lifecycle,
-                    &[&seq, &ts, &l.strategy, &l.event, &l.version, &l.detail],
+                    &[&seq, &ts, &l.strategy, &event, &l.version, &l.detail],
                 )
                 .await
             })),
@@ -500,17 +528,20 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                     .await
             })),
             Body::Risk(r) => pending.push(Box::pin(async move {
+                let kind = r.kind.name();
+                let reason = r.reason.map(Named::name);
+                let state = r.state.map(Named::name);
                 tx.execute(
                     &s.risk,
                     &[
                         &seq,
                         &ts,
                         &r.strategy,
-                        &r.kind,
-                        &r.reason,
+                        &kind,
+                        &reason,
                         &r.actor,
                         &r.scope,
-                        &r.state,
+                        &state,
                         &r.detail,
                     ],
                 )
@@ -520,6 +551,7 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                 tx.execute(sql::MARK_CLEAN_SHUTDOWN, &[&seq]).await
             })),
             Body::Signal(sg) => pending.push(Box::pin(async move {
+                let side = sg.side.name();
                 tx.execute(
                     &s.signal,
                     &[
@@ -527,7 +559,7 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
                         &ts,
                         &sg.strategy,
                         &sg.instrument,
-                        &sg.side,
+                        &side,
                         &sg.strength,
                         &sg.target,
                         &sg.stop,

@@ -5,7 +5,7 @@ use super::{
     DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError,
     Table, TradingStateRecord,
 };
-use crate::records::{Body, FillEvent, OrderEvent, PositionSnapshot, Record, SignalEvent};
+use crate::records::{Body, FillEvent, Named, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -105,8 +105,8 @@ impl SqliteStore {
             let items = select(conn, &query, &params, |row| {
                 Ok(OrderRow {
                     order: order_event(row)?,
-                    created: row.get(12)?,
-                    updated: row.get(13)?,
+                    created: row.get(sql::AFTER_ORDER)?,
+                    updated: row.get(sql::AFTER_ORDER + 1)?,
                 })
             })?;
             let next = next_cursor(&items, page, |o| o.order.order_id as i64);
@@ -130,12 +130,13 @@ impl SqliteStore {
                     fill: FillEvent {
                         strategy: row.get(2)?,
                         order_id: row.get::<_, i64>(3)? as u64,
+                        venue: row.get(11)?,
                         instrument: row.get(4)?,
-                        side: row.get(5)?,
+                        side: named(row, 5)?,
                         price: row.get(6)?,
                         qty: row.get(7)?,
                         fee: row.get(8)?,
-                        liquidity: row.get(9)?,
+                        liquidity: named(row, 9)?,
                         realized_pnl: row.get(10)?,
                     },
                 })
@@ -161,7 +162,7 @@ impl SqliteStore {
                     signal: SignalEvent {
                         strategy: row.get(2)?,
                         instrument: row.get(3)?,
-                        side: row.get(4)?,
+                        side: named(row, 4)?,
                         strength: row.get(5)?,
                         target: row.get(6)?,
                         stop: row.get(7)?,
@@ -259,20 +260,30 @@ fn select<T>(
         .map_err(query_error)
 }
 
+/// A value of a closed set, from its name (an unknown name is an error naming the column).
+fn named<T: Named>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    T::parse(&text).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(err))
+    })
+}
+
 fn order_event(row: &Row<'_>) -> rusqlite::Result<OrderEvent> {
     Ok(OrderEvent {
         strategy: row.get(0)?,
         order_id: row.get::<_, i64>(1)? as u64,
         client_order_id: row.get::<_, i64>(2)? as u64,
         instrument: row.get(3)?,
-        side: row.get(4)?,
-        kind: row.get(5)?,
-        time_in_force: row.get(6)?,
+        side: named(row, 4)?,
+        kind: named(row, 5)?,
+        time_in_force: named(row, 6)?,
         price: row.get(7)?,
         qty: row.get(8)?,
-        status: row.get(9)?,
+        status: named(row, 9)?,
         filled_qty: row.get(10)?,
         reason: row.get(11)?,
+        venue: row.get(12)?,
+        venue_client_id: row.get(13)?,
     })
 }
 
@@ -303,14 +314,16 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
                 o.order_id as i64,
                 o.client_order_id as i64,
                 o.instrument,
-                o.side,
-                o.kind,
-                o.time_in_force,
+                o.side.name(),
+                o.kind.name(),
+                o.time_in_force.name(),
                 o.price,
                 o.qty,
-                o.status,
+                o.status.name(),
                 o.filled_qty,
-                o.reason
+                o.reason,
+                o.venue,
+                o.venue_client_id
             ];
             tx.prepare_cached(&placeholders(sql::INSERT_ORDER))?
                 .execute(values)?;
@@ -325,12 +338,13 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
                     f.strategy,
                     f.order_id as i64,
                     f.instrument,
-                    f.side,
+                    f.side.name(),
                     f.price,
                     f.qty,
                     f.fee,
-                    f.liquidity,
-                    f.realized_pnl
+                    f.liquidity.name(),
+                    f.realized_pnl,
+                    f.venue
                 ])?;
         }
         Body::Position(p) => {
@@ -348,7 +362,14 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
         }
         Body::Lifecycle(l) => {
             tx.prepare_cached(&placeholders(sql::INSERT_LIFECYCLE))?
-                .execute(params![seq, ts, l.strategy, l.event, l.version, l.detail])?;
+                .execute(params![
+                    seq,
+                    ts,
+                    l.strategy,
+                    l.event.name(),
+                    l.version,
+                    l.detail
+                ])?;
         }
         Body::State(s) => {
             tx.prepare_cached(&placeholders(sql::UPSERT_STATE))?
@@ -357,7 +378,15 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
         Body::Risk(r) => {
             tx.prepare_cached(&placeholders(sql::INSERT_RISK))?
                 .execute(params![
-                    seq, ts, r.strategy, r.kind, r.reason, r.actor, r.scope, r.state, r.detail
+                    seq,
+                    ts,
+                    r.strategy,
+                    r.kind.name(),
+                    r.reason.map(Named::name),
+                    r.actor,
+                    r.scope,
+                    r.state.map(Named::name),
+                    r.detail
                 ])?;
         }
         Body::Shutdown => {
@@ -371,7 +400,7 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
                     ts,
                     s.strategy,
                     s.instrument,
-                    s.side,
+                    s.side.name(),
                     s.strength,
                     s.target,
                     s.stop,
@@ -390,7 +419,9 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
     let max_order_id: i64 = conn.query_row(sql::MAX_ORDER_ID, [], |r| r.get(0))?;
     let mut statement = conn.prepare(sql::OPEN_ORDERS)?;
     let open_orders = statement
-        .query_map([], |row| Ok((order_event(row)?, row.get(12)?)))?
+        .query_map([], |row| {
+            Ok((order_event(row)?, row.get(sql::AFTER_ORDER)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut statement = conn.prepare(sql::LATEST_POSITIONS)?;
     let positions = statement
@@ -418,7 +449,7 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
         .query_map([], |row| {
             Ok(TradingStateRecord {
                 scope: row.get(0)?,
-                state: row.get(1)?,
+                state: named(row, 1)?,
                 kill_switch: row.get::<_, String>(2)? == "kill_switch",
             })
         })?
@@ -438,4 +469,47 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
         limits,
         clean_shutdown: last_seq > 0 && clean_seq == last_seq,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::OrderState;
+
+    #[test]
+    fn orders_recorded_before_venues_were_migrate_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("old.db")).unwrap();
+        embedded::migrations::runner()
+            .set_target(refinery::Target::Version(2))
+            .run(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO order_state (order_id, seq, created, ts, strategy, client_order_id, instrument, side, kind, time_in_force, price, qty, status, filled_qty, reason) VALUES (7, 1, 10, 10, 's', 0, 'BTC-USDT', 'sell', 'limit', 'post_only', 1, 2, 'accepted', 0, NULL)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let back = recover(&mut conn).unwrap();
+        let (order, created) = &back.open_orders[0];
+        assert_eq!(*created, 10);
+        assert_eq!(
+            (order.side, order.time_in_force, order.status),
+            (
+                pennant_sdk::Side::Sell,
+                pennant_sdk::TimeInForce::PostOnly,
+                OrderState::Accepted
+            )
+        );
+        assert_eq!(
+            (order.venue.as_str(), order.venue_client_id.as_str()),
+            ("", "")
+        );
+
+        // A name this binary does not know is an error naming it, not a guess.
+        conn.execute("UPDATE order_state SET side = 'up'", [])
+            .unwrap();
+        let err = recover(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("\"up\" is not a side"), "{err}");
+    }
 }

@@ -10,7 +10,8 @@
 
 use super::spool::Spool;
 use super::{Record, Store, StoreError};
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::records::WriterStats;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -27,41 +28,15 @@ pub struct WriterSettings {
     pub write_timeout: Duration,
 }
 
-/// Counters the writer and the engine's journal keep, for logs and metrics.
-#[derive(Debug)]
-pub struct WriterStats {
-    /// Records handed to the writer and not yet written or spooled.
-    pub queued: AtomicU64,
-    /// Records written to the database.
-    pub written: AtomicU64,
-    /// Records waiting in the spool.
-    pub spooled: AtomicU64,
-    /// Size of the spool file, in bytes.
-    pub spool_bytes: AtomicU64,
-    /// Batches whose write failed (and went to the spool).
-    pub failures: AtomicU64,
-    /// Duration of the last batch write, in microseconds.
-    pub last_write_us: AtomicU64,
-    /// Records the writer holds in memory because neither the database nor the spool
-    /// took them (a full disk): not durable until this is 0 again.
-    pub undurable: AtomicU64,
-    /// Duration of every batch write.
-    pub write_duration: prometheus::Histogram,
+/// Told how long each batch write took (Prometheus' histogram, in the daemon).
+pub trait WriteTimings: Send + Sync {
+    /// A batch was written to the database in `took`.
+    fn batch_written(&self, took: Duration);
 }
 
-impl Default for WriterStats {
-    fn default() -> Self {
-        WriterStats {
-            queued: AtomicU64::default(),
-            written: AtomicU64::default(),
-            spooled: AtomicU64::default(),
-            spool_bytes: AtomicU64::default(),
-            failures: AtomicU64::default(),
-            last_write_us: AtomicU64::default(),
-            undurable: AtomicU64::default(),
-            write_duration: crate::metrics::store_write_duration(),
-        }
-    }
+/// No one listening (tests, tools).
+impl WriteTimings for () {
+    fn batch_written(&self, _: Duration) {}
 }
 
 /// One transaction, within the time limit: a write that hangs counts as the database
@@ -83,6 +58,7 @@ pub async fn run(
     mut spool: Spool,
     settings: WriterSettings,
     stats: Arc<WriterStats>,
+    timings: Box<dyn WriteTimings>,
 ) {
     let batch_max = settings.batch_max.max(1);
     // Taken off the channel, neither written nor spooled yet: oldest first.
@@ -122,7 +98,7 @@ pub async fn run(
                     stats
                         .last_write_us
                         .store(took.as_micros() as u64, Ordering::Relaxed);
-                    stats.write_duration.observe(took.as_secs_f64());
+                    timings.batch_written(took);
                     held.clear();
                     stats.undurable.store(0, Ordering::Relaxed);
                 }
