@@ -1207,3 +1207,146 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
         log()
     );
 }
+
+/// A strategy author's unit test (the SDK's `Harness`) and the daemon (the engine with
+/// its paper venue) fill the same strategy's orders the same way: same prices, sizes,
+/// liquidity and fees, in the same order, over a market that rests, takes, partly fills
+/// and requotes.
+#[test]
+fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
+    use pennant_daemon::engine::EngineInput;
+    use pennant_daemon::records::Body;
+    use pennant_sdk::matching::MatchingSettings;
+    use pennant_sdk::testing::{amount, Harness, START_TIME};
+    let params = [
+        ("instrument", "BTC-USDT"),
+        ("qty", "0.01"),
+        ("max_position", "0.05"),
+        ("half_spread_bps", "2"),
+    ];
+    // A walk of quotes, with trades printing either side of the mid.
+    let mut seed: u64 = 7;
+    let mut next = move |n: i64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as i64) % n
+    };
+    let mut mid = px("100");
+    let mut events = Vec::new();
+    for i in 0..600 {
+        let ts = START_TIME + 1_000_000_000 + i * 50_000_000;
+        mid += pennant_sdk::Price::from_raw((next(5) - 2) * 1_000_000);
+        if next(3) == 0 {
+            let away = pennant_sdk::Price::from_raw((next(7) - 3) * 1_000_000);
+            events.push(MarketEvent::Trade(Trade {
+                instrument: 1,
+                ts,
+                price: mid + away,
+                qty: qty("0.004"),
+                aggressor: if away.is_negative() {
+                    Side::Sell
+                } else {
+                    Side::Buy
+                },
+            }));
+        } else {
+            events.push(MarketEvent::Quote(Quote {
+                instrument: 1,
+                ts,
+                bid_price: mid - px("0.01"),
+                bid_qty: qty("0.03"),
+                ask_price: mid + px("0.01"),
+                ask_qty: qty("0.03"),
+            }));
+        }
+    }
+    let (maker, taker) = (amount("-1"), amount("5"));
+
+    let mut h = Harness::<market_maker::MarketMaker>::new()
+        .with_instrument("BTC-USDT", "0.01", "0.001")
+        .with_venue(MatchingSettings {
+            maker_fee_bps: maker,
+            taker_fee_bps: taker,
+            latency: 0,
+        });
+    h.init(&params).unwrap();
+    for event in &events {
+        match event {
+            MarketEvent::Quote(q) => {
+                h.advance_to(q.ts);
+                h.quote("BTC-USDT", q.bid_price, q.bid_qty, q.ask_price, q.ask_qty);
+            }
+            MarketEvent::Trade(t) => {
+                h.advance_to(t.ts);
+                h.trade("BTC-USDT", t.price, t.qty, t.aggressor);
+            }
+        }
+    }
+    let in_unit_tests: Vec<_> = h
+        .host
+        .updates
+        .iter()
+        .filter(|u| u.fill_qty.is_positive())
+        .map(|u| (u.side, u.fill_price, u.fill_qty, u.liquidity, u.fee))
+        .collect();
+
+    let cache = tempfile::tempdir().unwrap();
+    let (records, mut written) = tokio::sync::mpsc::channel(100_000);
+    let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
+        .venue(Box::new(PaperVenue::new(&PaperConfig {
+            maker_fee_bps: maker,
+            taker_fee_bps: taker,
+            latency_ms: 0,
+        })))
+        .journal(pennant_daemon::engine::journal::Journal::new(
+            pennant_daemon::engine::journal::JournalSink {
+                records,
+                stats: Default::default(),
+            },
+            0,
+        ))
+        .settings(settings(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
+    engine
+        .start_strategy(StrategySpec {
+            id: "mm".into(),
+            code: StrategyCode::native::<market_maker::MarketMaker>(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            open_orders: OpenOrders::Cancel,
+        })
+        .unwrap();
+    for event in events {
+        engine.step(EngineInput::Market {
+            events: vec![event],
+            received: std::time::Instant::now(),
+        });
+    }
+    let mut in_the_daemon = Vec::new();
+    while let Ok(batch) = written.try_recv() {
+        for record in batch {
+            if let Body::Fill(f) = record.body {
+                in_the_daemon.push((
+                    f.side,
+                    pennant_sdk::Price::from_raw(f.price),
+                    pennant_sdk::Qty::from_raw(f.qty),
+                    f.liquidity,
+                    pennant_sdk::Amount::from_raw(f.fee),
+                ));
+            }
+        }
+    }
+    let partial = in_unit_tests.iter().filter(|f| f.2 < qty("0.01")).count();
+    let both_sides = [Side::Buy, Side::Sell]
+        .iter()
+        .all(|side| in_unit_tests.iter().any(|f| f.0 == *side));
+    assert!(
+        in_unit_tests.len() >= 10 && partial > 0 && both_sides,
+        "the walk exercises the model: {in_unit_tests:?}"
+    );
+    assert_eq!(in_unit_tests, in_the_daemon);
+}

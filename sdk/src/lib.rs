@@ -5,7 +5,8 @@
 //! through the [`Host`] it is handed: submitting and canceling orders, reading its
 //! position, setting timers, logging and emitting signals. [`export_strategy!`] turns it
 //! into a WebAssembly component that the `pennantd` daemon loads; [`testing::Harness`]
-//! runs it natively in unit tests.
+//! runs it natively in unit tests, filling its orders with the paper venue's own fill model
+//! ([`matching`]), so a unit test sees the fills a paper session gives.
 //!
 //! Money is fixed-point ([`Price`], [`Qty`], [`Amount`]: 8 decimal places on an `i64`):
 //! parse them from decimal strings, do checked arithmetic, and convert to `f64` only for
@@ -90,6 +91,7 @@ extern crate self as pennant_sdk;
 
 pub mod backoff;
 pub mod fixed;
+pub mod matching;
 pub mod params;
 pub mod state;
 pub mod strategy;

@@ -5,13 +5,14 @@
 //! position and working orders, and records every order, cancel, log line and signal.
 //! Orders pass the same venue filters as in the daemon ([`InstrumentInfo::check_order`]).
 //!
-//! Fill simulation is deliberately simple: an order that is marketable on arrival takes
-//! the best opposite quote, up to the size shown there (a market order with no quote
-//! fills in full at the last trade, or is rejected with `no_liquidity`); the rest of a
-//! market or IOC order is canceled, the rest of a limit order rests. A resting limit
-//! order fills in full at its limit price once a quote or trade reaches it. Post-only orders that would execute on arrival
-//! are rejected. The daemon's paper venue models partial fills, fees and latency; use
-//! it (through a replay file) for anything that depends on them.
+//! Orders fill as the daemon's paper venue fills them: both run the fill model of
+//! [`crate::matching`] (an order marketable on arrival takes the best opposite quote up
+//! to the size shown; a resting order fills at its price, up to the size a quote shows
+//! or a trade prints, in price then time priority; post-only orders that would cross and
+//! market orders without a quote are rejected). Fees and latency are zero unless set
+//! with [`TestHost::with_venue`] (the paper venue's `maker_fee_bps`, `taker_fee_bps` and
+//! `latency_ms`); with latency, an order arrives when the clock passes its arrival time
+//! (at the next event or [`Harness::advance_to`]).
 //!
 //! As in the daemon, order updates caused by a handler are delivered after it returns.
 //!
@@ -45,12 +46,12 @@
 //! ```
 
 use crate::fixed::{Amount, Price, Qty};
+use crate::matching::{ExecutionReport, MatchingEngine, MatchingSettings};
 use crate::params::{InitError, Params};
 use crate::strategy::{Host, Strategy};
 use crate::types::{
-    Bar, InstrumentId, InstrumentInfo, Liquidity, LogLevel, OrderId, OrderKind, OrderRequest,
-    OrderStatus, OrderUpdate, Position, Quote, RejectReason, Rejection, Side, Signal, Streams,
-    TimeInForce, Timestamp, Trade,
+    Bar, InstrumentId, InstrumentInfo, Liquidity, LogLevel, OrderId, OrderRequest, OrderStatus,
+    OrderUpdate, Position, Quote, RejectReason, Rejection, Side, Signal, Streams, Timestamp, Trade,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -104,9 +105,9 @@ pub struct Submission {
     pub ts: Timestamp,
 }
 
+/// An order the simulated venue has not finished with.
 #[derive(Debug, Clone, Copy)]
 struct WorkingOrder {
-    id: OrderId,
     request: OrderRequest,
     filled: Qty,
 }
@@ -120,6 +121,8 @@ pub struct TestHost {
     last_trade: BTreeMap<InstrumentId, Price>,
     positions: BTreeMap<InstrumentId, Position>,
     working: BTreeMap<OrderId, WorkingOrder>,
+    venue: MatchingEngine,
+    executions: Vec<ExecutionReport>,
     next_order_id: OrderId,
     timers: Vec<(Timestamp, u64)>,
     pending_updates: VecDeque<OrderUpdate>,
@@ -157,9 +160,18 @@ impl TestHost {
         self
     }
 
-    /// Sets the clock (never backwards).
+    /// Fees and latency of the simulated venue, as the paper venue's configuration
+    /// gives them.
+    pub fn with_venue(mut self, settings: MatchingSettings) -> Self {
+        self.venue = MatchingEngine::new(settings);
+        self
+    }
+
+    /// Sets the clock (never backwards); orders whose latency has passed arrive.
     pub fn set_now(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
+        self.venue.on_clock(self.now, &mut self.executions);
+        self.book();
     }
 
     fn info(&self, id: InstrumentId) -> Option<&InstrumentInfo> {
@@ -173,106 +185,110 @@ impl TestHost {
             .or_else(|| self.quotes.get(&instrument).map(Quote::mid))
     }
 
-    fn update(&self, id: OrderId, order: &OrderRequest, status: OrderStatus) -> OrderUpdate {
+    fn update(
+        id: OrderId,
+        order: &OrderRequest,
+        status: OrderStatus,
+        filled: Qty,
+        ts: Timestamp,
+    ) -> OrderUpdate {
         OrderUpdate {
             order_id: id,
             client_order_id: order.client_order_id,
             instrument: order.instrument,
             side: order.side,
             status,
-            ts: self.now,
+            ts,
             fill_price: Price::ZERO,
             fill_qty: Qty::ZERO,
             fee: Amount::ZERO,
             liquidity: Liquidity::None,
-            filled_qty: Qty::ZERO,
+            filled_qty: filled,
             leaves_qty: if status.is_final() {
                 Qty::ZERO
             } else {
-                order.qty
+                order.qty - filled
             },
             reason: None,
         }
     }
 
-    /// Fills `size` of an order that had `filled` before.
-    fn fill(
-        &mut self,
-        id: OrderId,
-        order: &OrderRequest,
-        price: Price,
-        size: Qty,
-        filled: Qty,
-        liquidity: Liquidity,
-    ) {
-        let position = self
-            .positions
-            .entry(order.instrument)
-            .or_insert_with(|| Position::flat(order.instrument));
-        // The harness runs in tests, where an overflow is a bug worth a loud failure.
-        position
-            .apply_fill(order.side, price, size, Amount::ZERO)
-            .unwrap_or_else(|| panic!("position overflow filling order {id}"));
-        let total = filled + size;
-        let status = if total >= order.qty {
-            OrderStatus::Filled
-        } else {
-            OrderStatus::PartiallyFilled
-        };
-        let mut update = self.update(id, order, status);
-        update.fill_price = price;
-        update.fill_qty = size;
-        update.filled_qty = total;
-        update.leaves_qty = order.qty - total;
-        update.liquidity = liquidity;
-        self.pending_updates.push_back(update);
-    }
-
-    /// The price at which an order would execute on arrival, if it would, and the size
-    /// available there.
-    fn marketable(&self, order: &OrderRequest) -> Option<(Price, Qty)> {
-        let quote = self.quotes.get(&order.instrument);
-        let opposite = quote.map(|q| match order.side {
-            Side::Buy => (q.ask_price, q.ask_qty),
-            Side::Sell => (q.bid_price, q.bid_qty),
-        });
-        match order.kind {
-            OrderKind::Market => opposite.or_else(|| {
-                self.last_trade
-                    .get(&order.instrument)
-                    .map(|&p| (p, Qty::MAX))
-            }),
-            OrderKind::Limit => opposite.filter(|&(p, _)| match order.side {
-                Side::Buy => p <= order.price,
-                Side::Sell => p >= order.price,
-            }),
+    /// Turns what the simulated venue reported into positions and order updates, as the
+    /// daemon books a venue's reports.
+    fn book(&mut self) {
+        for execution in std::mem::take(&mut self.executions) {
+            let id = execution.order_id();
+            let Some(working) = self.working.get_mut(&id) else {
+                continue;
+            };
+            let order = working.request;
+            let update = match execution {
+                ExecutionReport::Accepted { ts, .. } => {
+                    Self::update(id, &order, OrderStatus::Accepted, working.filled, ts)
+                }
+                ExecutionReport::Rejected { reason, ts, .. } => {
+                    let mut update =
+                        Self::update(id, &order, OrderStatus::Rejected, working.filled, ts);
+                    update.reason = Some(reason);
+                    update
+                }
+                ExecutionReport::Canceled { ts, .. } => {
+                    Self::update(id, &order, OrderStatus::Canceled, working.filled, ts)
+                }
+                ExecutionReport::Fill {
+                    price,
+                    qty,
+                    fee,
+                    liquidity,
+                    ts,
+                    ..
+                } => {
+                    working.filled += qty;
+                    let status = if working.filled >= order.qty {
+                        OrderStatus::Filled
+                    } else {
+                        OrderStatus::PartiallyFilled
+                    };
+                    let position = self
+                        .positions
+                        .entry(order.instrument)
+                        .or_insert_with(|| Position::flat(order.instrument));
+                    // The harness runs in tests, where an overflow is a bug worth a loud
+                    // failure.
+                    position
+                        .apply_fill(order.side, price, qty, fee)
+                        .unwrap_or_else(|| panic!("position overflow filling order {id}"));
+                    let mut update = Self::update(id, &order, status, working.filled, ts);
+                    update.fill_price = price;
+                    update.fill_qty = qty;
+                    update.fee = fee;
+                    update.liquidity = liquidity;
+                    update
+                }
+                // Only an exchange answers so; the model never does.
+                ExecutionReport::Unknown { .. } | ExecutionReport::CancelRejected { .. } => {
+                    continue
+                }
+            };
+            if update.status.is_final() {
+                self.working.remove(&id);
+            }
+            self.pending_updates.push_back(update);
         }
     }
 
-    /// Fills resting orders that the market has reached.
-    fn match_resting(&mut self, instrument: InstrumentId, best_bid: Price, best_ask: Price) {
-        let reached: Vec<WorkingOrder> = self
-            .working
-            .values()
-            .filter(|w| w.request.instrument == instrument)
-            .filter(|w| match w.request.side {
-                Side::Buy => best_ask <= w.request.price,
-                Side::Sell => best_bid >= w.request.price,
-            })
-            .copied()
-            .collect();
-        for w in reached {
-            self.working.remove(&w.id);
-            let rest = w.request.qty - w.filled;
-            self.fill(
-                w.id,
-                &w.request,
-                w.request.price,
-                rest,
-                w.filled,
-                Liquidity::Maker,
-            );
-        }
+    /// A quote reaches the simulated venue (before the strategy sees it).
+    fn on_quote(&mut self, quote: &Quote) {
+        self.quotes.insert(quote.instrument, *quote);
+        self.venue.on_quote(quote, &mut self.executions);
+        self.book();
+    }
+
+    /// A trade reaches the simulated venue (before the strategy sees it).
+    fn on_trade(&mut self, trade: &Trade) {
+        self.last_trade.insert(trade.instrument, trade.price);
+        self.venue.on_trade(trade, &mut self.executions);
+        self.book();
     }
 }
 
@@ -294,72 +310,30 @@ impl Host for TestHost {
             ts: self.now,
         });
         let id = result.clone()?;
-        match (self.marketable(order), order.kind, order.time_in_force) {
-            (Some(_), OrderKind::Limit, TimeInForce::PostOnly) => {
-                let mut update = self.update(id, order, OrderStatus::Rejected);
-                update.reason = Some(RejectReason::PostOnlyWouldCross);
-                self.pending_updates.push_back(update);
-            }
-            (Some((price, shown)), kind, time_in_force) => {
-                self.pending_updates
-                    .push_back(self.update(id, order, OrderStatus::Accepted));
-                let size = order.qty.min(shown);
-                self.fill(id, order, price, size, Qty::ZERO, Liquidity::Taker);
-                if size < order.qty {
-                    if kind == OrderKind::Market || time_in_force == TimeInForce::Ioc {
-                        let mut update = self.update(id, order, OrderStatus::Canceled);
-                        update.filled_qty = size;
-                        self.pending_updates.push_back(update);
-                    } else {
-                        self.working.insert(
-                            id,
-                            WorkingOrder {
-                                id,
-                                request: *order,
-                                filled: size,
-                            },
-                        );
-                    }
-                }
-            }
-            (None, OrderKind::Market, _) => {
-                let mut update = self.update(id, order, OrderStatus::Rejected);
-                update.reason = Some(RejectReason::NoLiquidity);
-                self.pending_updates.push_back(update);
-            }
-            (None, OrderKind::Limit, TimeInForce::Ioc) => {
-                self.pending_updates
-                    .push_back(self.update(id, order, OrderStatus::Accepted));
-                self.pending_updates
-                    .push_back(self.update(id, order, OrderStatus::Canceled));
-            }
-            (None, OrderKind::Limit, _) => {
-                self.pending_updates
-                    .push_back(self.update(id, order, OrderStatus::Accepted));
-                self.working.insert(
-                    id,
-                    WorkingOrder {
-                        id,
-                        request: *order,
-                        filled: Qty::ZERO,
-                    },
-                );
-            }
-        }
+        self.working.insert(
+            id,
+            WorkingOrder {
+                request: *order,
+                filled: Qty::ZERO,
+            },
+        );
+        self.venue
+            .submit(id, *order, self.now, &mut self.executions);
+        self.book();
         result
     }
 
     fn cancel_order(&mut self, id: OrderId) -> Result<(), Rejection> {
-        let result = match self.working.remove(&id) {
-            Some(w) => {
-                self.pending_updates
-                    .push_back(self.update(id, &w.request, OrderStatus::Canceled));
-                Ok(())
-            }
-            None => Err(Rejection::new(
+        let result = if self.working.contains_key(&id)
+            && self.venue.cancel(id, self.now, &mut self.executions)
+        {
+            self.book();
+            Ok(())
+        } else {
+            Err(Rejection::new(
                 RejectReason::UnknownOrder,
                 format!("order {id} is not working"),
-            )),
+            ))
         };
         self.cancels.push((id, result.clone()));
         result
@@ -368,9 +342,9 @@ impl Host for TestHost {
     fn cancel_all(&mut self, instrument: Option<InstrumentId>) -> u32 {
         let ids: Vec<OrderId> = self
             .working
-            .values()
-            .filter(|w| instrument.is_none_or(|i| w.request.instrument == i))
-            .map(|w| w.id)
+            .iter()
+            .filter(|(_, w)| instrument.is_none_or(|i| w.request.instrument == i))
+            .map(|(&id, _)| id)
             .collect();
         for id in &ids {
             // Every id was just read from `working`, so each cancel succeeds.
@@ -461,6 +435,12 @@ impl<S: Strategy> Harness<S> {
         self
     }
 
+    /// Fees and latency of the simulated venue; see [`TestHost::with_venue`].
+    pub fn with_venue(mut self, settings: MatchingSettings) -> Self {
+        self.host = self.host.with_venue(settings);
+        self
+    }
+
     /// The handle of an instrument added with [`Self::with_instrument`].
     pub fn id(&self, symbol: &str) -> InstrumentId {
         self.host
@@ -517,13 +497,15 @@ impl<S: Strategy> Harness<S> {
             match self.host.timers.first() {
                 Some(&(at, token)) if at <= ts => {
                     self.host.timers.remove(0);
-                    self.host.now = self.host.now.max(at);
+                    self.host.set_now(at);
+                    self.deliver_updates();
                     self.with_strategy(|s, h| s.on_timer(h, token));
                 }
                 _ => break,
             }
         }
-        self.host.now = self.host.now.max(ts);
+        self.host.set_now(ts);
+        self.deliver_updates();
     }
 
     /// Moves the clock forward by `nanos`, firing due timers.
@@ -542,8 +524,7 @@ impl<S: Strategy> Harness<S> {
             ask_price: ask,
             ask_qty,
         };
-        self.host.quotes.insert(instrument, quote);
-        self.host.match_resting(instrument, bid, ask);
+        self.host.on_quote(&quote);
         self.deliver_updates();
         self.with_strategy(|s, h| s.on_quote(h, &quote));
     }
@@ -558,8 +539,7 @@ impl<S: Strategy> Harness<S> {
             qty: size,
             aggressor,
         };
-        self.host.last_trade.insert(instrument, price);
-        self.host.match_resting(instrument, price, price);
+        self.host.on_trade(&trade);
         self.deliver_updates();
         self.with_strategy(|s, h| s.on_trade(h, &trade));
     }
@@ -599,12 +579,12 @@ impl<S: Strategy> Harness<S> {
             .collect()
     }
 
-    /// Orders working at the simulated venue.
+    /// Orders working at the simulated venue (or on their way to it).
     pub fn working_orders(&self) -> Vec<(OrderId, OrderRequest)> {
         self.host
             .working
-            .values()
-            .map(|w| (w.id, w.request))
+            .iter()
+            .map(|(&id, w)| (id, w.request))
             .collect()
     }
 
@@ -623,6 +603,7 @@ impl<S: Strategy> Harness<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TimeInForce;
 
     /// Places whatever the test tells it to, and remembers updates.
     struct Scripted {
@@ -661,13 +642,62 @@ mod tests {
             vec![OrderRequest::limit(x, Side::Buy, px("99"), qty("2"))];
         h.quote("X", px("99.5"), qty("1"), px("100"), qty("1"));
         assert_eq!(h.working_orders().len(), 1);
+        // A trade at its price fills what it printed; the ask reaching it, the rest.
         h.trade("X", px("99"), qty("1"), Side::Sell);
+        assert_eq!(h.position("X").qty, qty("1"));
+        assert_eq!(h.working_orders().len(), 1);
+        h.quote("X", px("98.5"), qty("1"), px("99"), qty("5"));
         assert!(h.working_orders().is_empty());
         assert_eq!(h.position("X").qty, qty("2"));
         assert_eq!(
             h.strategy().seen,
+            vec![
+                OrderStatus::Accepted,
+                OrderStatus::PartiallyFilled,
+                OrderStatus::Filled
+            ]
+        );
+        let fills: Vec<_> = h
+            .host
+            .updates
+            .iter()
+            .filter(|u| u.fill_qty.is_positive())
+            .map(|u| (u.fill_price, u.fill_qty, u.liquidity))
+            .collect();
+        assert_eq!(
+            fills,
+            [
+                (px("99"), qty("1"), Liquidity::Maker),
+                (px("99"), qty("1"), Liquidity::Maker)
+            ]
+        );
+    }
+
+    #[test]
+    fn fees_and_latency_are_the_paper_venues() {
+        let mut h = Harness::<Scripted>::new()
+            .with_instrument("X", "0.5", "1")
+            .with_venue(MatchingSettings {
+                maker_fee_bps: amount("-1"),
+                taker_fee_bps: amount("5"),
+                latency: 10,
+            });
+        h.init(&[]).unwrap();
+        let x = h.id("X");
+        h.strategy.as_mut().unwrap().next = vec![OrderRequest::market(x, Side::Buy, qty("2"))];
+        h.quote("X", px("99.5"), qty("5"), px("100"), qty("5"));
+        // In flight: nothing happened yet.
+        assert!(h.strategy().seen.is_empty());
+        assert_eq!(h.working_orders().len(), 1);
+        h.advance_by(10);
+        assert_eq!(
+            h.strategy().seen,
             vec![OrderStatus::Accepted, OrderStatus::Filled]
         );
+        let p = h.position("X");
+        assert_eq!((p.qty, p.avg_price), (qty("2"), px("100")));
+        // 5 bps of 200.
+        assert_eq!(p.fees, amount("0.1"));
     }
 
     #[test]

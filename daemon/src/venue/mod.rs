@@ -15,7 +15,8 @@ pub mod client_id;
 pub mod paper;
 
 use crate::market::MarketEvent;
-use pennant_sdk::{Amount, Liquidity, OrderId, OrderRequest, Price, Qty, RejectReason, Timestamp};
+pub use pennant_sdk::matching::ExecutionReport;
+use pennant_sdk::{Amount, OrderId, OrderRequest, Qty, Timestamp};
 
 pub use client_id::{ClientOrderId, ClientOrderIds};
 pub use paper::PaperVenue;
@@ -30,81 +31,6 @@ pub struct VenueOrder {
     pub client_id: ClientOrderId,
     /// What the strategy asked for.
     pub request: OrderRequest,
-}
-
-/// What a venue reports about an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum ExecutionReport {
-    /// The order is working.
-    Accepted {
-        /// Which order.
-        id: OrderId,
-        /// When.
-        ts: Timestamp,
-    },
-    /// The order was refused.
-    Rejected {
-        /// Which order.
-        id: OrderId,
-        /// Why.
-        reason: RejectReason,
-        /// When.
-        ts: Timestamp,
-    },
-    /// Part or all of the order executed.
-    Fill {
-        /// Which order.
-        id: OrderId,
-        /// At what price.
-        price: Price,
-        /// How much.
-        qty: Qty,
-        /// The fee charged (negative for a rebate).
-        fee: Amount,
-        /// Maker or taker.
-        liquidity: Liquidity,
-        /// When.
-        ts: Timestamp,
-    },
-    /// The rest of the order will not execute.
-    Canceled {
-        /// Which order.
-        id: OrderId,
-        /// When.
-        ts: Timestamp,
-    },
-    /// The order was sent and no answer came (a timeout, a dropped connection): it may
-    /// or may not be working. It stays open (and counts in the risk checks) until a
-    /// later report about it (or a snapshot) says what became of it; it is never sent
-    /// again.
-    Unknown {
-        /// Which order.
-        id: OrderId,
-        /// When.
-        ts: Timestamp,
-    },
-    /// A cancel was refused (the order had just filled, say): the order is no longer
-    /// pending cancel; its own reports still follow.
-    CancelRejected {
-        /// Which order.
-        id: OrderId,
-        /// When.
-        ts: Timestamp,
-    },
-}
-
-impl ExecutionReport {
-    /// The order it is about.
-    pub fn order_id(&self) -> OrderId {
-        match *self {
-            ExecutionReport::Accepted { id, .. }
-            | ExecutionReport::Rejected { id, .. }
-            | ExecutionReport::Fill { id, .. }
-            | ExecutionReport::Canceled { id, .. }
-            | ExecutionReport::Unknown { id, .. }
-            | ExecutionReport::CancelRejected { id, .. } => id,
-        }
-    }
 }
 
 /// A venue's account as it stands: what the engine reconciles its own orders with, at

@@ -1,78 +1,20 @@
-//! The paper venue: a simulated exchange that matches orders against the market data feed.
-//!
-//! Model (top of book only, deterministic):
-//! - An order reaches the matching engine `latency` after it is submitted, in engine time;
-//!   until then it can neither fill nor be seen.
-//! - On arrival, a market order takes the best opposite quote, up to the size shown there;
-//!   what is left is canceled (a market order with no opposite quote is rejected with
-//!   `no_liquidity`). A limit order that crosses the best opposite quote takes it the same
-//!   way; post-only orders that would cross are rejected with `post_only_would_cross`; the
-//!   rest of an IOC order is canceled, the rest of a GTC or post-only order rests.
-//! - A resting order fills at its own price, as maker, when a quote or a trade reaches it:
-//!   a buy at P when the ask drops to P or below or a trade prints at P or below; up to the
-//!   size shown or traded, shared in price then time priority. Smaller volume means a
-//!   partial fill; the order keeps working.
-//! - The rest of a limit order that crossed the book on arrival is still aggressive: it
-//!   takes later quotes that it crosses at their price, as taker, until a quote no longer
-//!   reaches it; from then on it rests like any other order.
-//! - Liquidity taken is remembered until the next quote, so two orders cannot both take
-//!   the same size.
-//! - Taker fills pay `taker_fee_bps`, maker fills `maker_fee_bps`, of the notional.
-//! - Cancels take effect at once.
+//! The paper venue: the SDK's fill model ([`pennant_sdk::matching`]) run against the
+//! market data feed, behind the [`Venue`] boundary. The model (top of book, latency in
+//! engine time, maker and taker fees, partial fills in price then time priority) is
+//! documented there: the SDK's `TestHost` runs the very same one, so a strategy's unit
+//! tests see the fills a paper session gives.
 
 use super::{ExecutionReport, Venue, VenueOrder};
 use crate::config::PaperConfig;
 use crate::market::MarketEvent;
-use pennant_sdk::{
-    Amount, InstrumentId, Liquidity, OrderId, OrderKind, Price, Qty, RejectReason, Side,
-    TimeInForce, Timestamp, NANOS_PER_MILLI,
-};
-use rustc_hash::FxHashMap;
-use std::collections::VecDeque;
-
-/// One side of the top of book, with the size still available to take.
-#[derive(Debug, Clone, Copy)]
-struct Level {
-    price: Price,
-    available: Qty,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Top {
-    bid: Option<Level>,
-    ask: Option<Level>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Resting {
-    order: VenueOrder,
-    leaves: Qty,
-    /// Arrival sequence, for time priority.
-    seq: u64,
-    /// Still crossing the book since it arrived: takes liquidity instead of providing it.
-    aggressive: bool,
-}
-
-/// What a resting order is matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Against {
-    /// The opposite side of a new quote.
-    Quote,
-    /// A trade print.
-    Trade,
-}
+use pennant_sdk::matching::{MatchingEngine, MatchingSettings};
+use pennant_sdk::{OrderId, Qty, Timestamp, NANOS_PER_MILLI};
 
 /// See the module docs.
 #[derive(Debug)]
 pub struct PaperVenue {
     name: String,
-    maker_fee_bps: Amount,
-    taker_fee_bps: Amount,
-    latency_ns: i64,
-    tops: FxHashMap<InstrumentId, Top>,
-    in_flight: VecDeque<(Timestamp, VenueOrder)>,
-    resting: FxHashMap<InstrumentId, Vec<Resting>>,
-    seq: u64,
+    engine: MatchingEngine,
 }
 
 impl PaperVenue {
@@ -80,13 +22,11 @@ impl PaperVenue {
     pub fn new(config: &PaperConfig) -> Self {
         PaperVenue {
             name: "paper".into(),
-            maker_fee_bps: config.maker_fee_bps,
-            taker_fee_bps: config.taker_fee_bps,
-            latency_ns: i64::from(config.latency_ms) * NANOS_PER_MILLI,
-            tops: FxHashMap::default(),
-            in_flight: VecDeque::new(),
-            resting: FxHashMap::default(),
-            seq: 0,
+            engine: MatchingEngine::new(MatchingSettings {
+                maker_fee_bps: config.maker_fee_bps,
+                taker_fee_bps: config.taker_fee_bps,
+                latency: i64::from(config.latency_ms) * NANOS_PER_MILLI,
+            }),
         }
     }
 
@@ -96,185 +36,13 @@ impl PaperVenue {
         self
     }
 
-    /// Orders resting on the simulated book, in no particular order: `(order, leaves)`.
-    pub fn resting_orders(&self) -> Vec<(VenueOrder, Qty)> {
-        self.resting
-            .values()
-            .flatten()
-            .map(|r| (r.order, r.leaves))
+    /// Orders resting on the simulated book, in no particular order: `(id, leaves)`.
+    pub fn resting_orders(&self) -> Vec<(OrderId, Qty)> {
+        self.engine
+            .resting()
+            .into_iter()
+            .map(|(id, _, leaves)| (id, leaves))
             .collect()
-    }
-
-    fn fill(
-        &self,
-        id: OrderId,
-        price: Price,
-        qty: Qty,
-        liquidity: Liquidity,
-        ts: Timestamp,
-    ) -> ExecutionReport {
-        let bps = match liquidity {
-            Liquidity::Maker => self.maker_fee_bps,
-            _ => self.taker_fee_bps,
-        };
-        let fee = price
-            .checked_notional(qty)
-            .and_then(|notional| notional.checked_mul_bps(bps))
-            .unwrap_or(Amount::ZERO);
-        ExecutionReport::Fill {
-            id,
-            price,
-            qty,
-            fee,
-            liquidity,
-            ts,
-        }
-    }
-
-    /// The order reaches the matching engine.
-    fn arrive(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
-        let top = self.tops.entry(order.request.instrument).or_default();
-        let opposite = match order.request.side {
-            Side::Buy => &mut top.ask,
-            Side::Sell => &mut top.bid,
-        };
-        let crosses = |level: &Level| match (order.request.kind, order.request.side) {
-            (OrderKind::Market, _) => true,
-            (OrderKind::Limit, Side::Buy) => level.price <= order.request.price,
-            (OrderKind::Limit, Side::Sell) => level.price >= order.request.price,
-        };
-        let marketable = opposite.as_ref().is_some_and(crosses);
-        let reject = match (order.request.kind, order.request.time_in_force) {
-            (OrderKind::Market, TimeInForce::PostOnly) => Some(RejectReason::PostOnlyWouldCross),
-            (OrderKind::Market, _) if opposite.is_none() => Some(RejectReason::NoLiquidity),
-            (OrderKind::Limit, TimeInForce::PostOnly) if marketable => {
-                Some(RejectReason::PostOnlyWouldCross)
-            }
-            _ => None,
-        };
-        if let Some(reason) = reject {
-            out.push(ExecutionReport::Rejected {
-                id: order.id,
-                reason,
-                ts: now,
-            });
-            return;
-        }
-        out.push(ExecutionReport::Accepted {
-            id: order.id,
-            ts: now,
-        });
-        let mut leaves = order.request.qty;
-        if marketable {
-            if let Some(level) = opposite.as_mut() {
-                let take = leaves.min(level.available);
-                if take.is_positive() {
-                    level.available -= take;
-                    leaves -= take;
-                    let price = level.price;
-                    out.push(self.fill(order.id, price, take, Liquidity::Taker, now));
-                }
-            }
-        }
-        if !leaves.is_positive() {
-            return;
-        }
-        if order.request.kind == OrderKind::Market
-            || order.request.time_in_force == TimeInForce::Ioc
-        {
-            out.push(ExecutionReport::Canceled {
-                id: order.id,
-                ts: now,
-            });
-        } else {
-            self.rest(order, leaves, marketable);
-        }
-    }
-
-    /// Puts an order on the book, behind those already there at its price.
-    fn rest(&mut self, order: VenueOrder, leaves: Qty, aggressive: bool) {
-        self.seq += 1;
-        self.resting
-            .entry(order.request.instrument)
-            .or_default()
-            .push(Resting {
-                order,
-                leaves,
-                seq: self.seq,
-                aggressive,
-            });
-    }
-
-    /// Fills resting orders of `side` that `price` reaches, sharing `volume` in price then
-    /// time priority. Returns the volume left.
-    #[allow(clippy::too_many_arguments)]
-    fn match_resting(
-        &mut self,
-        instrument: InstrumentId,
-        side: Side,
-        price: Price,
-        mut volume: Qty,
-        against: Against,
-        ts: Timestamp,
-        out: &mut Vec<ExecutionReport>,
-    ) -> Qty {
-        let Some(book) = self.resting.get_mut(&instrument) else {
-            return volume;
-        };
-        let reaches = |o: &VenueOrder| match side {
-            Side::Buy => o.request.price >= price,
-            Side::Sell => o.request.price <= price,
-        };
-        if against == Against::Quote {
-            // An aggressive rest that this quote no longer reaches now rests like any other.
-            for r in book
-                .iter_mut()
-                .filter(|r| r.order.request.side == side && !reaches(&r.order))
-            {
-                r.aggressive = false;
-            }
-        }
-        let mut reached: Vec<usize> = (0..book.len())
-            .filter(|&i| {
-                let r = &book[i];
-                r.order.request.side == side
-                    && reaches(&r.order)
-                    && !(r.aggressive && against == Against::Trade)
-            })
-            .collect();
-        reached.sort_by_key(|&i| {
-            let r = &book[i];
-            let price_rank = match side {
-                Side::Buy => -r.order.request.price.raw(),
-                Side::Sell => r.order.request.price.raw(),
-            };
-            (price_rank, r.seq)
-        });
-        let mut fills = Vec::new();
-        for i in reached {
-            if !volume.is_positive() {
-                break;
-            }
-            let resting = &mut book[i];
-            let take = resting.leaves.min(volume);
-            resting.leaves -= take;
-            volume -= take;
-            fills.push(if resting.aggressive {
-                (resting.order.id, price, take, Liquidity::Taker)
-            } else {
-                (
-                    resting.order.id,
-                    resting.order.request.price,
-                    take,
-                    Liquidity::Maker,
-                )
-            });
-        }
-        book.retain(|r| r.leaves.is_positive());
-        for (id, fill_price, qty, liquidity) in fills {
-            out.push(self.fill(id, fill_price, qty, liquidity, ts));
-        }
-        volume
     }
 }
 
@@ -287,122 +55,36 @@ impl Venue for PaperVenue {
     /// is over (the engine, not finding it here, marks it canceled).
     fn restore(&mut self, orders: &[(VenueOrder, Qty)]) {
         for &(order, leaves) in orders {
-            let can_rest = order.request.kind == OrderKind::Limit
-                && order.request.time_in_force != TimeInForce::Ioc;
-            if can_rest && leaves.is_positive() {
-                self.rest(order, leaves, false);
-            }
+            self.engine.restore(order.id, order.request, leaves);
         }
     }
 
     /// Every order in flight or resting, with what it has filled: the simulator's
     /// account is at hand.
     fn snapshot(&mut self) -> Option<super::VenueSnapshot> {
-        let mut open: Vec<(OrderId, Qty)> = self
-            .in_flight
-            .iter()
-            .map(|(_, order)| (order.id, Qty::ZERO))
-            .chain(
-                self.resting
-                    .values()
-                    .flatten()
-                    .map(|r| (r.order.id, (r.order.request.qty - r.leaves).max(Qty::ZERO))),
-            )
-            .collect();
-        open.sort_unstable();
         Some(super::VenueSnapshot {
-            open,
+            open: self.engine.open_orders(),
             ..super::VenueSnapshot::default()
         })
     }
 
     fn submit(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
-        if self.latency_ns == 0 {
-            self.arrive(order, now, out);
-        } else {
-            self.in_flight.push_back((now + self.latency_ns, order));
-        }
+        self.engine.submit(order.id, order.request, now, out);
     }
 
     fn cancel(&mut self, id: OrderId, now: Timestamp, out: &mut Vec<ExecutionReport>) {
-        let before = self.in_flight.len();
-        self.in_flight.retain(|(_, o)| o.id != id);
-        let mut found = self.in_flight.len() != before;
-        for book in self.resting.values_mut() {
-            let before = book.len();
-            book.retain(|r| r.order.id != id);
-            found |= book.len() != before;
-        }
-        if found {
-            out.push(ExecutionReport::Canceled { id, ts: now });
-        }
+        self.engine.cancel(id, now, out);
     }
 
     fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
-        self.on_clock(event.ts(), out);
         match event {
-            MarketEvent::Quote(q) => {
-                let level = |price: Price, available: Qty| {
-                    (price.is_positive() && available.is_positive())
-                        .then_some(Level { price, available })
-                };
-                let mut bid = level(q.bid_price, q.bid_qty);
-                let mut ask = level(q.ask_price, q.ask_qty);
-                if let Some(a) = ask.as_mut() {
-                    a.available = self.match_resting(
-                        q.instrument,
-                        Side::Buy,
-                        a.price,
-                        a.available,
-                        Against::Quote,
-                        q.ts,
-                        out,
-                    );
-                }
-                if let Some(b) = bid.as_mut() {
-                    b.available = self.match_resting(
-                        q.instrument,
-                        Side::Sell,
-                        b.price,
-                        b.available,
-                        Against::Quote,
-                        q.ts,
-                        out,
-                    );
-                }
-                self.tops.insert(q.instrument, Top { bid, ask });
-            }
-            MarketEvent::Trade(t) => {
-                let left = self.match_resting(
-                    t.instrument,
-                    Side::Buy,
-                    t.price,
-                    t.qty,
-                    Against::Trade,
-                    t.ts,
-                    out,
-                );
-                self.match_resting(
-                    t.instrument,
-                    Side::Sell,
-                    t.price,
-                    left,
-                    Against::Trade,
-                    t.ts,
-                    out,
-                );
-            }
+            MarketEvent::Quote(q) => self.engine.on_quote(q, out),
+            MarketEvent::Trade(t) => self.engine.on_trade(t, out),
         }
     }
 
     fn on_clock(&mut self, now: Timestamp, out: &mut Vec<ExecutionReport>) {
-        while let Some(&(arrival, order)) = self.in_flight.front() {
-            if arrival > now {
-                break;
-            }
-            self.in_flight.pop_front();
-            self.arrive(order, arrival, out);
-        }
+        self.engine.on_clock(now, out);
     }
 }
 
@@ -410,7 +92,9 @@ impl Venue for PaperVenue {
 mod tests {
     use super::*;
     use pennant_sdk::testing::{amount, px, qty};
-    use pennant_sdk::{OrderRequest, Quote, Trade};
+    use pennant_sdk::{
+        Liquidity, OrderKind, OrderRequest, Price, Quote, RejectReason, Side, TimeInForce, Trade,
+    };
 
     fn venue(latency_ms: u32) -> PaperVenue {
         PaperVenue::new(&PaperConfig {
