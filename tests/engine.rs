@@ -1010,6 +1010,46 @@ fn a_paused_strategy_misses_nothing_it_gets_its_updates_and_timers_on_resume() {
     assert_eq!(engine.state(resting), Some(&StrategyState::Running));
 }
 
+/// A journal whose batches the test reads back.
+fn journal() -> (
+    pennant_daemon::engine::journal::Journal,
+    tokio::sync::mpsc::Receiver<Vec<pennant_daemon::records::Record>>,
+) {
+    let (records, written) = tokio::sync::mpsc::channel(100_000);
+    let sink = pennant_daemon::engine::journal::JournalSink {
+        records,
+        stats: Default::default(),
+    };
+    (
+        pennant_daemon::engine::journal::Journal::new(sink, 0),
+        written,
+    )
+}
+
+/// What the journal has handed over so far.
+fn written(
+    rx: &mut tokio::sync::mpsc::Receiver<Vec<pennant_daemon::records::Record>>,
+) -> Vec<pennant_daemon::records::Body> {
+    let mut bodies = Vec::new();
+    while let Ok(batch) = rx.try_recv() {
+        bodies.extend(batch.into_iter().map(|r| r.body));
+    }
+    bodies
+}
+
+/// The market maker, compiled in, as strategy `mm`.
+fn native_market_maker(params: &[(&str, &str)]) -> StrategySpec {
+    StrategySpec {
+        id: "mm".into(),
+        code: StrategyCode::native::<market_maker::MarketMaker>(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        open_orders: OpenOrders::Cancel,
+    }
+}
+
 /// An exchange-like venue: it takes commands and answers nothing at once (as an adapter
 /// in a tokio task would); the test answers for it, later, as engine inputs.
 struct LaterVenue(Arc<std::sync::Mutex<Vec<String>>>);
@@ -1046,14 +1086,7 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
         instrument(0, "ETH-USDT", "0.01", "0.001"),
     ]));
     let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (records, mut written) = tokio::sync::mpsc::channel(1024);
-    let journal = pennant_daemon::engine::journal::Journal::new(
-        pennant_daemon::engine::journal::JournalSink {
-            records,
-            stats: Default::default(),
-        },
-        0,
-    );
+    let (journal, mut records) = journal();
     // BTC-USDT on the paper venue, ETH-USDT on the one that answers later.
     let mut engine = Engine::builder(instruments, plugin_settings(cache.path()))
         .journal(journal)
@@ -1069,19 +1102,11 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
         .build()
         .unwrap();
     engine
-        .start_strategy(StrategySpec {
-            id: "mm".into(),
-            code: StrategyCode::native::<market_maker::MarketMaker>(),
-            params: [
-                ("instrument", "ETH-USDT"),
-                ("qty", "0.01"),
-                ("max_position", "1"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            open_orders: OpenOrders::Cancel,
-        })
+        .start_strategy(native_market_maker(&[
+            ("instrument", "ETH-USDT"),
+            ("qty", "0.01"),
+            ("max_position", "1"),
+        ]))
         .unwrap();
     let quote = |ts: i64| {
         MarketEvent::Quote(Quote {
@@ -1145,10 +1170,7 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
 
     // The records carry the venue, the venue's id of the order and each state it went
     // through, typed; the fill names its venue too.
-    let mut bodies = Vec::new();
-    while let Ok(batch) = written.try_recv() {
-        bodies.extend(batch.into_iter().map(|r| r.body));
-    }
+    let bodies = written(&mut records);
     use pennant_daemon::records::{Body, OrderState};
     let states: Vec<OrderState> = bodies
         .iter()
@@ -1292,54 +1314,37 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
         .collect();
 
     let cache = tempfile::tempdir().unwrap();
-    let (records, mut written) = tokio::sync::mpsc::channel(100_000);
+    let (journal, mut records) = journal();
     let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
         .venue(Box::new(PaperVenue::new(&PaperConfig {
             maker_fee_bps: maker,
             taker_fee_bps: taker,
             latency_ms: 0,
         })))
-        .journal(pennant_daemon::engine::journal::Journal::new(
-            pennant_daemon::engine::journal::JournalSink {
-                records,
-                stats: Default::default(),
-            },
-            0,
-        ))
+        .journal(journal)
         .settings(settings(Duration::from_secs(3600)))
         .build()
         .unwrap();
-    engine
-        .start_strategy(StrategySpec {
-            id: "mm".into(),
-            code: StrategyCode::native::<market_maker::MarketMaker>(),
-            params: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            open_orders: OpenOrders::Cancel,
-        })
-        .unwrap();
+    engine.start_strategy(native_market_maker(&params)).unwrap();
     for event in events {
         engine.step(EngineInput::Market {
             events: vec![event],
             received: std::time::Instant::now(),
         });
     }
-    let mut in_the_daemon = Vec::new();
-    while let Ok(batch) = written.try_recv() {
-        for record in batch {
-            if let Body::Fill(f) = record.body {
-                in_the_daemon.push((
-                    f.side,
-                    pennant_sdk::Price::from_raw(f.price),
-                    pennant_sdk::Qty::from_raw(f.qty),
-                    f.liquidity,
-                    pennant_sdk::Amount::from_raw(f.fee),
-                ));
-            }
-        }
-    }
+    let in_the_daemon: Vec<_> = written(&mut records)
+        .into_iter()
+        .filter_map(|body| match body {
+            Body::Fill(f) => Some((
+                f.side,
+                pennant_sdk::Price::from_raw(f.price),
+                pennant_sdk::Qty::from_raw(f.qty),
+                f.liquidity,
+                pennant_sdk::Amount::from_raw(f.fee),
+            )),
+            _ => None,
+        })
+        .collect();
     let partial = in_unit_tests.iter().filter(|f| f.2 < qty("0.01")).count();
     let both_sides = [Side::Buy, Side::Sell]
         .iter()
