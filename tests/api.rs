@@ -320,6 +320,30 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
         Some(format!("pennant-{}", first["order_id"]).as_str()),
         "{first}"
     );
+    // The live working orders come from the engine itself.
+    let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
+    let open = open["items"].as_array().unwrap();
+    assert!(!open.is_empty(), "the market maker quotes");
+    for order in open {
+        assert_eq!(
+            (&order["strategy"], &order["venue"]),
+            (&json!("mm"), &json!("paper"))
+        );
+        let status = order["status"].as_str().unwrap();
+        assert!(
+            [
+                "submitted",
+                "accepted",
+                "partially_filled",
+                "pending_cancel"
+            ]
+            .contains(&status),
+            "{order}"
+        );
+        assert!(order["created"].as_i64().unwrap() > 0);
+    }
+    let err = api.call("GET", "/api/v1/orders/open?side=buy", Some(VIEWER), None);
+    assert_eq!(err.status, 400, "{}", err.body);
     let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
     let fill = &fills["items"][0];
     assert_eq!(

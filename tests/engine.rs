@@ -1137,6 +1137,23 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
         R::Unknown { id: 2, ts: T0 + 1 },
     ])));
     assert_eq!(engine.order_states(), (0, 1));
+    // Asked now, the engine tells each working order's state exactly.
+    let pennant_daemon::engine::QueryAnswer::OpenOrders(open) =
+        engine.query(&pennant_daemon::engine::Query::OpenOrders { strategy: None });
+    let open: Vec<_> = open
+        .iter()
+        .map(|(o, _)| (o.order_id, o.status, o.venue_client_id.as_str()))
+        .collect();
+    use pennant_daemon::records::OrderState as S;
+    assert_eq!(
+        open,
+        [(1, S::Accepted, "desk-1"), (2, S::Unknown, "desk-2")]
+    );
+    let pennant_daemon::engine::QueryAnswer::OpenOrders(none) =
+        engine.query(&pennant_daemon::engine::Query::OpenOrders {
+            strategy: Some("nobody".into()),
+        });
+    assert!(none.is_empty());
     let fill = R::Fill {
         id: 1,
         price: px("99.99"),

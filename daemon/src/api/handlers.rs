@@ -7,7 +7,7 @@ use super::query::{self, Format, Query};
 use super::routes::Endpoint;
 use super::{json, json_response, ApiState, Caller, OPENAPI};
 use crate::config::Limits;
-use crate::engine::{Answer, Command, CommandError, StartError, StrategyState};
+use crate::engine::{self, Answer, Command, CommandError, QueryAnswer, StartError, StrategyState};
 use crate::records::Named;
 use crate::reload::{ReloadRefused, StrategyReload};
 use crate::risk::{RiskError, TradingState};
@@ -129,6 +129,16 @@ pub(super) async fn call(
                 .await
                 .map_err(store_error)?;
             Ok(list(rows, json::order_row, json::ORDER_COLUMNS, format))
+        }
+        Endpoint::OpenOrders => {
+            let strategy = query(&["strategy"])?.get("strategy").map(str::to_owned);
+            let QueryAnswer::OpenOrders(orders) =
+                state.read(engine::Query::OpenOrders { strategy }).await?;
+            let items: Vec<Value> = orders
+                .iter()
+                .map(|(order, created)| json::open_order(order, *created))
+                .collect();
+            ok(json!({ "items": items }))
         }
         Endpoint::Fills => {
             let (filter, page, format) = query(query::FILL_PARAMS)?.list()?;

@@ -291,6 +291,13 @@ pub fn signal_row(row: &SignalRow) -> Value {
     Value::Object(map)
 }
 
+/// A working order as the engine holds it, with when it was created.
+pub fn open_order(order: &OrderEvent, created: i64) -> Value {
+    let mut map = order_fields(order);
+    map.insert("created".into(), json!(created));
+    Value::Object(map)
+}
+
 /// The columns of the CSV exports, in order.
 pub const ORDER_COLUMNS: &[&str] = &[
     "order_id",

@@ -28,7 +28,7 @@ pub use error::ApiError;
 
 use crate::config::{ApiConfig, ListenAddr};
 use crate::engine::view::ViewReceiver;
-use crate::engine::{Answer, Command, CommandError, EngineInput};
+use crate::engine::{Answer, Command, CommandError, EngineInput, Query, QueryAnswer};
 use crate::metrics::{FeedMetrics, Metrics};
 use crate::records::Record;
 use crate::records::WriterStats;
@@ -95,19 +95,40 @@ impl ApiState {
     /// not answer within `engine_timeout_ms` (it may still act on it later).
     pub async fn ask(&self, command: Command) -> Result<Result<Answer, CommandError>, ApiError> {
         let (reply, answer) = oneshot::channel();
+        let input = EngineInput::command(command, reply);
+        self.round_trip(
+            input,
+            answer,
+            "; the action may still happen: check before retrying",
+        )
+        .await
+    }
+
+    /// Has the engine answer `query`, or 503 as for [`ask`](Self::ask).
+    pub async fn read(&self, query: Query) -> Result<QueryAnswer, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.round_trip(EngineInput::Query { query, reply }, answer, "")
+            .await
+    }
+
+    /// Sends `input` on the control channel and waits `engine_timeout_ms` at most for
+    /// its answer; `late` ends the message of a timeout.
+    async fn round_trip<T>(
+        &self,
+        input: EngineInput,
+        answer: oneshot::Receiver<T>,
+        late: &str,
+    ) -> Result<T, ApiError> {
         let limit = Duration::from_millis(u64::from(self.config.engine_timeout_ms.get()));
         let asked = async {
-            self.engine
-                .send(EngineInput::command(command, reply))
-                .await
-                .ok()?;
+            self.engine.send(input).await.ok()?;
             answer.await.ok()
         };
         match tokio::time::timeout(limit, asked).await {
             Ok(Some(answer)) => Ok(answer),
             Ok(None) => Err(ApiError::unavailable("the engine has stopped")),
             Err(_) => Err(ApiError::unavailable(format!(
-                "the engine did not answer within {} ms; the action may still happen: check before retrying",
+                "the engine did not answer within {} ms{late}",
                 limit.as_millis()
             ))),
         }

@@ -40,6 +40,8 @@ pub enum Endpoint {
     Reload,
     /// `GET /api/v1/orders`.
     Orders,
+    /// `GET /api/v1/orders/open`.
+    OpenOrders,
     /// `GET /api/v1/fills`.
     Fills,
     /// `GET /api/v1/signals`.
@@ -140,6 +142,12 @@ pub const ROUTES: &[Route] = &[
         E::Reload,
     ),
     route(Method::GET, "/api/v1/orders", Token(Viewer), E::Orders),
+    route(
+        Method::GET,
+        "/api/v1/orders/open",
+        Token(Viewer),
+        E::OpenOrders,
+    ),
     route(Method::GET, "/api/v1/fills", Token(Viewer), E::Fills),
     route(Method::GET, "/api/v1/signals", Token(Viewer), E::Signals),
     route(

@@ -21,6 +21,7 @@ pub mod journal;
 mod lifecycle;
 pub mod observer;
 pub mod outcome;
+pub mod query;
 mod records;
 mod recovery;
 pub mod rejection_log;
@@ -35,6 +36,7 @@ pub use self::core::{Core, StrategyCtx, StrategyStats, Tallies};
 pub use self::inputs::{EngineInputs, EngineSender};
 pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
 pub use self::observer::{Heartbeat, StrategyTimings, Timings};
+pub use self::query::{Query, QueryAnswer, QueryReply};
 pub use self::recovery::RecoverySummary;
 pub use self::runtime::{NativeStrategy, StrategyCode, StrategyRuntime};
 
@@ -86,6 +88,13 @@ pub enum EngineInput {
         /// Where the answer goes, if anyone waits for it.
         reply: Option<Reply>,
     },
+    /// Something to read, answered between two events (see [`query`]); not recorded.
+    Query {
+        /// What to read.
+        query: Query,
+        /// Where the answer goes.
+        reply: QueryReply,
+    },
 }
 
 impl EngineInput {
@@ -106,6 +115,7 @@ impl std::fmt::Debug for EngineInput {
             EngineInput::Tick => f.write_str("Tick"),
             EngineInput::Shutdown => f.write_str("Shutdown"),
             EngineInput::Command { command, .. } => write!(f, "Command({command:?})"),
+            EngineInput::Query { query, .. } => write!(f, "Query({query:?})"),
             EngineInput::Venue { venue, .. } => write!(f, "Venue({venue})"),
         }
     }

@@ -142,6 +142,9 @@ impl Engine {
                     let _ = reply.send(answer);
                 }
             }
+            EngineInput::Query { query, reply } => {
+                let _ = reply.send(self.query(&query));
+            }
         }
         Flow::Continue
     }
