@@ -134,6 +134,19 @@ fn a_recorded_session_replays_to_the_same_orders_fills_and_pnl() {
     api.ok("DELETE", "/api/v1/kill-switch", ADMIN, Some(global));
     more_fills(&api, "mm-b", 3);
 
+    // The recorder shows in the metrics: recording, and how much it keeps.
+    let metrics = api.call("GET", "/metrics", None, None).body;
+    assert!(
+        metrics.contains("pennant_recorder_recording 1"),
+        "{metrics}"
+    );
+    let kept: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("pennant_recorder_session_bytes "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no pennant_recorder_session_bytes in\n{metrics}"));
+    assert!(kept > 1000.0, "{kept}");
+
     daemon.signal("TERM");
     let (status, output) = daemon.wait_exit();
     assert!(status.success(), "pennantd exited with {status}");
@@ -161,6 +174,74 @@ fn a_recorded_session_replays_to_the_same_orders_fills_and_pnl() {
     assert!(recorded.parse::<u64>().unwrap() >= 9, "{report}");
     let (recorded, replayed) = row(&report, "orders");
     assert_eq!(recorded, replayed, "{report}");
+
+    // The market data the session saw is a replay file: every recorded event, which a
+    // backtest reads without a malformed line and trades on.
+    let events: u64 = report
+        .lines()
+        .find_map(|l| l.split_once(" inputs (")?.1.strip_suffix(" market events)"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no market event count in:\n{report}"));
+    let tape = dir.path().join("tape.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_pennantd"))
+        .args(["export-session", session.to_str().unwrap(), "--out"])
+        .arg(&tape)
+        .output()
+        .expect("pennantd runs");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("exported {events} market events")),
+        "{said}"
+    );
+    let backtest_dir = dir.path().join("backtest");
+    std::fs::create_dir(&backtest_dir).unwrap();
+    let backtest = backtest_dir.join("pennant.toml");
+    std::fs::write(
+        &backtest,
+        format!(
+            r#"
+[daemon]
+state_dir = "state"
+exit_when_feeds_end = true
+
+[plugins]
+dir = "{strategies}"
+call_budget_ms = 5000
+
+[[instrument]]
+symbol = "ETH-USDT"
+tick_size = "0.01"
+lot_size = "0.01"
+
+[[feed]]
+name = "recorded"
+kind = "replay"
+path = "{tape}"
+
+[[strategy]]
+id = "mm-a"
+component = "market_maker.wasm"
+params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "5", half_spread_bps = 1, requote_ticks = 50 }}
+"#,
+            strategies = strategies.display(),
+            tape = tape.display(),
+        ),
+    )
+    .unwrap();
+    let run = Daemon::start(&["--config", backtest.to_str().unwrap()]);
+    let (status, output) = run.wait_exit();
+    let log = output.join("\n");
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains(&format!("events={events} malformed=0")),
+        "{log}"
+    );
+    let position = output
+        .iter()
+        .find(|l| l.contains("final position") && l.contains("strategy=mm-a"))
+        .unwrap_or_else(|| panic!("no final position:\n{log}"));
+    assert!(!position.contains("fills=0 "), "{position}");
 
     // Replaying is repeatable, and the comparison can fail: with another maker fee in
     // the session's configuration the fills' fees, and so the PnL, differ.

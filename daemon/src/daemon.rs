@@ -229,7 +229,11 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     let (mut engine, mut reloader) = build_engine(&config, journal)?;
     if config.recorder.enabled && config.is_live() {
         let (mode, now) = engine.clock_start();
-        engine.record_to(Box::new(Recorder::start(&config, mode, now)?));
+        let mut recorder = Recorder::start(&config, mode, now)?;
+        if let Some(metrics) = &metrics {
+            recorder = recorder.with_metrics(metrics.recorder.clone());
+        }
+        engine.record_to(Box::new(recorder));
     }
     if let Some(recovered) = recovered {
         engine.recover(recovered);

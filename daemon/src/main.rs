@@ -58,6 +58,42 @@ enum Command {
         /// The session's folder (under the state directory's `sessions/`).
         dir: PathBuf,
     },
+    /// Write the market data a recorded session saw as a replay file, for a backtest's
+    /// `[[feed]] kind = "replay"`.
+    ExportSession {
+        /// The session's folder.
+        dir: PathBuf,
+        /// The file to write [default: standard output].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Writes a session's market data as a replay file.
+fn export_session(dir: &std::path::Path, out: Option<&std::path::Path>) -> ExitCode {
+    let written = match out {
+        Some(path) => std::fs::File::create(path)
+            .map_err(|err| format!("cannot create {}: {err}", path.display()))
+            .and_then(|file| {
+                let mut file = std::io::BufWriter::new(file);
+                pennant_daemon::recorder::export::export(dir, &mut file).map_err(|e| e.to_string())
+            }),
+        None => pennant_daemon::recorder::export::export(dir, &mut std::io::stdout().lock())
+            .map_err(|e| e.to_string()),
+    };
+    match written {
+        Ok(report) => {
+            eprintln!(
+                "exported {} market events ({} written at a later time to keep the times in order)",
+                report.events, report.retimed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("pennantd: {err}");
+            ExitCode::from(EX_SOFTWARE)
+        }
+    }
 }
 
 /// Replays a session and prints what it came to beside what was recorded.
@@ -231,6 +267,10 @@ fn main() -> ExitCode {
         init_logging("warn", cli.log_level.as_deref());
         return replay_session(dir);
     }
+    if let Some(Command::ExportSession { dir, out }) = &cli.command {
+        init_logging("warn", cli.log_level.as_deref());
+        return export_session(dir, out.as_deref());
+    }
     if let Some(Command::Reload { pid, timeout }) = cli.command {
         // Needs no configuration: it must work while the file is broken.
         return match reload(pid, timeout) {
@@ -262,7 +302,10 @@ fn main() -> ExitCode {
         }),
         Command::Run => daemon::run(config).map(|_| ()),
         // Answered before the configuration is read.
-        Command::Reload { .. } | Command::HashToken | Command::ReplaySession { .. } => Ok(()),
+        Command::Reload { .. }
+        | Command::HashToken
+        | Command::ReplaySession { .. }
+        | Command::ExportSession { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

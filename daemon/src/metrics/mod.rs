@@ -44,6 +44,8 @@ pub struct Metrics {
     feed_lag: GaugeVec,
     feed_connected: IntGaugeVec,
     store_write_duration: Histogram,
+    /// The session recorder's instruments.
+    pub recorder: RecorderMetrics,
 }
 
 /// Why the metrics could not be set up (a programming error: two metrics with one name).
@@ -99,6 +101,29 @@ impl Metrics {
                 .namespace(NAMESPACE)
                 .buckets(exponential_buckets(1e-4, 4.0, 8)?),
             )?,
+            recorder: RecorderMetrics {
+                recording: IntGauge::with_opts(
+                    Opts::new(
+                        "recorder_recording",
+                        "1 while the session recorder writes ([recorder] enabled and no write error).",
+                    )
+                    .namespace(NAMESPACE),
+                )?,
+                session_bytes: IntGauge::with_opts(
+                    Opts::new(
+                        "recorder_session_bytes",
+                        "Bytes of this session's recording on disk (inputs, configuration, components).",
+                    )
+                    .namespace(NAMESPACE),
+                )?,
+                deleted: IntCounter::with_opts(
+                    Opts::new(
+                        "recorder_sessions_deleted_total",
+                        "Older recorded sessions deleted to stay within [recorder] max_mib.",
+                    )
+                    .namespace(NAMESPACE),
+                )?,
+            },
             registry,
             engine,
             api,
@@ -137,6 +162,9 @@ impl Metrics {
             Box::new(metrics.engine.handler_latency.clone()),
             Box::new(metrics.api.requests.clone()),
             Box::new(metrics.api.duration.clone()),
+            Box::new(metrics.recorder.recording.clone()),
+            Box::new(metrics.recorder.session_bytes.clone()),
+            Box::new(metrics.recorder.deleted.clone()),
         ];
         for collector in collectors {
             metrics.registry.register(collector)?;
@@ -187,6 +215,17 @@ impl Metrics {
         }
         String::from_utf8(buffer).unwrap_or_default()
     }
+}
+
+/// The session recorder's instruments (`recorder::Recorder::with_metrics`).
+#[derive(Clone)]
+pub struct RecorderMetrics {
+    /// 1 while recording.
+    pub recording: IntGauge,
+    /// Bytes of the session on disk.
+    pub session_bytes: IntGauge,
+    /// Old sessions deleted for room.
+    pub deleted: IntCounter,
 }
 
 /// One feed's instruments. Cheap to clone; a detached set counts for no registry (tests,

@@ -19,12 +19,14 @@
 //! when a file is full the oldest whole sessions are deleted; a session that alone
 //! outgrows the budget stops recording, since only a whole session can be replayed.
 
+pub mod export;
 pub mod format;
 pub mod replay;
 
 use crate::config::Config;
 use crate::engine::tape::{Frame, Tape};
 use crate::engine::{outcome::Outcome, Change, Command, StrategyCode};
+use crate::metrics::RecorderMetrics;
 use crate::records::Recovered;
 use pennant_sdk::Timestamp;
 use std::collections::HashSet;
@@ -55,6 +57,7 @@ pub struct Recorder {
     written: u64,
     buf: Vec<u8>,
     components: HashSet<String>,
+    metrics: Option<RecorderMetrics>,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> RecorderError + '_ {
@@ -95,6 +98,7 @@ impl Recorder {
             written: text.len() as u64,
             buf: Vec::with_capacity(64 * 1024),
             components: HashSet::new(),
+            metrics: None,
         };
         recorder.open_segment().map_err(io_error(&recorder.dir))?;
         let start = format::SessionStart {
@@ -110,6 +114,14 @@ impl Recorder {
         recorder.make_room();
         log::info!(dir:% = recorder.dir.display(); "recording the session");
         Ok(recorder)
+    }
+
+    /// Shows what it records in the metrics from now on.
+    pub fn with_metrics(mut self, metrics: RecorderMetrics) -> Self {
+        metrics.recording.set(i64::from(self.file.is_some()));
+        metrics.session_bytes.set(self.written as i64);
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The session's folder.
@@ -141,6 +153,9 @@ impl Recorder {
         self.in_segment += n;
         self.written += n;
         self.buf.clear();
+        if let Some(metrics) = &self.metrics {
+            metrics.session_bytes.set(self.written as i64);
+        }
         if self.in_segment >= self.segment_bytes && self.file.is_some() {
             self.rotate();
         }
@@ -186,6 +201,9 @@ impl Recorder {
                 Ok(()) => {
                     log::info!(dir:% = path.display(), bytes = size; "deleted the oldest recorded session to stay within [recorder] max_mib");
                     total -= size;
+                    if let Some(metrics) = &self.metrics {
+                        metrics.deleted.inc();
+                    }
                 }
                 Err(err) => {
                     log::warn!(dir:% = path.display(); "cannot delete an old recorded session: {err}")
@@ -198,6 +216,9 @@ impl Recorder {
     }
 
     fn stop(&mut self, why: &str) {
+        if let Some(metrics) = &self.metrics {
+            metrics.recording.set(0);
+        }
         if self.file.take().is_some() {
             log::error!(dir:% = self.dir.display(); "session recording stopped: {why}; trading goes on, but this session cannot be replayed past here");
         }

@@ -11,6 +11,7 @@ use crate::engine::journal::Journal;
 use crate::engine::outcome::Outcome;
 use crate::engine::{EngineInput, StrategyCode};
 use crate::plugin::PluginError;
+use pennant_sdk::Timestamp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -26,6 +27,9 @@ pub enum ReplayError {
         /// Why.
         source: std::io::Error,
     },
+    /// What is made of the session cannot be written.
+    #[error("cannot write: {0}")]
+    Write(std::io::Error),
     /// The folder holds no session files.
     #[error("{0} holds no recorded session (inputs-*.rec)")]
     Empty(PathBuf),
@@ -75,35 +79,79 @@ impl ReplayReport {
     }
 }
 
+/// A session folder: its configuration and its input files, in order.
+pub struct Session {
+    /// The configuration the session started with.
+    pub config: Config,
+    /// The input files, oldest first.
+    pub segments: Vec<PathBuf>,
+}
+
+impl Session {
+    /// Opens the session in `dir`.
+    pub fn open(dir: &Path) -> Result<Session, ReplayError> {
+        let config_path = dir.join("config.toml");
+        let text = String::from_utf8_lossy(&read(&config_path)?).into_owned();
+        let config = Config::parse(&text, &config_path, dir.to_owned())?;
+        let mut segments: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|source| ReplayError::Read {
+                path: dir.to_owned(),
+                source,
+            })?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("inputs-") && n.ends_with(".rec"))
+            })
+            .collect();
+        segments.sort();
+        if segments.is_empty() {
+            return Err(ReplayError::Empty(dir.to_owned()));
+        }
+        Ok(Session { config, segments })
+    }
+
+    /// Calls `each` with every frame of every file, in order, with its file, its number
+    /// in the file and the wall time it was recorded at; stops at the first error
+    /// (`each`'s, or a damaged file's).
+    pub fn frames(
+        &self,
+        mut each: impl FnMut(&Path, u64, Timestamp, Frame) -> Result<(), ReplayError>,
+    ) -> Result<(), ReplayError> {
+        for path in &self.segments {
+            let bytes = read(path)?;
+            let mut reader = format::Reader::new(&bytes).map_err(format_error(path))?;
+            let mut frame_no = 0u64;
+            while let Some(frame) = reader.next_frame() {
+                let (wall, frame) = frame.map_err(format_error(path))?;
+                each(path, frame_no, wall, frame)?;
+                frame_no += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ReplayError> {
+    std::fs::read(path).map_err(|source| ReplayError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn format_error(path: &Path) -> impl FnOnce(FormatError) -> ReplayError {
+    let path = path.to_owned();
+    move |source| ReplayError::Format { path, source }
+}
+
 /// Replays the session in `dir`.
 pub fn replay(dir: &Path) -> Result<ReplayReport, ReplayError> {
-    let read =
-        |path: PathBuf| std::fs::read(&path).map_err(|source| ReplayError::Read { path, source });
-    let config_path = dir.join("config.toml");
-    let text = String::from_utf8_lossy(&read(config_path.clone())?).into_owned();
-    let config = Config::parse(&text, &config_path, dir.to_owned())?;
-    let mut segments: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| ReplayError::Read {
-            path: dir.to_owned(),
-            source,
-        })?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("inputs-") && n.ends_with(".rec"))
-        })
-        .collect();
-    segments.sort();
-    let Some(first) = segments.first() else {
-        return Err(ReplayError::Empty(dir.to_owned()));
-    };
-    let first_bytes = read(first.clone())?;
-    let format_error = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ReplayError::Format { path, source }
-    };
+    let session = Session::open(dir)?;
+    let config = &session.config;
+    let first = &session.segments[0];
+    let first_bytes = read(first)?;
     let start = match format::Reader::new(&first_bytes)
         .map_err(format_error(first))?
         .next_frame()
@@ -120,7 +168,7 @@ pub fn replay(dir: &Path) -> Result<ReplayReport, ReplayError> {
     };
     let cache = std::env::temp_dir().join(format!("pennant-replay-cache-{}", std::process::id()));
     let mut engine = assembly::engine(
-        &config,
+        config,
         Journal::default(),
         Start::Replayed {
             clock_now: start.clock_now,
@@ -156,61 +204,51 @@ pub fn replay(dir: &Path) -> Result<ReplayReport, ReplayError> {
         recorded: None,
     };
     let mut running = true;
-    for (n, path) in segments.iter().enumerate() {
-        let bytes = if n == 0 {
-            first_bytes.clone()
-        } else {
-            read(path.clone())?
-        };
-        let mut reader = format::Reader::new(&bytes).map_err(format_error(path))?;
-        let mut frame_no = 0u64;
-        while let Some(frame) = reader.next_frame() {
-            let (wall, frame) = frame.map_err(format_error(path))?;
-            frame_no += 1;
-            // Once the engine has stopped, only the recorded outcome is left to read.
-            if !running && !matches!(frame, Frame::Outcome(_)) {
-                continue;
-            }
-            let input = match frame {
-                Frame::Start(_) => continue,
-                Frame::Recovered(recovered) => {
-                    engine.recover(*recovered);
-                    continue;
-                }
-                Frame::StoreHold(hold) => {
-                    engine.replay_store_hold(wall, hold);
-                    continue;
-                }
-                Frame::Outcome(outcome) => {
-                    report.recorded = Some(outcome);
-                    continue;
-                }
-                Frame::Market(events) => {
-                    report.events += events.len() as u64;
-                    EngineInput::Market {
-                        events,
-                        received: Instant::now(),
-                    }
-                }
-                Frame::FeedEnded(feed) => EngineInput::FeedEnded { feed },
-                Frame::Tick => EngineInput::Tick,
-                Frame::Venue(venue, event) => EngineInput::Venue { venue, event },
-                Frame::Shutdown => EngineInput::Shutdown,
-                Frame::Command(record) => EngineInput::Command {
-                    command: record
-                        .command(&mut code)
-                        .map_err(|message| ReplayError::Input {
-                            path: path.clone(),
-                            frame: frame_no - 1,
-                            message,
-                        })?,
-                    reply: None,
-                },
-            };
-            report.inputs += 1;
-            running = engine.replay_input(wall, input);
+    session.frames(|path, frame_no, wall, frame| {
+        // Once the engine has stopped, only the recorded outcome is left to read.
+        if !running && !matches!(frame, Frame::Outcome(_)) {
+            return Ok(());
         }
-    }
+        let input = match frame {
+            Frame::Start(_) => return Ok(()),
+            Frame::Recovered(recovered) => {
+                engine.recover(*recovered);
+                return Ok(());
+            }
+            Frame::StoreHold(hold) => {
+                engine.replay_store_hold(wall, hold);
+                return Ok(());
+            }
+            Frame::Outcome(outcome) => {
+                report.recorded = Some(outcome);
+                return Ok(());
+            }
+            Frame::Market(events) => {
+                report.events += events.len() as u64;
+                EngineInput::Market {
+                    events,
+                    received: Instant::now(),
+                }
+            }
+            Frame::FeedEnded(feed) => EngineInput::FeedEnded { feed },
+            Frame::Tick => EngineInput::Tick,
+            Frame::Venue(venue, event) => EngineInput::Venue { venue, event },
+            Frame::Shutdown => EngineInput::Shutdown,
+            Frame::Command(record) => EngineInput::Command {
+                command: record
+                    .command(&mut code)
+                    .map_err(|message| ReplayError::Input {
+                        path: path.to_owned(),
+                        frame: frame_no,
+                        message,
+                    })?,
+                reply: None,
+            },
+        };
+        report.inputs += 1;
+        running = engine.replay_input(wall, input);
+        Ok(())
+    })?;
     engine.shutdown();
     let _ = std::fs::remove_dir_all(&cache);
     // `replay_mode` keeps the outcome.
