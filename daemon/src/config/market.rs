@@ -1,0 +1,197 @@
+//! `[[instrument]]` and `[[feed]]`: what is traded, and where market data comes from.
+
+use super::values::*;
+use pennant_sdk::{Amount, InstrumentInfo, Price, Qty};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use toml::Spanned;
+
+/// `[[instrument]]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// Symbol, e.g. `BTC-USDT`.
+    pub symbol: Spanned<String>,
+    /// Smallest price increment.
+    #[serde(deserialize_with = "positive")]
+    pub tick_size: Price,
+    /// Smallest quantity increment.
+    #[serde(deserialize_with = "positive")]
+    pub lot_size: Qty,
+    /// Smallest order quantity (default: one lot).
+    #[serde(default, deserialize_with = "optional_positive")]
+    pub min_qty: Option<Qty>,
+    /// Smallest order notional (default: none).
+    #[serde(default, deserialize_with = "decimal")]
+    pub min_notional: Amount,
+    /// The `[[venue]]` it trades on (default: the first).
+    #[serde(default)]
+    pub venue: Option<Spanned<String>>,
+}
+
+impl InstrumentConfig {
+    /// The SDK's view of this instrument (its id is assigned by the registry).
+    pub fn info(&self) -> InstrumentInfo {
+        InstrumentInfo {
+            id: 0,
+            symbol: self.symbol.get_ref().clone(),
+            tick_size: self.tick_size,
+            lot_size: self.lot_size,
+            min_qty: self.min_qty.unwrap_or(self.lot_size),
+            min_notional: self.min_notional,
+        }
+    }
+}
+
+/// `[[feed]]`: a source of market data. Which keys apply depends on `kind`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Name, for logs.
+    pub name: Spanned<String>,
+    /// What produces the data.
+    pub kind: FeedKind,
+    /// `replay`: the file.
+    pub path: Option<PathBuf>,
+    /// `replay`: 0 replays as fast as possible; 1 at the recorded pace; 10 ten times faster.
+    #[serde(default, deserialize_with = "speed")]
+    pub speed: Option<f64>,
+    /// `synthetic`: seed of the random walk.
+    pub seed: Option<u64>,
+    /// `synthetic`: time between steps.
+    pub interval_ms: Option<NonZeroU32>,
+    /// `synthetic`: the random walk of each instrument, by symbol.
+    #[serde(default)]
+    pub instruments: BTreeMap<String, WalkConfig>,
+}
+
+/// The kinds of feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// Replays a recorded file (the format is `market::replay`'s).
+    Replay,
+    /// A seeded random walk (`market::synthetic`).
+    Synthetic,
+}
+
+/// A feed's settings for its kind, as checked by [`Config::load`].
+#[derive(Debug, Clone)]
+pub enum FeedSource {
+    /// `kind = "replay"`.
+    Replay(ReplayConfig),
+    /// `kind = "synthetic"`.
+    Synthetic(SyntheticConfig),
+}
+
+/// `kind = "replay"`.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    /// The file, as written in the configuration.
+    pub path: PathBuf,
+    /// 0: as fast as possible; otherwise a multiple of the recorded pace.
+    pub speed: f64,
+}
+
+/// `kind = "synthetic"`.
+#[derive(Debug, Clone)]
+pub struct SyntheticConfig {
+    /// Seed of the random walk.
+    pub seed: u64,
+    /// Time between steps.
+    pub interval_ms: NonZeroU32,
+    /// The random walk of each instrument, by symbol.
+    pub instruments: BTreeMap<String, WalkConfig>,
+}
+
+impl FeedConfig {
+    /// The settings for this feed's kind.
+    pub fn source(&self) -> FeedSource {
+        match self.kind {
+            FeedKind::Replay => FeedSource::Replay(ReplayConfig {
+                path: self.path.clone().unwrap_or_default(),
+                speed: self.speed.unwrap_or(0.0),
+            }),
+            FeedKind::Synthetic => FeedSource::Synthetic(SyntheticConfig {
+                seed: self.seed.unwrap_or(0),
+                interval_ms: self
+                    .interval_ms
+                    .unwrap_or(NonZeroU32::MIN.saturating_add(99)),
+                instruments: self.instruments.clone(),
+            }),
+        }
+    }
+
+    /// The keys set that do not apply to this kind, and the first required key missing.
+    pub(super) fn misfits(&self) -> (Vec<&'static str>, Option<&'static str>) {
+        let replay_keys = [
+            ("path", self.path.is_some()),
+            ("speed", self.speed.is_some()),
+        ];
+        let synthetic_keys = [
+            ("seed", self.seed.is_some()),
+            ("interval_ms", self.interval_ms.is_some()),
+            ("instruments", !self.instruments.is_empty()),
+        ];
+        let (foreign, missing): (&[(&str, bool)], Option<&str>) = match self.kind {
+            FeedKind::Replay => (&synthetic_keys, self.path.is_none().then_some("path")),
+            FeedKind::Synthetic => (
+                &replay_keys,
+                if self.interval_ms.is_none() {
+                    Some("interval_ms")
+                } else if self.instruments.is_empty() {
+                    Some("instruments")
+                } else {
+                    None
+                },
+            ),
+        };
+        (
+            foreign
+                .iter()
+                .filter(|(_, set)| *set)
+                .map(|(k, _)| *k)
+                .collect(),
+            missing,
+        )
+    }
+}
+
+/// One instrument's random walk in a synthetic feed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalkConfig {
+    /// Where the mid starts.
+    #[serde(deserialize_with = "positive")]
+    pub start_price: Price,
+    /// The largest move of the mid per step, in basis points.
+    #[serde(default = "default_step_bps")]
+    pub step_bps: u32,
+    /// Quoted spread in ticks.
+    #[serde(default = "default_spread_ticks")]
+    pub spread_ticks: u32,
+    /// The largest size at the bid/ask or traded at once, in lots.
+    #[serde(default = "default_max_lots")]
+    pub max_lots: u32,
+    /// Chance of a trade per step, in percent.
+    #[serde(default = "default_trade_percent")]
+    pub trade_percent: u8,
+}
+
+fn default_step_bps() -> u32 {
+    2
+}
+
+fn default_spread_ticks() -> u32 {
+    2
+}
+
+fn default_max_lots() -> u32 {
+    100
+}
+
+fn default_trade_percent() -> u8 {
+    30
+}
