@@ -10,7 +10,7 @@ use crate::plugin::SharedClock;
 use crate::records::RiskKind;
 use crate::venue::PaperVenue;
 use pennant_sdk::testing::{instrument, px, qty};
-use pennant_sdk::{Host, OrderId, Quote, Trade};
+use pennant_sdk::{Host, OrderId, Quote, Side, Trade};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
