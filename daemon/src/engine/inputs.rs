@@ -6,8 +6,76 @@
 //! An input's priority is the channel's, not its kind's: a test or a benchmark that sends
 //! everything through one channel ([`EngineInputs::from`]) has it handled in order.
 
-use super::EngineInput;
+use super::{Command, Query, QueryReply, Reply};
+use crate::market::MarketEvent;
+use std::time::Instant;
 use tokio::sync::mpsc::{self, error::TryRecvError};
+
+/// What the engine receives: every input is data (see [`command`]).
+pub enum EngineInput {
+    /// Market data, in time order within the batch.
+    Market {
+        /// The events.
+        events: Vec<MarketEvent>,
+        /// When the feed handed the batch over: where the event-to-handler latency
+        /// starts.
+        received: Instant,
+    },
+    /// A feed has no more data.
+    FeedEnded {
+        /// The feed's name.
+        feed: String,
+    },
+    /// A periodic wall-clock tick: moves the live clock, fires timers, logs summaries.
+    Tick,
+    /// Stop: cancel open orders, stop the strategies, report.
+    Shutdown,
+    /// What a venue answered later (an exchange adapter's reports and snapshots).
+    Venue {
+        /// The venue's index (configuration order).
+        venue: usize,
+        /// What it sent.
+        event: crate::venue::VenueEvent,
+    },
+    /// Something asked by the reloader or the admin API, run between two events.
+    Command {
+        /// What to do.
+        command: Command,
+        /// Where the answer goes, if anyone waits for it.
+        reply: Option<Reply>,
+    },
+    /// Something to read, answered between two events (see [`query`]); not recorded.
+    Query {
+        /// What to read.
+        query: Query,
+        /// Where the answer goes.
+        reply: QueryReply,
+    },
+}
+
+impl EngineInput {
+    /// A command whose answer goes to `reply`.
+    pub fn command(command: Command, reply: Reply) -> Self {
+        EngineInput::Command {
+            command,
+            reply: Some(reply),
+        }
+    }
+}
+
+impl std::fmt::Debug for EngineInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineInput::Market { events, .. } => write!(f, "Market({} events)", events.len()),
+            EngineInput::FeedEnded { feed } => write!(f, "FeedEnded({feed})"),
+            EngineInput::Tick => f.write_str("Tick"),
+            EngineInput::Shutdown => f.write_str("Shutdown"),
+            EngineInput::Command { command, .. } => write!(f, "Command({command:?})"),
+            EngineInput::Query { query, .. } => write!(f, "Query({query:?})"),
+            EngineInput::Venue { venue, .. } => write!(f, "Venue({venue})"),
+        }
+    }
+}
 
 /// Control inputs waiting for the engine, at most (the ticker skips when full).
 pub const CONTROL_CHANNEL: usize = 256;

@@ -16,6 +16,7 @@ pub mod builder;
 pub mod clock;
 pub mod command;
 pub mod core;
+mod delivery;
 pub mod inputs;
 pub mod journal;
 mod lifecycle;
@@ -27,13 +28,14 @@ mod recovery;
 pub mod rejection_log;
 mod run;
 pub mod runtime;
+mod snapshots;
 pub mod tape;
 pub mod timers;
 pub mod view;
 
 pub use self::command::{Answer, Command, CommandError, LimitsPatch, Reply};
 pub use self::core::{Core, StrategyCtx, StrategyStats, Tallies};
-pub use self::inputs::{EngineInputs, EngineSender};
+pub use self::inputs::{EngineInput, EngineInputs, EngineSender};
 pub use self::lifecycle::{Change, ChangeOutcome, Done, Version, VersionOutcome};
 pub use self::observer::{Heartbeat, StrategyTimings, Timings};
 pub use self::query::{Query, QueryAnswer, QueryReply};
@@ -54,72 +56,6 @@ pub use crate::account::StrategyIdx;
 
 /// A loaded strategy component, shared by every strategy that uses the same file.
 pub type SharedComponent = Arc<LoadedComponent<StrategyCtx>>;
-
-/// What the engine receives: every input is data (see [`command`]).
-pub enum EngineInput {
-    /// Market data, in time order within the batch.
-    Market {
-        /// The events.
-        events: Vec<MarketEvent>,
-        /// When the feed handed the batch over: where the event-to-handler latency
-        /// starts.
-        received: Instant,
-    },
-    /// A feed has no more data.
-    FeedEnded {
-        /// The feed's name.
-        feed: String,
-    },
-    /// A periodic wall-clock tick: moves the live clock, fires timers, logs summaries.
-    Tick,
-    /// Stop: cancel open orders, stop the strategies, report.
-    Shutdown,
-    /// What a venue answered later (an exchange adapter's reports and snapshots).
-    Venue {
-        /// The venue's index (configuration order).
-        venue: usize,
-        /// What it sent.
-        event: crate::venue::VenueEvent,
-    },
-    /// Something asked by the reloader or the admin API, run between two events.
-    Command {
-        /// What to do.
-        command: Command,
-        /// Where the answer goes, if anyone waits for it.
-        reply: Option<Reply>,
-    },
-    /// Something to read, answered between two events (see [`query`]); not recorded.
-    Query {
-        /// What to read.
-        query: Query,
-        /// Where the answer goes.
-        reply: QueryReply,
-    },
-}
-
-impl EngineInput {
-    /// A command whose answer goes to `reply`.
-    pub fn command(command: Command, reply: Reply) -> Self {
-        EngineInput::Command {
-            command,
-            reply: Some(reply),
-        }
-    }
-}
-
-impl std::fmt::Debug for EngineInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EngineInput::Market { events, .. } => write!(f, "Market({} events)", events.len()),
-            EngineInput::FeedEnded { feed } => write!(f, "FeedEnded({feed})"),
-            EngineInput::Tick => f.write_str("Tick"),
-            EngineInput::Shutdown => f.write_str("Shutdown"),
-            EngineInput::Command { command, .. } => write!(f, "Command({command:?})"),
-            EngineInput::Query { query, .. } => write!(f, "Query({query:?})"),
-            EngineInput::Venue { venue, .. } => write!(f, "Venue({venue})"),
-        }
-    }
-}
 
 /// Where a strategy stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -551,142 +487,6 @@ impl Engine {
             .change_limits(scope, actor, now, &instruments, change)
     }
 
-    /// Calls strategy `idx` with the core lent to it; quarantines it on a fault.
-    fn call<R>(
-        &mut self,
-        idx: StrategyIdx,
-        f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<R>,
-    ) -> Option<R> {
-        self.call_faulting(idx, f).ok()
-    }
-
-    /// As [`Self::call`], with the fault (the strategy is quarantined all the same). A
-    /// strategy with no instance is [`Fault::Poisoned`].
-    fn call_faulting<R>(
-        &mut self,
-        idx: StrategyIdx,
-        f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<R>,
-    ) -> Result<R, Fault> {
-        let Some(mut instance) = self
-            .strategies
-            .get_mut(idx)
-            .and_then(|slot| slot.instance.take())
-        else {
-            return Err(Fault::Poisoned);
-        };
-        let core = self.take_core();
-        let started = self.strategies[idx]
-            .metrics
-            .as_ref()
-            .map(|_| Instant::now());
-        let (ctx, outcome) = f(
-            instance.as_mut(),
-            StrategyCtx {
-                core,
-                strategy: idx,
-            },
-        );
-        self.core = Some(ctx.core);
-        // A cap the strategy went past in the call faults it, as a trap would.
-        let outcome = match self.core().budgets[idx].breach.take() {
-            Some(breach) if outcome.is_ok() => Err(Fault::Budget {
-                code: breach.code,
-                message: breach.message,
-            }),
-            _ => outcome,
-        };
-        let slot = &mut self.strategies[idx];
-        if let (Some(metrics), Some(started)) = (&slot.metrics, started) {
-            metrics.call(started.elapsed().as_secs_f64());
-        }
-        slot.instance = Some(instance);
-        outcome.inspect_err(|fault| self.quarantine(idx, fault.code(), fault.to_string()))
-    }
-
-    /// Delivers an event to strategy `idx` (counted in its statistics).
-    fn deliver(
-        &mut self,
-        idx: StrategyIdx,
-        f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<()>,
-    ) {
-        if self
-            .strategies
-            .get(idx)
-            .is_some_and(|s| s.instance.is_some() && s.state == StrategyState::Running)
-        {
-            self.core().stats[idx].events += 1;
-            self.call(idx, f);
-        }
-    }
-
-    /// Delivers an event to every subscriber of `audience`, each followed by the order
-    /// updates it caused. The list is copied first: a subscriber quarantined on the way
-    /// leaves it, and must not make the next one miss the event.
-    fn broadcast(&mut self, audience: Audience, mut f: impl FnMut(&mut Self, StrategyIdx)) {
-        let mut recipients = std::mem::take(&mut self.recipients);
-        recipients.clear();
-        let subs = &self.core().subscriptions;
-        let list = match audience {
-            Audience::Trades(instrument) => subs.trades.get(&instrument),
-            Audience::Quotes(instrument) => subs.quotes.get(&instrument),
-            Audience::Bars(aggregator) => subs.bars.get(aggregator).map(|(_, list)| list),
-        };
-        recipients.extend_from_slice(list.map_or(&[][..], Vec::as_slice));
-        for &idx in &recipients {
-            f(self, idx);
-            self.deliver_updates();
-        }
-        self.recipients = recipients;
-    }
-
-    /// Delivers queued order updates (and those they cause) until none are left. A
-    /// strategy caught in a loop of updates (resubmitting an order that is rejected at
-    /// once, say) is quarantined rather than left to spin the engine.
-    fn deliver_updates(&mut self) {
-        if self.core_ref().updates.is_empty() {
-            return;
-        }
-        // (strategy, updates delivered to it in this pass): the few that got any.
-        let mut delivered = std::mem::take(&mut self.cascade);
-        delivered.clear();
-        while let Some((idx, update)) = self.core().updates.pop_front() {
-            let slot = &mut self.strategies[idx];
-            if slot.instance.is_none() || slot.state == StrategyState::Paused {
-                if slot.missed.len() < MAX_MISSED_UPDATES {
-                    slot.missed.push(update);
-                } else {
-                    let budget = &mut self.core().budgets[idx];
-                    budget.stats.updates_dropped += 1;
-                    if budget.stats.updates_dropped == 1 {
-                        log::warn!(strategy = self.strategies[idx].id.as_str(); "more than {MAX_MISSED_UPDATES} order updates wait for this strategy: later ones are dropped (the store keeps every order's state)");
-                    }
-                }
-                continue;
-            }
-            // Counted per strategy: one caught in a loop must not get a well-behaved
-            // strategy receiving its own updates in the same pass quarantined.
-            let count = match delivered.iter_mut().find(|(s, _)| *s == idx) {
-                Some((_, count)) => {
-                    *count += 1;
-                    *count
-                }
-                None => {
-                    delivered.push((idx, 1));
-                    1
-                }
-            };
-            if count > MAX_UPDATE_CASCADE {
-                let reason = format!(
-                    "caused more than {MAX_UPDATE_CASCADE} order updates in reaction to one event"
-                );
-                self.quarantine(idx, "update_loop", reason);
-                continue;
-            }
-            self.deliver(idx, |i, ctx| i.on_order_update(ctx, &update));
-        }
-        self.cascade = delivered;
-    }
-
     /// Moves the clock to `ts` and runs what falls due.
     fn advance_clock(&mut self, ts: Timestamp) {
         let now = self.core().clock.advance(ts);
@@ -725,62 +525,6 @@ impl Engine {
             self.deliver_updates();
         }
         self.snapshot_due(now);
-    }
-
-    fn snapshot_due(&mut self, now: Timestamp) {
-        let interval = self.settings.snapshot_interval.as_nanos() as Timestamp;
-        for idx in 0..self.strategies.len() {
-            let slot = &self.strategies[idx];
-            if slot.instance.is_some() && now.saturating_sub(slot.snapshot_at) >= interval {
-                self.take_snapshot(idx);
-            }
-        }
-    }
-
-    /// Takes a running strategy's state (kept for a restart, and recorded); a fault
-    /// quarantines it as in any call.
-    fn take_snapshot(&mut self, idx: StrategyIdx) -> Option<Vec<u8>> {
-        let state = self.snapshot_of(idx).ok()?;
-        self.keep_snapshot(idx, state.clone());
-        Some(state)
-    }
-
-    /// Calls strategy `idx`'s `snapshot`; a state over `max_snapshot_bytes` is a fault
-    /// (the host keeps it, and records it).
-    fn snapshot_of(&mut self, idx: StrategyIdx) -> Result<Vec<u8>, Fault> {
-        let max = self.core_ref().host_limits.max_snapshot_bytes;
-        self.call_faulting(idx, |instance, ctx| {
-            let (ctx, outcome) = instance.snapshot(ctx);
-            let outcome = outcome.and_then(|state| match state.len() {
-                len if len > max => Err(Fault::Budget {
-                    code: "snapshot_size",
-                    message: format!(
-                        "made a snapshot of {len} bytes, more than max_snapshot_bytes ({max})"
-                    ),
-                }),
-                _ => Ok(state),
-            });
-            (ctx, outcome)
-        })
-    }
-
-    /// Keeps a strategy's state as its last snapshot, and records it.
-    fn keep_snapshot(&mut self, idx: StrategyIdx, state: Vec<u8>) {
-        let core = self.core();
-        let now = core.clock.now();
-        if core.journal.enabled() {
-            let strategy = self.strategies[idx].id.clone();
-            self.core().journal.record(
-                now,
-                crate::records::Body::State(crate::records::StateSnapshot {
-                    strategy,
-                    state: state.clone(),
-                }),
-            );
-        }
-        let slot = &mut self.strategies[idx];
-        slot.snapshot = Some(state);
-        slot.snapshot_at = now;
     }
 
     /// Processes one market event.
