@@ -3,13 +3,13 @@
 //! venue, risk engine, per-strategy caps, settings). It has no strategies yet: they come
 //! with the first reload pass, as a [`crate::engine::Command::Apply`].
 
-use crate::config::{Config, FeedKind, PluginConfig, VenueKind};
+use crate::config::{Config, FeedKind, VenueKind};
 use crate::engine::budget::HostLimits;
 use crate::engine::clock::ClockMode;
 use crate::engine::journal::Journal;
 use crate::engine::{Engine, EngineSettings};
 use crate::market::Instruments;
-use crate::plugin::{OutputLimits, PluginError, PluginSettings};
+use crate::plugin::{PluginError, PluginSettings};
 use crate::venue::{ClientOrderIds, PaperVenue, Venue};
 use pennant_sdk::Timestamp;
 use std::path::PathBuf;
@@ -80,7 +80,7 @@ pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine,
         .venues(venues, config.venue_routes())
         .risk(config.risk.clone())
         .settings(settings)
-        .host_limits(host_limits(&config.plugins))
+        .host_limits(HostLimits::from(&config.plugins))
         // The configuration checked the id; the default is the fallback that cannot be.
         .client_ids(ClientOrderIds::new(&config.daemon.id).unwrap_or_default())
         .journal(journal);
@@ -96,22 +96,6 @@ pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine,
         Start::Now => builder,
     };
     builder.build()
-}
-
-/// The per-strategy caps of `[plugins]`.
-pub fn host_limits(plugins: &PluginConfig) -> HostLimits {
-    let bytes = |n: std::num::NonZeroU32| n.get() as usize;
-    HostLimits {
-        max_timers: bytes(plugins.max_timers),
-        max_bar_subscriptions: bytes(plugins.max_bar_subscriptions),
-        max_signal_note_bytes: bytes(plugins.max_signal_note_bytes),
-        signals_per_minute: u64::from(plugins.signals_per_minute.get()),
-        max_snapshot_bytes: bytes(plugins.max_snapshot_bytes),
-        output: OutputLimits {
-            max_line_bytes: bytes(plugins.max_log_line_bytes),
-            bytes_per_minute: u64::from(plugins.log_bytes_per_minute.get()),
-        },
-    }
 }
 
 /// The time of the first event of the (single) replay file, if it can be read.

@@ -16,6 +16,7 @@
 //! (10,000; beyond, the oldest are kept and the rest counted as dropped) and a chain of
 //! updates caused by one event by 10,000 per strategy.
 
+use crate::config::PluginConfig;
 use crate::plugin::strategy_log::WindowBudget;
 use crate::plugin::{OutputLimits, StrategyLog};
 
@@ -36,15 +37,26 @@ pub struct HostLimits {
     pub output: OutputLimits,
 }
 
+/// The defaults are `[plugins]`'s: one home for the numbers.
 impl Default for HostLimits {
     fn default() -> Self {
+        HostLimits::from(&PluginConfig::default())
+    }
+}
+
+impl From<&PluginConfig> for HostLimits {
+    fn from(plugins: &PluginConfig) -> Self {
+        let bytes = |n: std::num::NonZeroU32| n.get() as usize;
         HostLimits {
-            max_timers: 1000,
-            max_bar_subscriptions: 16,
-            max_signal_note_bytes: 256,
-            signals_per_minute: 600,
-            max_snapshot_bytes: 16 * 1024 * 1024,
-            output: OutputLimits::default(),
+            max_timers: bytes(plugins.max_timers),
+            max_bar_subscriptions: bytes(plugins.max_bar_subscriptions),
+            max_signal_note_bytes: bytes(plugins.max_signal_note_bytes),
+            signals_per_minute: u64::from(plugins.signals_per_minute.get()),
+            max_snapshot_bytes: bytes(plugins.max_snapshot_bytes),
+            output: OutputLimits {
+                max_line_bytes: bytes(plugins.max_log_line_bytes),
+                bytes_per_minute: u64::from(plugins.log_bytes_per_minute.get()),
+            },
         }
     }
 }
