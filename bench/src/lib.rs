@@ -40,17 +40,17 @@ fn today() -> String {
 fn shortfalls() -> report::Section {
     report::Section::new(
         "Where the targets are missed, and why",
-        "**WebAssembly / native <= 1.5x.** One call into a component costs about 200-260 ns \
-         with wasmtime 48 (criterion `wasm/on_quote_idle`), against a few ns for the native \
-         call. The profile of that call is wasmtime's own: `CompiledModule::func_loc` (a \
+        "**WebAssembly / native <= 1.5x.** One call into a component costs about 176 ns with \
+         wasmtime 50 (about 265 ns with wasmtime 48; criterion `wasm/on_quote_idle`), against \
+         a few ns for the native call. The profile of that call is wasmtime's own: `CompiledModule::func_loc` (a \
          b-tree lookup per call), `Func::call_raw`, `Func::abi_info`, `Func::abi_async`, \
          the component resource-table scope checks and `post_return`; the conversions and \
          the engine's bookkeeping around it are under 10%. A market maker crosses the \
          boundary on every quote and on every order update, so its per-event cost is \
          dominated by these crossings. What would close the gap: fewer crossings (deliver \
          the events of one timestamp as one batch, and fold order updates into the next \
-         event's call, keeping the order of delivery so determinism holds), and a newer \
-         wasmtime (49+ needs a newer Rust than this machine's 1.95).\n\n\
+         event's call, keeping the order of delivery so determinism holds): contract 0.2's \
+         batched delivery.\n\n\
          **Backtest >= 10 M events/s.** The engine alone reaches it when the strategy is not \
          called on every event (sma-cross, on bars: ~20 M events/s in memory). From a file, \
          the replay task is the bottleneck (one core: reading, UTF-8 checking, splitting and \

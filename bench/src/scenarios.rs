@@ -182,6 +182,20 @@ pub fn wasm_overhead(run: &Run) -> (Section, f64) {
                    "wasm_ns_per_event": wasm, "ratio": ratio, "strategy_share_ratio": share}),
         );
     }
+    // What the same measure gave before the move to wasmtime 50 and Rust 1.99.1, kept for
+    // comparison (README's table, 2026-11-22, this machine).
+    section.row(
+        vec![
+            "market-maker, wasmtime 48 (2026-11-22)".into(),
+            "1000000".into(),
+            "283 ns".into(),
+            "1.24 us".into(),
+            "3.3-4.4".into(),
+            "-".into(),
+        ],
+        json!({"strategy": "market-maker", "reference": "wasmtime 48, 2026-11-22",
+               "native_ns_per_event": 283.0, "wasm_ns_per_event": 1240.0, "ratio": "3.3-4.4"}),
+    );
     (section, market_maker_ratio)
 }
 
