@@ -42,7 +42,8 @@ fn shortfalls() -> report::Section {
         "Where the targets are missed, and why",
         "**WebAssembly / native <= 1.5x.** One call into a component costs about 176 ns with \
          wasmtime 50 (about 265 ns with wasmtime 48; criterion `wasm/on_quote_idle`), against \
-         a few ns for the native call. The profile of that call is wasmtime's own: `CompiledModule::func_loc` (a \
+         a few ns for the native call. The profile of that call (taken with wasmtime 48) is \
+         wasmtime's own: `CompiledModule::func_loc` (a \
          b-tree lookup per call), `Func::call_raw`, `Func::abi_info`, `Func::abi_async`, \
          the component resource-table scope checks and `post_return`; the conversions and \
          the engine's bookkeeping around it are under 10%. A market maker crosses the \
