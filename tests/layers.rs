@@ -36,26 +36,49 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The `crate::MODULE` names a file's shipping code uses.
+/// The `crate::MODULE` names a file's shipping code uses, also inside a group
+/// (`use crate::{a::X, b};`, over several lines).
 fn uses(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .take_while(|line| !line.starts_with("#[cfg(test)]"))
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let name = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect()
+    };
     let mut found = Vec::new();
-    for line in text.lines() {
-        if line.starts_with("#[cfg(test)]") {
-            break;
-        }
-        let code = line.split("//").next().unwrap_or("");
-        let mut rest = code;
-        while let Some(at) = rest.find("crate::") {
-            rest = &rest[at + "crate::".len()..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                found.push(name);
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // The top-level items of the group, up to its closing brace.
+            let mut depth = 0;
+            let mut item_start = 0;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        found.push(name(&group[item_start..i]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.push(name(&group[item_start..i]));
+                        item_start = i + 1;
+                    }
+                    _ => {}
+                }
             }
+        } else {
+            found.push(name(rest));
         }
     }
+    found.retain(|n| !n.is_empty() && n != "self");
     found
 }
 
@@ -124,6 +147,6 @@ fn every_arrow_between_the_daemons_modules_points_down() {
 
 #[test]
 fn the_check_sees_an_upward_arrow_and_ignores_comments_and_tests() {
-    let text = "use crate::engine::Core; // crate::api\n/// [`crate::daemon`]\nfn f() { crate::store::x(); }\n#[cfg(test)]\nmod tests { use crate::api; }\n";
-    assert_eq!(uses(text), ["engine", "store"]);
+    let text = "use crate::engine::Core; // crate::api\n/// [`crate::daemon`]\nfn f() { crate::store::x(); }\nuse crate::{\n    market::{A, B},\n    venue,\n};\n#[cfg(test)]\nmod tests { use crate::api; }\n";
+    assert_eq!(uses(text), ["engine", "store", "market", "venue"]);
 }
