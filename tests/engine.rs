@@ -1179,8 +1179,19 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
         .unwrap();
     assert_eq!(log().iter().filter(|l| *l == "cancel 2").count(), 1);
     assert_eq!(engine.order_states(), (1, 1));
+    // A part of it fills while the cancel is out: the cancel is still pending.
+    let partial = R::Fill {
+        id: 2,
+        price: px("100.01"),
+        qty: qty("0.004"),
+        fee: pennant_sdk::Amount::ZERO,
+        liquidity: pennant_sdk::Liquidity::Maker,
+        ts: T0 + 3,
+    };
+    engine.step(venue(vec![partial]));
+    assert_eq!(engine.order_states(), (1, 0));
     engine.step(venue(vec![R::CancelRejected { id: 2, ts: T0 + 3 }]));
-    assert_eq!(engine.order_states(), (0, 1));
+    assert_eq!(engine.order_states(), (0, 0));
     engine.step(venue(vec![R::Canceled { id: 2, ts: T0 + 4 }]));
     assert_eq!(engine.order_states(), (0, 0));
     assert_eq!(stats(&mut engine).canceled, after_fill.canceled + 1);
@@ -1208,6 +1219,8 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
             OrderState::Submitted,
             OrderState::Unknown,
             OrderState::PendingCancel,
+            // The partial fill, recorded while the cancel was pending.
+            OrderState::PendingCancel,
             OrderState::Canceled
         ]
     );
@@ -1218,7 +1231,13 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
             _ => None,
         })
         .collect();
-    assert_eq!(fills, [(1, "later", pennant_sdk::Side::Buy)]);
+    assert_eq!(
+        fills,
+        [
+            (1, "later", pennant_sdk::Side::Buy),
+            (2, "later", pennant_sdk::Side::Sell)
+        ]
+    );
 
     // After a reconnect the venue's account comes as a snapshot: an order of this daemon
     // the engine does not know is canceled there, other clients' are left alone, and

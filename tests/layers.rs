@@ -45,11 +45,18 @@ fn uses(text: &str) -> Vec<String> {
         .map(|line| line.split("//").next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n");
+    // A module's name; an item of the crate root (`crate::Item`) lives in lib.rs.
     let name = |s: &str| -> String {
-        s.trim_start()
+        let ident: String = s
+            .trim_start()
             .chars()
-            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-            .collect()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if ident.starts_with(|c: char| c.is_ascii_uppercase()) {
+            "lib".to_owned()
+        } else {
+            ident
+        }
     };
     let mut found = Vec::new();
     let mut rest = code.as_str();
@@ -147,6 +154,6 @@ fn every_arrow_between_the_daemons_modules_points_down() {
 
 #[test]
 fn the_check_sees_an_upward_arrow_and_ignores_comments_and_tests() {
-    let text = "use crate::engine::Core; // crate::api\n/// [`crate::daemon`]\nfn f() { crate::store::x(); }\nuse crate::{\n    market::{A, B},\n    venue,\n};\n#[cfg(test)]\nmod tests { use crate::api; }\n";
-    assert_eq!(uses(text), ["engine", "store", "market", "venue"]);
+    let text = "use crate::engine::Core; // crate::api\n/// [`crate::daemon`]\nfn f() { crate::store::x(); }\nuse crate::{\n    market::{A, B},\n    venue,\n};\nlet x = crate::Root;\n#[cfg(test)]\nmod tests { use crate::api; }\n";
+    assert_eq!(uses(text), ["engine", "store", "market", "venue", "lib"]);
 }

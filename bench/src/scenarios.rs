@@ -304,7 +304,8 @@ pub fn startup(run: &Run) -> Section {
         "Compile, cache, instantiate",
         "`market_maker.wasm`: compiling it (empty cache), loading the compiled code from the \
          compile cache (as after a restart), instantiating it from the pre-linked component, and \
-         instantiating plus `init`. The basis of hot reload.",
+         instantiating plus `init`. The basis of hot reload. Then one call across the \
+         boundary (`on_quote` to the idle `test_strategy.wasm`), beside wasmtime 48's.",
         &["step", "time", "runs"],
     );
     let path = run.components.join("market_maker.wasm");
@@ -366,12 +367,50 @@ pub fn startup(run: &Run) -> Section {
         assert_eq!(init, Ok(Ok(())));
     }
     let with_init = start.elapsed() / instances;
+    // One call across the boundary: a quote to the idle test strategy, which does
+    // nothing with it (criterion's `wasm/on_quote_idle`, measured here in one run).
+    let idle = host
+        .load(&run.components.join("test_strategy.wasm"))
+        .expect("the test strategy compiles");
+    let mut instance = host
+        .instantiate(
+            &idle,
+            "bench",
+            StrategyLog::new("bench", OutputLimits::default()),
+        )
+        .expect("it instantiates");
+    let idle_params = vec![
+        ("mode".to_owned(), "idle".to_owned()),
+        ("instrument".to_owned(), "BTC-USDT".to_owned()),
+    ];
+    let (mut ctx, init) = instance.init(
+        TestHost::new().with_instrument("BTC-USDT", "0.1", "0.001"),
+        &idle_params,
+    );
+    assert_eq!(init, Ok(Ok(())));
+    let quote = pennant_sdk::Quote {
+        instrument: 1,
+        ts: 1,
+        bid_price: pennant_sdk::testing::px("49999.9"),
+        bid_qty: pennant_sdk::testing::qty("1"),
+        ask_price: pennant_sdk::testing::px("50000.1"),
+        ask_qty: pennant_sdk::testing::qty("1"),
+    };
+    let calls = if run.quick { 20_000 } else { 1_000_000 };
+    let start = Instant::now();
+    for _ in 0..calls {
+        let (back, outcome) = instance.on_quote(std::mem::take(&mut ctx), &quote);
+        ctx = back;
+        std::hint::black_box(outcome);
+    }
+    let one_call = start.elapsed() / calls;
     let _ = std::fs::remove_dir_all(&cache);
     for (step, time, runs) in [
         ("compile (no cache)", compile, 1),
         ("load from the compile cache", from_cache, runs),
         ("instantiate", instantiate, instances),
         ("instantiate + init", with_init, instances),
+        ("one call into a component (idle on_quote)", one_call, calls),
     ] {
         section.row(
             vec![
@@ -382,6 +421,15 @@ pub fn startup(run: &Run) -> Section {
             json!({"step": step, "ns": time.as_nanos() as u64, "runs": runs}),
         );
     }
+    // The same call before the move to wasmtime 50 (criterion, 2026-11-22, this machine).
+    section.row(
+        vec![
+            "one call into a component, wasmtime 48 (2026-11-22)".into(),
+            "265 ns".into(),
+            "criterion".into(),
+        ],
+        json!({"step": "one call into a component", "reference": "wasmtime 48, 2026-11-22", "ns": 265}),
+    );
     section
 }
 

@@ -277,7 +277,11 @@ impl Core {
         if let Some(order) = before {
             let status = Some(update.status);
             let reason = update.reason.map(|r| r.code().to_owned());
-            let event = self.order_event(&order, status, update.filled_qty, reason);
+            let mut event = self.order_event(&order, status, update.filled_qty, reason);
+            // A cancel still unanswered stays recorded, so that a restart asks again.
+            if order.cancel_pending && !update.status.is_final() {
+                event.status = OrderState::PendingCancel;
+            }
             self.journal.record(update.ts, Body::Order(event));
         }
         let id = &self.strategy_ids[strategy];

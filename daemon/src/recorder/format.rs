@@ -31,17 +31,25 @@ use serde::{Deserialize, Serialize};
 
 /// The first bytes of every session file.
 pub const MAGIC: &[u8; 16] = b"PENNANT-SESSION\0";
-/// The format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this build writes and reads. 2: records are typed (enums for
+/// sides, statuses, kinds, trading states) and orders carry their venue, which changes
+/// the postcard of the recovered state; a version 1 session is refused by name.
+pub const VERSION: u16 = 2;
 /// A frame larger than this is corrupt (a batch of market events is far smaller).
 pub const MAX_FRAME: u32 = 256 * 1024 * 1024;
 
 /// Why a session cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    /// Not a session file, or another version.
+    /// Not a session file.
     #[error("not a session file of format version {VERSION}")]
     NotASession,
+    /// A session file of another format version.
+    #[error("a session file of format version {found}: this pennantd reads version {VERSION}")]
+    Version {
+        /// The file's version.
+        found: u16,
+    },
     /// A frame cannot be decoded.
     #[error("frame {frame}: {message}")]
     Corrupt {
@@ -420,7 +428,10 @@ pub fn check_header(bytes: &[u8]) -> Result<&[u8], FormatError> {
         .ok_or(FormatError::NotASession)?;
     match rest.split_first_chunk::<2>() {
         Some((version, rest)) if u16::from_le_bytes(*version) == VERSION => Ok(rest),
-        _ => Err(FormatError::NotASession),
+        Some((version, _)) => Err(FormatError::Version {
+            found: u16::from_le_bytes(*version),
+        }),
+        None => Err(FormatError::NotASession),
     }
 }
 
@@ -743,5 +754,12 @@ mod tests {
             Reader::new(b"not a session"),
             Err(FormatError::NotASession)
         ));
+        // A file of the first format (before records were typed) is refused by its
+        // version, not misread.
+        let mut old = MAGIC.to_vec();
+        old.extend_from_slice(&1u16.to_le_bytes());
+        let err = Reader::new(&old).err().unwrap();
+        assert!(matches!(err, FormatError::Version { found: 1 }));
+        assert!(err.to_string().contains("reads version 2"), "{err}");
     }
 }
