@@ -1,6 +1,6 @@
 //! `[api]`: where the admin API listens, its tokens and roles, its rate limits.
 
-use super::values::*;
+use super::values::spanned_identifier;
 use serde::Deserialize;
 use std::num::NonZeroU32;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `[daemon]` (the process: id, state directory, logging, shutdown) and `[recorder]`
 //! (the session recorder).
 
-use super::values::*;
+use super::values::daemon_id;
 use serde::Deserialize;
 use std::num::NonZeroU32;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! `[[instrument]]` and `[[feed]]`: what is traded, and where market data comes from.
 
-use super::values::*;
+use super::values::{decimal, optional_positive, positive, speed};
 use pennant_sdk::{Amount, InstrumentInfo, Price, Qty};
 use serde::Deserialize;
 use std::collections::BTreeMap;

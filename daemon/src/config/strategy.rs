@@ -1,6 +1,6 @@
 //! `[[strategy]]`: a strategy's id, component, parameters and open-order policy.
 
-use super::values::*;
+use super::values::spanned_identifier;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! `[paper]` and `[[venue]]`: where orders go.
 
-use super::values::*;
+use super::values::{decimal, spanned_identifier};
 use pennant_sdk::Amount;
 use serde::Deserialize;
 use toml::Spanned;

@@ -3,7 +3,13 @@
 //! (`deliver`, `broadcast`), and the order updates a call caused, delivered after it
 //! returns, in order, with the cascade bounded (`deliver_updates`).
 
-use super::*;
+use super::runtime::{Call, StrategyRuntime};
+use super::{
+    Audience, Engine, StrategyCtx, StrategyIdx, StrategyState, MAX_MISSED_UPDATES,
+    MAX_UPDATE_CASCADE,
+};
+use crate::plugin::Fault;
+use std::time::Instant;
 
 impl Engine {
     /// Calls strategy `idx` with the core lent to it; quarantines it on a fault.

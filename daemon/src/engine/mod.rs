@@ -47,7 +47,6 @@ use crate::market::MarketEvent;
 use crate::plugin::{Fault, LoadedComponent, PluginError, PluginHost};
 use clock::ClockMode;
 use pennant_sdk::{InstrumentId, OrderUpdate, Position, Timestamp};
-use runtime::Call;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

@@ -2,7 +2,9 @@
 //! restart after a fault and, with a store, recorded; a snapshot past the strategy's
 //! budget is a fault.
 
-use super::*;
+use super::{Engine, StrategyIdx};
+use crate::plugin::Fault;
+use pennant_sdk::Timestamp;
 
 impl Engine {
     /// Snapshots every running strategy whose last snapshot is `snapshot_interval` old.

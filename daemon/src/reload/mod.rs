@@ -24,8 +24,7 @@ pub use run::run;
 
 use crate::config::{Config, ConfigError, Limits, OpenOrders, RiskConfig};
 use crate::engine::{
-    Answer, Change, ChangeOutcome, Command, EngineInput, SharedComponent, StrategyCode,
-    StrategyCtx, StrategySpec,
+    Change, ChangeOutcome, SharedComponent, StrategyCode, StrategyCtx, StrategySpec,
 };
 use crate::plugin::{cache::content_hash, PluginHost};
 use crate::risk::Scope;
@@ -33,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// What asks for a reload pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,13 @@
 //! The pass loop: triggers in (the watcher, SIGHUP, the API's reload requests), passes
 //! prepared off the engine thread, their changes applied by the engine as a command.
 
-use super::*;
+use super::{
+    first_line, log_outcomes, watch, Outcome, Pass, ReloadRefused, Reloaded, Reloader,
+    StrategyReload, Trigger,
+};
+use crate::engine::{Answer, Change, Command, EngineInput};
+use std::path::PathBuf;
+use tokio::sync::{mpsc, oneshot};
 
 /// Runs reload passes as triggers arrive, until the triggers or the engine go away. Each
 /// pass is prepared on a blocking thread (it reads files and compiles), then applied by

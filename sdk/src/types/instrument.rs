@@ -1,6 +1,6 @@
 //! What the host tells of an instrument, and the venue filters an order must pass.
 
-use super::*;
+use super::{InstrumentId, OrderKind, OrderRequest, RejectReason, Rejection, TimeInForce};
 use crate::fixed::{Amount, Price, Qty};
 
 /// An instrument's identity and venue filters.

@@ -1,7 +1,7 @@
 //! Market data a strategy receives: trades, top-of-book quotes, bars, and the streams
 //! it subscribes to.
 
-use super::*;
+use super::{InstrumentId, Side, Timestamp};
 use crate::fixed::{Price, Qty};
 
 /// A trade printed on the venue.

@@ -1,7 +1,7 @@
 //! Orders and what becomes of them: the request a strategy submits, why one is refused,
 //! and the updates the host sends back.
 
-use super::*;
+use super::{InstrumentId, OrderId, Timestamp};
 use crate::fixed::{Amount, Price, Qty};
 use std::fmt;
 

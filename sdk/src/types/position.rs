@@ -1,7 +1,7 @@
 //! A strategy's position in one instrument and the accounting of fills into it, shared
 //! by the daemon's ledger and the test harness.
 
-use super::*;
+use super::{InstrumentId, Side};
 use crate::fixed::{Amount, Price, Qty};
 
 /// Position and PnL in one instrument.

@@ -1,6 +1,6 @@
 //! What a strategy tells the host besides orders: log lines and signals.
 
-use super::*;
+use super::{InstrumentId, Side};
 use crate::fixed::Price;
 
 /// Severity of a strategy's log line.
