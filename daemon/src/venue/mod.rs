@@ -11,6 +11,7 @@
 //! asked for is pending until the venue confirms it or refuses it
 //! ([`ExecutionReport::CancelRejected`]).
 
+pub mod binance;
 pub mod client_id;
 pub mod paper;
 

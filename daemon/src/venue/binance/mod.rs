@@ -1,0 +1,14 @@
+//! Binance spot: the pieces of the adapter that are plain functions of Binance's documented
+//! wire format, tested against the documentation's own examples. The adapter's tasks
+//! (REST client, user data stream, market streams) build on these; they are not here yet
+//! (issue 15).
+//!
+//! - [`sign`]: HMAC-SHA256 request signing and the timestamp window.
+//! - [`exchange_info`]: `GET /api/v3/exchangeInfo` read into each symbol's trading
+//!   status and filters, our symbols mapped to Binance's, and a configured instrument
+//!   checked against what the exchange says.
+//! - [`errors`]: Binance's error codes and HTTP statuses, as states the engine knows.
+
+pub mod errors;
+pub mod exchange_info;
+pub mod sign;
