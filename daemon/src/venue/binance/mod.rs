@@ -8,10 +8,12 @@
 //!   status and filters, our symbols mapped to Binance's, and a configured instrument
 //!   checked against what the exchange says.
 //! - [`errors`]: Binance's error codes and HTTP statuses, as states the engine knows.
+//! - [`market_stream`]: trades and book tickers from the market streams, as events.
 //! - [`user_stream`]: execution reports and balances from the user data stream, each
 //!   trade once.
 
 pub mod errors;
 pub mod exchange_info;
+pub mod market_stream;
 pub mod sign;
 pub mod user_stream;

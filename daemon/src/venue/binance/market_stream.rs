@@ -1,0 +1,158 @@
+//! Market streams (web-socket-streams.md): `trade` and `bookTicker` messages, bare or on
+//! a combined connection (`{"stream": "btcusdt@trade", "data": {...}}`), normalized into
+//! the engine's events. A trade carries the exchange's time (`T`); a book ticker has
+//! none, so it is stamped with the time it was received.
+
+use crate::market::{Instruments, MarketEvent};
+use pennant_sdk::{Price, Qty, Quote, Side, Timestamp, Trade};
+use serde::Deserialize;
+
+/// Why a message cannot be used (counted as malformed and skipped by the feed).
+#[derive(Debug, thiserror::Error)]
+pub enum MarketStreamError {
+    /// Not the JSON Binance documents.
+    #[error("market stream: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A symbol no `[[instrument]]` maps to.
+    #[error("market stream: unknown symbol {0:?}")]
+    UnknownSymbol(String),
+    /// A price or quantity is not a decimal we can hold.
+    #[error("market stream: {field} {value:?} is not a decimal with at most 8 places")]
+    Decimal {
+        /// The field.
+        field: &'static str,
+        /// As sent.
+        value: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct TradeMsg {
+    s: String,
+    p: String,
+    q: String,
+    #[serde(rename = "T")]
+    time: i64,
+    /// The buyer was the maker: the aggressor sold.
+    m: bool,
+}
+
+#[derive(Deserialize)]
+struct BookTickerMsg {
+    s: String,
+    b: String,
+    #[serde(rename = "B")]
+    bid_qty: String,
+    a: String,
+    #[serde(rename = "A")]
+    ask_qty: String,
+}
+
+fn decimal<T: std::str::FromStr>(field: &'static str, value: &str) -> Result<T, MarketStreamError> {
+    value.parse().map_err(|_| MarketStreamError::Decimal {
+        field,
+        value: value.to_owned(),
+    })
+}
+
+/// Reads one message; `binance_symbols` maps Binance's symbols (`BTCUSDT`) to ours, and
+/// `received` is the wall time of its arrival (ns). `None` for a message that is no
+/// event (a subscription's answer).
+pub fn parse(
+    text: &str,
+    instruments: &Instruments,
+    binance_symbols: &[(String, String)],
+    received: Timestamp,
+) -> Result<Option<MarketEvent>, MarketStreamError> {
+    let mut value: serde_json::Value = serde_json::from_str(text)?;
+    if let Some(data) = value.get_mut("data") {
+        value = data.take();
+    }
+    let instrument = |symbol: &str| {
+        binance_symbols
+            .iter()
+            .find(|(theirs, _)| theirs == symbol)
+            .and_then(|(_, ours)| instruments.by_symbol(ours))
+            .map(|i| i.id)
+            .ok_or_else(|| MarketStreamError::UnknownSymbol(symbol.to_owned()))
+    };
+    if value.get("e").and_then(|e| e.as_str()) == Some("trade") {
+        let t: TradeMsg = serde_json::from_value(value)?;
+        return Ok(Some(MarketEvent::Trade(Trade {
+            instrument: instrument(&t.s)?,
+            ts: t.time.saturating_mul(1_000_000),
+            price: decimal::<Price>("p", &t.p)?,
+            qty: decimal::<Qty>("q", &t.q)?,
+            aggressor: if t.m { Side::Sell } else { Side::Buy },
+        })));
+    }
+    if value.get("u").is_some() && value.get("b").is_some() {
+        let q: BookTickerMsg = serde_json::from_value(value)?;
+        return Ok(Some(MarketEvent::Quote(Quote {
+            instrument: instrument(&q.s)?,
+            ts: received,
+            bid_price: decimal("b", &q.b)?,
+            bid_qty: decimal("B", &q.bid_qty)?,
+            ask_price: decimal("a", &q.a)?,
+            ask_qty: decimal("A", &q.ask_qty)?,
+        })));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pennant_sdk::testing::{instrument, px, qty};
+
+    fn check(text: &str) -> Result<Option<MarketEvent>, MarketStreamError> {
+        let instruments = Instruments::new([instrument(0, "BNB-BTC", "0.000001", "0.01")]);
+        parse(
+            text,
+            &instruments,
+            &[("BNBBTC".into(), "BNB-BTC".into())],
+            42,
+        )
+    }
+
+    #[test]
+    fn trades_and_book_tickers_become_events() {
+        // The documentation's examples, the trade on a combined stream.
+        let trade = r#"{"stream":"bnbbtc@trade","data":{"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true}}"#;
+        let Some(MarketEvent::Trade(t)) = check(trade).unwrap() else {
+            panic!("a trade");
+        };
+        assert_eq!(
+            (t.ts, t.price, t.qty, t.aggressor),
+            (
+                1_672_515_782_136_000_000,
+                px("0.001"),
+                qty("100"),
+                Side::Sell
+            )
+        );
+        let ticker = r#"{"u":400900217,"s":"BNBBTC","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
+        let Some(MarketEvent::Quote(q)) = check(ticker).unwrap() else {
+            panic!("a quote");
+        };
+        assert_eq!(
+            (q.ts, q.bid_price, q.bid_qty, q.ask_price, q.ask_qty),
+            (42, px("25.3519"), qty("31.21"), px("25.3652"), qty("40.66"))
+        );
+        assert!(check(r#"{"result":null,"id":1}"#).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_bad_message_is_an_error_to_count() {
+        let unknown = r#"{"u":1,"s":"ETHBTC","b":"1","B":"1","a":"1","A":"1"}"#;
+        assert!(
+            matches!(check(unknown), Err(MarketStreamError::UnknownSymbol(s)) if s == "ETHBTC")
+        );
+        let bad = r#"{"e":"trade","s":"BNBBTC","p":"x","q":"1","T":1,"m":false}"#;
+        assert!(matches!(
+            check(bad),
+            Err(MarketStreamError::Decimal { field: "p", .. })
+        ));
+        assert!(check("{").is_err());
+    }
+}
