@@ -9,11 +9,14 @@
 //!   checked against what the exchange says.
 //! - [`errors`]: Binance's error codes and HTTP statuses, as states the engine knows.
 //! - [`market_stream`]: trades and book tickers from the market streams, as events.
+//! - [`rate_limits`]: the venue's budgets and their use, and an order refused before it
+//!   would pass one.
 //! - [`user_stream`]: execution reports and balances from the user data stream, each
 //!   trade once.
 
 pub mod errors;
 pub mod exchange_info;
 pub mod market_stream;
+pub mod rate_limits;
 pub mod sign;
 pub mod user_stream;
