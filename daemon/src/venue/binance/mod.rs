@@ -9,6 +9,8 @@
 //!   checked against what the exchange says.
 //! - [`errors`]: Binance's error codes and HTTP statuses, as states the engine knows.
 //! - [`market_stream`]: trades and book tickers from the market streams, as events.
+//! - [`orders`]: the REST forms of a new order and of a cancel or query by client id,
+//!   and the clock offset.
 //! - [`rate_limits`]: the venue's budgets and their use, and an order refused before it
 //!   would pass one.
 //! - [`user_stream`]: execution reports and balances from the user data stream, each
@@ -17,6 +19,7 @@
 pub mod errors;
 pub mod exchange_info;
 pub mod market_stream;
+pub mod orders;
 pub mod rate_limits;
 pub mod sign;
 pub mod user_stream;
