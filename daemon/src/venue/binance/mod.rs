@@ -8,6 +8,7 @@
 //!   status and filters, our symbols mapped to Binance's, and a configured instrument
 //!   checked against what the exchange says.
 //! - [`errors`]: Binance's error codes and HTTP statuses, as states the engine knows.
+//! - [`keys`]: the API key and secret from systemd credentials or the environment.
 //! - [`market_stream`]: trades and book tickers from the market streams, as events.
 //! - [`orders`]: the REST forms of a new order and of a cancel or query by client id,
 //!   and the clock offset.
@@ -18,6 +19,7 @@
 
 pub mod errors;
 pub mod exchange_info;
+pub mod keys;
 pub mod market_stream;
 pub mod orders;
 pub mod rate_limits;
