@@ -1,0 +1,566 @@
+//! A fake Binance spot exchange on loopback, written from Binance's REST API
+//! documentation (rest-api.md, filters.md, errors.md; notes in
+//! `../shared/research/binance-spot.md`), not from the daemon's adapter: it checks
+//! `X-MBX-APIKEY`, the HMAC-SHA256 signature over the query string and the body, the
+//! timestamp against `recvWindow`; applies the symbols' filters (`-1013`); refuses
+//! duplicate client order ids and post-only orders that would take (`-2010`); answers
+//! unknown orders (`-2011` on cancel, `-2013` on query); matches orders against a scripted
+//! top of book; reports the weight and order counts in its headers; and injects faults
+//! on demand (429 with `Retry-After`, 418, a 500 after it accepted an order).
+//!
+//! The REST subset the adapter uses: `GET /api/v3/time`, `GET /api/v3/exchangeInfo`,
+//! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`.
+
+use hmac::{Hmac, Mac};
+use pennant_sdk::{Price, Qty};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+use warp::http::{Response, StatusCode};
+use warp::Filter;
+
+/// A symbol the fake lists, with its filters.
+#[derive(Debug, Clone)]
+pub struct FakeSymbol {
+    /// `BTCUSDT`.
+    pub symbol: String,
+    /// `BTC`.
+    pub base: String,
+    /// `USDT`.
+    pub quote: String,
+    /// `PRICE_FILTER` tickSize.
+    pub tick_size: Price,
+    /// `LOT_SIZE` stepSize.
+    pub step_size: Qty,
+    /// `LOT_SIZE` minQty.
+    pub min_qty: Qty,
+    /// `LOT_SIZE` maxQty.
+    pub max_qty: Qty,
+    /// `NOTIONAL` minNotional.
+    pub min_notional: Price,
+}
+
+impl FakeSymbol {
+    /// BTCUSDT as Binance lists it: tick 0.01, step 0.00001, notional at least 5.
+    pub fn btcusdt() -> Self {
+        let d = |s: &str| s.parse().unwrap_or_default();
+        FakeSymbol {
+            symbol: "BTCUSDT".into(),
+            base: "BTC".into(),
+            quote: "USDT".into(),
+            tick_size: d("0.01"),
+            step_size: Qty::from_raw(1_000),
+            min_qty: Qty::from_raw(1_000),
+            max_qty: Qty::from_raw(9_000 * 100_000_000),
+            min_notional: d("5"),
+        }
+    }
+}
+
+/// A fault the next request meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 429 `-1003`, with `Retry-After` seconds.
+    TooManyRequests(u64),
+    /// HTTP 418 (an IP ban), with `Retry-After` seconds.
+    Banned(u64),
+    /// The order is accepted, then the answer is an HTTP 500: its status is unknown to
+    /// the client.
+    ServerErrorAfterAccept,
+}
+
+/// An order the fake holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeOrder {
+    /// Binance's id.
+    pub order_id: u64,
+    /// The client's.
+    pub client_id: String,
+    /// The symbol.
+    pub symbol: String,
+    /// `BUY` or `SELL`.
+    pub side: String,
+    /// `LIMIT`, `LIMIT_MAKER`, `MARKET`.
+    pub kind: String,
+    /// `GTC`, `IOC` (empty for market and limit-maker orders).
+    pub time_in_force: String,
+    /// Limit price (zero for market orders).
+    pub price: Price,
+    /// Quantity.
+    pub qty: Qty,
+    /// Executed so far.
+    pub executed: Qty,
+    /// The quote amount executed.
+    pub quote_executed: Price,
+    /// `NEW`, `PARTIALLY_FILLED`, `FILLED`, `CANCELED`, `EXPIRED`.
+    pub status: String,
+    /// When it was placed, ms.
+    pub time: i64,
+}
+
+struct State {
+    api_key: String,
+    secret: String,
+    clock_offset_ms: i64,
+    symbols: Vec<FakeSymbol>,
+    books: Vec<(String, Price, Price)>,
+    orders: Vec<FakeOrder>,
+    next_order_id: u64,
+    weight: u64,
+    order_count: u64,
+    faults: VecDeque<Fault>,
+    requests: Vec<String>,
+}
+
+/// See the module docs. Stops when dropped.
+pub struct FakeBinance {
+    base_url: String,
+    state: Arc<Mutex<State>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Binance writes decimals with 8 places.
+fn dec8(raw: i64) -> String {
+    let sign = if raw < 0 { "-" } else { "" };
+    let raw = raw.unsigned_abs();
+    format!("{sign}{}.{:08}", raw / 100_000_000, raw % 100_000_000)
+}
+
+fn error(status: u16, code: i64, msg: &str) -> (u16, Value) {
+    (status, json!({"code": code, "msg": msg}))
+}
+
+impl FakeBinance {
+    /// Starts the fake for an account with `api_key` and `secret`, listing `symbols`.
+    pub fn start(api_key: &str, secret: &str, symbols: Vec<FakeSymbol>) -> FakeBinance {
+        let state = Arc::new(Mutex::new(State {
+            api_key: api_key.into(),
+            secret: secret.into(),
+            clock_offset_ms: 0,
+            symbols,
+            books: Vec::new(),
+            orders: Vec::new(),
+            next_order_id: 1,
+            weight: 0,
+            order_count: 0,
+            faults: VecDeque::new(),
+            requests: Vec::new(),
+        }));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the fake exchange");
+        let shared = state.clone();
+        let filter = warp::any()
+            .and(warp::method())
+            .and(warp::path::full())
+            .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+            .and(warp::header::headers_cloned())
+            .and(warp::body::bytes())
+            .map(
+                move |method: warp::http::Method,
+                      path: warp::path::FullPath,
+                      query: String,
+                      headers: warp::http::HeaderMap,
+                      body: bytes::Bytes| {
+                    let key = headers
+                        .get("x-mbx-apikey")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    let body = String::from_utf8_lossy(&body).into_owned();
+                    let mut state = lock(&shared);
+                    let (status, extra, value) =
+                        state.handle(method.as_str(), path.as_str(), &query, &body, &key);
+                    let mut response = Response::builder()
+                        .status(
+                            StatusCode::from_u16(status)
+                                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                        )
+                        .header("content-type", "application/json;charset=UTF-8")
+                        .header("x-mbx-used-weight-1m", state.weight.to_string());
+                    if path.as_str() == "/api/v3/order" && method == warp::http::Method::POST {
+                        response = response
+                            .header("x-mbx-order-count-10s", state.order_count.to_string())
+                            .header("x-mbx-order-count-1d", state.order_count.to_string());
+                    }
+                    for (name, value) in extra {
+                        response = response.header(name, value);
+                    }
+                    let text = if value.is_null() {
+                        String::new()
+                    } else {
+                        value.to_string()
+                    };
+                    response
+                        .body(text)
+                        .unwrap_or_else(|_| Response::new(String::new()))
+                },
+            );
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("a loopback port for the fake exchange");
+        let addr = listener.local_addr().expect("its address");
+        runtime.spawn(warp::serve(filter).incoming(listener).run());
+        FakeBinance {
+            base_url: format!("http://{addr}"),
+            state,
+            _runtime: runtime,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Sets the top of book orders match against.
+    pub fn set_book(&self, symbol: &str, bid: Price, ask: Price) {
+        let mut state = lock(&self.state);
+        state.books.retain(|(s, _, _)| s != symbol);
+        state.books.push((symbol.into(), bid, ask));
+    }
+
+    /// Moves the exchange's clock by `ms` against the machine's.
+    pub fn set_clock_offset(&self, ms: i64) {
+        lock(&self.state).clock_offset_ms = ms;
+    }
+
+    /// The next request meets `fault`.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.state).faults.push_back(fault);
+    }
+
+    /// Every order it holds, in the order placed.
+    pub fn orders(&self) -> Vec<FakeOrder> {
+        lock(&self.state).orders.clone()
+    }
+
+    /// Every request it received: `METHOD /path`.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&self.state).requests.clone()
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl State {
+    fn handle(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &str,
+        key: &str,
+    ) -> (u16, Vec<(&'static str, String)>, Value) {
+        self.requests.push(format!("{method} {path}"));
+        match self.faults.front().copied() {
+            Some(Fault::TooManyRequests(secs)) => {
+                self.faults.pop_front();
+                let (s, v) = error(
+                    429,
+                    -1003,
+                    "Too many requests; current limit of IP is 6000 requests per minute.",
+                );
+                return (s, vec![("retry-after", secs.to_string())], v);
+            }
+            Some(Fault::Banned(secs)) => {
+                self.faults.pop_front();
+                let (s, v) = error(418, -1003, "Way too many requests; IP banned.");
+                return (s, vec![("retry-after", secs.to_string())], v);
+            }
+            _ => {}
+        }
+        let server_ms = now_ms() + self.clock_offset_ms;
+        let (weight, signed) = match (method, path) {
+            ("GET", "/api/v3/time") => (1, false),
+            ("GET", "/api/v3/exchangeInfo") => (20, false),
+            ("POST" | "DELETE" | "GET", "/api/v3/order") => {
+                (if method == "GET" { 4 } else { 1 }, true)
+            }
+            ("GET", "/api/v3/openOrders") => (6, true),
+            _ => {
+                let (s, v) = error(404, -1000, "Unknown path.");
+                return (s, vec![], v);
+            }
+        };
+        self.weight += weight;
+        let total = format!("{query}{body}");
+        let params: Vec<(String, String)> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                .unwrap_or_default()
+                .into_iter()
+                .chain(
+                    serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default(),
+                )
+                .collect();
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        if signed {
+            if key != self.api_key {
+                let (s, v) = error(
+                    401,
+                    -2015,
+                    "Invalid API-key, IP, or permissions for action.",
+                );
+                return (s, vec![], v);
+            }
+            let Some(signature) = param("signature") else {
+                let (s, v) = error(
+                    400,
+                    -1102,
+                    "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+                );
+                return (s, vec![], v);
+            };
+            let payload = total
+                .replace(&format!("&signature={signature}"), "")
+                .replace(&format!("signature={signature}"), "");
+            let expected = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes())
+                .map(|mut mac| {
+                    mac.update(payload.as_bytes());
+                    hex::encode(mac.finalize().into_bytes())
+                })
+                .unwrap_or_default();
+            if expected != signature {
+                let (s, v) = error(400, -1022, "Signature for this request is not valid.");
+                return (s, vec![], v);
+            }
+            let Some(timestamp) = param("timestamp").and_then(|t| t.parse::<i64>().ok()) else {
+                let (s, v) = error(
+                    400,
+                    -1102,
+                    "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+                );
+                return (s, vec![], v);
+            };
+            let window = param("recvWindow")
+                .and_then(|w| w.parse::<i64>().ok())
+                .unwrap_or(5000);
+            if !(timestamp < server_ms + 1000 && server_ms - timestamp <= window) {
+                let (s, v) = error(
+                    400,
+                    -1021,
+                    "Timestamp for this request is outside of the recvWindow.",
+                );
+                return (s, vec![], v);
+            }
+        }
+        let (status, value) = match (method, path) {
+            ("GET", "/api/v3/time") => (200, json!({"serverTime": server_ms})),
+            ("GET", "/api/v3/exchangeInfo") => (200, self.exchange_info(server_ms)),
+            ("POST", "/api/v3/order") => {
+                let (status, value) = self.new_order(&param, server_ms);
+                if status == 200 && self.faults.front() == Some(&Fault::ServerErrorAfterAccept) {
+                    self.faults.pop_front();
+                    return (500, vec![], Value::Null);
+                }
+                (status, value)
+            }
+            ("DELETE", "/api/v3/order") => self.cancel(&param),
+            ("GET", "/api/v3/order") => match self.find(&param, false) {
+                Some(i) => (200, order_json(&self.orders[i])),
+                None => error(400, -2013, "Order does not exist."),
+            },
+            _ => {
+                let symbol = param("symbol");
+                let open: Vec<Value> = self
+                    .orders
+                    .iter()
+                    .filter(|o| matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED"))
+                    .filter(|o| symbol.as_ref().is_none_or(|s| *s == o.symbol))
+                    .map(order_json)
+                    .collect();
+                (200, Value::Array(open))
+            }
+        };
+        (status, vec![], value)
+    }
+
+    fn exchange_info(&self, server_ms: i64) -> Value {
+        let symbols: Vec<Value> = self
+            .symbols
+            .iter()
+            .map(|s| {
+                json!({
+                    "symbol": s.symbol, "status": "TRADING", "baseAsset": s.base,
+                    "baseAssetPrecision": 8, "quoteAsset": s.quote, "quotePrecision": 8,
+                    "quoteAssetPrecision": 8,
+                    "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+                    "filters": [
+                        {"filterType": "PRICE_FILTER", "minPrice": dec8(s.tick_size.raw()), "maxPrice": "1000000.00000000", "tickSize": dec8(s.tick_size.raw())},
+                        {"filterType": "LOT_SIZE", "minQty": dec8(s.min_qty.raw()), "maxQty": dec8(s.max_qty.raw()), "stepSize": dec8(s.step_size.raw())},
+                        {"filterType": "NOTIONAL", "minNotional": dec8(s.min_notional.raw()), "applyMinToMarket": true, "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5}
+                    ],
+                    "permissions": [], "defaultSelfTradePreventionMode": "EXPIRE_MAKER"
+                })
+            })
+            .collect();
+        json!({
+            "timezone": "UTC", "serverTime": server_ms,
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 50},
+                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 160000}
+            ],
+            "exchangeFilters": [], "symbols": symbols
+        })
+    }
+
+    fn new_order(
+        &mut self,
+        param: &dyn Fn(&str) -> Option<String>,
+        server_ms: i64,
+    ) -> (u16, Value) {
+        let missing = |name: &str| {
+            error(
+                400,
+                -1102,
+                &format!(
+                    "Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+                ),
+            )
+        };
+        let (Some(symbol), Some(side), Some(kind)) =
+            (param("symbol"), param("side"), param("type"))
+        else {
+            return missing("symbol");
+        };
+        let Some(spec) = self.symbols.iter().find(|s| s.symbol == symbol).cloned() else {
+            return error(400, -1121, "Invalid symbol.");
+        };
+        let Some(qty) = param("quantity").and_then(|q| q.parse::<Qty>().ok()) else {
+            return missing("quantity");
+        };
+        let limit = kind == "LIMIT" || kind == "LIMIT_MAKER";
+        let price = if limit {
+            match param("price").and_then(|p| p.parse::<Price>().ok()) {
+                Some(p) => p,
+                None => return missing("price"),
+            }
+        } else {
+            Price::ZERO
+        };
+        let tif = if kind == "LIMIT" {
+            match param("timeInForce") {
+                Some(t) => t,
+                None => return missing("timeInForce"),
+            }
+        } else {
+            String::new()
+        };
+        if limit && price.raw() % spec.tick_size.raw().max(1) != 0 {
+            return error(400, -1013, "Filter failure: PRICE_FILTER");
+        }
+        if qty.raw() % spec.step_size.raw().max(1) != 0 || qty < spec.min_qty || qty > spec.max_qty
+        {
+            return error(400, -1013, "Filter failure: LOT_SIZE");
+        }
+        let client_id =
+            param("newClientOrderId").unwrap_or_else(|| format!("fake-{}", self.next_order_id));
+        if self.orders.iter().any(|o| {
+            o.client_id == client_id && matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED")
+        }) {
+            return error(400, -2010, "Duplicate order sent.");
+        }
+        let (bid, ask) = self
+            .books
+            .iter()
+            .find(|(s, _, _)| *s == symbol)
+            .map_or((Price::ZERO, Price::ZERO), |(_, b, a)| (*b, *a));
+        let (opposite, crosses) = match side.as_str() {
+            "BUY" => (ask, ask.is_positive() && (!limit || price >= ask)),
+            _ => (bid, bid.is_positive() && (!limit || price <= bid)),
+        };
+        let valued_at = if limit { price } else { opposite };
+        let notional = valued_at
+            .checked_notional(qty)
+            .map_or(i64::MAX, |n| n.raw());
+        if notional < spec.min_notional.raw() {
+            return error(400, -1013, "Filter failure: NOTIONAL");
+        }
+        if kind == "LIMIT_MAKER" && crosses {
+            return error(400, -2010, "Order would immediately match and take.");
+        }
+        let mut order = FakeOrder {
+            order_id: self.next_order_id,
+            client_id,
+            symbol,
+            side,
+            kind: kind.clone(),
+            time_in_force: tif.clone(),
+            price,
+            qty,
+            executed: Qty::ZERO,
+            quote_executed: Price::ZERO,
+            status: "NEW".into(),
+            time: server_ms,
+        };
+        self.next_order_id += 1;
+        self.order_count += 1;
+        if crosses {
+            order.executed = qty;
+            order.quote_executed =
+                Price::from_raw(opposite.checked_notional(qty).map_or(0, |n| n.raw()));
+            order.status = "FILLED".into();
+        } else if kind == "MARKET" || tif == "IOC" {
+            order.status = "EXPIRED".into();
+        }
+        let value = order_json(&order);
+        self.orders.push(order);
+        (200, value)
+    }
+
+    fn find(&self, param: &dyn Fn(&str) -> Option<String>, open_only: bool) -> Option<usize> {
+        let by_client = param("origClientOrderId");
+        let by_id = param("orderId").and_then(|i| i.parse::<u64>().ok());
+        self.orders.iter().position(|o| {
+            (by_client.as_deref() == Some(o.client_id.as_str()) || by_id == Some(o.order_id))
+                && (!open_only || matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED"))
+        })
+    }
+
+    fn cancel(&mut self, param: &dyn Fn(&str) -> Option<String>) -> (u16, Value) {
+        match self.find(param, true) {
+            Some(i) => {
+                self.orders[i].status = "CANCELED".into();
+                let mut value = order_json(&self.orders[i]);
+                value["origClientOrderId"] = json!(self.orders[i].client_id);
+                (200, value)
+            }
+            None => error(400, -2011, "Unknown order sent."),
+        }
+    }
+}
+
+/// An order as `GET /api/v3/order` and the RESULT answers write it.
+fn order_json(o: &FakeOrder) -> Value {
+    json!({
+        "symbol": o.symbol, "orderId": o.order_id, "orderListId": -1,
+        "clientOrderId": o.client_id, "transactTime": o.time, "time": o.time, "updateTime": o.time,
+        "price": dec8(o.price.raw()), "origQty": dec8(o.qty.raw()),
+        "executedQty": dec8(o.executed.raw()), "origQuoteOrderQty": "0.00000000",
+        "cummulativeQuoteQty": dec8(o.quote_executed.raw()), "status": o.status,
+        "timeInForce": if o.time_in_force.is_empty() { "GTC" } else { o.time_in_force.as_str() },
+        "type": o.kind, "side": o.side, "workingTime": o.time,
+        "isWorking": matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED"),
+        "selfTradePreventionMode": "NONE"
+    })
+}

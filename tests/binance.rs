@@ -1,0 +1,301 @@
+//! The Binance adapter's parts (signing, order forms, exchangeInfo, error states, rate
+//! budgets) against the fake exchange of `pennant-testkit`, over real HTTP on loopback.
+//! Both sides are written from Binance's documentation; neither from the other.
+
+use pennant_daemon::venue::binance::errors::{classify, Failure};
+use pennant_daemon::venue::binance::{exchange_info, orders, rate_limits, sign};
+use pennant_daemon::venue::{ClientOrderIds, VenueOrder};
+use pennant_sdk::testing::{amount, px, qty};
+use pennant_sdk::{InstrumentInfo, OrderRequest, RejectReason, Side, TimeInForce};
+use pennant_testkit::binance::{FakeBinance, FakeSymbol, Fault};
+use std::time::Duration;
+
+const KEY: &str = "test-key";
+const SECRET: &str = "test-secret";
+
+/// An answer: status, `Retry-After`, the weight and order-count headers, body.
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+fn call(fake: &FakeBinance, method: &str, path: &str, query: &str, key: &str) -> Answer {
+    let url = format!("{}{path}?{query}", fake.base_url());
+    let outcome = ureq::request(method, &url).set("X-MBX-APIKEY", key).call();
+    let response = match outcome {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(err) => panic!("{method} {path}: {err}"),
+    };
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .filter(|n| n.starts_with("x-mbx-"))
+        .map(|n| {
+            let v = response.header(&n).unwrap_or("").to_owned();
+            (n, v)
+        })
+        .collect();
+    Answer {
+        status: response.status(),
+        retry_after: response.header("retry-after").map(str::to_owned),
+        headers,
+        body: response.into_string().unwrap_or_default(),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn signed(
+    fake: &FakeBinance,
+    method: &str,
+    path: &str,
+    params: &str,
+    secret: &str,
+    offset: i64,
+) -> Answer {
+    let query = sign::signed_query(secret.as_bytes(), params, 5000, now_ms() + offset);
+    call(fake, method, path, &query, KEY)
+}
+
+fn failure(answer: &Answer) -> Failure {
+    classify(answer.status, &answer.body, answer.retry_after.as_deref())
+}
+
+fn order(id: u64, request: OrderRequest) -> VenueOrder {
+    VenueOrder {
+        id,
+        client_id: ClientOrderIds::new("desk").unwrap().of(id),
+        request,
+    }
+}
+
+fn json(answer: &Answer) -> serde_json::Value {
+    serde_json::from_str(&answer.body).unwrap_or_else(|_| panic!("{}", answer.body))
+}
+
+#[test]
+fn instruments_and_budgets_come_from_exchange_info() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    let info = call(&fake, "GET", "/api/v3/exchangeInfo", "", "");
+    assert_eq!(info.status, 200, "{}", info.body);
+    let rules = exchange_info::parse(&info.body).unwrap();
+    let btc = exchange_info::find(&rules, "BTC-USDT").unwrap();
+    let configured = |tick: &str| InstrumentInfo {
+        id: 1,
+        symbol: "BTC-USDT".into(),
+        tick_size: px(tick),
+        lot_size: qty("0.00001"),
+        min_qty: qty("0.00001"),
+        min_notional: amount("5"),
+    };
+    assert!(exchange_info::mismatches(&configured("0.01"), btc).is_empty());
+    assert_eq!(exchange_info::mismatches(&configured("0.1"), btc).len(), 1);
+    let mut budget = rate_limits::RateBudget::new(rate_limits::parse(&info.body).unwrap());
+    budget.observe(info.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    assert!(budget.allows_order(1).is_ok());
+}
+
+#[test]
+fn signed_orders_are_taken_refused_and_canceled_as_binance_documents() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let resting = order(
+        1,
+        OrderRequest::limit(1, Side::Buy, px("49000"), qty("0.001")),
+    );
+    let form = orders::new_order(&resting, "BTCUSDT");
+
+    // Taken: it rests, and the answer's headers count it.
+    let placed = signed(&fake, "POST", "/api/v3/order", &form, SECRET, 0);
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    let body = json(&placed);
+    assert_eq!(
+        (body["status"].as_str(), body["clientOrderId"].as_str()),
+        (Some("NEW"), Some("desk-1"))
+    );
+    let mut budget = rate_limits::RateBudget::new(vec![rate_limits::RateLimit {
+        rate_limit_type: rate_limits::LimitKind::Orders,
+        interval: "SECOND".into(),
+        interval_num: 10,
+        limit: 1,
+    }]);
+    budget.observe(placed.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    assert!(
+        budget.allows_order(1).is_err(),
+        "one order of one in 10 s is used"
+    );
+
+    // Refused, each as a state the adapter knows.
+    let again = signed(&fake, "POST", "/api/v3/order", &form, SECRET, 0);
+    assert!(
+        matches!(
+            failure(&again),
+            Failure::Refused {
+                code: -2010,
+                reason: RejectReason::VenueRejected,
+                ..
+            }
+        ),
+        "{}",
+        again.body
+    );
+    let odd_lot = order(
+        2,
+        OrderRequest::limit(1, Side::Buy, px("49000"), qty("0.000015")),
+    );
+    let lot = signed(
+        &fake,
+        "POST",
+        "/api/v3/order",
+        &orders::new_order(&odd_lot, "BTCUSDT"),
+        SECRET,
+        0,
+    );
+    assert_eq!(
+        failure(&lot),
+        Failure::Refused {
+            reason: RejectReason::VenueRejected,
+            code: -1013,
+            message: "Filter failure: LOT_SIZE".into()
+        }
+    );
+    let taker = order(
+        3,
+        OrderRequest::limit(1, Side::Buy, px("50001"), qty("0.001"))
+            .with_time_in_force(TimeInForce::PostOnly),
+    );
+    let maker = signed(
+        &fake,
+        "POST",
+        "/api/v3/order",
+        &orders::new_order(&taker, "BTCUSDT"),
+        SECRET,
+        0,
+    );
+    assert!(
+        matches!(failure(&maker), Failure::Refused { code: -2010, .. }),
+        "{}",
+        maker.body
+    );
+    let forged = signed(&fake, "POST", "/api/v3/order", &form, "not-the-secret", 0);
+    assert!(
+        matches!(failure(&forged), Failure::Credentials { .. }),
+        "{}",
+        forged.body
+    );
+
+    // A market order takes the ask.
+    let market = order(4, OrderRequest::market(1, Side::Buy, qty("0.001")));
+    let filled = signed(
+        &fake,
+        "POST",
+        "/api/v3/order",
+        &orders::new_order(&market, "BTCUSDT"),
+        SECRET,
+        0,
+    );
+    assert_eq!(json(&filled)["status"], "FILLED", "{}", filled.body);
+    assert_eq!(json(&filled)["cummulativeQuoteQty"], "50.00100000");
+
+    // Canceled by its client id; a second cancel and a query of an unknown id are the
+    // unknown-order states.
+    let cancel = orders::by_client_id("BTCUSDT", "desk-1");
+    let canceled = signed(&fake, "DELETE", "/api/v3/order", &cancel, SECRET, 0);
+    assert_eq!(json(&canceled)["status"], "CANCELED", "{}", canceled.body);
+    let twice = signed(&fake, "DELETE", "/api/v3/order", &cancel, SECRET, 0);
+    assert!(
+        matches!(failure(&twice), Failure::UnknownOrder { .. }),
+        "{}",
+        twice.body
+    );
+    let nobody = signed(
+        &fake,
+        "GET",
+        "/api/v3/order",
+        &orders::by_client_id("BTCUSDT", "desk-99"),
+        SECRET,
+        0,
+    );
+    assert!(
+        matches!(failure(&nobody), Failure::UnknownOrder { .. }),
+        "{}",
+        nobody.body
+    );
+    let open = signed(
+        &fake,
+        "GET",
+        "/api/v3/openOrders",
+        "symbol=BTCUSDT",
+        SECRET,
+        0,
+    );
+    assert_eq!(json(&open), serde_json::json!([]));
+}
+
+#[test]
+fn clock_skew_rate_limits_bans_and_lost_answers_are_states_too() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let resting = order(
+        7,
+        OrderRequest::limit(1, Side::Sell, px("51000"), qty("0.001")),
+    );
+    let form = orders::new_order(&resting, "BTCUSDT");
+
+    // The exchange's clock is 20 s ahead: -1021, then the offset from /api/v3/time.
+    fake.set_clock_offset(20_000);
+    let late = signed(&fake, "POST", "/api/v3/order", &form, SECRET, 0);
+    assert_eq!(failure(&late), Failure::Timestamp, "{}", late.body);
+    let sent = now_ms();
+    let time = json(&call(&fake, "GET", "/api/v3/time", "", ""));
+    let offset = orders::clock_offset(sent, time["serverTime"].as_i64().unwrap(), now_ms());
+    assert!((19_000..=21_000).contains(&offset), "{offset}");
+
+    // 429 and 418 say how long to wait.
+    fake.inject(Fault::TooManyRequests(7));
+    let busy = signed(&fake, "POST", "/api/v3/order", &form, SECRET, offset);
+    assert_eq!(
+        failure(&busy),
+        Failure::RateLimited {
+            retry_after: Duration::from_secs(7)
+        }
+    );
+    fake.inject(Fault::Banned(300));
+    let banned = signed(&fake, "POST", "/api/v3/order", &form, SECRET, offset);
+    assert_eq!(
+        failure(&banned),
+        Failure::Banned {
+            retry_after: Duration::from_secs(300)
+        }
+    );
+
+    // Accepted, and the answer lost to a 500: the status is unknown, and asking by the
+    // client order id finds the order, which is not sent again.
+    fake.inject(Fault::ServerErrorAfterAccept);
+    let lost = signed(&fake, "POST", "/api/v3/order", &form, SECRET, offset);
+    assert_eq!(failure(&lost), Failure::Unknown);
+    let asked = signed(
+        &fake,
+        "GET",
+        "/api/v3/order",
+        &orders::by_client_id("BTCUSDT", "desk-7"),
+        SECRET,
+        offset,
+    );
+    assert_eq!(json(&asked)["status"], "NEW", "{}", asked.body);
+    let posts = fake
+        .requests()
+        .iter()
+        .filter(|r| *r == "POST /api/v3/order")
+        .count();
+    assert_eq!(posts, 4, "{:?}", fake.requests());
+    assert_eq!(fake.orders().len(), 1, "one order at the exchange");
+}
