@@ -299,3 +299,93 @@ fn clock_skew_rate_limits_bans_and_lost_answers_are_states_too() {
     assert_eq!(posts, 4, "{:?}", fake.requests());
     assert_eq!(fake.orders().len(), 1, "one order at the exchange");
 }
+
+#[test]
+fn the_rest_client_resyncs_its_clock_once_and_keeps_binances_waits() {
+    use pennant_daemon::venue::binance::keys::ApiKeys;
+    use pennant_daemon::venue::binance::rest::RestClient;
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let keys = ApiKeys {
+        key: KEY.into(),
+        secret: SECRET.into(),
+    };
+    let form = orders::new_order(
+        &order(
+            5,
+            OrderRequest::limit(1, Side::Buy, px("49000"), qty("0.001")),
+        ),
+        "BTCUSDT",
+    );
+    let posts = |fake: &FakeBinance| {
+        fake.requests()
+            .iter()
+            .filter(|r| *r == "POST /api/v3/order")
+            .count()
+    };
+    runtime.block_on(async {
+        let mut client = RestClient::new(fake.base_url(), keys.clone(), 5000).unwrap();
+        // The exchange's clock runs 20 s ahead: the order meets -1021, the clock is
+        // measured, and the order goes once more, and only once.
+        fake.set_clock_offset(20_000);
+        let placed = client
+            .signed(reqwest::Method::POST, "/api/v3/order", &form)
+            .await
+            .unwrap();
+        assert_eq!(placed["status"], "NEW");
+        assert!((19_000..=21_000).contains(&client.clock_offset_ms()));
+        assert_eq!(posts(&fake), 2);
+        assert_eq!(fake.orders().len(), 1);
+
+        // A 429 keeps every request home until its Retry-After has passed.
+        fake.inject(Fault::TooManyRequests(60));
+        let open = "symbol=BTCUSDT";
+        let busy = client
+            .signed(reqwest::Method::GET, "/api/v3/openOrders", open)
+            .await;
+        assert_eq!(
+            busy,
+            Err(Failure::RateLimited {
+                retry_after: Duration::from_secs(60)
+            })
+        );
+        let sent = fake.requests().len();
+        let held = client
+            .signed(reqwest::Method::GET, "/api/v3/openOrders", open)
+            .await;
+        assert!(matches!(held, Err(Failure::RateLimited { .. })));
+        assert_eq!(
+            fake.requests().len(),
+            sent,
+            "nothing was sent while waiting"
+        );
+
+        // An answer lost to a 500 is an unknown status, never a second order.
+        let mut other = RestClient::new(fake.base_url(), keys, 5000).unwrap();
+        other.sync_clock().await.unwrap();
+        let lost_form = orders::new_order(
+            &order(
+                6,
+                OrderRequest::limit(1, Side::Buy, px("48000"), qty("0.001")),
+            ),
+            "BTCUSDT",
+        );
+        fake.inject(Fault::ServerErrorAfterAccept);
+        let lost = other
+            .signed(reqwest::Method::POST, "/api/v3/order", &lost_form)
+            .await;
+        assert_eq!(lost, Err(Failure::Unknown));
+        let asked = other
+            .signed(
+                reqwest::Method::GET,
+                "/api/v3/order",
+                &orders::by_client_id("BTCUSDT", "desk-6"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(asked["status"], "NEW");
+    });
+    assert_eq!(posts(&fake), 3);
+    drop(runtime);
+}

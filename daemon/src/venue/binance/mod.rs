@@ -1,7 +1,8 @@
-//! Binance spot: the pieces of the adapter that are plain functions of Binance's documented
-//! wire format, tested against the documentation's own examples. The adapter's tasks
-//! (REST client, user data stream, market streams) build on these; they are not here yet
-//! (issue 15).
+//! Binance spot: the adapter's parts, each tested against Binance's documented examples
+//! and, over loopback HTTP, against the fake exchange of `pennant-testkit`
+//! (`tests/binance.rs`). The adapter's tasks (the venue behind the `Venue` trait, the
+//! user data and market stream connections, reconciliation) build on these; they are not
+//! here yet (issue 15).
 //!
 //! - [`sign`]: HMAC-SHA256 request signing and the timestamp window.
 //! - [`exchange_info`]: `GET /api/v3/exchangeInfo` read into each symbol's trading
@@ -14,6 +15,8 @@
 //!   and the clock offset.
 //! - [`rate_limits`]: the venue's budgets and their use, and an order refused before it
 //!   would pass one.
+//! - [`rest`]: the REST client: signed requests with the clock offset, `-1021` resynced
+//!   and retried once, Binance's waits kept before anything else is sent.
 //! - [`user_stream`]: execution reports and balances from the user data stream, each
 //!   trade once.
 
@@ -23,5 +26,6 @@ pub mod keys;
 pub mod market_stream;
 pub mod orders;
 pub mod rate_limits;
+pub mod rest;
 pub mod sign;
 pub mod user_stream;
