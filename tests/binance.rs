@@ -389,3 +389,83 @@ fn the_rest_client_resyncs_its_clock_once_and_keeps_binances_waits() {
     assert_eq!(posts(&fake), 3);
     drop(runtime);
 }
+
+#[test]
+fn the_venue_answers_later_and_never_sends_an_order_twice() {
+    use pennant_daemon::venue::binance::keys::ApiKeys;
+    use pennant_daemon::venue::binance::rest::RestClient;
+    use pennant_daemon::venue::binance::venue::BinanceVenue;
+    use pennant_daemon::venue::{ExecutionReport as R, Venue, VenueEvent};
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let keys = ApiKeys {
+        key: KEY.into(),
+        secret: SECRET.into(),
+    };
+    let rest = RestClient::new(fake.base_url(), keys, 5000).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut venue = BinanceVenue::spawn(
+        "binance",
+        rest,
+        [(1, "BTCUSDT".to_owned())].into_iter().collect(),
+        runtime.handle(),
+        move |event| {
+            let _ = tx.send(event);
+        },
+    );
+    let next = || match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(VenueEvent::Reports(reports)) => reports,
+        other => panic!("{other:?}"),
+    };
+    let bid = |id: u64, price: &str| {
+        order(
+            id,
+            OrderRequest::limit(1, Side::Buy, px(price), qty("0.001")),
+        )
+    };
+    let mut out = Vec::new();
+
+    venue.submit(bid(1, "49000"), 0, &mut out);
+    assert!(out.is_empty(), "the answer comes later");
+    assert!(matches!(next()[..], [R::Accepted { id: 1, .. }]));
+
+    // The same client order id again: refused there.
+    let mut duplicate = bid(2, "49000");
+    duplicate.client_id = ClientOrderIds::new("desk").unwrap().of(1);
+    venue.submit(duplicate, 0, &mut out);
+    assert!(matches!(next()[..], [R::Rejected { id: 2, .. }]));
+
+    // Taken, and the answer lost: unknown at once, then known by asking.
+    fake.inject(Fault::ServerErrorAfterAccept);
+    venue.submit(bid(3, "48000"), 0, &mut out);
+    assert!(matches!(
+        next()[..],
+        [R::Unknown { id: 3, .. }, R::Accepted { id: 3, .. }]
+    ));
+
+    venue.cancel(1, 0, &mut out);
+    assert!(matches!(next()[..], [R::Canceled { id: 1, .. }]));
+    venue.cancel(1, 0, &mut out);
+    assert!(matches!(next()[..], [R::CancelRejected { id: 1, .. }]));
+    venue.cancel(99, 0, &mut out);
+    assert!(
+        matches!(out[..], [R::CancelRejected { id: 99, .. }]),
+        "never sent: refused at once"
+    );
+
+    let at_binance: Vec<_> = fake
+        .orders()
+        .iter()
+        .map(|o| (o.client_id.clone(), o.status.clone()))
+        .collect();
+    assert_eq!(
+        at_binance,
+        [
+            ("desk-1".to_owned(), "CANCELED".to_owned()),
+            ("desk-3".to_owned(), "NEW".to_owned())
+        ]
+    );
+    drop(venue);
+    drop(runtime);
+}

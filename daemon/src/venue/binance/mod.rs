@@ -17,6 +17,8 @@
 //!   would pass one.
 //! - [`rest`]: the REST client: signed requests with the clock offset, `-1021` resynced
 //!   and retried once, Binance's waits kept before anything else is sent.
+//! - [`venue`]: the venue behind the boundary: commands to a tokio task, answers back
+//!   as engine inputs, an order without an answer asked about, never sent twice.
 //! - [`user_stream`]: execution reports and balances from the user data stream, each
 //!   trade once.
 
@@ -29,3 +31,4 @@ pub mod rate_limits;
 pub mod rest;
 pub mod sign;
 pub mod user_stream;
+pub mod venue;

@@ -1,0 +1,220 @@
+//! The Binance venue behind the [`Venue`] boundary: the engine's commands go to a tokio
+//! task over a bounded queue and return at once; the task talks to Binance
+//! ([`RestClient`]) and sends what it learns back as [`VenueEvent`]s through the sink
+//! the daemon gives it (an `EngineInput::Venue` on the control channel).
+//!
+//! Answers, as the engine books them:
+//! - an order taken is `Accepted` (its fills come from the user data stream); refused,
+//!   `Rejected` (`venue_rejected`); a market or IOC order that expired, `Canceled`;
+//! - no answer (a timeout, a 5xx): `Unknown` at once, then the order is asked about by
+//!   its client order id, and what Binance says it is (working, or never arrived:
+//!   `Rejected`) is reported. It is never sent twice;
+//! - a cancel confirmed is `Canceled`; refused (the order is not open there: it filled,
+//!   or never was), `CancelRejected`.
+
+use super::errors::Failure;
+use super::orders;
+use super::rest::RestClient;
+use crate::venue::{ExecutionReport, Venue, VenueEvent, VenueOrder, VenueSnapshot};
+use pennant_sdk::{InstrumentId, OrderId, RejectReason, Timestamp};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// Commands waiting for the task, at most; past it an order is refused at once.
+pub const QUEUE: usize = 4096;
+
+enum Request {
+    Submit {
+        order: VenueOrder,
+        symbol: String,
+    },
+    Cancel {
+        id: OrderId,
+        client_id: String,
+        symbol: String,
+    },
+}
+
+/// See the module docs.
+pub struct BinanceVenue {
+    name: String,
+    requests: mpsc::Sender<Request>,
+    symbols: FxHashMap<InstrumentId, String>,
+    sent: FxHashMap<OrderId, (String, String)>,
+}
+
+impl BinanceVenue {
+    /// Starts the venue's task on `runtime`: `symbols` maps our instruments to Binance's
+    /// symbols, `sink` takes what the task learns.
+    pub fn spawn(
+        name: &str,
+        rest: RestClient,
+        symbols: FxHashMap<InstrumentId, String>,
+        runtime: &tokio::runtime::Handle,
+        sink: impl Fn(VenueEvent) + Send + 'static,
+    ) -> BinanceVenue {
+        let (requests, queue) = mpsc::channel(QUEUE);
+        runtime.spawn(run(rest, queue, sink));
+        BinanceVenue {
+            name: name.to_owned(),
+            requests,
+            symbols,
+            sent: FxHashMap::default(),
+        }
+    }
+}
+
+impl Venue for BinanceVenue {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn submit(&mut self, order: VenueOrder, now: Timestamp, out: &mut Vec<ExecutionReport>) {
+        let Some(symbol) = self.symbols.get(&order.request.instrument).cloned() else {
+            out.push(ExecutionReport::Rejected {
+                id: order.id,
+                reason: RejectReason::UnknownInstrument,
+                ts: now,
+            });
+            return;
+        };
+        self.sent
+            .insert(order.id, (order.client_id.to_string(), symbol.clone()));
+        if self
+            .requests
+            .try_send(Request::Submit { order, symbol })
+            .is_err()
+        {
+            log::error!(venue = self.name.as_str(), order_id = order.id; "the Binance venue's queue is full: order refused, not sent");
+            self.sent.remove(&order.id);
+            out.push(ExecutionReport::Rejected {
+                id: order.id,
+                reason: RejectReason::VenueRejected,
+                ts: now,
+            });
+        }
+    }
+
+    fn cancel(&mut self, id: OrderId, now: Timestamp, out: &mut Vec<ExecutionReport>) {
+        let Some((client_id, symbol)) = self.sent.get(&id).cloned() else {
+            out.push(ExecutionReport::CancelRejected { id, ts: now });
+            return;
+        };
+        if self
+            .requests
+            .try_send(Request::Cancel {
+                id,
+                client_id,
+                symbol,
+            })
+            .is_err()
+        {
+            out.push(ExecutionReport::CancelRejected { id, ts: now });
+        }
+    }
+
+    /// The account comes later, from the task (not yet: reconciliation is the next step).
+    fn snapshot(&mut self) -> Option<VenueSnapshot> {
+        None
+    }
+}
+
+fn now_ns() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as Timestamp)
+}
+
+/// What Binance says an order is, as the report the engine books.
+fn answered(id: OrderId, order: &Value, ts: Timestamp) -> ExecutionReport {
+    match order["status"].as_str() {
+        Some("EXPIRED" | "EXPIRED_IN_MATCH" | "CANCELED") => ExecutionReport::Canceled { id, ts },
+        Some("REJECTED") => ExecutionReport::Rejected {
+            id,
+            reason: RejectReason::VenueRejected,
+            ts,
+        },
+        // NEW, PARTIALLY_FILLED, FILLED: working or worked; the fills come from the
+        // user data stream, with their trade ids.
+        _ => ExecutionReport::Accepted { id, ts },
+    }
+}
+
+async fn run(
+    mut rest: RestClient,
+    mut queue: mpsc::Receiver<Request>,
+    sink: impl Fn(VenueEvent) + Send + 'static,
+) {
+    if let Err(failure) = rest.sync_clock().await {
+        log::warn!(
+            "cannot read Binance's clock at start: {failure:?}; signing with the local clock"
+        );
+    }
+    while let Some(request) = queue.recv().await {
+        let reports = match request {
+            Request::Submit { order, symbol } => submit(&mut rest, &order, &symbol).await,
+            Request::Cancel {
+                id,
+                client_id,
+                symbol,
+            } => {
+                let query = orders::by_client_id(&symbol, &client_id);
+                let ts = now_ns();
+                match rest
+                    .signed(reqwest::Method::DELETE, "/api/v3/order", &query)
+                    .await
+                {
+                    Ok(_) => vec![ExecutionReport::Canceled { id, ts }],
+                    Err(failure) => {
+                        log::info!(order_id = id; "Binance refused the cancel: {failure:?}");
+                        vec![ExecutionReport::CancelRejected { id, ts }]
+                    }
+                }
+            }
+        };
+        sink(VenueEvent::Reports(reports));
+    }
+}
+
+async fn submit(rest: &mut RestClient, order: &VenueOrder, symbol: &str) -> Vec<ExecutionReport> {
+    let id = order.id;
+    let form = orders::new_order(order, symbol);
+    let ts = now_ns();
+    match rest
+        .signed(reqwest::Method::POST, "/api/v3/order", &form)
+        .await
+    {
+        Ok(answer) => vec![answered(id, &answer, ts)],
+        Err(Failure::Unknown) => {
+            log::warn!(order_id = id, client_id:% = order.client_id; "no answer from Binance for an order: asking about it by its client order id");
+            let mut reports = vec![ExecutionReport::Unknown { id, ts }];
+            let query = orders::by_client_id(symbol, order.client_id.as_str());
+            match rest
+                .signed(reqwest::Method::GET, "/api/v3/order", &query)
+                .await
+            {
+                Ok(found) => reports.push(answered(id, &found, now_ns())),
+                // Binance does not have it: it never arrived, and is not sent again.
+                Err(Failure::UnknownOrder { .. }) => reports.push(ExecutionReport::Rejected {
+                    id,
+                    reason: RejectReason::VenueRejected,
+                    ts: now_ns(),
+                }),
+                // Still no answer: it stays unknown until reconciliation says.
+                Err(failure) => {
+                    log::warn!(order_id = id; "the order's status is still unknown: {failure:?}")
+                }
+            }
+            reports
+        }
+        Err(failure) => {
+            log::info!(order_id = id; "Binance refused the order: {failure:?}");
+            vec![ExecutionReport::Rejected {
+                id,
+                reason: RejectReason::VenueRejected,
+                ts,
+            }]
+        }
+    }
+}
