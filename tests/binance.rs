@@ -409,6 +409,7 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
         "binance",
         rest,
         [(1, "BTCUSDT".to_owned())].into_iter().collect(),
+        ClientOrderIds::new("desk").unwrap(),
         runtime.handle(),
         move |event| {
             let _ = tx.send(event);
@@ -454,6 +455,29 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
         "never sent: refused at once"
     );
 
+    // The account, as a reconnect's reconciliation takes it: this daemon's open order with
+    // what it filled, another client's counted and left alone, the balances.
+    let theirs = "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.001&price=60000&newClientOrderId=web_1";
+    let placed = signed(&fake, "POST", "/api/v3/order", theirs, SECRET, 0);
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    fake.set_balance("USDT", px("1000"), px("48"));
+    fake.set_balance("BTC", px("0.5"), px("0"));
+    assert!(venue.snapshot().is_none(), "the account comes later");
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(VenueEvent::Snapshot(account)) => {
+            assert_eq!(account.open, [(3, qty("0"))]);
+            assert_eq!(account.others, 1);
+            assert_eq!(
+                account.balances,
+                [
+                    ("USDT".to_owned(), amount("1000"), amount("48")),
+                    ("BTC".to_owned(), amount("0.5"), amount("0"))
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
     let at_binance: Vec<_> = fake
         .orders()
         .iter()
@@ -463,7 +487,8 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
         at_binance,
         [
             ("desk-1".to_owned(), "CANCELED".to_owned()),
-            ("desk-3".to_owned(), "NEW".to_owned())
+            ("desk-3".to_owned(), "NEW".to_owned()),
+            ("web_1".to_owned(), "NEW".to_owned())
         ]
     );
     drop(venue);

@@ -9,7 +9,7 @@
 //! on demand (429 with `Retry-After`, 418, a 500 after it accepted an order).
 //!
 //! The REST subset the adapter uses: `GET /api/v3/time`, `GET /api/v3/exchangeInfo`,
-//! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`.
+//! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`, `GET /api/v3/account`.
 
 use hmac::{Hmac, Mac};
 use pennant_sdk::{Price, Qty};
@@ -112,6 +112,7 @@ struct State {
     order_count: u64,
     faults: VecDeque<Fault>,
     requests: Vec<String>,
+    balances: Vec<(String, Price, Price)>,
 }
 
 /// See the module docs. Stops when dropped.
@@ -153,6 +154,7 @@ impl FakeBinance {
             order_count: 0,
             faults: VecDeque::new(),
             requests: Vec::new(),
+            balances: Vec::new(),
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -235,6 +237,13 @@ impl FakeBinance {
         lock(&self.state).clock_offset_ms = ms;
     }
 
+    /// Sets an asset's balance: free and locked.
+    pub fn set_balance(&self, asset: &str, free: Price, locked: Price) {
+        let mut state = lock(&self.state);
+        state.balances.retain(|(a, _, _)| a != asset);
+        state.balances.push((asset.into(), free, locked));
+    }
+
     /// The next request meets `fault`.
     pub fn inject(&self, fault: Fault) {
         lock(&self.state).faults.push_back(fault);
@@ -292,6 +301,7 @@ impl State {
                 (if method == "GET" { 4 } else { 1 }, true)
             }
             ("GET", "/api/v3/openOrders") => (6, true),
+            ("GET", "/api/v3/account") => (20, true),
             _ => {
                 let (s, v) = error(404, -1000, "Unknown path.");
                 return (s, vec![], v);
@@ -375,6 +385,7 @@ impl State {
                 (status, value)
             }
             ("DELETE", "/api/v3/order") => self.cancel(&param),
+            ("GET", "/api/v3/account") => (200, self.account(server_ms)),
             ("GET", "/api/v3/order") => match self.find(&param, false) {
                 Some(i) => (200, order_json(&self.orders[i])),
                 None => error(400, -2013, "Order does not exist."),
@@ -392,6 +403,22 @@ impl State {
             }
         };
         (status, vec![], value)
+    }
+
+    fn account(&self, server_ms: i64) -> Value {
+        let balances: Vec<Value> = self
+            .balances
+            .iter()
+            .map(|(a, f, l)| json!({"asset": a, "free": dec8(f.raw()), "locked": dec8(l.raw())}))
+            .collect();
+        json!({
+            "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"},
+            "canTrade": true, "canWithdraw": true, "canDeposit": true, "brokered": false,
+            "requireSelfTradePrevention": false, "preventSor": false, "updateTime": server_ms,
+            "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"], "uid": 354937868
+        })
     }
 
     fn exchange_info(&self, server_ms: i64) -> Value {

@@ -10,13 +10,16 @@
 //!   its client order id, and what Binance says it is (working, or never arrived:
 //!   `Rejected`) is reported. It is never sent twice;
 //! - a cancel confirmed is `Canceled`; refused (the order is not open there: it filled,
-//!   or never was), `CancelRejected`.
+//!   or never was), `CancelRejected`;
+//! - a snapshot (at start, after a reconnect) is the account's open orders of this
+//!   daemon (recognised by their client order ids) with what they filled, the count of
+//!   other clients' orders, and the balances: `VenueEvent::Snapshot`.
 
 use super::errors::Failure;
 use super::orders;
 use super::rest::RestClient;
-use crate::venue::{ExecutionReport, Venue, VenueEvent, VenueOrder, VenueSnapshot};
-use pennant_sdk::{InstrumentId, OrderId, RejectReason, Timestamp};
+use crate::venue::{ClientOrderIds, ExecutionReport, Venue, VenueEvent, VenueOrder, VenueSnapshot};
+use pennant_sdk::{Amount, InstrumentId, OrderId, Qty, RejectReason, Timestamp};
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -34,6 +37,7 @@ enum Request {
         client_id: String,
         symbol: String,
     },
+    Snapshot,
 }
 
 /// See the module docs.
@@ -46,16 +50,20 @@ pub struct BinanceVenue {
 
 impl BinanceVenue {
     /// Starts the venue's task on `runtime`: `symbols` maps our instruments to Binance's
-    /// symbols, `sink` takes what the task learns.
+    /// symbols, `ids` recognises this daemon's orders, `sink` takes what the task learns.
     pub fn spawn(
         name: &str,
         rest: RestClient,
         symbols: FxHashMap<InstrumentId, String>,
+        ids: ClientOrderIds,
         runtime: &tokio::runtime::Handle,
         sink: impl Fn(VenueEvent) + Send + 'static,
     ) -> BinanceVenue {
         let (requests, queue) = mpsc::channel(QUEUE);
-        runtime.spawn(run(rest, queue, sink));
+        let mut listed: Vec<String> = symbols.values().cloned().collect();
+        listed.sort();
+        listed.dedup();
+        runtime.spawn(run(rest, queue, listed, ids, sink));
         BinanceVenue {
             name: name.to_owned(),
             requests,
@@ -114,8 +122,11 @@ impl Venue for BinanceVenue {
         }
     }
 
-    /// The account comes later, from the task (not yet: reconciliation is the next step).
+    /// The account comes later, from the task, as `VenueEvent::Snapshot`.
     fn snapshot(&mut self) -> Option<VenueSnapshot> {
+        if self.requests.try_send(Request::Snapshot).is_err() {
+            log::warn!(venue = self.name.as_str(); "the Binance venue's queue is full: no snapshot asked");
+        }
         None
     }
 }
@@ -141,9 +152,64 @@ fn answered(id: OrderId, order: &Value, ts: Timestamp) -> ExecutionReport {
     }
 }
 
+/// The account as it stands: every listed symbol's open orders, and the balances. `None`
+/// if Binance did not answer in full (a partial snapshot would cancel what it missed).
+async fn snapshot(
+    rest: &mut RestClient,
+    symbols: &[String],
+    ids: &ClientOrderIds,
+) -> Option<VenueSnapshot> {
+    let mut snapshot = VenueSnapshot::default();
+    for symbol in symbols {
+        let open = rest
+            .signed(
+                reqwest::Method::GET,
+                "/api/v3/openOrders",
+                &format!("symbol={symbol}"),
+            )
+            .await
+            .map_err(|failure| log::warn!(symbol = symbol.as_str(); "no snapshot: {failure:?}"))
+            .ok()?;
+        for order in open.as_array().into_iter().flatten() {
+            let client = order["clientOrderId"].as_str().unwrap_or("");
+            match ids.parse(client) {
+                Some(id) => {
+                    let filled = order["executedQty"]
+                        .as_str()
+                        .and_then(|q| q.parse::<Qty>().ok())
+                        .unwrap_or(Qty::ZERO);
+                    snapshot.open.push((id, filled));
+                }
+                None => snapshot.others += 1,
+            }
+        }
+    }
+    let account = rest
+        .signed(reqwest::Method::GET, "/api/v3/account", "")
+        .await
+        .map_err(|failure| log::warn!("no snapshot of the balances: {failure:?}"))
+        .ok()?;
+    for balance in account["balances"].as_array().into_iter().flatten() {
+        let amount = |key: &str| {
+            balance[key]
+                .as_str()
+                .and_then(|v| v.parse::<Amount>().ok())
+                .unwrap_or(Amount::ZERO)
+        };
+        let asset = balance["asset"].as_str().unwrap_or("").to_owned();
+        snapshot
+            .balances
+            .push((asset, amount("free"), amount("locked")));
+    }
+    snapshot.open.sort_unstable();
+    Some(snapshot)
+}
+
 async fn run(
     mut rest: RestClient,
     mut queue: mpsc::Receiver<Request>,
+    symbols: Vec<String>,
+    ids: ClientOrderIds,
     sink: impl Fn(VenueEvent) + Send + 'static,
 ) {
     if let Err(failure) = rest.sync_clock().await {
@@ -153,6 +219,12 @@ async fn run(
     }
     while let Some(request) = queue.recv().await {
         let reports = match request {
+            Request::Snapshot => {
+                if let Some(account) = snapshot(&mut rest, &symbols, &ids).await {
+                    sink(VenueEvent::Snapshot(account));
+                }
+                continue;
+            }
             Request::Submit { order, symbol } => submit(&mut rest, &order, &symbol).await,
             Request::Cancel {
                 id,
