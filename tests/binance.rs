@@ -494,3 +494,140 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
     drop(venue);
     drop(runtime);
 }
+
+/// The engine trading through the Binance venue on the fake exchange: a market maker's
+/// quotes go out as LIMIT_MAKER orders with this daemon's client order ids, their answers
+/// come back as engine inputs, and the kill switch cancels them there.
+#[test]
+fn the_engine_trades_through_the_binance_venue() {
+    use pennant_daemon::config::OpenOrders;
+    use pennant_daemon::engine::{
+        Engine, EngineInput, EngineSettings, Query, QueryAnswer, StrategyCode, StrategySpec,
+    };
+    use pennant_daemon::market::{Instruments, MarketEvent};
+    use pennant_daemon::plugin::PluginSettings;
+    use pennant_daemon::records::OrderState;
+    use pennant_daemon::venue::binance::keys::ApiKeys;
+    use pennant_daemon::venue::binance::rest::RestClient;
+    use pennant_daemon::venue::binance::venue::BinanceVenue;
+    use pennant_daemon::venue::VenueEvent;
+    use std::sync::Arc;
+
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rest = RestClient::new(
+        fake.base_url(),
+        ApiKeys {
+            key: KEY.into(),
+            secret: SECRET.into(),
+        },
+        5000,
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let venue = BinanceVenue::spawn(
+        "binance",
+        rest,
+        [(1, "BTCUSDT".to_owned())].into_iter().collect(),
+        ClientOrderIds::new("desk").unwrap(),
+        runtime.handle(),
+        move |event| {
+            let _ = tx.send(event);
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let instruments = Arc::new(Instruments::new([pennant_sdk::testing::instrument(
+        0, "BTC-USDT", "0.01", "0.00001",
+    )]));
+    let mut engine = Engine::builder(
+        instruments,
+        PluginSettings {
+            memory_limit_bytes: 16 << 20,
+            call_budget: Duration::from_secs(1),
+            cache_dir: cache.path().to_owned(),
+            seed: 1,
+        },
+    )
+    .venues(vec![Box::new(venue)], vec![0])
+    .client_ids(ClientOrderIds::new("desk").unwrap())
+    .settings(EngineSettings::default())
+    .build()
+    .unwrap();
+    engine
+        .start_strategy(StrategySpec {
+            id: "mm".into(),
+            code: StrategyCode::native::<market_maker::MarketMaker>(),
+            params: [
+                ("instrument", "BTC-USDT"),
+                ("qty", "0.001"),
+                ("max_position", "0.01"),
+                ("half_spread_bps", "2"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            open_orders: OpenOrders::Cancel,
+        })
+        .unwrap();
+    let open = |engine: &Engine| {
+        let QueryAnswer::OpenOrders(open) = engine.query(&Query::OpenOrders { strategy: None });
+        open.into_iter()
+            .map(|(o, _)| (o.venue_client_id, o.status))
+            .collect::<Vec<_>>()
+    };
+    // Feeds the venue's answers to the engine, as the daemon's sink does, until `done`.
+    let answer_until = |engine: &mut Engine, done: &dyn Fn(&Engine) -> bool| {
+        while !done(engine) {
+            let event: VenueEvent = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the venue answers");
+            engine.step(EngineInput::Venue { venue: 0, event });
+        }
+    };
+
+    engine.on_market(&MarketEvent::Quote(pennant_sdk::Quote {
+        instrument: 1,
+        ts: 1_700_000_000_000_000_000,
+        bid_price: px("50000"),
+        bid_qty: qty("1"),
+        ask_price: px("50001"),
+        ask_qty: qty("1"),
+    }));
+    answer_until(&mut engine, &|e| {
+        let o = open(e);
+        o.len() == 2 && o.iter().all(|(_, s)| *s == OrderState::Accepted)
+    });
+    assert_eq!(
+        open(&engine)
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>(),
+        ["desk-1", "desk-2"]
+    );
+    let kinds: Vec<_> = fake
+        .orders()
+        .iter()
+        .map(|o| (o.kind.clone(), o.status.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("LIMIT_MAKER".to_owned(), "NEW".to_owned()),
+            ("LIMIT_MAKER".to_owned(), "NEW".to_owned())
+        ]
+    );
+
+    // The kill switch cancels both at Binance.
+    engine
+        .kill_switch(&pennant_daemon::risk::Scope::Global, "ops")
+        .unwrap();
+    answer_until(&mut engine, &|e| open(e).is_empty());
+    assert!(
+        fake.orders().iter().all(|o| o.status == "CANCELED"),
+        "{:?}",
+        fake.orders()
+    );
+    drop(engine);
+    drop(runtime);
+}
