@@ -404,19 +404,25 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
         secret: SECRET.into(),
     };
     let rest = RestClient::new(fake.base_url(), keys, 5000).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let rx = std::sync::Mutex::new(rx);
     let mut venue = BinanceVenue::spawn(
         "binance",
         rest,
         [(1, "BTCUSDT".to_owned())].into_iter().collect(),
         ClientOrderIds::new("desk").unwrap(),
         runtime.handle(),
-        move |event| {
-            let _ = tx.send(event);
-        },
+        tx,
+        |event| event,
     );
-    let next = || match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(VenueEvent::Reports(reports)) => reports,
+    let recv = || {
+        let mut rx = rx.lock().unwrap();
+        runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(30), rx.recv()).await })
+            .expect("the venue answers within 30 s")
+    };
+    let next = || match recv() {
+        Some(VenueEvent::Reports(reports)) => reports,
         other => panic!("{other:?}"),
     };
     let bid = |id: u64, price: &str| {
@@ -463,8 +469,8 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
     fake.set_balance("USDT", px("1000"), px("48"));
     fake.set_balance("BTC", px("0.5"), px("0"));
     assert!(venue.snapshot().is_none(), "the account comes later");
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(VenueEvent::Snapshot(account)) => {
+    match recv() {
+        Some(VenueEvent::Snapshot(account)) => {
             assert_eq!(account.open, [(3, qty("0"))]);
             assert_eq!(account.others, 1);
             assert_eq!(
@@ -510,7 +516,6 @@ fn the_engine_trades_through_the_binance_venue() {
     use pennant_daemon::venue::binance::keys::ApiKeys;
     use pennant_daemon::venue::binance::rest::RestClient;
     use pennant_daemon::venue::binance::venue::BinanceVenue;
-    use pennant_daemon::venue::VenueEvent;
     use std::sync::Arc;
 
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
@@ -525,16 +530,15 @@ fn the_engine_trades_through_the_binance_venue() {
         5000,
     )
     .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let venue = BinanceVenue::spawn(
         "binance",
         rest,
         [(1, "BTCUSDT".to_owned())].into_iter().collect(),
         ClientOrderIds::new("desk").unwrap(),
         runtime.handle(),
-        move |event| {
-            let _ = tx.send(event);
-        },
+        tx,
+        |event| EngineInput::Venue { venue: 0, event },
     );
     let cache = tempfile::tempdir().unwrap();
     let instruments = Arc::new(Instruments::new([pennant_sdk::testing::instrument(
@@ -577,12 +581,13 @@ fn the_engine_trades_through_the_binance_venue() {
             .collect::<Vec<_>>()
     };
     // Feeds the venue's answers to the engine, as the daemon's sink does, until `done`.
-    let answer_until = |engine: &mut Engine, done: &dyn Fn(&Engine) -> bool| {
+    let mut answer_until = |engine: &mut Engine, done: &dyn Fn(&Engine) -> bool| {
         while !done(engine) {
-            let event: VenueEvent = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the venue answers");
-            engine.step(EngineInput::Venue { venue: 0, event });
+            let input = runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(30), rx.recv()).await })
+                .expect("the venue answers within 30 s")
+                .expect("the venue's task runs");
+            engine.step(input);
         }
     };
 

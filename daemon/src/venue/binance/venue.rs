@@ -1,7 +1,8 @@
 //! The Binance venue behind the [`Venue`] boundary: the engine's commands go to a tokio
 //! task over a bounded queue and return at once; the task talks to Binance
-//! ([`RestClient`]) and sends what it learns back as [`VenueEvent`]s through the sink
-//! the daemon gives it (an `EngineInput::Venue` on the control channel).
+//! ([`RestClient`]) and sends what it learns back as [`VenueEvent`]s over the channel the
+//! daemon gives it (wrapped as an `EngineInput::Venue` for the control channel), waiting
+//! for room when it is full: a report is never dropped.
 //!
 //! Answers, as the engine books them:
 //! - an order taken is `Accepted` (its fills come from the user data stream); refused,
@@ -50,20 +51,22 @@ pub struct BinanceVenue {
 
 impl BinanceVenue {
     /// Starts the venue's task on `runtime`: `symbols` maps our instruments to Binance's
-    /// symbols, `ids` recognises this daemon's orders, `sink` takes what the task learns.
-    pub fn spawn(
+    /// symbols, `ids` recognises this daemon's orders; what the task learns goes to
+    /// `sink`, each event made its input by `wrap`.
+    pub fn spawn<T: Send + 'static>(
         name: &str,
         rest: RestClient,
         symbols: FxHashMap<InstrumentId, String>,
         ids: ClientOrderIds,
         runtime: &tokio::runtime::Handle,
-        sink: impl Fn(VenueEvent) + Send + 'static,
+        sink: mpsc::Sender<T>,
+        wrap: fn(VenueEvent) -> T,
     ) -> BinanceVenue {
         let (requests, queue) = mpsc::channel(QUEUE);
         let mut listed: Vec<String> = symbols.values().cloned().collect();
         listed.sort();
         listed.dedup();
-        runtime.spawn(run(rest, queue, listed, ids, sink));
+        runtime.spawn(run(rest, queue, listed, ids, sink, wrap));
         BinanceVenue {
             name: name.to_owned(),
             requests,
@@ -205,12 +208,13 @@ async fn snapshot(
     Some(snapshot)
 }
 
-async fn run(
+async fn run<T>(
     mut rest: RestClient,
     mut queue: mpsc::Receiver<Request>,
     symbols: Vec<String>,
     ids: ClientOrderIds,
-    sink: impl Fn(VenueEvent) + Send + 'static,
+    sink: mpsc::Sender<T>,
+    wrap: fn(VenueEvent) -> T,
 ) {
     if let Err(failure) = rest.sync_clock().await {
         log::warn!(
@@ -221,7 +225,13 @@ async fn run(
         let reports = match request {
             Request::Snapshot => {
                 if let Some(account) = snapshot(&mut rest, &symbols, &ids).await {
-                    sink(VenueEvent::Snapshot(account));
+                    if sink
+                        .send(wrap(VenueEvent::Snapshot(account)))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
                 }
                 continue;
             }
@@ -245,7 +255,10 @@ async fn run(
                 }
             }
         };
-        sink(VenueEvent::Reports(reports));
+        // The engine is gone when the channel closes: nothing is left to tell.
+        if sink.send(wrap(VenueEvent::Reports(reports))).await.is_err() {
+            return;
+        }
     }
 }
 
