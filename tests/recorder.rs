@@ -205,6 +205,9 @@ fn a_recorded_session_replays_to_the_same_orders_fills_and_pnl() {
 state_dir = "state"
 exit_when_feeds_end = true
 
+[api]
+listen = "127.0.0.1:0"
+
 [plugins]
 dir = "{strategies}"
 call_budget_ms = 5000
