@@ -531,6 +531,7 @@ fn the_engine_trades_through_the_binance_venue() {
     )
     .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let index = 0;
     let venue = BinanceVenue::spawn(
         "binance",
         rest,
@@ -538,7 +539,11 @@ fn the_engine_trades_through_the_binance_venue() {
         ClientOrderIds::new("desk").unwrap(),
         runtime.handle(),
         tx,
-        |event| EngineInput::Venue { venue: 0, event },
+        // The daemon's wrapping: the venue's index, in configuration order.
+        move |event| EngineInput::Venue {
+            venue: index,
+            event,
+        },
     );
     let cache = tempfile::tempdir().unwrap();
     let instruments = Arc::new(Instruments::new([pennant_sdk::testing::instrument(

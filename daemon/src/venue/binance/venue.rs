@@ -60,7 +60,7 @@ impl BinanceVenue {
         ids: ClientOrderIds,
         runtime: &tokio::runtime::Handle,
         sink: mpsc::Sender<T>,
-        wrap: fn(VenueEvent) -> T,
+        wrap: impl Fn(VenueEvent) -> T + Send + 'static,
     ) -> BinanceVenue {
         let (requests, queue) = mpsc::channel(QUEUE);
         let mut listed: Vec<String> = symbols.values().cloned().collect();
@@ -214,7 +214,7 @@ async fn run<T>(
     symbols: Vec<String>,
     ids: ClientOrderIds,
     sink: mpsc::Sender<T>,
-    wrap: fn(VenueEvent) -> T,
+    wrap: impl Fn(VenueEvent) -> T + Send + 'static,
 ) {
     if let Err(failure) = rest.sync_clock().await {
         log::warn!(
