@@ -24,8 +24,8 @@
 //! - Cancels take effect at once.
 
 use crate::{
-    Amount, InstrumentId, Liquidity, OrderId, OrderKind, OrderRequest, Price, Qty, Quote,
-    RejectReason, Side, TimeInForce, Timestamp, Trade,
+    Amount, InstrumentId, Liquidity, OrderId, OrderKind, OrderRequest, OrderStatus, OrderUpdate,
+    Price, Qty, Quote, RejectReason, Side, TimeInForce, Timestamp, Trade,
 };
 use std::collections::VecDeque;
 
@@ -113,6 +113,69 @@ impl ExecutionReport {
             | ExecutionReport::Unknown { id, .. }
             | ExecutionReport::CancelRejected { id, .. } => id,
         }
+    }
+
+    /// The update this report makes of an order asking `request` that had `filled`
+    /// before it: what the strategy hears, its `filled_qty` the new total. `None` for the
+    /// two reports that only mark an order (`Unknown`, `CancelRejected`). The one way
+    /// reports become updates, for the daemon's book of orders and the test harness.
+    pub fn update(&self, request: &OrderRequest, filled: Qty) -> Option<OrderUpdate> {
+        let leaves = |filled: Qty| (request.qty - filled).max(Qty::ZERO);
+        let mut update = OrderUpdate {
+            order_id: self.order_id(),
+            client_order_id: request.client_order_id,
+            instrument: request.instrument,
+            side: request.side,
+            status: OrderStatus::Accepted,
+            ts: 0,
+            fill_price: Price::ZERO,
+            fill_qty: Qty::ZERO,
+            fee: Amount::ZERO,
+            liquidity: Liquidity::None,
+            filled_qty: filled,
+            leaves_qty: leaves(filled),
+            reason: None,
+        };
+        match *self {
+            ExecutionReport::Accepted { ts, .. } => update.ts = ts,
+            ExecutionReport::Rejected { reason, ts, .. } => {
+                update.ts = ts;
+                update.status = OrderStatus::Rejected;
+                update.reason = Some(reason);
+                update.leaves_qty = Qty::ZERO;
+            }
+            ExecutionReport::Fill {
+                price,
+                qty,
+                fee,
+                liquidity,
+                ts,
+                ..
+            } => {
+                let total = filled.checked_add(qty).unwrap_or(request.qty);
+                update.status = if total >= request.qty {
+                    OrderStatus::Filled
+                } else {
+                    OrderStatus::PartiallyFilled
+                };
+                update.ts = ts;
+                update.fill_price = price;
+                update.fill_qty = qty;
+                update.fee = fee;
+                update.liquidity = liquidity;
+                update.filled_qty = total;
+                update.leaves_qty = leaves(total);
+            }
+            ExecutionReport::Canceled { ts, .. } => {
+                update.ts = ts;
+                update.status = OrderStatus::Canceled;
+                update.leaves_qty = Qty::ZERO;
+            }
+            ExecutionReport::Unknown { .. } | ExecutionReport::CancelRejected { .. } => {
+                return None
+            }
+        }
+        Some(update)
     }
 }
 

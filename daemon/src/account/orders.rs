@@ -6,7 +6,7 @@
 use super::StrategyIdx;
 use crate::venue::ExecutionReport;
 use pennant_sdk::{
-    InstrumentId, Liquidity, OrderId, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Timestamp,
+    InstrumentId, OrderId, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Timestamp,
 };
 use rustc_hash::FxHashMap;
 
@@ -229,58 +229,17 @@ impl Orders {
     ) -> Option<(StrategyIdx, OrderUpdate, Option<Fill>)> {
         let id = report.order_id();
         let order = self.open.get_mut(&id)?;
-        let mut update = OrderUpdate {
-            order_id: id,
-            client_order_id: order.request.client_order_id,
-            instrument: order.request.instrument,
-            side: order.request.side,
-            status: OrderStatus::Accepted,
-            ts: 0,
-            fill_price: Price::ZERO,
-            fill_qty: Qty::ZERO,
-            fee: pennant_sdk::Amount::ZERO,
-            liquidity: Liquidity::None,
-            filled_qty: order.filled,
-            leaves_qty: order.leaves(),
-            reason: None,
-        };
-        let mut fill = None;
+        let update = report.update(&order.request, order.filled)?;
         // Any report about the order says what became of it.
         order.status_unknown = false;
+        let mut fill = None;
         match *report {
-            ExecutionReport::Accepted { ts, .. } => {
-                update.ts = ts;
-                order.status = Some(OrderStatus::Accepted);
-            }
-            ExecutionReport::Rejected { reason, ts, .. } => {
-                update.ts = ts;
-                update.status = OrderStatus::Rejected;
-                update.reason = Some(reason);
-                update.leaves_qty = Qty::ZERO;
-            }
+            ExecutionReport::Accepted { .. } => order.status = Some(OrderStatus::Accepted),
             ExecutionReport::Fill {
-                price,
-                qty,
-                fee,
-                liquidity,
-                ts,
-                ..
+                price, qty, fee, ..
             } => {
-                order.filled = order.filled.checked_add(qty).unwrap_or(order.request.qty);
-                let done = order.filled >= order.request.qty;
-                update.status = if done {
-                    OrderStatus::Filled
-                } else {
-                    OrderStatus::PartiallyFilled
-                };
+                order.filled = update.filled_qty;
                 order.status = Some(update.status);
-                update.ts = ts;
-                update.fill_price = price;
-                update.fill_qty = qty;
-                update.fee = fee;
-                update.liquidity = liquidity;
-                update.filled_qty = order.filled;
-                update.leaves_qty = order.leaves();
                 fill = Some(Fill {
                     strategy: order.strategy,
                     request: order.request,
@@ -289,15 +248,7 @@ impl Orders {
                     fee,
                 });
             }
-            ExecutionReport::Canceled { ts, .. } => {
-                update.ts = ts;
-                update.status = OrderStatus::Canceled;
-                update.leaves_qty = Qty::ZERO;
-            }
-            // Booked by the core as marks, not as updates.
-            ExecutionReport::Unknown { .. } | ExecutionReport::CancelRejected { .. } => {
-                return None;
-            }
+            _ => {}
         }
         let strategy = order.strategy;
         if update.status.is_final() {
@@ -318,7 +269,7 @@ impl Orders {
 mod tests {
     use super::*;
     use pennant_sdk::testing::{amount, px, qty};
-    use pennant_sdk::{RejectReason, Side};
+    use pennant_sdk::{Liquidity, RejectReason, Side};
 
     #[test]
     fn reports_become_updates_and_finished_orders_leave() {

@@ -2,11 +2,11 @@
 //! of [`crate::matching`]), positions, and a record of everything the strategy did.
 
 use super::{instrument, START_TIME};
-use crate::fixed::{Amount, Price, Qty};
+use crate::fixed::{Price, Qty};
 use crate::matching::{ExecutionReport, MatchingEngine, MatchingSettings};
 use crate::strategy::Host;
 use crate::types::{
-    InstrumentId, InstrumentInfo, Liquidity, LogLevel, OrderId, OrderRequest, OrderStatus,
+    InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest,
     OrderUpdate, Position, Quote, RejectReason, Rejection, Signal, Streams, Timestamp, Trade,
 };
 use std::collections::{BTreeMap, VecDeque};
@@ -102,34 +102,6 @@ impl TestHost {
             .or_else(|| self.quotes.get(&instrument).map(Quote::mid))
     }
 
-    fn update(
-        id: OrderId,
-        order: &OrderRequest,
-        status: OrderStatus,
-        filled: Qty,
-        ts: Timestamp,
-    ) -> OrderUpdate {
-        OrderUpdate {
-            order_id: id,
-            client_order_id: order.client_order_id,
-            instrument: order.instrument,
-            side: order.side,
-            status,
-            ts,
-            fill_price: Price::ZERO,
-            fill_qty: Qty::ZERO,
-            fee: Amount::ZERO,
-            liquidity: Liquidity::None,
-            filled_qty: filled,
-            leaves_qty: if status.is_final() {
-                Qty::ZERO
-            } else {
-                order.qty - filled
-            },
-            reason: None,
-        }
-    }
-
     /// Turns what the simulated venue reported into positions and order updates, as the
     /// daemon books a venue's reports.
     fn book(&mut self) {
@@ -139,54 +111,25 @@ impl TestHost {
                 continue;
             };
             let order = working.request;
-            let update = match execution {
-                ExecutionReport::Accepted { ts, .. } => {
-                    Self::update(id, &order, OrderStatus::Accepted, working.filled, ts)
-                }
-                ExecutionReport::Rejected { reason, ts, .. } => {
-                    let mut update =
-                        Self::update(id, &order, OrderStatus::Rejected, working.filled, ts);
-                    update.reason = Some(reason);
-                    update
-                }
-                ExecutionReport::Canceled { ts, .. } => {
-                    Self::update(id, &order, OrderStatus::Canceled, working.filled, ts)
-                }
-                ExecutionReport::Fill {
-                    price,
-                    qty,
-                    fee,
-                    liquidity,
-                    ts,
-                    ..
-                } => {
-                    working.filled += qty;
-                    let status = if working.filled >= order.qty {
-                        OrderStatus::Filled
-                    } else {
-                        OrderStatus::PartiallyFilled
-                    };
-                    let position = self
-                        .positions
-                        .entry(order.instrument)
-                        .or_insert_with(|| Position::flat(order.instrument));
-                    // The harness runs in tests, where an overflow is a bug worth a loud
-                    // failure.
-                    position
-                        .apply_fill(order.side, price, qty, fee)
-                        .unwrap_or_else(|| panic!("position overflow filling order {id}"));
-                    let mut update = Self::update(id, &order, status, working.filled, ts);
-                    update.fill_price = price;
-                    update.fill_qty = qty;
-                    update.fee = fee;
-                    update.liquidity = liquidity;
-                    update
-                }
-                // Only an exchange answers so; the model never does.
-                ExecutionReport::Unknown { .. } | ExecutionReport::CancelRejected { .. } => {
-                    continue
-                }
+            let Some(update) = execution.update(&order, working.filled) else {
+                // Only an exchange answers Unknown or CancelRejected; the model never does.
+                continue;
             };
+            if let ExecutionReport::Fill {
+                price, qty, fee, ..
+            } = execution
+            {
+                working.filled = update.filled_qty;
+                let position = self
+                    .positions
+                    .entry(order.instrument)
+                    .or_insert_with(|| Position::flat(order.instrument));
+                // The harness runs in tests, where an overflow is a bug worth a loud
+                // failure.
+                position
+                    .apply_fill(order.side, price, qty, fee)
+                    .unwrap_or_else(|| panic!("position overflow filling order {id}"));
+            }
             if update.status.is_final() {
                 self.working.remove(&id);
             }
