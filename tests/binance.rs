@@ -2,6 +2,8 @@
 //! budgets) against the fake exchange of `pennant-testkit`, over real HTTP on loopback.
 //! Both sides are written from Binance's documentation; neither from the other.
 
+mod support;
+
 use pennant_daemon::venue::binance::errors::{classify, Failure};
 use pennant_daemon::venue::binance::{exchange_info, orders, rate_limits, sign};
 use pennant_daemon::venue::{ClientOrderIds, VenueOrder};
@@ -79,6 +81,49 @@ fn order(id: u64, request: OrderRequest) -> VenueOrder {
 
 fn json(answer: &Answer) -> serde_json::Value {
     serde_json::from_str(&answer.body).unwrap_or_else(|_| panic!("{}", answer.body))
+}
+
+/// The fake exchange listing BTCUSDT, its book at 50000 / 50001.
+fn market() -> FakeBinance {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    fake
+}
+
+/// A REST client of the fake, for the test account.
+fn fake_client(fake: &FakeBinance) -> pennant_daemon::venue::binance::rest::RestClient {
+    let keys = pennant_daemon::venue::binance::keys::ApiKeys {
+        key: KEY.into(),
+        secret: SECRET.into(),
+    };
+    pennant_daemon::venue::binance::rest::RestClient::new(fake.base_url(), keys, 5000).unwrap()
+}
+
+/// The Binance venue on the fake, trading BTC-USDT (instrument 1) for daemon `desk`; its
+/// events go to `tx`, made inputs by `wrap`.
+fn binance_venue<T: Send + 'static>(
+    fake: &FakeBinance,
+    runtime: &tokio::runtime::Runtime,
+    tx: tokio::sync::mpsc::Sender<T>,
+    wrap: impl Fn(pennant_daemon::venue::VenueEvent) -> T + Send + 'static,
+) -> pennant_daemon::venue::binance::venue::BinanceVenue {
+    pennant_daemon::venue::binance::venue::BinanceVenue::spawn(
+        "binance",
+        fake_client(fake),
+        [(1, "BTCUSDT".to_owned())].into_iter().collect(),
+        ClientOrderIds::new("desk").unwrap(),
+        runtime.handle(),
+        tx,
+        wrap,
+    )
+}
+
+/// The next thing the venue sends, within 30 s.
+fn next_from<T>(runtime: &tokio::runtime::Runtime, rx: &mut tokio::sync::mpsc::Receiver<T>) -> T {
+    runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(30), rx.recv()).await })
+        .expect("the venue answers within 30 s")
+        .expect("the venue's task runs")
 }
 
 #[test]
@@ -302,15 +347,8 @@ fn clock_skew_rate_limits_bans_and_lost_answers_are_states_too() {
 
 #[test]
 fn the_rest_client_resyncs_its_clock_once_and_keeps_binances_waits() {
-    use pennant_daemon::venue::binance::keys::ApiKeys;
-    use pennant_daemon::venue::binance::rest::RestClient;
-    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
-    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let fake = market();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let keys = ApiKeys {
-        key: KEY.into(),
-        secret: SECRET.into(),
-    };
     let form = orders::new_order(
         &order(
             5,
@@ -325,7 +363,7 @@ fn the_rest_client_resyncs_its_clock_once_and_keeps_binances_waits() {
             .count()
     };
     runtime.block_on(async {
-        let mut client = RestClient::new(fake.base_url(), keys.clone(), 5000).unwrap();
+        let mut client = fake_client(&fake);
         // The exchange's clock runs 20 s ahead: the order meets -1021, the clock is
         // measured, and the order goes once more, and only once.
         fake.set_clock_offset(20_000);
@@ -362,7 +400,7 @@ fn the_rest_client_resyncs_its_clock_once_and_keeps_binances_waits() {
         );
 
         // An answer lost to a 500 is an unknown status, never a second order.
-        let mut other = RestClient::new(fake.base_url(), keys, 5000).unwrap();
+        let mut other = fake_client(&fake);
         other.sync_clock().await.unwrap();
         let lost_form = orders::new_order(
             &order(
@@ -392,35 +430,13 @@ fn the_rest_client_resyncs_its_clock_once_and_keeps_binances_waits() {
 
 #[test]
 fn the_venue_answers_later_and_never_sends_an_order_twice() {
-    use pennant_daemon::venue::binance::keys::ApiKeys;
-    use pennant_daemon::venue::binance::rest::RestClient;
-    use pennant_daemon::venue::binance::venue::BinanceVenue;
     use pennant_daemon::venue::{ExecutionReport as R, Venue, VenueEvent};
-    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
-    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let fake = market();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let keys = ApiKeys {
-        key: KEY.into(),
-        secret: SECRET.into(),
-    };
-    let rest = RestClient::new(fake.base_url(), keys, 5000).unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let rx = std::sync::Mutex::new(rx);
-    let mut venue = BinanceVenue::spawn(
-        "binance",
-        rest,
-        [(1, "BTCUSDT".to_owned())].into_iter().collect(),
-        ClientOrderIds::new("desk").unwrap(),
-        runtime.handle(),
-        tx,
-        |event| event,
-    );
-    let recv = || {
-        let mut rx = rx.lock().unwrap();
-        runtime
-            .block_on(async { tokio::time::timeout(Duration::from_secs(30), rx.recv()).await })
-            .expect("the venue answers within 30 s")
-    };
+    let mut venue = binance_venue(&fake, &runtime, tx, |event| event);
+    let recv = || Some(next_from(&runtime, &mut rx.lock().unwrap()));
     let next = || match recv() {
         Some(VenueEvent::Reports(reports)) => reports,
         other => panic!("{other:?}"),
@@ -506,45 +522,21 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
 /// come back as engine inputs, and the kill switch cancels them there.
 #[test]
 fn the_engine_trades_through_the_binance_venue() {
-    use pennant_daemon::config::OpenOrders;
-    use pennant_daemon::engine::{
-        Engine, EngineInput, EngineSettings, Query, QueryAnswer, StrategyCode, StrategySpec,
-    };
+    use pennant_daemon::engine::{Engine, EngineInput, EngineSettings, Query, QueryAnswer};
     use pennant_daemon::market::{Instruments, MarketEvent};
     use pennant_daemon::plugin::PluginSettings;
     use pennant_daemon::records::OrderState;
-    use pennant_daemon::venue::binance::keys::ApiKeys;
-    use pennant_daemon::venue::binance::rest::RestClient;
-    use pennant_daemon::venue::binance::venue::BinanceVenue;
     use std::sync::Arc;
 
-    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
-    fake.set_book("BTCUSDT", px("50000"), px("50001"));
+    let fake = market();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let rest = RestClient::new(
-        fake.base_url(),
-        ApiKeys {
-            key: KEY.into(),
-            secret: SECRET.into(),
-        },
-        5000,
-    )
-    .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let index = 0;
-    let venue = BinanceVenue::spawn(
-        "binance",
-        rest,
-        [(1, "BTCUSDT".to_owned())].into_iter().collect(),
-        ClientOrderIds::new("desk").unwrap(),
-        runtime.handle(),
-        tx,
-        // The daemon's wrapping: the venue's index, in configuration order.
-        move |event| EngineInput::Venue {
-            venue: index,
-            event,
-        },
-    );
+    // The daemon's wrapping: the venue's index, in configuration order.
+    let venue = binance_venue(&fake, &runtime, tx, move |event| EngineInput::Venue {
+        venue: index,
+        event,
+    });
     let cache = tempfile::tempdir().unwrap();
     let instruments = Arc::new(Instruments::new([pennant_sdk::testing::instrument(
         0, "BTC-USDT", "0.01", "0.00001",
@@ -564,20 +556,12 @@ fn the_engine_trades_through_the_binance_venue() {
     .build()
     .unwrap();
     engine
-        .start_strategy(StrategySpec {
-            id: "mm".into(),
-            code: StrategyCode::native::<market_maker::MarketMaker>(),
-            params: [
-                ("instrument", "BTC-USDT"),
-                ("qty", "0.001"),
-                ("max_position", "0.01"),
-                ("half_spread_bps", "2"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            open_orders: OpenOrders::Cancel,
-        })
+        .start_strategy(support::native_market_maker(&[
+            ("instrument", "BTC-USDT"),
+            ("qty", "0.001"),
+            ("max_position", "0.01"),
+            ("half_spread_bps", "2"),
+        ]))
         .unwrap();
     let open = |engine: &Engine| {
         let QueryAnswer::OpenOrders(open) = engine.query(&Query::OpenOrders { strategy: None });
@@ -588,11 +572,7 @@ fn the_engine_trades_through_the_binance_venue() {
     // Feeds the venue's answers to the engine, as the daemon's sink does, until `done`.
     let mut answer_until = |engine: &mut Engine, done: &dyn Fn(&Engine) -> bool| {
         while !done(engine) {
-            let input = runtime
-                .block_on(async { tokio::time::timeout(Duration::from_secs(30), rx.recv()).await })
-                .expect("the venue answers within 30 s")
-                .expect("the venue's task runs");
-            engine.step(input);
+            engine.step(next_from(&runtime, &mut rx));
         }
     };
 

@@ -297,19 +297,11 @@ fn the_kill_switch_halts_cancels_and_tells_the_strategies() {
     let cache = tempfile::tempdir().unwrap();
     let mut engine = engine(cache.path(), Duration::from_secs(3600));
     engine
-        .start_strategy(StrategySpec {
-            id: "mm".into(),
-            code: StrategyCode::native::<market_maker::MarketMaker>(),
-            params: [
-                ("instrument", "BTC-USDT"),
-                ("qty", "0.01"),
-                ("max_position", "1"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            open_orders: OpenOrders::Cancel,
-        })
+        .start_strategy(support::native_market_maker(&[
+            ("instrument", "BTC-USDT"),
+            ("qty", "0.01"),
+            ("max_position", "1"),
+        ]))
         .unwrap();
     feed(&mut engine, 1, 2);
     let before = report(&engine.reports(), "mm").stats;
@@ -1037,19 +1029,6 @@ fn written(
     bodies
 }
 
-/// The market maker, compiled in, as strategy `mm`.
-fn native_market_maker(params: &[(&str, &str)]) -> StrategySpec {
-    StrategySpec {
-        id: "mm".into(),
-        code: StrategyCode::native::<market_maker::MarketMaker>(),
-        params: params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        open_orders: OpenOrders::Cancel,
-    }
-}
-
 /// An exchange-like venue: it takes commands and answers nothing at once (as an adapter
 /// in a tokio task would); the test answers for it, later, as engine inputs.
 struct LaterVenue(Arc<std::sync::Mutex<Vec<String>>>);
@@ -1102,7 +1081,7 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
         .build()
         .unwrap();
     engine
-        .start_strategy(native_market_maker(&[
+        .start_strategy(support::native_market_maker(&[
             ("instrument", "ETH-USDT"),
             ("qty", "0.01"),
             ("max_position", "1"),
@@ -1361,7 +1340,9 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
         .settings(settings(Duration::from_secs(3600)))
         .build()
         .unwrap();
-    engine.start_strategy(native_market_maker(&params)).unwrap();
+    engine
+        .start_strategy(support::native_market_maker(&params))
+        .unwrap();
     for event in events {
         engine.step(EngineInput::Market {
             events: vec![event],

@@ -52,6 +52,19 @@ pub fn components_dir() -> &'static Path {
     })
 }
 
+/// The market maker, compiled in, as strategy `mm` (its orders canceled when it stops).
+pub fn native_market_maker(params: &[(&str, &str)]) -> pennant_daemon::engine::StrategySpec {
+    pennant_daemon::engine::StrategySpec {
+        id: "mm".into(),
+        code: pennant_daemon::engine::StrategyCode::native::<market_maker::MarketMaker>(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        open_orders: pennant_daemon::config::OpenOrders::Cancel,
+    }
+}
+
 /// The path of a built component, e.g. `component("test_strategy")`.
 pub fn component(name: &str) -> PathBuf {
     components_dir().join(format!("{name}.wasm"))

@@ -6,8 +6,8 @@ use crate::fixed::{Price, Qty};
 use crate::matching::{ExecutionReport, MatchingEngine, MatchingSettings};
 use crate::strategy::Host;
 use crate::types::{
-    InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest,
-    OrderUpdate, Position, Quote, RejectReason, Rejection, Signal, Streams, Timestamp, Trade,
+    InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate, Position, Quote,
+    RejectReason, Rejection, Signal, Streams, Timestamp, Trade,
 };
 use std::collections::{BTreeMap, VecDeque};
 
