@@ -172,46 +172,50 @@ fn rules(s: Symbol) -> Result<SymbolRules, ExchangeInfoError> {
 /// Where a configured instrument and the exchange's rules disagree: each line names the
 /// key, our value and Binance's. Empty when they agree.
 pub fn mismatches(configured: &InstrumentInfo, rules: &SymbolRules) -> Vec<String> {
-    let mut wrong = Vec::new();
-    let mut differ = |key: &str, ours: String, theirs: String, why: &str| {
-        wrong.push(format!(
-            "{}: {key} is {ours} in the configuration, {theirs} at Binance ({}): {why}",
-            configured.symbol, rules.symbol
-        ));
-    };
-    if configured.tick_size != rules.tick_size {
-        differ(
+    const OFF_STEP: &str = "prices and quantities must be on the exchange's steps";
+    const TOO_SMALL: &str = "smaller orders would be refused there";
+    let c = configured;
+    // (key, wrong, ours, Binance's, why)
+    let checks = [
+        (
             "tick_size",
-            configured.tick_size.to_string(),
+            c.tick_size != rules.tick_size,
+            c.tick_size.to_string(),
             rules.tick_size.to_string(),
-            "prices must be on the exchange's tick",
-        );
-    }
-    if configured.lot_size != rules.step_size {
-        differ(
+            OFF_STEP,
+        ),
+        (
             "lot_size",
-            configured.lot_size.to_string(),
+            c.lot_size != rules.step_size,
+            c.lot_size.to_string(),
             rules.step_size.to_string(),
-            "quantities must be on the exchange's step",
-        );
-    }
-    if configured.min_qty < rules.min_qty {
-        differ(
+            OFF_STEP,
+        ),
+        (
             "min_qty",
-            configured.min_qty.to_string(),
+            c.min_qty < rules.min_qty,
+            c.min_qty.to_string(),
             rules.min_qty.to_string(),
-            "smaller orders would be refused there",
-        );
-    }
-    if configured.min_notional < rules.min_notional {
-        differ(
+            TOO_SMALL,
+        ),
+        (
             "min_notional",
-            configured.min_notional.to_string(),
+            c.min_notional < rules.min_notional,
+            c.min_notional.to_string(),
             rules.min_notional.to_string(),
-            "smaller orders would be refused there",
-        );
-    }
-    wrong
+            TOO_SMALL,
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter(|check| check.1)
+        .map(|(key, _, ours, theirs, why)| {
+            format!(
+                "{}: {key} is {ours} in the configuration, {theirs} at Binance ({}): {why}",
+                c.symbol, rules.symbol
+            )
+        })
+        .collect()
 }
 
 /// The rules of our symbol `ours` (`BTC-USDT`), if the exchange lists it.
@@ -329,7 +333,7 @@ mod tests {
         assert_eq!(wrong.len(), 4, "{wrong:?}");
         assert_eq!(
             wrong[0],
-            "BTC-USDT: tick_size is 0.1 in the configuration, 0.01 at Binance (BTCUSDT): prices must be on the exchange's tick"
+            "BTC-USDT: tick_size is 0.1 in the configuration, 0.01 at Binance (BTCUSDT): prices and quantities must be on the exchange's steps"
         );
         assert!(
             wrong[3].contains("min_notional is 1 in the configuration, 5 at Binance"),
