@@ -5,6 +5,7 @@
 mod support;
 
 use pennant_daemon::venue::binance::errors::{classify, Failure};
+use pennant_daemon::venue::binance::venue::{BinanceSetup, BinanceVenue, StreamSettings, Symbol};
 use pennant_daemon::venue::binance::{exchange_info, orders, rate_limits, sign};
 use pennant_daemon::venue::{ClientOrderIds, VenueOrder};
 use pennant_sdk::testing::{amount, px, qty};
@@ -99,23 +100,52 @@ fn fake_client(fake: &FakeBinance) -> pennant_daemon::venue::binance::rest::Rest
     pennant_daemon::venue::binance::rest::RestClient::new(fake.base_url(), keys, 5000).unwrap()
 }
 
-/// The Binance venue on the fake, trading BTC-USDT (instrument 1) for daemon `desk`; its
-/// events go to `tx`, made inputs by `wrap`.
+/// The Binance venue on the fake, trading BTC-USDT (instrument 1) for daemon `desk`,
+/// with the user data stream when `stream` is given; its events go to `tx`, made inputs
+/// by `wrap`.
 fn binance_venue<T: Send + 'static>(
     fake: &FakeBinance,
+    stream: Option<StreamSettings>,
     runtime: &tokio::runtime::Runtime,
     tx: tokio::sync::mpsc::Sender<T>,
-    wrap: impl Fn(pennant_daemon::venue::VenueEvent) -> T + Send + 'static,
-) -> pennant_daemon::venue::binance::venue::BinanceVenue {
-    pennant_daemon::venue::binance::venue::BinanceVenue::spawn(
-        "binance",
-        fake_client(fake),
-        [(1, "BTCUSDT".to_owned())].into_iter().collect(),
-        ClientOrderIds::new("desk").unwrap(),
-        runtime.handle(),
-        tx,
-        wrap,
-    )
+    wrap: impl Fn(pennant_daemon::venue::VenueEvent) -> T + Send + Sync + 'static,
+) -> BinanceVenue {
+    let symbol = Symbol {
+        name: "BTCUSDT".into(),
+        base: "BTC".into(),
+        quote: "USDT".into(),
+    };
+    let setup = BinanceSetup {
+        name: "binance".into(),
+        rest: fake_client(fake),
+        symbols: [(1, symbol)].into_iter().collect(),
+        ids: ClientOrderIds::new("desk").unwrap(),
+        stream,
+    };
+    BinanceVenue::spawn(setup, runtime.handle(), tx, wrap)
+}
+
+/// The fake's user data stream, reconnecting within 50-200 ms.
+fn stream_of(fake: &FakeBinance, cancel_after: Option<Duration>) -> Option<StreamSettings> {
+    Some(StreamSettings {
+        url: fake.ws_api_url(),
+        reconnect_min: Duration::from_millis(50),
+        reconnect_max: Duration::from_millis(200),
+        quiet: Duration::from_secs(60),
+        cancel_after,
+    })
+}
+
+/// Polls `done` until it holds, within 30 s.
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// The next thing the venue sends, within 30 s.
@@ -435,7 +465,7 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let rx = std::sync::Mutex::new(rx);
-    let mut venue = binance_venue(&fake, &runtime, tx, |event| event);
+    let mut venue = binance_venue(&fake, None, &runtime, tx, |event| event);
     let recv = || Some(next_from(&runtime, &mut rx.lock().unwrap()));
     let next = || match recv() {
         Some(VenueEvent::Reports(reports)) => reports,
@@ -533,7 +563,7 @@ fn the_engine_trades_through_the_binance_venue() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let index = 0;
     // The daemon's wrapping: the venue's index, in configuration order.
-    let venue = binance_venue(&fake, &runtime, tx, move |event| EngineInput::Venue {
+    let venue = binance_venue(&fake, None, &runtime, tx, move |event| EngineInput::Venue {
         venue: index,
         event,
     });
@@ -619,5 +649,178 @@ fn the_engine_trades_through_the_binance_venue() {
         fake.orders()
     );
     drop(engine);
+    drop(runtime);
+}
+
+/// Reports from the venue until `done` holds over all of them; the snapshots seen.
+fn reports_until(
+    runtime: &tokio::runtime::Runtime,
+    rx: &mut tokio::sync::mpsc::Receiver<pennant_daemon::venue::VenueEvent>,
+    seen: &mut Vec<pennant_daemon::venue::ExecutionReport>,
+    snapshots: &mut Vec<pennant_daemon::venue::VenueSnapshot>,
+    done: impl Fn(&[pennant_daemon::venue::ExecutionReport], usize) -> bool,
+) {
+    use pennant_daemon::venue::VenueEvent;
+    while !done(seen, snapshots.len()) {
+        match next_from(runtime, rx) {
+            VenueEvent::Reports(reports) => seen.extend(reports),
+            VenueEvent::Snapshot(snapshot) => snapshots.push(snapshot),
+        }
+    }
+}
+
+fn fills_of(seen: &[pennant_daemon::venue::ExecutionReport], order: u64) -> Vec<pennant_sdk::Qty> {
+    seen.iter()
+        .filter_map(|r| match r {
+            pennant_daemon::venue::ExecutionReport::Fill { id, qty, .. } if *id == order => {
+                Some(*qty)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fills come from the user data stream, each trade once even when Binance sends it
+/// twice; a fill made while the stream was away comes from `myTrades` once it is back,
+/// before the snapshot that reconciles the open orders.
+#[test]
+fn the_user_stream_brings_fills_and_none_is_lost_while_it_is_away() {
+    use pennant_daemon::venue::{ExecutionReport as R, Venue};
+    let fake = market();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let mut venue = binance_venue(&fake, stream_of(&fake, None), &runtime, tx, |event| event);
+    wait_for("the stream subscribes", || {
+        fake.user_stream_subscriptions() == 1
+    });
+    let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    let bid = |id: u64, price: &str| {
+        order(
+            id,
+            OrderRequest::limit(1, Side::Buy, px(price), qty("0.002")),
+        )
+    };
+
+    venue.submit(bid(1, "49000"), 0, &mut out);
+    // Accepted twice: by the REST answer and by the stream's NEW (the engine books one).
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        s.iter()
+            .filter(|r| matches!(r, R::Accepted { id: 1, .. }))
+            .count()
+            == 2
+    });
+    fake.duplicate_events(true);
+    fake.set_book("BTCUSDT", px("48000"), px("49000"));
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        !fills_of(s, 1).is_empty()
+    });
+    let fill = seen
+        .iter()
+        .find(|r| matches!(r, R::Fill { id: 1, .. }))
+        .cloned();
+    let Some(R::Fill {
+        price,
+        qty: filled,
+        fee,
+        liquidity,
+        ..
+    }) = fill
+    else {
+        panic!("{seen:?}");
+    };
+    assert_eq!(
+        (price, filled, liquidity),
+        (px("49000"), qty("0.002"), pennant_sdk::Liquidity::Maker)
+    );
+    // 0.1% of the 0.002 BTC bought, valued at the trade's price.
+    assert_eq!(fee, amount("0.098"));
+    fake.duplicate_events(false);
+
+    venue.submit(bid(2, "48500"), 0, &mut out);
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        s.iter()
+            .filter(|r| matches!(r, R::Accepted { id: 2, .. }))
+            .count()
+            == 2
+    });
+    // The stream goes away; the order fills meanwhile; the event is lost with it.
+    fake.refuse_user_streams(true);
+    fake.close_user_streams();
+    fake.set_book("BTCUSDT", px("47000"), px("48000"));
+    assert_eq!(fake.orders()[1].status, "FILLED");
+    fake.refuse_user_streams(false);
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |_, n| n == 1);
+    assert_eq!(fake.user_stream_subscriptions(), 2);
+    assert_eq!(
+        fills_of(&seen, 1),
+        [qty("0.002")],
+        "the duplicated trade is booked once"
+    );
+    assert_eq!(
+        fills_of(&seen, 2),
+        [qty("0.002")],
+        "the trade made while away is found again"
+    );
+    assert!(snapshots[0].open.is_empty(), "{:?}", snapshots[0]);
+    let (fill_at, snapshot_at) = (
+        seen.iter().position(|r| matches!(r, R::Fill { id: 2, .. })),
+        seen.len(),
+    );
+    assert!(
+        fill_at.is_some_and(|at| at < snapshot_at),
+        "the fill comes before the snapshot"
+    );
+    drop(venue);
+    drop(runtime);
+}
+
+/// Without the user data stream for `cancel_after`, this daemon's open orders are
+/// canceled at Binance (and other clients' are not).
+#[test]
+fn open_orders_are_canceled_when_the_stream_stays_away() {
+    use pennant_daemon::venue::{ExecutionReport as R, Venue};
+    let fake = market();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let stream = stream_of(&fake, Some(Duration::from_millis(300)));
+    let mut venue = binance_venue(&fake, stream, &runtime, tx, |event| event);
+    wait_for("the stream subscribes", || {
+        fake.user_stream_subscriptions() == 1
+    });
+    let theirs = "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.001&price=60000&newClientOrderId=web_1";
+    assert_eq!(
+        signed(&fake, "POST", "/api/v3/order", theirs, SECRET, 0).status,
+        200
+    );
+    let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    venue.submit(
+        order(
+            1,
+            OrderRequest::limit(1, Side::Buy, px("49000"), qty("0.001")),
+        ),
+        0,
+        &mut out,
+    );
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        s.iter().any(|r| matches!(r, R::Accepted { id: 1, .. }))
+    });
+    fake.refuse_user_streams(true);
+    fake.close_user_streams();
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        s.iter().any(|r| matches!(r, R::Canceled { id: 1, .. }))
+    });
+    let statuses: Vec<_> = fake
+        .orders()
+        .iter()
+        .map(|o| (o.client_id.clone(), o.status.clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("web_1".to_owned(), "NEW".to_owned()),
+            ("desk-1".to_owned(), "CANCELED".to_owned())
+        ]
+    );
+    drop(venue);
     drop(runtime);
 }

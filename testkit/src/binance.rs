@@ -9,8 +9,19 @@
 //! on demand (429 with `Retry-After`, 418, a 500 after it accepted an order).
 //!
 //! The REST subset the adapter uses: `GET /api/v3/time`, `GET /api/v3/exchangeInfo`,
-//! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`, `GET /api/v3/account`.
+//! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`, `GET /api/v3/account`,
+//! `GET /api/v3/myTrades`.
+//!
+//! The user data stream as the WebSocket API serves it (web-socket-api.md,
+//! user-data-stream.md): at `/ws-api/v3`, `userDataStream.subscribe.signature` (HMAC
+//! over the sorted parameters) subscribes the connection, which then receives
+//! `{"subscriptionId":0,"event":{...}}` with the `executionReport` of every order change
+//! (NEW, TRADE, CANCELED, EXPIRED) and `outboundAccountPosition`. Resting limit orders
+//! fill, as makers, when the scripted book moves through them. Faults: connections
+//! dropped, new ones refused, every event sent twice. An event with no subscriber is
+//! lost, as it is at Binance: the client finds it again with `myTrades`.
 
+use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
 use pennant_sdk::{Price, Qty};
 use serde_json::{json, Value};
@@ -18,8 +29,10 @@ use sha2::Sha256;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
 use warp::http::{Response, StatusCode};
-use warp::Filter;
+use warp::ws::{Message, WebSocket, Ws};
+use warp::{Filter, Reply};
 
 /// A symbol the fake lists, with its filters.
 #[derive(Debug, Clone)]
@@ -71,6 +84,31 @@ pub enum Fault {
     ServerErrorAfterAccept,
 }
 
+/// A trade of the account, as `myTrades` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeTrade {
+    /// The trade id (per symbol at Binance; unique here).
+    pub id: i64,
+    /// The order's Binance id.
+    pub order_id: u64,
+    /// The symbol.
+    pub symbol: String,
+    /// Price.
+    pub price: Price,
+    /// Quantity.
+    pub qty: Qty,
+    /// Commission: 0.1% of what the account receives (base on a buy, quote on a sell).
+    pub commission: Price,
+    /// Its asset.
+    pub commission_asset: String,
+    /// The account bought.
+    pub is_buyer: bool,
+    /// The order rested (maker).
+    pub is_maker: bool,
+    /// When, ms.
+    pub time: i64,
+}
+
 /// An order the fake holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FakeOrder {
@@ -113,6 +151,11 @@ struct State {
     faults: VecDeque<Fault>,
     requests: Vec<String>,
     balances: Vec<(String, Price, Price)>,
+    trades: Vec<FakeTrade>,
+    subscribers: Vec<mpsc::UnboundedSender<String>>,
+    refuse_streams: bool,
+    duplicate_events: bool,
+    connections: u64,
 }
 
 /// See the module docs. Stops when dropped.
@@ -155,6 +198,11 @@ impl FakeBinance {
             faults: VecDeque::new(),
             requests: Vec::new(),
             balances: Vec::new(),
+            trades: Vec::new(),
+            subscribers: Vec::new(),
+            refuse_streams: false,
+            duplicate_events: false,
+            connections: 0,
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -162,6 +210,17 @@ impl FakeBinance {
             .build()
             .expect("a runtime for the fake exchange");
         let shared = state.clone();
+        let ws_state = state.clone();
+        let ws_api = warp::path!("ws-api" / "v3")
+            .and(warp::ws())
+            .map(move |ws: Ws| {
+                let state = ws_state.clone();
+                if lock(&state).refuse_streams {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                ws.on_upgrade(move |socket| ws_session(socket, state))
+                    .into_response()
+            });
         let filter = warp::any()
             .and(warp::method())
             .and(warp::path::full())
@@ -212,7 +271,7 @@ impl FakeBinance {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("a loopback port for the fake exchange");
         let addr = listener.local_addr().expect("its address");
-        runtime.spawn(warp::serve(filter).incoming(listener).run());
+        runtime.spawn(warp::serve(ws_api.or(filter)).incoming(listener).run());
         FakeBinance {
             base_url: format!("http://{addr}"),
             state,
@@ -225,11 +284,63 @@ impl FakeBinance {
         &self.base_url
     }
 
-    /// Sets the top of book orders match against.
+    /// `ws://127.0.0.1:PORT/ws-api/v3`: the WebSocket API.
+    pub fn ws_api_url(&self) -> String {
+        format!("{}/ws-api/v3", self.base_url.replacen("http", "ws", 1))
+    }
+
+    /// Sets the top of book orders match against; resting limit orders it moves
+    /// through fill at their price, as makers.
     pub fn set_book(&self, symbol: &str, bid: Price, ask: Price) {
         let mut state = lock(&self.state);
         state.books.retain(|(s, _, _)| s != symbol);
         state.books.push((symbol.into(), bid, ask));
+        let server_ms = now_ms() + state.clock_offset_ms;
+        let crossed: Vec<usize> = state
+            .orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                o.symbol == symbol && matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED")
+            })
+            .filter(|(_, o)| match o.side.as_str() {
+                "BUY" => ask.is_positive() && o.price >= ask,
+                _ => bid.is_positive() && o.price <= bid,
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in crossed {
+            let (price, left) = (
+                state.orders[i].price,
+                state.orders[i].qty - state.orders[i].executed,
+            );
+            state.fill(i, price, left, true, server_ms);
+        }
+    }
+
+    /// Closes every user data stream connection (the subscriber reconnects).
+    pub fn close_user_streams(&self) {
+        lock(&self.state).subscribers.clear();
+    }
+
+    /// Refuses (HTTP 503) new WebSocket connections while `refuse` holds.
+    pub fn refuse_user_streams(&self, refuse: bool) {
+        lock(&self.state).refuse_streams = refuse;
+    }
+
+    /// Sends every user data stream event twice while `twice` holds.
+    pub fn duplicate_events(&self, twice: bool) {
+        lock(&self.state).duplicate_events = twice;
+    }
+
+    /// User data stream subscriptions made so far.
+    pub fn user_stream_subscriptions(&self) -> u64 {
+        lock(&self.state).connections
+    }
+
+    /// Every trade of the account.
+    pub fn trades(&self) -> Vec<FakeTrade> {
+        lock(&self.state).trades.clone()
     }
 
     /// Moves the exchange's clock by `ms` against the machine's.
@@ -302,6 +413,7 @@ impl State {
             }
             ("GET", "/api/v3/openOrders") => (6, true),
             ("GET", "/api/v3/account") => (20, true),
+            ("GET", "/api/v3/myTrades") => (20, true),
             _ => {
                 let (s, v) = error(404, -1000, "Unknown path.");
                 return (s, vec![], v);
@@ -386,6 +498,7 @@ impl State {
             }
             ("DELETE", "/api/v3/order") => self.cancel(&param),
             ("GET", "/api/v3/account") => (200, self.account(server_ms)),
+            ("GET", "/api/v3/myTrades") => (200, self.my_trades(&param)),
             ("GET", "/api/v3/order") => match self.find(&param, false) {
                 Some(i) => (200, order_json(&self.orders[i])),
                 None => error(400, -2013, "Order does not exist."),
@@ -542,17 +655,161 @@ impl State {
         };
         self.next_order_id += 1;
         self.order_count += 1;
-        if crosses {
-            order.executed = qty;
-            order.quote_executed =
-                Price::from_raw(opposite.checked_notional(qty).map_or(0, |n| n.raw()));
-            order.status = "FILLED".into();
-        } else if kind == "MARKET" || tif == "IOC" {
-            order.status = "EXPIRED".into();
-        }
-        let value = order_json(&order);
+        let expires = !crosses && (kind == "MARKET" || tif == "IOC");
+        order.time = server_ms;
         self.orders.push(order);
-        (200, value)
+        let i = self.orders.len() - 1;
+        self.emit(execution_report(&self.orders[i], "NEW", None, server_ms));
+        if crosses {
+            self.fill(i, opposite, qty, false, server_ms);
+        } else if expires {
+            self.orders[i].status = "EXPIRED".into();
+            self.emit(execution_report(
+                &self.orders[i],
+                "EXPIRED",
+                None,
+                server_ms,
+            ));
+        }
+        (200, order_json(&self.orders[i]))
+    }
+
+    /// Order `i` trades `qty` at `price`: the order, the trade, the stream's event.
+    fn fill(&mut self, i: usize, price: Price, qty: Qty, maker: bool, server_ms: i64) {
+        let quote = Price::from_raw(price.checked_notional(qty).map_or(0, |n| n.raw()));
+        let order = &mut self.orders[i];
+        order.executed += qty;
+        order.quote_executed = Price::from_raw(order.quote_executed.raw() + quote.raw());
+        order.status = if order.executed >= order.qty {
+            "FILLED"
+        } else {
+            "PARTIALLY_FILLED"
+        }
+        .into();
+        let buy = order.side == "BUY";
+        let spec = self.symbols.iter().find(|s| s.symbol == order.symbol);
+        let (commission, asset) = match (buy, spec) {
+            (true, Some(s)) => (Price::from_raw(qty.raw() / 1000), s.base.clone()),
+            (false, Some(s)) => (Price::from_raw(quote.raw() / 1000), s.quote.clone()),
+            (_, None) => (Price::ZERO, String::new()),
+        };
+        let trade = FakeTrade {
+            id: self.trades.len() as i64 + 1,
+            order_id: order.order_id,
+            symbol: order.symbol.clone(),
+            price,
+            qty,
+            commission,
+            commission_asset: asset,
+            is_buyer: buy,
+            is_maker: maker,
+            time: server_ms,
+        };
+        let event = execution_report(&self.orders[i], "TRADE", Some(&trade), server_ms);
+        self.trades.push(trade);
+        self.emit(event);
+    }
+
+    /// Sends `event` to every subscribed connection (twice when asked); with none, it
+    /// is lost.
+    fn emit(&mut self, event: Value) {
+        let text = json!({"subscriptionId": 0, "event": event}).to_string();
+        let times = if self.duplicate_events { 2 } else { 1 };
+        self.subscribers
+            .retain(|tx| (0..times).all(|_| tx.send(text.clone()).is_ok()));
+    }
+
+    fn my_trades(&self, param: &dyn Fn(&str) -> Option<String>) -> Value {
+        let symbol = param("symbol").unwrap_or_default();
+        let from = param("fromId").and_then(|i| i.parse::<i64>().ok());
+        let order = param("orderId").and_then(|i| i.parse::<u64>().ok());
+        let mut trades: Vec<&FakeTrade> = self
+            .trades
+            .iter()
+            .filter(|t| t.symbol == symbol)
+            .filter(|t| from.is_none_or(|f| t.id >= f))
+            .filter(|t| order.is_none_or(|o| t.order_id == o))
+            .collect();
+        // Without fromId, the most recent 500.
+        if from.is_none() && trades.len() > 500 {
+            trades.drain(..trades.len() - 500);
+        }
+        Value::Array(
+            trades
+                .into_iter()
+                .take(500)
+                .map(|t| {
+                    json!({
+                        "symbol": t.symbol, "id": t.id, "orderId": t.order_id, "orderListId": -1,
+                        "price": dec8(t.price.raw()), "qty": dec8(t.qty.raw()),
+                        "quoteQty": dec8(t.price.checked_notional(t.qty).map_or(0, |n| n.raw())),
+                        "commission": dec8(t.commission.raw()), "commissionAsset": t.commission_asset,
+                        "time": t.time, "isBuyer": t.is_buyer, "isMaker": t.is_maker, "isBestMatch": true
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// The answer to one WebSocket API request; `subscribe` is set when it subscribed
+    /// the connection.
+    fn ws_request(&mut self, text: &str, subscribe: &mut bool) -> Value {
+        let request: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let id = request["id"].clone();
+        let fail = |status: u16, code: i64, msg: &str| json!({"id": id, "status": status, "error": {"code": code, "msg": msg}});
+        match request["method"].as_str() {
+            Some("ping") => json!({"id": id, "status": 200, "result": {}}),
+            Some("userDataStream.subscribe.signature") => {
+                let params = request["params"].as_object().cloned().unwrap_or_default();
+                let value = |k: &str| match params.get(k) {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+                if value("apiKey").as_deref() != Some(self.api_key.as_str()) {
+                    return fail(
+                        401,
+                        -2015,
+                        "Invalid API-key, IP, or permissions for action.",
+                    );
+                }
+                let mut names: Vec<&String> = params.keys().filter(|k| *k != "signature").collect();
+                names.sort();
+                let payload = names
+                    .iter()
+                    .map(|k| format!("{k}={}", value(k).unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join("&");
+                let expected = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes())
+                    .map(|mut mac| {
+                        mac.update(payload.as_bytes());
+                        hex::encode(mac.finalize().into_bytes())
+                    })
+                    .unwrap_or_default();
+                if value("signature").map(|s| s.to_lowercase()) != Some(expected) {
+                    return fail(400, -1022, "Signature for this request is not valid.");
+                }
+                let server_ms = now_ms() + self.clock_offset_ms;
+                let timestamp = value("timestamp").and_then(|t| t.parse::<i64>().ok());
+                let window = value("recvWindow")
+                    .and_then(|w| w.parse::<i64>().ok())
+                    .unwrap_or(5000);
+                match timestamp {
+                    Some(t) if t < server_ms + 1000 && server_ms - t <= window => {}
+                    _ => {
+                        return fail(
+                            400,
+                            -1021,
+                            "Timestamp for this request is outside of the recvWindow.",
+                        )
+                    }
+                }
+                *subscribe = true;
+                self.connections += 1;
+                json!({"id": id, "status": 200, "result": {"subscriptionId": 0}})
+            }
+            _ => fail(400, -1020, "Unsupported operation."),
+        }
     }
 
     fn find(&self, param: &dyn Fn(&str) -> Option<String>, open_only: bool) -> Option<usize> {
@@ -570,6 +827,13 @@ impl State {
                 self.orders[i].status = "CANCELED".into();
                 let mut value = order_json(&self.orders[i]);
                 value["origClientOrderId"] = json!(self.orders[i].client_id);
+                let server_ms = now_ms() + self.clock_offset_ms;
+                let mut event = execution_report(&self.orders[i], "CANCELED", None, server_ms);
+                // On a cancel, `c` is the cancel request's own id and `C` the order's.
+                event["C"] = json!(self.orders[i].client_id);
+                event["c"] = json!(param("newClientOrderId")
+                    .unwrap_or_else(|| format!("cancel-{}", self.orders[i].order_id)));
+                self.emit(event);
                 (200, value)
             }
             None => error(400, -2011, "Unknown order sent."),
@@ -590,4 +854,77 @@ fn order_json(o: &FakeOrder) -> Value {
         "isWorking": matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED"),
         "selfTradePreventionMode": "NONE"
     })
+}
+
+/// An `executionReport` (user-data-stream.md) for order `o` after `exec_type`, with the
+/// trade it made.
+fn execution_report(o: &FakeOrder, exec_type: &str, trade: Option<&FakeTrade>, ms: i64) -> Value {
+    let (last_qty, last_price, commission, asset, trade_id, maker) = match trade {
+        Some(t) => (
+            t.qty.raw(),
+            t.price.raw(),
+            dec8(t.commission.raw()),
+            Value::String(t.commission_asset.clone()),
+            t.id,
+            t.is_maker,
+        ),
+        None => (0, 0, "0".to_owned(), Value::Null, -1, false),
+    };
+    json!({
+        "e": "executionReport", "E": ms, "s": o.symbol, "c": o.client_id, "S": o.side,
+        "o": o.kind, "f": if o.time_in_force.is_empty() { "GTC" } else { o.time_in_force.as_str() },
+        "q": dec8(o.qty.raw()), "p": dec8(o.price.raw()), "P": "0.00000000", "F": "0.00000000",
+        "g": -1, "C": "", "x": exec_type, "X": o.status, "r": "NONE", "i": o.order_id,
+        "l": dec8(last_qty), "z": dec8(o.executed.raw()), "L": dec8(last_price),
+        "n": commission, "N": asset, "T": ms, "t": trade_id, "v": 3, "I": 8641984,
+        "w": matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED"), "m": maker, "M": false,
+        "O": o.time, "Z": dec8(o.quote_executed.raw()),
+        "Y": dec8(Price::from_raw(last_price).checked_notional(Qty::from_raw(last_qty)).map_or(0, |n| n.raw())),
+        "Q": "0.00000000", "W": o.time, "V": "NONE"
+    })
+}
+
+/// One WebSocket API connection: requests answered; once subscribed, the account's
+/// events sent until the fake drops the subscription or the client leaves.
+async fn ws_session(socket: WebSocket, state: Arc<Mutex<State>>) {
+    let (mut sink, mut stream) = socket.split();
+    let (events_tx, mut events) = mpsc::unbounded_channel::<String>();
+    let mut events_tx = Some(events_tx);
+    let mut subscribed = false;
+    loop {
+        tokio::select! {
+            message = stream.next() => {
+                let Some(Ok(message)) = message else { return };
+                if message.is_close() {
+                    return;
+                }
+                let Ok(text) = message.to_str() else { continue };
+                let mut subscribe = false;
+                let answer = lock(&state).ws_request(text, &mut subscribe);
+                if subscribe && !subscribed {
+                    if let Some(tx) = events_tx.take() {
+                        lock(&state).subscribers.push(tx);
+                    }
+                    subscribed = true;
+                }
+                if sink.send(Message::text(answer.to_string())).await.is_err() {
+                    return;
+                }
+            }
+            event = events.recv(), if subscribed => {
+                match event {
+                    Some(text) => {
+                        if sink.send(Message::text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // The fake dropped this subscriber: the connection goes with it.
+                    None => {
+                        let _ = sink.close().await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
 }

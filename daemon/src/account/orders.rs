@@ -229,6 +229,18 @@ impl Orders {
     ) -> Option<(StrategyIdx, OrderUpdate, Option<Fill>)> {
         let id = report.order_id();
         let order = self.open.get_mut(&id)?;
+        // A venue may acknowledge an order twice (Binance: the REST answer and the user
+        // stream's NEW, in either order): the second says nothing new, and must not
+        // take a partly filled order back to accepted.
+        if matches!(report, ExecutionReport::Accepted { .. })
+            && !order.status_unknown
+            && matches!(
+                order.status,
+                Some(OrderStatus::Accepted | OrderStatus::PartiallyFilled)
+            )
+        {
+            return None;
+        }
         let update = report.update(&order.request, order.filled)?;
         // Any report about the order says what became of it.
         order.status_unknown = false;
@@ -304,6 +316,11 @@ mod tests {
             (OrderStatus::PartiallyFilled, qty("1"), qty("2"))
         );
         assert_eq!(fill.unwrap().qty, qty("1"));
+        assert_eq!(
+            orders.apply(&ExecutionReport::Accepted { id, ts: 102 }),
+            None,
+            "a second acknowledgement changes nothing"
+        );
         assert_eq!(orders.open_ids(4), vec![id]);
         let (_, update, _) = orders.apply(&fill_report("2")).unwrap();
         assert_eq!(

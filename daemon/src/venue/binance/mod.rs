@@ -1,8 +1,8 @@
 //! Binance spot: the adapter's parts, each tested against Binance's documented examples
 //! and, over loopback HTTP, against the fake exchange of `pennant-testkit`
-//! (`tests/binance.rs`). The adapter's tasks (the venue behind the `Venue` trait, the
-//! user data and market stream connections, reconciliation) build on these; they are not
-//! here yet (issue 15).
+//! (`tests/binance.rs`). The venue's task (in [`venue`]) holds the REST client and the
+//! user data stream; the market stream connection and the configuration that builds the
+//! venue in the daemon are not here yet (issue 15).
 //!
 //! - [`sign`]: HMAC-SHA256 request signing and the timestamp window.
 //! - [`exchange_info`]: `GET /api/v3/exchangeInfo` read into each symbol's trading
@@ -18,7 +18,9 @@
 //! - [`rest`]: the REST client: signed requests with the clock offset, `-1021` resynced
 //!   and retried once, Binance's waits kept before anything else is sent.
 //! - [`venue`]: the venue behind the boundary: commands to a tokio task, answers back
-//!   as engine inputs, an order without an answer asked about, never sent twice.
+//!   as engine inputs, an order without an answer asked about, never sent twice; the
+//!   user data stream's fills, a reconnect's missed trades from `myTrades`, and open
+//!   orders canceled after too long without the stream.
 //! - [`user_stream`]: execution reports and balances from the user data stream, each
 //!   trade once.
 

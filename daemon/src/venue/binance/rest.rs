@@ -77,6 +77,31 @@ impl RestClient {
         Ok(self.offset_ms)
     }
 
+    /// The WebSocket API request subscribing a connection to this account's user data
+    /// stream (`userDataStream.subscribe.signature`), as its JSON text.
+    pub fn user_stream_subscription(&self, id: u64) -> String {
+        let params = sign::signed_ws_params(
+            self.keys.secret.as_bytes(),
+            &[("apiKey", self.keys.key.clone())],
+            self.recv_window_ms,
+            local_ms() + self.offset_ms,
+        );
+        let mut object = serde_json::Map::new();
+        for (name, value) in params {
+            let value = match value.parse::<i64>() {
+                Ok(number) if name != "apiKey" && name != "signature" => Value::from(number),
+                _ => Value::String(value),
+            };
+            object.insert(name, value);
+        }
+        serde_json::json!({
+            "id": id.to_string(),
+            "method": "userDataStream.subscribe.signature",
+            "params": object,
+        })
+        .to_string()
+    }
+
     /// An unsigned `GET` (`/api/v3/exchangeInfo`).
     pub async fn get_public(&mut self, path: &str) -> Result<Value, Failure> {
         self.send(reqwest::Method::GET, path, String::new(), false)

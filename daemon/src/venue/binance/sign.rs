@@ -30,6 +30,34 @@ pub fn signed_query(secret: &[u8], params: &str, recv_window_ms: u64, timestamp_
     format!("{payload}&signature={signature}")
 }
 
+/// The WebSocket API's signed parameters (web-socket-api.md, "SIGNED request example
+/// (HMAC)"): `params` with `recvWindow` and `timestamp`, sorted by name, joined as
+/// `name=value&...` and signed; returned with the `signature` added, in that order.
+pub fn signed_ws_params(
+    secret: &[u8],
+    params: &[(&str, String)],
+    recv_window_ms: u64,
+    timestamp_ms: i64,
+) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .chain([
+            ("recvWindow".to_owned(), recv_window_ms.to_string()),
+            ("timestamp".to_owned(), timestamp_ms.to_string()),
+        ])
+        .collect();
+    all.sort();
+    let payload = all
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let signature = signature(secret, &payload);
+    all.push(("signature".to_owned(), signature));
+    all
+}
+
 /// Whether Binance takes a request stamped `timestamp_ms` with `recv_window_ms` when its
 /// clock reads `server_ms` (what the fake exchange checks, and what a clock offset must
 /// keep true).
@@ -44,6 +72,29 @@ mod tests {
     /// The example of Binance's REST API documentation ("SIGNED endpoint examples").
     const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
     const PAYLOAD: &str = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+
+    /// The WebSocket API documentation's example: its parameters, sorted, are the
+    /// payload it prints.
+    #[test]
+    fn signs_websocket_api_parameters_sorted() {
+        let key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+        let params = [
+            ("symbol", "BTCUSDT".to_owned()),
+            ("side", "SELL".to_owned()),
+            ("type", "LIMIT".to_owned()),
+            ("timeInForce", "GTC".to_owned()),
+            ("quantity", "0.01000000".to_owned()),
+            ("price", "52000.00".to_owned()),
+            ("apiKey", key.to_owned()),
+        ];
+        let signed = signed_ws_params(SECRET.as_bytes(), &params, 100, 1_645_423_376_532);
+        let payload = format!("apiKey={key}&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT");
+        let (last, rest) = signed.split_last().unwrap();
+        let joined: Vec<String> = rest.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(joined.join("&"), payload);
+        assert_eq!(last.0, "signature");
+        assert_eq!(last.1, signature(SECRET.as_bytes(), &payload));
+    }
 
     #[test]
     fn signs_the_documentations_example() {

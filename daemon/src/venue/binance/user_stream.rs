@@ -8,9 +8,13 @@
 //! alone.
 
 use crate::venue::{ClientOrderIds, ExecutionReport};
-use pennant_sdk::{Amount, Liquidity, Price, Qty, RejectReason, Timestamp};
+use pennant_sdk::{Amount, Liquidity, OrderId, Price, Qty, RejectReason, Timestamp};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap};
+
+/// Trade ids remembered per symbol to recognise a trade sent twice: far more than a
+/// reconnect's `myTrades` page (500) brings back.
+pub const REMEMBERED_TRADES: usize = 10_000;
 
 /// Why an event cannot be read (counted and skipped by the adapter).
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +78,43 @@ pub struct ExecutionEvent {
     /// The trade was the maker side.
     #[serde(rename = "m")]
     pub maker: bool,
+}
+
+/// A trade of the account as `GET /api/v3/myTrades` lists it (rest-api.md): how a
+/// fill missed while the stream was away is found again.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountTrade {
+    /// Symbol.
+    pub symbol: String,
+    /// Trade id.
+    pub id: i64,
+    /// Binance's id of the order.
+    pub order_id: i64,
+    /// Price.
+    pub price: String,
+    /// Quantity.
+    pub qty: String,
+    /// Commission.
+    pub commission: String,
+    /// Its asset.
+    pub commission_asset: String,
+    /// When, ms.
+    pub time: i64,
+    /// The order was the maker.
+    pub is_maker: bool,
+}
+
+/// A trade, from either source, as [`Executions`] books it.
+struct Trade<'a> {
+    symbol: &'a str,
+    id: i64,
+    price: &'a str,
+    qty: &'a str,
+    commission: &'a str,
+    commission_asset: Option<&'a str>,
+    maker: bool,
+    time: i64,
 }
 
 /// A balance of `outboundAccountPosition`.
@@ -162,7 +203,8 @@ pub fn parse(text: &str) -> Result<UserEvent, StreamError> {
 #[derive(Debug)]
 pub struct Executions {
     ids: ClientOrderIds,
-    trades: HashSet<(String, i64)>,
+    /// Booked trade ids per symbol, the latest [`REMEMBERED_TRADES`] of each.
+    trades: HashMap<String, BTreeSet<i64>>,
 }
 
 impl Executions {
@@ -170,14 +212,13 @@ impl Executions {
     pub fn new(ids: ClientOrderIds) -> Self {
         Executions {
             ids,
-            trades: HashSet::new(),
+            trades: HashMap::new(),
         }
     }
 
     /// The report an execution means, if it is about one of this daemon's orders and
-    /// not a trade already booked. `base` and `quote` are the symbol's assets: a
-    /// commission in either is valued in the quote currency at the trade's price; in a
-    /// third asset (BNB) it cannot be valued here and counts as zero, which the log says.
+    /// not a trade already booked. `base` and `quote` are the symbol's assets, to value
+    /// the commission.
     pub fn report(
         &mut self,
         event: &ExecutionEvent,
@@ -195,37 +236,21 @@ impl Executions {
         let ts: Timestamp = event.time.saturating_mul(1_000_000);
         Ok(match event.exec_type.as_str() {
             "NEW" => Some(ExecutionReport::Accepted { id, ts }),
-            "TRADE" => {
-                if !self.trades.insert((event.symbol.clone(), event.trade_id)) {
-                    return Ok(None);
-                }
-                let price: Price = decimal("L", &event.last_price)?;
-                let qty: Qty = decimal("l", &event.last_qty)?;
-                let commission: Amount = decimal("n", &event.commission)?;
-                let fee = match event.commission_asset.as_deref() {
-                    Some(asset) if asset == quote => commission,
-                    Some(asset) if asset == base => price
-                        .checked_notional(Qty::from_raw(commission.raw()))
-                        .unwrap_or(Amount::ZERO),
-                    Some(asset) => {
-                        log::warn!(order_id = id, asset; "commission in a third asset: not counted in the fees");
-                        Amount::ZERO
-                    }
-                    None => Amount::ZERO,
-                };
-                Some(ExecutionReport::Fill {
-                    id,
-                    price,
-                    qty,
-                    fee,
-                    liquidity: if event.maker {
-                        Liquidity::Maker
-                    } else {
-                        Liquidity::Taker
-                    },
-                    ts,
-                })
-            }
+            "TRADE" => self.fill(
+                id,
+                Trade {
+                    symbol: &event.symbol,
+                    id: event.trade_id,
+                    price: &event.last_price,
+                    qty: &event.last_qty,
+                    commission: &event.commission,
+                    commission_asset: event.commission_asset.as_deref(),
+                    maker: event.maker,
+                    time: event.time,
+                },
+                base,
+                quote,
+            )?,
             "CANCELED" | "EXPIRED" | "TRADE_PREVENTION" => {
                 Some(ExecutionReport::Canceled { id, ts })
             }
@@ -238,6 +263,86 @@ impl Executions {
             // the engine books.
             _ => None,
         })
+    }
+
+    /// The fill a trade of `myTrades` is for order `id` (the caller knows Binance's
+    /// order ids), unless the stream already brought it.
+    pub fn trade(
+        &mut self,
+        id: OrderId,
+        trade: &AccountTrade,
+        base: &str,
+        quote: &str,
+    ) -> Result<Option<ExecutionReport>, StreamError> {
+        self.fill(
+            id,
+            Trade {
+                symbol: &trade.symbol,
+                id: trade.id,
+                price: &trade.price,
+                qty: &trade.qty,
+                commission: &trade.commission,
+                commission_asset: Some(&trade.commission_asset),
+                maker: trade.is_maker,
+                time: trade.time,
+            },
+            base,
+            quote,
+        )
+    }
+
+    /// The highest trade id booked for `symbol`: where `myTrades` resumes.
+    pub fn last_trade(&self, symbol: &str) -> Option<i64> {
+        self.trades.get(symbol).and_then(|ids| ids.last().copied())
+    }
+
+    /// A commission in the symbol's base or quote is valued in the quote at the trade's
+    /// price; in a third asset (BNB) it cannot be valued here and counts as zero, which
+    /// the log says.
+    fn fill(
+        &mut self,
+        id: OrderId,
+        trade: Trade<'_>,
+        base: &str,
+        quote: &str,
+    ) -> Result<Option<ExecutionReport>, StreamError> {
+        let seen = self.trades.entry(trade.symbol.to_owned()).or_default();
+        if seen
+            .first()
+            .is_some_and(|&oldest| trade.id < oldest && seen.len() >= REMEMBERED_TRADES)
+            || !seen.insert(trade.id)
+        {
+            return Ok(None);
+        }
+        if seen.len() > REMEMBERED_TRADES {
+            seen.pop_first();
+        }
+        let price: Price = decimal("L", trade.price)?;
+        let qty: Qty = decimal("l", trade.qty)?;
+        let commission: Amount = decimal("n", trade.commission)?;
+        let fee = match trade.commission_asset {
+            Some(asset) if asset == quote => commission,
+            Some(asset) if asset == base => price
+                .checked_notional(Qty::from_raw(commission.raw()))
+                .unwrap_or(Amount::ZERO),
+            Some(asset) => {
+                log::warn!(order_id = id, asset; "commission in a third asset: not counted in the fees");
+                Amount::ZERO
+            }
+            None => Amount::ZERO,
+        };
+        Ok(Some(ExecutionReport::Fill {
+            id,
+            price,
+            qty,
+            fee,
+            liquidity: if trade.maker {
+                Liquidity::Maker
+            } else {
+                Liquidity::Taker
+            },
+            ts: trade.time.saturating_mul(1_000_000),
+        }))
     }
 }
 

@@ -15,15 +15,28 @@
 //! - a snapshot (at start, after a reconnect) is the account's open orders of this
 //!   daemon (recognised by their client order ids) with what they filled, the count of
 //!   other clients' orders, and the balances: `VenueEvent::Snapshot`.
+//!
+//! The user data stream (when [`StreamSettings`] are given) is one WebSocket API
+//! connection subscribed with `userDataStream.subscribe.signature`: its executions are
+//! the accepted orders, fills (each trade once), cancels and expiries. When it drops or
+//! goes quiet it is connected again after a backoff with jitter; once it is back, the
+//! trades made while it was away are read from `myTrades` and reported as the fills they
+//! were, then a snapshot reconciles the open orders. After `cancel_after` without it, the
+//! open orders are canceled by REST: nobody should quote blind.
 
 use super::errors::Failure;
 use super::orders;
 use super::rest::RestClient;
+use super::user_stream::{self, AccountTrade, Executions, UserEvent};
 use crate::venue::{ClientOrderIds, ExecutionReport, Venue, VenueEvent, VenueOrder, VenueSnapshot};
+use futures_util::{SinkExt, StreamExt};
 use pennant_sdk::{Amount, InstrumentId, OrderId, Qty, RejectReason, Timestamp};
 use rustc_hash::FxHashMap;
 use serde_json::Value;
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
 
 /// Commands waiting for the task, at most; past it an order is refused at once.
 pub const QUEUE: usize = 4096;
@@ -41,6 +54,46 @@ enum Request {
     Snapshot,
 }
 
+/// A Binance symbol and its assets (to value commissions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symbol {
+    /// `BTCUSDT`.
+    pub name: String,
+    /// `BTC`.
+    pub base: String,
+    /// `USDT`.
+    pub quote: String,
+}
+
+/// The user data stream's connection.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// The WebSocket API (`wss://ws-api.binance.com:443/ws-api/v3`).
+    pub url: String,
+    /// The first wait before connecting again; it doubles, with jitter, up to `max`.
+    pub reconnect_min: Duration,
+    /// The longest wait between attempts.
+    pub reconnect_max: Duration,
+    /// Nothing heard for this long (Binance pings every 20 s): the connection is dead.
+    pub quiet: Duration,
+    /// Without the stream for this long, this daemon's open orders are canceled.
+    pub cancel_after: Option<Duration>,
+}
+
+/// What the venue is given to start.
+pub struct BinanceSetup {
+    /// Its name, in logs and metrics.
+    pub name: String,
+    /// The REST client of the account.
+    pub rest: RestClient,
+    /// Our instruments' Binance symbols.
+    pub symbols: FxHashMap<InstrumentId, Symbol>,
+    /// Recognises this daemon's orders.
+    pub ids: ClientOrderIds,
+    /// The user data stream, if fills are to come.
+    pub stream: Option<StreamSettings>,
+}
+
 /// See the module docs.
 pub struct BinanceVenue {
     name: String,
@@ -50,27 +103,37 @@ pub struct BinanceVenue {
 }
 
 impl BinanceVenue {
-    /// Starts the venue's task on `runtime`: `symbols` maps our instruments to Binance's
-    /// symbols, `ids` recognises this daemon's orders; what the task learns goes to
-    /// `sink`, each event made its input by `wrap`.
+    /// Starts the venue's task on `runtime`; what the task learns goes to `sink`, each
+    /// event made its input by `wrap`.
     pub fn spawn<T: Send + 'static>(
-        name: &str,
-        rest: RestClient,
-        symbols: FxHashMap<InstrumentId, String>,
-        ids: ClientOrderIds,
+        setup: BinanceSetup,
         runtime: &tokio::runtime::Handle,
         sink: mpsc::Sender<T>,
-        wrap: impl Fn(VenueEvent) -> T + Send + 'static,
+        wrap: impl Fn(VenueEvent) -> T + Send + Sync + 'static,
     ) -> BinanceVenue {
         let (requests, queue) = mpsc::channel(QUEUE);
-        let mut listed: Vec<String> = symbols.values().cloned().collect();
-        listed.sort();
+        let mut listed: Vec<Symbol> = setup.symbols.values().cloned().collect();
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
         listed.dedup();
-        runtime.spawn(run(rest, queue, listed, ids, sink, wrap));
+        let task = Task {
+            rest: setup.rest,
+            symbols: listed,
+            executions: Executions::new(setup.ids.clone()),
+            ids: setup.ids,
+            open: FxHashMap::default(),
+            by_binance_id: FxHashMap::default(),
+            sink,
+            wrap: Box::new(wrap),
+        };
+        runtime.spawn(task.run(queue, setup.stream));
         BinanceVenue {
-            name: name.to_owned(),
+            name: setup.name,
             requests,
-            symbols,
+            symbols: setup
+                .symbols
+                .into_iter()
+                .map(|(id, s)| (id, s.name))
+                .collect(),
             sent: FxHashMap::default(),
         }
     }
@@ -159,11 +222,11 @@ fn answered(id: OrderId, order: &Value, ts: Timestamp) -> ExecutionReport {
 /// if Binance did not answer in full (a partial snapshot would cancel what it missed).
 async fn snapshot(
     rest: &mut RestClient,
-    symbols: &[String],
+    symbols: &[Symbol],
     ids: &ClientOrderIds,
 ) -> Option<VenueSnapshot> {
     let mut snapshot = VenueSnapshot::default();
-    for symbol in symbols {
+    for symbol in symbols.iter().map(|s| &s.name) {
         let open = rest
             .signed(
                 reqwest::Method::GET,
@@ -208,34 +271,390 @@ async fn snapshot(
     Some(snapshot)
 }
 
-async fn run<T>(
-    mut rest: RestClient,
-    mut queue: mpsc::Receiver<Request>,
-    symbols: Vec<String>,
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The venue's task: the REST client, the user data stream, and what they know.
+struct Task<T> {
+    rest: RestClient,
+    symbols: Vec<Symbol>,
     ids: ClientOrderIds,
+    executions: Executions,
+    /// This daemon's orders not known to be over: client id, symbol, quantity, filled.
+    open: FxHashMap<OrderId, OpenOrder>,
+    /// Binance's order ids of our orders, as its answers and the stream give them.
+    by_binance_id: FxHashMap<(String, i64), OrderId>,
     sink: mpsc::Sender<T>,
-    wrap: impl Fn(VenueEvent) -> T + Send + 'static,
-) {
-    if let Err(failure) = rest.sync_clock().await {
-        log::warn!(
-            "cannot read Binance's clock at start: {failure:?}; signing with the local clock"
-        );
+    wrap: Box<dyn Fn(VenueEvent) -> T + Send + Sync>,
+}
+
+struct OpenOrder {
+    client_id: String,
+    symbol: String,
+    qty: Qty,
+    filled: Qty,
+}
+
+/// Where the user data stream stands.
+struct Stream {
+    settings: StreamSettings,
+    socket: Option<Socket>,
+    /// Failed attempts since it was last up.
+    attempts: u32,
+    next_attempt: Instant,
+    last_heard: Instant,
+    /// When it went away (`None` while up, or before it ever was).
+    lost_at: Option<Instant>,
+    /// Up at least once: a reconnect reconciles.
+    was_up: bool,
+    canceled_for_outage: bool,
+}
+
+/// The wait before attempt `attempts + 1`: doubling from `min` to `max`, drawn in its
+/// upper half so that daemons restarted together do not reconnect together.
+fn backoff(settings: &StreamSettings, attempts: u32) -> Duration {
+    use rand::{RngExt, SeedableRng};
+    let full = settings
+        .reconnect_min
+        .saturating_mul(1u32 << attempts.min(16))
+        .min(settings.reconnect_max);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(now_ns() as u64);
+    full.mul_f64(rng.random_range(0.5..=1.0))
+}
+
+async fn next_message(socket: &mut Option<Socket>) -> Option<Result<Message, String>> {
+    match socket {
+        Some(socket) => socket.next().await.map(|m| m.map_err(|e| e.to_string())),
+        None => std::future::pending().await,
     }
-    while let Some(request) = queue.recv().await {
-        let reports = match request {
-            Request::Snapshot => {
-                if let Some(account) = snapshot(&mut rest, &symbols, &ids).await {
-                    if sink
-                        .send(wrap(VenueEvent::Snapshot(account)))
-                        .await
-                        .is_err()
-                    {
+}
+
+impl<T> Task<T> {
+    async fn run(mut self, mut queue: mpsc::Receiver<Request>, stream: Option<StreamSettings>) {
+        if let Err(failure) = self.rest.sync_clock().await {
+            log::warn!(
+                "cannot read Binance's clock at start: {failure:?}; signing with the local clock"
+            );
+        }
+        let now = Instant::now();
+        let mut stream = stream.map(|settings| Stream {
+            settings,
+            socket: None,
+            attempts: 0,
+            next_attempt: now,
+            last_heard: now,
+            lost_at: Some(now),
+            was_up: false,
+            canceled_for_outage: false,
+        });
+        let far = Duration::from_secs(86_400);
+        loop {
+            let (connect_at, quiet_at, cancel_at) = match &stream {
+                Some(s) if s.socket.is_some() => {
+                    (None, Some(s.last_heard + s.settings.quiet), None)
+                }
+                Some(s) => (
+                    Some(s.next_attempt),
+                    None,
+                    s.lost_at
+                        .zip(s.settings.cancel_after)
+                        .filter(|_| !s.canceled_for_outage && !self.open.is_empty())
+                        .map(|(at, after)| at + after),
+                ),
+                None => (None, None, None),
+            };
+            let socket = stream.as_mut().map(|s| &mut s.socket);
+            let mut idle = None;
+            let message = async {
+                match socket {
+                    Some(socket) => next_message(socket).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                request = queue.recv() => {
+                    let Some(request) = request else { return };
+                    if !self.handle(request).await {
                         return;
                     }
                 }
+                message = message => idle = Some(message),
+                _ = tokio::time::sleep_until(connect_at.unwrap_or(now + far)), if connect_at.is_some() => {
+                    if let Some(s) = stream.as_mut() {
+                        if !self.connect(s).await {
+                            return;
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(quiet_at.unwrap_or(now + far)), if quiet_at.is_some() => {
+                    if let Some(s) = stream.as_mut() {
+                        log::warn!(quiet_secs = s.settings.quiet.as_secs(); "the Binance user data stream went quiet: connecting again");
+                        Self::lost(s);
+                    }
+                }
+                _ = tokio::time::sleep_until(cancel_at.unwrap_or(now + far)), if cancel_at.is_some() => {
+                    if let Some(s) = stream.as_mut() {
+                        s.canceled_for_outage = true;
+                    }
+                    log::error!(orders = self.open.len(); "no Binance user data stream for too long: canceling this daemon's open orders");
+                    if !self.cancel_all().await {
+                        return;
+                    }
+                }
+            }
+            if let (Some(message), Some(s)) = (idle, stream.as_mut()) {
+                s.last_heard = Instant::now();
+                match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if !self.on_stream(text.as_str()).await {
+                            return;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None => {
+                        log::warn!("the Binance user data stream closed: connecting again");
+                        Self::lost(s);
+                    }
+                    Some(Err(err)) => {
+                        log::warn!(error = err.as_str(); "the Binance user data stream failed: connecting again");
+                        Self::lost(s);
+                    }
+                    // Pings are answered by the socket; they show the connection lives.
+                    Some(Ok(_)) => {}
+                }
+            }
+        }
+    }
+
+    fn lost(s: &mut Stream) {
+        s.socket = None;
+        s.lost_at = Some(Instant::now());
+        s.next_attempt = Instant::now() + backoff(&s.settings, s.attempts);
+        s.attempts += 1;
+    }
+
+    /// Sends `event` to the engine; false when the engine is gone.
+    async fn tell(&self, event: VenueEvent) -> bool {
+        self.sink.send((self.wrap)(event)).await.is_ok()
+    }
+
+    /// Connects and subscribes; on a reconnect, reconciles. False when the engine is gone.
+    async fn connect(&mut self, s: &mut Stream) -> bool {
+        match self.subscribe(&s.settings.url).await {
+            Ok(socket) => {
+                log::info!(attempts = s.attempts; "the Binance user data stream is connected");
+                s.socket = Some(socket);
+                s.attempts = 0;
+                s.last_heard = Instant::now();
+                s.lost_at = None;
+                s.canceled_for_outage = false;
+                let reconnect = s.was_up;
+                s.was_up = true;
+                !reconnect || self.reconcile().await
+            }
+            Err(reason) => {
+                log::warn!(attempts = s.attempts, reason = reason.as_str(); "cannot connect the Binance user data stream: trying again later");
+                s.next_attempt = Instant::now() + backoff(&s.settings, s.attempts);
+                s.attempts += 1;
+                true
+            }
+        }
+    }
+
+    async fn subscribe(&self, url: &str) -> Result<Socket, String> {
+        let (mut socket, _) = tokio::time::timeout(
+            super::rest::REQUEST_TIMEOUT,
+            tokio_tungstenite::connect_async(url),
+        )
+        .await
+        .map_err(|_| "timed out".to_owned())?
+        .map_err(|e| e.to_string())?;
+        let request = self.rest.user_stream_subscription(1);
+        socket
+            .send(Message::text(request))
+            .await
+            .map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + super::rest::REQUEST_TIMEOUT;
+        loop {
+            let message = tokio::time::timeout_at(deadline, socket.next())
+                .await
+                .map_err(|_| "no answer to the subscription".to_owned())?;
+            let Some(message) = message else {
+                return Err("closed before answering".into());
+            };
+            let Message::Text(text) = message.map_err(|e| e.to_string())? else {
+                continue;
+            };
+            let answer: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
+            if answer["id"] != "1" {
                 continue;
             }
-            Request::Submit { order, symbol } => submit(&mut rest, &order, &symbol).await,
+            return match answer["status"].as_u64() {
+                Some(200) => Ok(socket),
+                _ => Err(format!("subscription refused: {}", answer["error"])),
+            };
+        }
+    }
+
+    /// The trades made while the stream was away, as fills, then a snapshot.
+    async fn reconcile(&mut self) -> bool {
+        let mut fills = Vec::new();
+        for symbol in self.symbols.clone() {
+            let from = self.executions.last_trade(&symbol.name).map(|id| id + 1);
+            let query = match from {
+                Some(from) => format!("symbol={}&fromId={from}", symbol.name),
+                None => format!("symbol={}", symbol.name),
+            };
+            let trades = match self
+                .rest
+                .signed(reqwest::Method::GET, "/api/v3/myTrades", &query)
+                .await
+            {
+                Ok(trades) => trades,
+                Err(failure) => {
+                    log::warn!(symbol = symbol.name.as_str(); "cannot read the trades missed while away: {failure:?}");
+                    continue;
+                }
+            };
+            for raw in trades.as_array().into_iter().flatten() {
+                let Ok(trade) = serde_json::from_value::<AccountTrade>(raw.clone()) else {
+                    log::warn!(symbol = symbol.name.as_str(); "a trade of myTrades cannot be read: skipped");
+                    continue;
+                };
+                let Some(&id) = self
+                    .by_binance_id
+                    .get(&(symbol.name.clone(), trade.order_id))
+                else {
+                    continue;
+                };
+                match self
+                    .executions
+                    .trade(id, &trade, &symbol.base, &symbol.quote)
+                {
+                    Ok(Some(fill)) => {
+                        log::warn!(order_id = id, trade_id = trade.id; "a fill made while the user data stream was away");
+                        fills.push(fill);
+                    }
+                    Ok(None) => {}
+                    Err(err) => log::warn!(order_id = id; "{err}"),
+                }
+            }
+        }
+        self.booked(&fills);
+        if !fills.is_empty() && !self.tell(VenueEvent::Reports(fills)).await {
+            return false;
+        }
+        match snapshot(&mut self.rest, &self.symbols, &self.ids).await {
+            Some(account) => self.tell(VenueEvent::Snapshot(account)).await,
+            None => true,
+        }
+    }
+
+    /// One message of the user data stream.
+    async fn on_stream(&mut self, text: &str) -> bool {
+        let event = match user_stream::parse(text) {
+            Ok(event) => event,
+            Err(err) => {
+                log::warn!("{err}: skipped");
+                return true;
+            }
+        };
+        let UserEvent::Execution(event) = event else {
+            return true;
+        };
+        let Some(symbol) = self
+            .symbols
+            .iter()
+            .find(|s| s.name == event.symbol)
+            .cloned()
+        else {
+            return true;
+        };
+        match self.executions.report(&event, &symbol.base, &symbol.quote) {
+            Ok(Some(report)) => {
+                if let Some(id) = self.ids.parse(&event.client_id) {
+                    self.by_binance_id
+                        .insert((symbol.name.clone(), event.order_id), id);
+                }
+                self.booked(std::slice::from_ref(&report));
+                self.tell(VenueEvent::Reports(vec![report])).await
+            }
+            Ok(None) => true,
+            Err(err) => {
+                log::warn!("{err}: skipped");
+                true
+            }
+        }
+    }
+
+    /// Keeps the open orders current: over when canceled, refused or filled.
+    fn booked(&mut self, reports: &[ExecutionReport]) {
+        for report in reports {
+            match report {
+                ExecutionReport::Fill { id, qty, .. } => {
+                    if let Some(order) = self.open.get_mut(id) {
+                        order.filled += *qty;
+                        if order.filled >= order.qty {
+                            self.open.remove(id);
+                        }
+                    }
+                }
+                ExecutionReport::Canceled { id, .. } | ExecutionReport::Rejected { id, .. } => {
+                    self.open.remove(id);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Cancels every open order of this daemon, one by one (other clients' orders on
+    /// the account are not ours to cancel).
+    async fn cancel_all(&mut self) -> bool {
+        let open: Vec<(OrderId, String, String)> = self
+            .open
+            .iter()
+            .map(|(id, o)| (*id, o.client_id.clone(), o.symbol.clone()))
+            .collect();
+        for (id, client_id, symbol) in open {
+            if !self
+                .handle(Request::Cancel {
+                    id,
+                    client_id,
+                    symbol,
+                })
+                .await
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// One command of the engine; false when the engine is gone.
+    async fn handle(&mut self, request: Request) -> bool {
+        let reports = match request {
+            Request::Snapshot => {
+                return match snapshot(&mut self.rest, &self.symbols, &self.ids).await {
+                    Some(account) => self.tell(VenueEvent::Snapshot(account)).await,
+                    None => true,
+                };
+            }
+            Request::Submit { order, symbol } => {
+                self.open.insert(
+                    order.id,
+                    OpenOrder {
+                        client_id: order.client_id.to_string(),
+                        symbol: symbol.clone(),
+                        qty: order.request.qty,
+                        filled: Qty::ZERO,
+                    },
+                );
+                let (reports, binance_id) = submit(&mut self.rest, &order, &symbol).await;
+                if let Some(binance_id) = binance_id {
+                    self.by_binance_id.insert((symbol, binance_id), order.id);
+                }
+                reports
+            }
             Request::Cancel {
                 id,
                 client_id,
@@ -243,7 +662,8 @@ async fn run<T>(
             } => {
                 let query = orders::by_client_id(&symbol, &client_id);
                 let ts = now_ns();
-                match rest
+                match self
+                    .rest
                     .signed(reqwest::Method::DELETE, "/api/v3/order", &query)
                     .await
                 {
@@ -255,14 +675,18 @@ async fn run<T>(
                 }
             }
         };
+        self.booked(&reports);
         // The engine is gone when the channel closes: nothing is left to tell.
-        if sink.send(wrap(VenueEvent::Reports(reports))).await.is_err() {
-            return;
-        }
+        self.tell(VenueEvent::Reports(reports)).await
     }
 }
 
-async fn submit(rest: &mut RestClient, order: &VenueOrder, symbol: &str) -> Vec<ExecutionReport> {
+/// Sends an order; the reports its answer means, and Binance's id of it when known.
+async fn submit(
+    rest: &mut RestClient,
+    order: &VenueOrder,
+    symbol: &str,
+) -> (Vec<ExecutionReport>, Option<i64>) {
     let id = order.id;
     let form = orders::new_order(order, symbol);
     let ts = now_ns();
@@ -270,16 +694,20 @@ async fn submit(rest: &mut RestClient, order: &VenueOrder, symbol: &str) -> Vec<
         .signed(reqwest::Method::POST, "/api/v3/order", &form)
         .await
     {
-        Ok(answer) => vec![answered(id, &answer, ts)],
+        Ok(answer) => (vec![answered(id, &answer, ts)], answer["orderId"].as_i64()),
         Err(Failure::Unknown) => {
             log::warn!(order_id = id, client_id:% = order.client_id; "no answer from Binance for an order: asking about it by its client order id");
             let mut reports = vec![ExecutionReport::Unknown { id, ts }];
             let query = orders::by_client_id(symbol, order.client_id.as_str());
+            let mut binance_id = None;
             match rest
                 .signed(reqwest::Method::GET, "/api/v3/order", &query)
                 .await
             {
-                Ok(found) => reports.push(answered(id, &found, now_ns())),
+                Ok(found) => {
+                    binance_id = found["orderId"].as_i64();
+                    reports.push(answered(id, &found, now_ns()));
+                }
                 // Binance does not have it: it never arrived, and is not sent again.
                 Err(Failure::UnknownOrder { .. }) => reports.push(ExecutionReport::Rejected {
                     id,
@@ -291,15 +719,18 @@ async fn submit(rest: &mut RestClient, order: &VenueOrder, symbol: &str) -> Vec<
                     log::warn!(order_id = id; "the order's status is still unknown: {failure:?}")
                 }
             }
-            reports
+            (reports, binance_id)
         }
         Err(failure) => {
             log::info!(order_id = id; "Binance refused the order: {failure:?}");
-            vec![ExecutionReport::Rejected {
-                id,
-                reason: RejectReason::VenueRejected,
-                ts,
-            }]
+            (
+                vec![ExecutionReport::Rejected {
+                    id,
+                    reason: RejectReason::VenueRejected,
+                    ts,
+                }],
+                None,
+            )
         }
     }
 }
