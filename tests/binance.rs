@@ -824,3 +824,124 @@ fn open_orders_are_canceled_when_the_stream_stays_away() {
     drop(venue);
     drop(runtime);
 }
+
+const VIEWER: &str = "viewer-secret";
+
+/// A daemon trading BTC-USDT on the fake through `[[venue]] kind = "binance"`: a market
+/// maker quoting on the synthetic feed's prices, its API on a free port; `tick_size` as
+/// configured.
+fn daemon_config(dir: &std::path::Path, fake: &FakeBinance, tick_size: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[daemon]
+state_dir = "state"
+
+[api]
+listen = "127.0.0.1:0"
+
+[[api.token]]
+name = "viewer"
+role = "viewer"
+sha256 = "{viewer}"
+
+[plugins]
+dir = "{strategies}"
+call_budget_ms = 5000
+
+[[venue]]
+name = "binance"
+kind = "binance"
+rest_url = "{rest}"
+ws_api_url = "{ws}"
+reconnect_min_ms = 50
+reconnect_max_ms = 200
+
+[[instrument]]
+symbol = "BTC-USDT"
+tick_size = "{tick_size}"
+lot_size = "0.00001"
+min_notional = "5"
+venue = "binance"
+
+[[feed]]
+name = "synthetic"
+kind = "synthetic"
+interval_ms = 20
+instruments.BTC-USDT = {{ start_price = "50000", step_bps = 1, trade_percent = 0 }}
+
+[[strategy]]
+id = "mm"
+component = "market_maker.wasm"
+params = {{ instrument = "BTC-USDT", qty = "0.001", max_position = "0.01", half_spread_bps = 2, requote_ticks = 100000 }}
+"#,
+        viewer = pennant_daemon::api::hash_token(VIEWER),
+        strategies = support::components_dir().display(),
+        rest = fake.base_url(),
+        ws = fake.ws_api_url(),
+    );
+    let path = dir.join("pennant.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The real `pennantd` on the fake exchange: its quotes go out with the daemon's client
+/// order ids, a quote the market trades through comes back as a fill from the user data
+/// stream, and is booked (fills API) on the `binance` venue.
+#[test]
+fn pennantd_trades_on_binance_through_its_configuration() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    // Far from the quotes: they rest.
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = daemon_config(dir.path(), &fake, "0.01");
+    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
+    let daemon = support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env);
+    let api = support::api::Api::of(&daemon);
+    let resting = support::poll("the market maker's quotes at Binance", || {
+        let orders = fake.orders();
+        let quotes: Vec<_> = orders
+            .iter()
+            .filter(|o| o.status == "NEW" && o.client_id.starts_with("pennant-"))
+            .cloned()
+            .collect();
+        (quotes.len() == 2 && fake.user_stream_subscriptions() >= 1).then_some(quotes)
+    });
+    assert!(
+        resting.iter().all(|o| o.kind == "LIMIT_MAKER"),
+        "{resting:?}"
+    );
+    let bid = resting.iter().find(|o| o.side == "BUY").cloned().unwrap();
+    // The market comes down through the bid: it fills, as a maker, at its price.
+    fake.set_book("BTCUSDT", px("1"), bid.price);
+    let fills = support::poll("the fill, booked", || {
+        let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
+        let items = fills["items"].as_array().cloned().unwrap_or_default();
+        (!items.is_empty()).then_some(items)
+    });
+    assert_eq!(fills[0]["venue"], "binance", "{}", fills[0]);
+    assert_eq!(fills[0]["side"], "buy", "{}", fills[0]);
+    assert_eq!(fills[0]["qty"], "0.001", "{}", fills[0]);
+    assert_eq!(fake.trades().len(), 1, "{:?}", fake.trades());
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+}
+
+/// An instrument configured unlike the exchange lists it stops the start, naming the key
+/// and both values.
+#[test]
+fn pennantd_refuses_an_instrument_binance_disagrees_with() {
+    let fake = market();
+    let dir = tempfile::tempdir().unwrap();
+    let config = daemon_config(dir.path(), &fake, "0.1");
+    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
+    let (status, output) =
+        support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env).wait_exit();
+    assert!(!status.success());
+    let text = output.join("\n");
+    assert!(
+        text.contains("tick_size is 0.1 in the configuration, 0.01 at Binance"),
+        "{text}"
+    );
+    assert!(fake.orders().is_empty());
+}

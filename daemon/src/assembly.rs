@@ -10,7 +10,7 @@ use crate::engine::journal::Journal;
 use crate::engine::{Engine, EngineSettings};
 use crate::market::Instruments;
 use crate::plugin::{PluginError, PluginSettings};
-use crate::venue::{ClientOrderIds, PaperVenue, Venue};
+use crate::venue::{ClientOrderIds, DetachedVenue, PaperVenue, Venue};
 use pennant_sdk::Timestamp;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,8 +32,18 @@ pub enum Start {
     },
 }
 
+/// The venues started outside (the exchanges' adapters, which need the daemon's runtime
+/// and channels), by their index in the configuration. A configured exchange without
+/// one is a [`DetachedVenue`].
+pub type Connected = Vec<(usize, Box<dyn Venue>)>;
+
 /// The engine `config` describes, recording to `journal`, with no strategies yet.
-pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine, PluginError> {
+pub fn engine(
+    config: &Config,
+    journal: Journal,
+    start: Start,
+    mut connected: Connected,
+) -> Result<Engine, PluginError> {
     let instruments = Arc::new(Instruments::new(
         config.instruments.iter().map(|i| i.info()),
     ));
@@ -60,10 +70,15 @@ pub fn engine(config: &Config, journal: Journal, start: Start) -> Result<Engine,
         config
             .venues
             .iter()
-            .map(|v| match v.kind {
+            .enumerate()
+            .map(|(i, v)| match v.kind {
                 VenueKind::Paper => {
                     Box::new(PaperVenue::new(&v.paper()).named(v.name.get_ref())) as Box<dyn Venue>
                 }
+                VenueKind::Binance => match connected.iter().position(|(at, _)| *at == i) {
+                    Some(at) => connected.swap_remove(at).1,
+                    None => Box::new(DetachedVenue::new(v.name.get_ref())),
+                },
             })
             .collect()
     };

@@ -72,6 +72,9 @@ pub enum DaemonError {
     /// The session recorder cannot start.
     #[error(transparent)]
     Recorder(#[from] RecorderError),
+    /// An exchange venue cannot start.
+    #[error(transparent)]
+    Binance(#[from] crate::venue::binance::setup::SetupError),
     /// The runtime could not be set up.
     #[error("cannot start: {0}")]
     Runtime(String),
@@ -82,6 +85,10 @@ impl DaemonError {
     pub fn is_config(&self) -> bool {
         match self {
             DaemonError::Runtime(_) | DaemonError::Api(ApiSetupError::Bind { .. }) => false,
+            DaemonError::Binance(err) => !matches!(
+                err,
+                crate::venue::binance::setup::SetupError::Unreachable { .. }
+            ),
             DaemonError::Store(err) => err.is_config(),
             _ => true,
         }
@@ -104,7 +111,7 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
     if config.api.enabled {
         Tokens::load(&config.api, &config.base_dir).map_err(ApiSetupError::from)?;
     }
-    let (mut engine, mut reloader) = build_engine(config, Journal::default())?;
+    let (mut engine, mut reloader) = build_engine(config, Journal::default(), Vec::new())?;
     let pass = reloader.prepare(false);
     let outcomes = apply(&mut engine, pass.changes);
     let mut problems: Vec<String> = outcomes
@@ -135,7 +142,11 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
 
 /// The engine with no strategies yet, and the reloader that will start them: starting
 /// is the first reload pass.
-fn build_engine(config: &Config, journal: Journal) -> Result<(Engine, Reloader), DaemonError> {
+fn build_engine(
+    config: &Config,
+    journal: Journal,
+    connected: assembly::Connected,
+) -> Result<(Engine, Reloader), DaemonError> {
     // A feed that cannot start is found before READY=1, not after.
     for feed in &config.feeds {
         if let crate::config::FeedSource::Replay(replay) = feed.source() {
@@ -149,7 +160,7 @@ fn build_engine(config: &Config, journal: Journal) -> Result<(Engine, Reloader),
             }
         }
     }
-    let engine = assembly::engine(config, journal, assembly::Start::Now)?;
+    let engine = assembly::engine(config, journal, assembly::Start::Now, connected)?;
     let reloader = Reloader::new(config.clone(), engine.plugins().clone());
     Ok((engine, reloader))
 }
@@ -226,7 +237,9 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         log::info!("backtest: nothing is recovered or stored");
         (Journal::default(), None, None)
     };
-    let (mut engine, mut reloader) = build_engine(&config, journal)?;
+    let (senders, inputs) = crate::engine::inputs::channels(ENGINE_CHANNEL);
+    let connected = runtime.block_on(connect_venues(&config, &senders.control))?;
+    let (mut engine, mut reloader) = build_engine(&config, journal, connected)?;
     if config.recorder.enabled && config.is_live() {
         let (mode, now) = engine.clock_start();
         let mut recorder = Recorder::start(&config, mode, now)?;
@@ -264,7 +277,6 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         engine.publish_view()
     });
     let (running, total) = engine.running_strategies();
-    let (senders, inputs) = crate::engine::inputs::channels(ENGINE_CHANNEL);
     // Feeds send market data; everything else goes on the control channel, which the
     // engine reads first.
     let tx = senders.control.clone();
@@ -346,6 +358,53 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     engine_thread
         .join()
         .map_err(|_| DaemonError::Runtime("the engine thread panicked".into()))
+}
+
+/// Starts the exchanges' venues (`[[venue]] kind = "binance"`): each checked against
+/// the exchange first, its task on the runtime, its reports on the engine's control
+/// channel as `EngineInput::Venue` with its index.
+async fn connect_venues(
+    config: &Config,
+    control: &mpsc::Sender<EngineInput>,
+) -> Result<assembly::Connected, DaemonError> {
+    let ids = crate::venue::ClientOrderIds::new(&config.daemon.id).unwrap_or_default();
+    let routes = config.venue_routes();
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    let mut connected = assembly::Connected::new();
+    for (index, venue) in config.venues.iter().enumerate() {
+        if venue.kind != crate::config::VenueKind::Binance {
+            continue;
+        }
+        let instruments: Vec<_> = config
+            .instruments
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| routes.get(*i) == Some(&index))
+            .map(|(i, instrument)| pennant_sdk::InstrumentInfo {
+                id: i as pennant_sdk::InstrumentId + 1,
+                ..instrument.info()
+            })
+            .collect();
+        let setup = crate::venue::binance::setup::prepare(
+            venue,
+            &instruments,
+            ids.clone(),
+            credentials.as_deref(),
+        )
+        .await?;
+        log::info!(venue = venue.name.get_ref().as_str(), url = venue.rest_url.as_str(), instruments = instruments.len(); "Binance venue checked against exchangeInfo");
+        let venue = crate::venue::binance::venue::BinanceVenue::spawn(
+            setup,
+            &tokio::runtime::Handle::current(),
+            control.clone(),
+            move |event| EngineInput::Venue {
+                venue: index,
+                event,
+            },
+        );
+        connected.push((index, Box::new(venue)));
+    }
+    Ok(connected)
 }
 
 /// Opens the store, writes what a previous run left in the spool, and reads back what

@@ -169,6 +169,13 @@ impl Config {
                     format!("venue {} is defined twice", venue.name.get_ref()),
                 ));
             }
+            if venue.kind == VenueKind::Binance && !(1..=60_000).contains(&venue.recv_window_ms) {
+                return Err(invalid(
+                    venue.name.span(),
+                    "venue.recv_window_ms",
+                    "must be 1 to 60000 (Binance's limit)".into(),
+                ));
+            }
         }
         for instrument in &self.instruments {
             if let Some(venue) = &instrument.venue {
@@ -409,6 +416,7 @@ impl Config {
     /// one it is a backtest on the data's own time.
     pub fn is_live(&self) -> bool {
         self.feeds.iter().any(|f| f.kind == FeedKind::Synthetic)
+            || self.venues.iter().any(|v| v.kind == VenueKind::Binance)
     }
 
     /// The component file of a strategy.

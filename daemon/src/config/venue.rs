@@ -27,7 +27,7 @@ pub struct VenueConfig {
     /// Its name, in logs, metrics and instruments.
     #[serde(deserialize_with = "spanned_identifier")]
     pub name: Spanned<String>,
-    /// What it is: `paper` (the simulator) for now.
+    /// What it is: `paper` (the simulator) or `binance`.
     pub kind: VenueKind,
     /// Fee of a maker fill, bps (paper).
     #[serde(default, deserialize_with = "decimal")]
@@ -38,6 +38,60 @@ pub struct VenueConfig {
     /// Time from submit to the simulated matching engine (paper).
     #[serde(default)]
     pub latency_ms: u32,
+    /// The REST API (binance): `https://api.binance.com`, or the spot testnet's
+    /// `https://testnet.binance.vision`.
+    #[serde(default = "default_rest_url")]
+    pub rest_url: String,
+    /// The WebSocket API, for the user data stream (binance):
+    /// `wss://ws-api.binance.com:443/ws-api/v3`, or the testnet's
+    /// `wss://ws-api.testnet.binance.vision/ws-api/v3`.
+    #[serde(default = "default_ws_api_url")]
+    pub ws_api_url: String,
+    /// How long a signed request stays valid (binance; at most 60000).
+    #[serde(default = "default_recv_window_ms")]
+    pub recv_window_ms: u64,
+    /// The systemd credential or environment variable holding the API key (binance).
+    #[serde(default = "default_key_name")]
+    pub api_key_name: String,
+    /// The one holding the API secret (binance).
+    #[serde(default = "default_secret_name")]
+    pub api_secret_name: String,
+    /// Without the user data stream for this long, this daemon's open orders there are
+    /// canceled (binance; 0: never).
+    #[serde(default = "default_cancel_after_secs")]
+    pub cancel_on_disconnect_secs: u64,
+    /// The first wait before connecting a stream again, doubling up to
+    /// `reconnect_max_ms` (binance).
+    #[serde(default = "default_reconnect_min_ms")]
+    pub reconnect_min_ms: u64,
+    /// The longest wait between attempts (binance).
+    #[serde(default = "default_reconnect_max_ms")]
+    pub reconnect_max_ms: u64,
+}
+
+fn default_rest_url() -> String {
+    "https://api.binance.com".into()
+}
+fn default_ws_api_url() -> String {
+    "wss://ws-api.binance.com:443/ws-api/v3".into()
+}
+fn default_recv_window_ms() -> u64 {
+    5000
+}
+fn default_key_name() -> String {
+    "BINANCE_API_KEY".into()
+}
+fn default_secret_name() -> String {
+    "BINANCE_API_SECRET".into()
+}
+fn default_cancel_after_secs() -> u64 {
+    30
+}
+fn default_reconnect_min_ms() -> u64 {
+    500
+}
+fn default_reconnect_max_ms() -> u64 {
+    30_000
 }
 
 /// The kinds of venue.
@@ -46,6 +100,8 @@ pub struct VenueConfig {
 pub enum VenueKind {
     /// The simulated venue.
     Paper,
+    /// Binance spot (or its testnet, or a server speaking its protocol).
+    Binance,
 }
 
 impl VenueConfig {

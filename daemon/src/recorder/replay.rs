@@ -174,6 +174,7 @@ pub fn replay(dir: &Path) -> Result<ReplayReport, ReplayError> {
             clock_now: start.clock_now,
             cache_dir: cache.clone(),
         },
+        Vec::new(),
     )?;
     engine.replay_mode();
     let plugins = engine.plugins().clone();

@@ -13,6 +13,7 @@
 
 pub mod binance;
 pub mod client_id;
+pub mod detached;
 pub mod paper;
 
 use crate::market::MarketEvent;
@@ -20,6 +21,7 @@ pub use pennant_sdk::matching::ExecutionReport;
 use pennant_sdk::{Amount, OrderId, OrderRequest, Qty, Timestamp};
 
 pub use client_id::{ClientOrderId, ClientOrderIds};
+pub use detached::DetachedVenue;
 pub use paper::PaperVenue;
 
 /// An order as a venue sees it: already risk-checked, with the engine's id and the id

@@ -4,6 +4,8 @@
 //! user data stream; the market stream connection and the configuration that builds the
 //! venue in the daemon are not here yet (issue 15).
 //!
+//! - [`setup`]: a `[[venue]] kind = "binance"` made ready to start: keys, instruments
+//!   checked against `exchangeInfo`, rate limits, the stream's settings.
 //! - [`sign`]: HMAC-SHA256 request signing and the timestamp window.
 //! - [`exchange_info`]: `GET /api/v3/exchangeInfo` read into each symbol's trading
 //!   status and filters, our symbols mapped to Binance's, and a configured instrument
@@ -31,6 +33,7 @@ pub mod market_stream;
 pub mod orders;
 pub mod rate_limits;
 pub mod rest;
+pub mod setup;
 pub mod sign;
 pub mod user_stream;
 pub mod venue;

@@ -52,6 +52,8 @@ enum Request {
         symbol: String,
     },
     Snapshot,
+    /// Orders working before a restart, with what was left of each.
+    Adopt(Vec<(VenueOrder, String, Qty)>),
 }
 
 /// A Binance symbol and its assets (to value commissions).
@@ -188,6 +190,22 @@ impl Venue for BinanceVenue {
         }
     }
 
+    /// The orders of the previous run: cancels and fills of them are known again.
+    fn restore(&mut self, orders: &[(VenueOrder, Qty)]) {
+        let mut adopted = Vec::new();
+        for (order, left) in orders {
+            let Some(symbol) = self.symbols.get(&order.request.instrument).cloned() else {
+                continue;
+            };
+            self.sent
+                .insert(order.id, (order.client_id.to_string(), symbol.clone()));
+            adopted.push((*order, symbol, *left));
+        }
+        if !adopted.is_empty() && self.requests.try_send(Request::Adopt(adopted)).is_err() {
+            log::warn!(venue = self.name.as_str(); "the Binance venue's queue is full: recovered orders not adopted");
+        }
+    }
+
     /// The account comes later, from the task, as `VenueEvent::Snapshot`.
     fn snapshot(&mut self) -> Option<VenueSnapshot> {
         if self.requests.try_send(Request::Snapshot).is_err() {
@@ -218,14 +236,19 @@ fn answered(id: OrderId, order: &Value, ts: Timestamp) -> ExecutionReport {
     }
 }
 
-/// The account as it stands: every listed symbol's open orders, and the balances. `None`
-/// if Binance did not answer in full (a partial snapshot would cancel what it missed).
+/// Binance's ids of our orders: `(symbol, orderId)` to ours.
+type KnownIds = Vec<((String, i64), OrderId)>;
+
+/// The account as it stands: every listed symbol's open orders, and the balances, with
+/// Binance's ids of ours. `None` if Binance did not answer in full (a partial snapshot
+/// would cancel what it missed).
 async fn snapshot(
     rest: &mut RestClient,
     symbols: &[Symbol],
     ids: &ClientOrderIds,
-) -> Option<VenueSnapshot> {
+) -> Option<(VenueSnapshot, KnownIds)> {
     let mut snapshot = VenueSnapshot::default();
+    let mut known = Vec::new();
     for symbol in symbols.iter().map(|s| &s.name) {
         let open = rest
             .signed(
@@ -240,6 +263,9 @@ async fn snapshot(
             let client = order["clientOrderId"].as_str().unwrap_or("");
             match ids.parse(client) {
                 Some(id) => {
+                    if let Some(binance_id) = order["orderId"].as_i64() {
+                        known.push(((symbol.clone(), binance_id), id));
+                    }
                     let filled = order["executedQty"]
                         .as_str()
                         .and_then(|q| q.parse::<Qty>().ok())
@@ -268,7 +294,7 @@ async fn snapshot(
             .push((asset, amount("free"), amount("locked")));
     }
     snapshot.open.sort_unstable();
-    Some(snapshot)
+    Some((snapshot, known))
 }
 
 type Socket =
@@ -544,8 +570,17 @@ impl<T> Task<T> {
         if !fills.is_empty() && !self.tell(VenueEvent::Reports(fills)).await {
             return false;
         }
+        self.snapshot().await
+    }
+
+    /// Asks for the account and tells the engine; learns Binance's ids of our open
+    /// orders on the way (a recovered order's trades are then recognised).
+    async fn snapshot(&mut self) -> bool {
         match snapshot(&mut self.rest, &self.symbols, &self.ids).await {
-            Some(account) => self.tell(VenueEvent::Snapshot(account)).await,
+            Some((account, known)) => {
+                self.by_binance_id.extend(known);
+                self.tell(VenueEvent::Snapshot(account)).await
+            }
             None => true,
         }
     }
@@ -633,11 +668,20 @@ impl<T> Task<T> {
     /// One command of the engine; false when the engine is gone.
     async fn handle(&mut self, request: Request) -> bool {
         let reports = match request {
-            Request::Snapshot => {
-                return match snapshot(&mut self.rest, &self.symbols, &self.ids).await {
-                    Some(account) => self.tell(VenueEvent::Snapshot(account)).await,
-                    None => true,
-                };
+            Request::Snapshot => return self.snapshot().await,
+            Request::Adopt(orders) => {
+                for (order, symbol, left) in orders {
+                    self.open.insert(
+                        order.id,
+                        OpenOrder {
+                            client_id: order.client_id.to_string(),
+                            symbol,
+                            qty: order.request.qty,
+                            filled: order.request.qty - left,
+                        },
+                    );
+                }
+                return true;
             }
             Request::Submit { order, symbol } => {
                 self.open.insert(
