@@ -927,17 +927,26 @@ fn pennantd_trades_on_binance_through_its_configuration() {
     assert!(status.success(), "{}", output.join("\n"));
 }
 
-/// An instrument configured unlike the exchange lists it stops the start, naming the key
-/// and both values.
+/// Missing keys, and an instrument configured unlike the exchange lists it, stop the
+/// start, naming the key (and both values).
 #[test]
 fn pennantd_refuses_an_instrument_binance_disagrees_with() {
     let fake = market();
     let dir = tempfile::tempdir().unwrap();
     let config = daemon_config(dir.path(), &fake, "0.1");
+    // Without keys: refused before anything is asked of Binance.
+    let (status, output) = support::Daemon::start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[("BINANCE_API_KEY", ""), ("BINANCE_API_SECRET", "")],
+    )
+    .wait_exit();
+    assert_eq!(status.code(), Some(78));
+    assert!(output.join("\n").contains("BINANCE_API_KEY"), "{output:?}");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
     let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
     let (status, output) =
         support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env).wait_exit();
-    assert!(!status.success());
+    assert_eq!(status.code(), Some(78), "a configuration error");
     let text = output.join("\n");
     assert!(
         text.contains("tick_size is 0.1 in the configuration, 0.01 at Binance"),

@@ -100,6 +100,9 @@ impl DaemonError {
             self,
             DaemonError::Store(StoreError::Unreachable { .. })
                 | DaemonError::Api(ApiSetupError::Bind { .. })
+                | DaemonError::Binance(
+                    crate::venue::binance::setup::SetupError::Unreachable { .. }
+                )
         )
     }
 }
