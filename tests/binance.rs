@@ -954,3 +954,58 @@ fn pennantd_refuses_an_instrument_binance_disagrees_with() {
     );
     assert!(fake.orders().is_empty());
 }
+
+/// `pennantd` killed (-9) with a quote resting at Binance, the quote filled while it is
+/// down: the restart recovers the order, finds the trade by asking Binance, and books
+/// the fill once.
+#[test]
+fn a_fill_made_while_pennantd_was_down_is_booked_after_the_restart() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = daemon_config(dir.path(), &fake, "0.01");
+    let args = ["--config", config.to_str().unwrap()];
+    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
+    let daemon = support::Daemon::start_with_env(&args, &env);
+    let api = support::api::Api::of(&daemon);
+    let bid = support::poll("the market maker's bid at Binance, recorded", || {
+        let bid = fake
+            .orders()
+            .into_iter()
+            .find(|o| o.status == "NEW" && o.side == "BUY")?;
+        let open = api.ok("GET", "/api/v1/orders?strategy=mm", VIEWER, None);
+        let recorded = open["items"]
+            .as_array()?
+            .iter()
+            .any(|o| o["venue_client_id"] == bid.client_id.as_str());
+        recorded.then_some(bid)
+    });
+    daemon.signal("KILL");
+    let _ = daemon.wait_exit();
+    fake.set_book("BTCUSDT", px("1"), bid.price);
+    assert_eq!(fake.trades().len(), 1);
+
+    let daemon = support::Daemon::start_with_env(&args, &env);
+    let api = support::api::Api::of(&daemon);
+    let fills = support::poll("the fill made while down, booked", || {
+        let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
+        let items = fills["items"].as_array().cloned().unwrap_or_default();
+        (!items.is_empty()).then_some(items)
+    });
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    assert_eq!(
+        (&fills[0]["venue"], &fills[0]["side"], &fills[0]["qty"]),
+        (
+            &serde_json::json!("binance"),
+            &serde_json::json!("buy"),
+            &serde_json::json!("0.001")
+        ),
+        "{}",
+        fills[0]
+    );
+    assert_eq!(fake.trades().len(), 1);
+    daemon.wait_for(&["a fill made while the daemon was down"]);
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+}

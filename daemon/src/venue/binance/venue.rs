@@ -642,6 +642,93 @@ impl<T> Task<T> {
         }
     }
 
+    /// Takes back the orders of the previous run: each asked about by its client order
+    /// id, and the trades it made beyond what was booked before the restart (the
+    /// first ones, by trade id, up to the quantity booked) reported as the fills they
+    /// were, before the snapshot that follows reconciles. An order Binance does not have
+    /// never arrived (the snapshot closes it); it is not sent again.
+    async fn adopt(&mut self, orders: Vec<(VenueOrder, String, Qty)>) -> bool {
+        let mut fills = Vec::new();
+        for (order, symbol_name, left) in orders {
+            let booked = order.request.qty - left;
+            self.open.insert(
+                order.id,
+                OpenOrder {
+                    client_id: order.client_id.to_string(),
+                    symbol: symbol_name.clone(),
+                    qty: order.request.qty,
+                    filled: booked,
+                },
+            );
+            let Some(symbol) = self.symbols.iter().find(|s| s.name == symbol_name).cloned() else {
+                continue;
+            };
+            let query = orders::by_client_id(&symbol.name, order.client_id.as_str());
+            let found = match self
+                .rest
+                .signed(reqwest::Method::GET, "/api/v3/order", &query)
+                .await
+            {
+                Ok(found) => found,
+                Err(failure) => {
+                    log::warn!(order_id = order.id; "a recovered order cannot be asked about: {failure:?}");
+                    continue;
+                }
+            };
+            let Some(binance_id) = found["orderId"].as_i64() else {
+                continue;
+            };
+            self.by_binance_id
+                .insert((symbol.name.clone(), binance_id), order.id);
+            let executed = found["executedQty"]
+                .as_str()
+                .and_then(|q| q.parse::<Qty>().ok())
+                .unwrap_or(Qty::ZERO);
+            let query = format!("symbol={}&orderId={binance_id}", symbol.name);
+            let trades = match self
+                .rest
+                .signed(reqwest::Method::GET, "/api/v3/myTrades", &query)
+                .await
+            {
+                Ok(trades) => trades,
+                Err(failure) => {
+                    log::warn!(order_id = order.id; "the trades of a recovered order cannot be read: {failure:?}");
+                    continue;
+                }
+            };
+            let mut trades: Vec<AccountTrade> = trades
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| serde_json::from_value(t.clone()).ok())
+                .collect();
+            trades.sort_by_key(|t| t.id);
+            let mut seen = Qty::ZERO;
+            for trade in &trades {
+                let Ok(Some(fill)) =
+                    self.executions
+                        .trade(order.id, trade, &symbol.base, &symbol.quote)
+                else {
+                    continue;
+                };
+                let ExecutionReport::Fill { qty, .. } = fill else {
+                    continue;
+                };
+                seen += qty;
+                // Trades within what the store had were booked before the restart.
+                if seen > booked {
+                    log::warn!(order_id = order.id, trade_id = trade.id; "a fill made while the daemon was down");
+                    fills.push(fill);
+                }
+            }
+            if executed > booked && fills.is_empty() {
+                log::warn!(order_id = order.id, executed:% = executed, booked:% = booked; "Binance reports more executed than its trades show");
+            }
+        }
+        self.booked(&fills);
+        fills.is_empty() || self.tell(VenueEvent::Reports(fills)).await
+    }
+
     /// Cancels every open order of this daemon, one by one (other clients' orders on
     /// the account are not ours to cancel).
     async fn cancel_all(&mut self) -> bool {
@@ -669,20 +756,7 @@ impl<T> Task<T> {
     async fn handle(&mut self, request: Request) -> bool {
         let reports = match request {
             Request::Snapshot => return self.snapshot().await,
-            Request::Adopt(orders) => {
-                for (order, symbol, left) in orders {
-                    self.open.insert(
-                        order.id,
-                        OpenOrder {
-                            client_id: order.client_id.to_string(),
-                            symbol,
-                            qty: order.request.qty,
-                            filled: order.request.qty - left,
-                        },
-                    );
-                }
-                return true;
-            }
+            Request::Adopt(orders) => return self.adopt(orders).await,
             Request::Submit { order, symbol } => {
                 self.open.insert(
                     order.id,
