@@ -664,16 +664,8 @@ impl<T> Task<T> {
                 continue;
             };
             let query = orders::by_client_id(&symbol.name, order.client_id.as_str());
-            let found = match self
-                .rest
-                .signed(reqwest::Method::GET, "/api/v3/order", &query)
-                .await
-            {
-                Ok(found) => found,
-                Err(failure) => {
-                    log::warn!(order_id = order.id; "a recovered order cannot be asked about: {failure:?}");
-                    continue;
-                }
+            let Some(found) = self.get("/api/v3/order", &query, order.id).await else {
+                continue;
             };
             let Some(binance_id) = found["orderId"].as_i64() else {
                 continue;
@@ -685,16 +677,8 @@ impl<T> Task<T> {
                 .and_then(|q| q.parse::<Qty>().ok())
                 .unwrap_or(Qty::ZERO);
             let query = format!("symbol={}&orderId={binance_id}", symbol.name);
-            let trades = match self
-                .rest
-                .signed(reqwest::Method::GET, "/api/v3/myTrades", &query)
-                .await
-            {
-                Ok(trades) => trades,
-                Err(failure) => {
-                    log::warn!(order_id = order.id; "the trades of a recovered order cannot be read: {failure:?}");
-                    continue;
-                }
+            let Some(trades) = self.get("/api/v3/myTrades", &query, order.id).await else {
+                continue;
             };
             let mut trades: Vec<AccountTrade> = trades
                 .as_array()
@@ -727,6 +711,16 @@ impl<T> Task<T> {
         }
         self.booked(&fills);
         fills.is_empty() || self.tell(VenueEvent::Reports(fills)).await
+    }
+
+    /// A signed `GET` about a recovered order; a failure is logged and skips it (the
+    /// snapshot still reconciles it).
+    async fn get(&mut self, path: &str, query: &str, order_id: OrderId) -> Option<Value> {
+        self.rest
+            .signed(reqwest::Method::GET, path, query)
+            .await
+            .map_err(|failure| log::warn!(order_id, path; "cannot ask Binance about a recovered order: {failure:?}"))
+            .ok()
     }
 
     /// Cancels every open order of this daemon, one by one (other clients' orders on
