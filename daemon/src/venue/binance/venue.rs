@@ -102,6 +102,7 @@ pub struct BinanceVenue {
     requests: mpsc::Sender<Request>,
     symbols: FxHashMap<InstrumentId, String>,
     sent: FxHashMap<OrderId, (String, String)>,
+    ids: ClientOrderIds,
 }
 
 impl BinanceVenue {
@@ -117,6 +118,7 @@ impl BinanceVenue {
         let mut listed: Vec<Symbol> = setup.symbols.values().cloned().collect();
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         listed.dedup();
+        let ids = setup.ids.clone();
         let task = Task {
             rest: setup.rest,
             symbols: listed,
@@ -137,6 +139,7 @@ impl BinanceVenue {
                 .map(|(id, s)| (id, s.name))
                 .collect(),
             sent: FxHashMap::default(),
+            ids,
         }
     }
 }
@@ -173,20 +176,32 @@ impl Venue for BinanceVenue {
     }
 
     fn cancel(&mut self, id: OrderId, now: Timestamp, out: &mut Vec<ExecutionReport>) {
-        let Some((client_id, symbol)) = self.sent.get(&id).cloned() else {
-            out.push(ExecutionReport::CancelRejected { id, ts: now });
-            return;
+        let targets: Vec<(String, String)> = match self.sent.get(&id) {
+            Some(sent) => vec![sent.clone()],
+            // Not sent by this run: an order of ours only Binance has (reconciliation
+            // found it). Its symbol is not known here: it is canceled by its client
+            // id on each of ours (elsewhere Binance answers "unknown order").
+            None => {
+                let mut symbols: Vec<String> = self.symbols.values().cloned().collect();
+                symbols.sort();
+                symbols.dedup();
+                let client_id = self.ids.of(id).to_string();
+                symbols
+                    .into_iter()
+                    .map(|s| (client_id.clone(), s))
+                    .collect()
+            }
         };
-        if self
-            .requests
-            .try_send(Request::Cancel {
+        for (client_id, symbol) in targets {
+            let request = Request::Cancel {
                 id,
                 client_id,
                 symbol,
-            })
-            .is_err()
-        {
-            out.push(ExecutionReport::CancelRejected { id, ts: now });
+            };
+            if self.requests.try_send(request).is_err() {
+                out.push(ExecutionReport::CancelRejected { id, ts: now });
+                return;
+            }
         }
     }
 
