@@ -8,8 +8,8 @@
 //!
 //! Reads never touch the engine thread: they are served from the view the engine
 //! publishes ([`crate::engine::view`]) and from the store. Actions (pause, limits, the
-//! kill switch) go to the engine as an [`EngineInput::Task`] and wait for its answer for
-//! at most `engine_timeout_ms`.
+//! kill switch) go to the engine as typed commands ([`crate::engine::Command`]) on its
+//! control channel and wait for the answer for at most `engine_timeout_ms`.
 //!
 //! warp has no TLS: the API listens on loopback (or a Unix socket) and remote access goes
 //! through a reverse proxy that terminates TLS.

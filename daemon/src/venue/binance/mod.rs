@@ -1,8 +1,9 @@
 //! Binance spot: the adapter's parts, each tested against Binance's documented examples
 //! and, over loopback HTTP, against the fake exchange of `pennant-testkit`
 //! (`tests/binance.rs`). The venue's task (in [`venue`]) holds the REST client and the
-//! user data stream; the market stream connection and the configuration that builds the
-//! venue in the daemon are not here yet (issue 15).
+//! user data stream; [`setup`] makes it from a `[[venue]] kind = "binance"`, and the
+//! daemon starts it. The market data feed (a connection to the market streams) is not
+//! here yet (issue 15): [`market_stream`] only reads their messages.
 //!
 //! - [`setup`]: a `[[venue]] kind = "binance"` made ready to start: keys, instruments
 //!   checked against `exchangeInfo`, rate limits, the stream's settings.
