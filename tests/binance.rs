@@ -136,18 +136,6 @@ fn stream_of(fake: &FakeBinance, cancel_after: Option<Duration>) -> Option<Strea
     })
 }
 
-/// Polls `done` until it holds, within 30 s.
-fn wait_for(what: &str, done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what}: not within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// The next thing the venue sends, within 30 s.
 fn next_from<T>(runtime: &tokio::runtime::Runtime, rx: &mut tokio::sync::mpsc::Receiver<T>) -> T {
     runtime
@@ -698,8 +686,8 @@ fn the_user_stream_brings_fills_and_none_is_lost_while_it_is_away() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let mut venue = binance_venue(&fake, stream_of(&fake, None), &runtime, tx, |event| event);
-    wait_for("the stream subscribes", || {
-        fake.user_stream_subscriptions() == 1
+    support::poll("the stream subscribes", || {
+        (fake.user_stream_subscriptions() == 1).then_some(())
     });
     let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
     let bid = |id: u64, price: &str| {
@@ -792,8 +780,8 @@ fn open_orders_are_canceled_when_the_stream_stays_away() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let stream = stream_of(&fake, Some(Duration::from_millis(300)));
     let mut venue = binance_venue(&fake, stream, &runtime, tx, |event| event);
-    wait_for("the stream subscribes", || {
-        fake.user_stream_subscriptions() == 1
+    support::poll("the stream subscribes", || {
+        (fake.user_stream_subscriptions() == 1).then_some(())
     });
     let theirs = "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.001&price=60000&newClientOrderId=web_1";
     assert_eq!(
