@@ -4,6 +4,7 @@
 
 mod support;
 
+use pennant_daemon::market::{Instruments, MarketEvent};
 use pennant_daemon::venue::binance::errors::{classify, Failure};
 use pennant_daemon::venue::binance::venue::{BinanceSetup, BinanceVenue, StreamSettings, Symbol};
 use pennant_daemon::venue::binance::{exchange_info, orders, rate_limits, sign};
@@ -823,10 +824,24 @@ fn open_orders_are_canceled_when_the_stream_stays_away() {
 
 const VIEWER: &str = "viewer-secret";
 
+/// The synthetic walk of BTC-USDT around 50000, every 20 ms.
+const SYNTHETIC_FEED: &str = r#"
+[[feed]]
+name = "synthetic"
+kind = "synthetic"
+interval_ms = 20
+instruments.BTC-USDT = { start_price = "50000", step_bps = 1, trade_percent = 0 }
+"#;
+
 /// A daemon trading BTC-USDT on the fake through `[[venue]] kind = "binance"`: a market
-/// maker quoting on the synthetic feed's prices, its API on a free port; `tick_size` as
-/// configured.
-fn daemon_config(dir: &std::path::Path, fake: &FakeBinance, tick_size: &str) -> std::path::PathBuf {
+/// maker quoting on the prices of `feed` (a `[[feed]]` table), its API on a free port;
+/// `tick_size` as configured.
+fn daemon_config(
+    dir: &std::path::Path,
+    fake: &FakeBinance,
+    tick_size: &str,
+    feed: &str,
+) -> std::path::PathBuf {
     let text = format!(
         r#"
 [daemon]
@@ -858,13 +873,7 @@ tick_size = "{tick_size}"
 lot_size = "0.00001"
 min_notional = "5"
 venue = "binance"
-
-[[feed]]
-name = "synthetic"
-kind = "synthetic"
-interval_ms = 20
-instruments.BTC-USDT = {{ start_price = "50000", step_bps = 1, trade_percent = 0 }}
-
+{feed}
 [[strategy]]
 id = "mm"
 component = "market_maker.wasm"
@@ -889,7 +898,7 @@ fn pennantd_trades_on_binance_through_its_configuration() {
     // Far from the quotes: they rest.
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), &fake, "0.01");
+    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
     let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
     let daemon = support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env);
     let api = support::api::Api::of(&daemon);
@@ -929,7 +938,7 @@ fn pennantd_trades_on_binance_through_its_configuration() {
 fn pennantd_refuses_an_instrument_binance_disagrees_with() {
     let fake = market();
     let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), &fake, "0.1");
+    let config = daemon_config(dir.path(), &fake, "0.1", SYNTHETIC_FEED);
     // Without keys: refused before anything is asked of Binance.
     let (status, output) = support::Daemon::start_with_env(
         &["--config", config.to_str().unwrap()],
@@ -959,7 +968,7 @@ fn a_fill_made_while_pennantd_was_down_is_booked_after_the_restart() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), &fake, "0.01");
+    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
     let args = ["--config", config.to_str().unwrap()];
     let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
     let daemon = support::Daemon::start_with_env(&args, &env);
@@ -1001,6 +1010,239 @@ fn a_fill_made_while_pennantd_was_down_is_booked_after_the_restart() {
     );
     assert_eq!(fake.trades().len(), 1);
     daemon.wait_for(&["a fill made while the daemon was down"]);
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+}
+
+/// The next market event from the feed that `accept` takes, `nudge` called every
+/// 200 ms until it comes (a nudge made while the feed reconnects reaches no one, as at
+/// Binance).
+fn market_event<T>(
+    runtime: &tokio::runtime::Runtime,
+    rx: &mut tokio::sync::mpsc::Receiver<pennant_daemon::engine::EngineInput>,
+    nudge: impl Fn(),
+    accept: impl Fn(&MarketEvent) -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no such market event in 30 s"
+        );
+        nudge();
+        let input = runtime
+            .block_on(async { tokio::time::timeout(Duration::from_millis(200), rx.recv()).await });
+        if let Ok(Some(pennant_daemon::engine::EngineInput::Market { events, .. })) = input {
+            if let Some(found) = events.iter().find_map(&accept) {
+                return found;
+            }
+        }
+    }
+}
+
+/// The `binance` feed on the fake's market streams: one combined connection for the
+/// trades and book tickers of its symbols, normalized into events (a trade at the
+/// exchange's time); a malformed message counted and skipped; the connection made again
+/// after Binance closes it, announces a shutdown, goes quiet or refuses for a while,
+/// each counted by reason.
+#[test]
+fn the_binance_feed_brings_trades_and_quotes_and_connects_again_when_lost() {
+    use pennant_daemon::config::BinanceFeedConfig;
+    use pennant_daemon::metrics::FeedMetrics;
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let instruments = Instruments::new([pennant_sdk::testing::instrument(
+        0, "BTC-USDT", "0.01", "0.00001",
+    )]);
+    let config = BinanceFeedConfig {
+        url: fake.market_stream_url(),
+        symbols: vec!["BTC-USDT".into()],
+        quiet: Duration::from_millis(1_000),
+        reconnect_min: Duration::from_millis(20),
+        reconnect_max: Duration::from_millis(100),
+    };
+    let metrics = FeedMetrics::detached();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let tasks = {
+        let _context = runtime.enter();
+        pennant_daemon::feed::binance::spawn(
+            "binance".into(),
+            config,
+            &instruments,
+            tx,
+            metrics.clone(),
+        )
+    };
+    assert_eq!(tasks.len(), 1);
+    let connected = || (metrics.connected.get() == 1).then_some(());
+    support::poll("the feed connected", connected);
+    assert_eq!(
+        fake.market_stream_requests()[0],
+        "streams=btcusdt@trade/btcusdt@bookTicker"
+    );
+    let book = || fake.set_book("BTCUSDT", px("50000"), px("50001.5"));
+    let quote = market_event(&runtime, &mut rx, book, |e| match e {
+        MarketEvent::Quote(q) => Some(*q),
+        _ => None,
+    });
+    assert_eq!(
+        (
+            quote.instrument,
+            quote.bid_price,
+            quote.ask_price,
+            quote.bid_qty
+        ),
+        (
+            instruments.by_symbol("BTC-USDT").map(|i| i.id).unwrap(),
+            px("50000"),
+            px("50001.5"),
+            qty("1")
+        )
+    );
+    let before = pennant_daemon::engine::clock::wall_now();
+    let print = || fake.print_trade("BTCUSDT", px("50000.5"), qty("0.002"), true);
+    let trade = market_event(&runtime, &mut rx, print, |e| match e {
+        MarketEvent::Trade(t) => Some(*t),
+        _ => None,
+    });
+    assert_eq!(
+        (trade.price, trade.qty, trade.aggressor),
+        (px("50000.5"), qty("0.002"), Side::Sell),
+        "the buyer made the market: the seller took"
+    );
+    // The exchange's time, in whole milliseconds.
+    assert_eq!(trade.ts % 1_000_000, 0);
+    assert!(
+        (trade.ts - before).abs() < 60_000_000_000,
+        "{} vs {before}",
+        trade.ts
+    );
+    assert_eq!(
+        (metrics.trades.get() >= 1, metrics.quotes.get() >= 1),
+        (true, true)
+    );
+
+    fake.send_market_raw(
+        r#"{"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT","p":"x"}}"#,
+    );
+    support::poll("the malformed message counted", || {
+        (metrics.malformed.get() == 1).then_some(())
+    });
+
+    let faults: [(&str, &dyn Fn(), &prometheus::IntCounter); 3] = [
+        (
+            "closed",
+            &|| fake.close_market_streams(),
+            &metrics.disconnects.closed,
+        ),
+        (
+            "shutdown",
+            &|| fake.announce_server_shutdown(),
+            &metrics.disconnects.closed,
+        ),
+        (
+            "quiet",
+            &|| fake.quiet_market_streams(true),
+            &metrics.disconnects.quiet,
+        ),
+    ];
+    for (name, fault, counter) in faults {
+        let (connections, lost) = (fake.market_stream_requests().len(), counter.get());
+        fault();
+        support::poll(&format!("{name}: connected again"), || {
+            (fake.market_stream_requests().len() > connections && counter.get() > lost)
+                .then_some(())
+        });
+        fake.quiet_market_streams(false);
+        support::poll(&format!("{name}: up"), connected);
+        // Data flows on the new connection.
+        market_event(&runtime, &mut rx, book, |e| {
+            matches!(e, MarketEvent::Quote(_)).then_some(())
+        });
+    }
+
+    fake.refuse_market_streams(true);
+    fake.close_market_streams();
+    support::poll("refused twice, not connected", || {
+        (fake.market_streams_refused() >= 2 && metrics.connected.get() == 0).then_some(())
+    });
+    fake.refuse_market_streams(false);
+    support::poll("connected after the refusals", connected);
+    market_event(&runtime, &mut rx, book, |e| {
+        matches!(e, MarketEvent::Quote(_)).then_some(())
+    });
+    drop(rx);
+    drop(runtime);
+}
+
+/// `pennantd` with the `binance` feed as its only market data: while the market streams
+/// refuse it, the daemon is not ready (no `READY=1`, `/readyz` 503 naming the feed);
+/// once they take it, `READY=1` follows, and the market maker quotes around the book
+/// Binance streams.
+#[test]
+fn pennantd_is_ready_once_its_binance_feed_is_connected_and_quotes_on_its_prices() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.refuse_market_streams(true);
+    let dir = tempfile::tempdir().unwrap();
+    let feed = format!(
+        "\n[[feed]]\nname = \"binance\"\nkind = \"binance\"\nurl = \"{}\"\nsymbols = [\"BTC-USDT\"]\nreconnect_min_ms = 20\nreconnect_max_ms = 100\n",
+        fake.market_stream_url()
+    );
+    let config = daemon_config(dir.path(), &fake, "0.01", &feed);
+    let socket = dir.path().join("notify.sock");
+    let notifications = support::notify::Notifications::listen(&socket);
+    let daemon = support::Daemon::start_with_env(
+        &["--config", config.to_str().unwrap()],
+        &[
+            ("BINANCE_API_KEY", KEY),
+            ("BINANCE_API_SECRET", SECRET),
+            ("NOTIFY_SOCKET", socket.to_str().unwrap()),
+        ],
+    );
+    let api = support::api::Api::of(&daemon);
+    let unready = support::poll("refused twice, the API up and unready", || {
+        let reply = api.call("GET", "/readyz", None, None);
+        (fake.market_streams_refused() >= 2 && reply.status == 503).then_some(reply)
+    });
+    assert!(
+        unready.body.contains("feed binance is not connected"),
+        "{}",
+        unready.body
+    );
+    let said: Vec<String> = notifications.all().into_iter().map(|(_, m)| m).collect();
+    assert!(!said.iter().any(|m| m.contains("READY=1")), "{said:?}");
+    assert!(
+        said.iter()
+            .any(|m| m.contains("STATUS=waiting for feeds: binance")),
+        "{said:?}"
+    );
+    fake.refuse_market_streams(false);
+    notifications.wait_for("READY=1", 0);
+    assert_eq!(api.call("GET", "/readyz", None, None).status, 200);
+    // The book at Binance, streamed until the market maker quotes around it.
+    let quotes = support::poll("quotes around Binance's book", || {
+        fake.set_book("BTCUSDT", px("60000"), px("60001"));
+        let quotes: Vec<_> = fake
+            .orders()
+            .into_iter()
+            .filter(|o| o.status == "NEW" && o.client_id.starts_with("pennant-"))
+            .collect();
+        (quotes.len() == 2).then_some(quotes)
+    });
+    for quote in &quotes {
+        assert!(
+            quote.price > px("59900") && quote.price < px("60100"),
+            "{quote:?}"
+        );
+    }
+    let metrics = api.call("GET", "/metrics", None, None).body;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with(r#"pennant_feed_connected{feed="binance"} 1"#)),
+        "{metrics}"
+    );
     daemon.signal("TERM");
     let (status, output) = daemon.wait_exit();
     assert!(status.success(), "{}", output.join("\n"));

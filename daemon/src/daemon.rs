@@ -184,6 +184,30 @@ fn apply(
     }
 }
 
+/// Returns once every feed is connected or has ended; says in the log which it waits for.
+async fn feeds_connected(feeds: &[(String, crate::metrics::FeedMetrics)]) {
+    let waiting = || -> Vec<&str> {
+        feeds
+            .iter()
+            .filter(|(_, m)| m.connected.get() != 1 && !m.ended())
+            .map(|(name, _)| name.as_str())
+            .collect()
+    };
+    let mut said = false;
+    loop {
+        let names = waiting();
+        if names.is_empty() {
+            return;
+        }
+        if !said {
+            said = true;
+            log::info!(feeds:% = names.join(","); "waiting for market data feeds to connect before READY=1");
+            service::status(&format!("waiting for feeds: {}", names.join(", ")));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Runs the daemon until SIGINT/SIGTERM (or until the feeds end, when configured);
 /// returns the final report of every strategy.
 pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
@@ -299,6 +323,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             feed::spawn(feed_config, |p| config.resolve(p), instruments.clone(), senders.market.clone(), feed_metrics.clone());
             feeds.push((name, feed_metrics));
         }
+        let feed_state = feeds.clone();
         tokio::spawn(tick(tx.clone()));
         let grace = Duration::from_secs(u64::from(config.daemon.shutdown_timeout_secs.get()));
         // Installed here, before READY=1: a signal arriving as soon as systemd hears we
@@ -346,6 +371,12 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             log::info!(addr = addr.as_str(), tokens = token_count; "admin API listening");
         }
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
+        // A feed over the network is not up when started: systemd hears READY=1 once
+        // every feed is connected (or, a replay, done), and not before.
+        tokio::select! {
+            () = feeds_connected(&feed_state) => {}
+            () = tx.closed() => {}
+        }
         service::ready(&format!("{running}/{total} strategies running, starting"));
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;

@@ -1,6 +1,6 @@
 //! The systemd side of the daemon: sd_notify messages and the watchdog.
 //!
-//! - `READY=1` once strategies are loaded, feeds started and the store open;
+//! - `READY=1` once strategies are loaded, the store open and the feeds connected;
 //!   `RELOADING=1` with `MONOTONIC_USEC=` then `READY=1` around a `SIGHUP` reload;
 //!   `STOPPING=1` when a shutdown begins.
 //! - `WATCHDOG=1` comes from the engine loop itself ([`Heartbeat`], called after every
@@ -27,6 +27,11 @@ fn send(states: &[NotifyState]) {
 /// `READY=1`, with a status line.
 pub fn ready(status: &str) {
     send(&[NotifyState::Ready, NotifyState::Status(status)]);
+}
+
+/// `STATUS=` alone: what the daemon is doing (shown by `systemctl status`).
+pub fn status(status: &str) {
+    send(&[NotifyState::Status(status)]);
 }
 
 /// `RELOADING=1` and `MONOTONIC_USEC=`, as systemd wants before a reload.

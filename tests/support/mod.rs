@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 pub mod api;
+pub mod notify;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

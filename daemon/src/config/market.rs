@@ -65,6 +65,21 @@ pub struct FeedConfig {
     /// `synthetic`: the random walk of each instrument, by symbol.
     #[serde(default)]
     pub instruments: BTreeMap<String, WalkConfig>,
+    /// `binance`: the market streams' base URL (default Binance's,
+    /// `wss://stream.binance.com:9443`; the spot testnet's is
+    /// `wss://stream.testnet.binance.vision`).
+    pub url: Option<String>,
+    /// `binance`: the instruments whose trades and best bid/ask it receives, by symbol.
+    #[serde(default)]
+    pub symbols: Vec<Spanned<String>>,
+    /// `binance`: how long without a market data message before the connection is
+    /// taken for dead and made again.
+    pub quiet_ms: Option<NonZeroU32>,
+    /// `binance`: the first wait before connecting again; it doubles, with jitter, up
+    /// to `reconnect_max_ms`.
+    pub reconnect_min_ms: Option<NonZeroU32>,
+    /// `binance`: the longest wait between attempts.
+    pub reconnect_max_ms: Option<NonZeroU32>,
 }
 
 /// The kinds of feed.
@@ -75,6 +90,16 @@ pub enum FeedKind {
     Replay,
     /// A seeded random walk (`market::synthetic`).
     Synthetic,
+    /// Binance's market streams (trades and book tickers) over WebSocket.
+    Binance,
+}
+
+impl FeedKind {
+    /// Whether the feed brings data as it happens, on the wall clock (a replay brings
+    /// recorded time).
+    pub fn is_live(self) -> bool {
+        matches!(self, FeedKind::Synthetic | FeedKind::Binance)
+    }
 }
 
 /// A feed's settings for its kind, as checked by [`Config::load`].
@@ -84,7 +109,27 @@ pub enum FeedSource {
     Replay(ReplayConfig),
     /// `kind = "synthetic"`.
     Synthetic(SyntheticConfig),
+    /// `kind = "binance"`.
+    Binance(BinanceFeedConfig),
 }
+
+/// `kind = "binance"`.
+#[derive(Debug, Clone)]
+pub struct BinanceFeedConfig {
+    /// The market streams' base URL, without a trailing `/`.
+    pub url: String,
+    /// Our symbols (`BTC-USDT`).
+    pub symbols: Vec<String>,
+    /// Without a message for this long, the connection is made again.
+    pub quiet: std::time::Duration,
+    /// The first wait before connecting again.
+    pub reconnect_min: std::time::Duration,
+    /// The longest wait between attempts.
+    pub reconnect_max: std::time::Duration,
+}
+
+/// Binance's market streams.
+pub const BINANCE_STREAM_URL: &str = "wss://stream.binance.com:9443";
 
 /// `kind = "replay"`.
 #[derive(Debug, Clone)]
@@ -121,41 +166,72 @@ impl FeedConfig {
                     .unwrap_or(NonZeroU32::MIN.saturating_add(99)),
                 instruments: self.instruments.clone(),
             }),
+            FeedKind::Binance => {
+                let ms = |v: Option<NonZeroU32>, default: u64| {
+                    std::time::Duration::from_millis(v.map_or(default, |v| u64::from(v.get())))
+                };
+                FeedSource::Binance(BinanceFeedConfig {
+                    url: self
+                        .url
+                        .as_deref()
+                        .unwrap_or(BINANCE_STREAM_URL)
+                        .trim_end_matches('/')
+                        .to_owned(),
+                    symbols: self.symbols.iter().map(|s| s.get_ref().clone()).collect(),
+                    quiet: ms(self.quiet_ms, 60_000),
+                    reconnect_min: ms(self.reconnect_min_ms, 500),
+                    reconnect_max: ms(self.reconnect_max_ms, 30_000),
+                })
+            }
         }
     }
 
     /// The keys set that do not apply to this kind, and the first required key missing.
     pub(super) fn misfits(&self) -> (Vec<&'static str>, Option<&'static str>) {
-        let replay_keys = [
-            ("path", self.path.is_some()),
-            ("speed", self.speed.is_some()),
-        ];
-        let synthetic_keys = [
-            ("seed", self.seed.is_some()),
-            ("interval_ms", self.interval_ms.is_some()),
-            ("instruments", !self.instruments.is_empty()),
-        ];
-        let (foreign, missing): (&[(&str, bool)], Option<&str>) = match self.kind {
-            FeedKind::Replay => (&synthetic_keys, self.path.is_none().then_some("path")),
-            FeedKind::Synthetic => (
-                &replay_keys,
-                if self.interval_ms.is_none() {
-                    Some("interval_ms")
-                } else if self.instruments.is_empty() {
-                    Some("instruments")
-                } else {
-                    None
-                },
+        // Each key with the kind it belongs to, and whether it is set.
+        let keys = [
+            (FeedKind::Replay, "path", self.path.is_some()),
+            (FeedKind::Replay, "speed", self.speed.is_some()),
+            (FeedKind::Synthetic, "seed", self.seed.is_some()),
+            (
+                FeedKind::Synthetic,
+                "interval_ms",
+                self.interval_ms.is_some(),
             ),
+            (
+                FeedKind::Synthetic,
+                "instruments",
+                !self.instruments.is_empty(),
+            ),
+            (FeedKind::Binance, "url", self.url.is_some()),
+            (FeedKind::Binance, "symbols", !self.symbols.is_empty()),
+            (FeedKind::Binance, "quiet_ms", self.quiet_ms.is_some()),
+            (
+                FeedKind::Binance,
+                "reconnect_min_ms",
+                self.reconnect_min_ms.is_some(),
+            ),
+            (
+                FeedKind::Binance,
+                "reconnect_max_ms",
+                self.reconnect_max_ms.is_some(),
+            ),
+        ];
+        let required: &[&str] = match self.kind {
+            FeedKind::Replay => &["path"],
+            FeedKind::Synthetic => &["interval_ms", "instruments"],
+            FeedKind::Binance => &["symbols"],
         };
-        (
-            foreign
-                .iter()
-                .filter(|(_, set)| *set)
-                .map(|(k, _)| *k)
-                .collect(),
-            missing,
-        )
+        let foreign = keys
+            .iter()
+            .filter(|(kind, _, set)| *set && *kind != self.kind)
+            .map(|(_, key, _)| *key)
+            .collect();
+        let missing = required
+            .iter()
+            .copied()
+            .find(|key| keys.iter().any(|(_, k, set)| k == key && !*set));
+        (foreign, missing)
     }
 }
 

@@ -20,7 +20,8 @@ pub use api::{ApiConfig, ListenAddr, PublicEndpoint, Role, TokenConfig};
 pub use daemon::{DaemonConfig, RecorderConfig};
 pub use limits::{limit_applies, validate_limits, LimitScope, Limits};
 pub use market::{
-    FeedConfig, FeedKind, FeedSource, InstrumentConfig, ReplayConfig, SyntheticConfig, WalkConfig,
+    BinanceFeedConfig, FeedConfig, FeedKind, FeedSource, InstrumentConfig, ReplayConfig,
+    SyntheticConfig, WalkConfig, BINANCE_STREAM_URL,
 };
 pub use plugins::PluginConfig;
 pub use risk::RiskConfig;
@@ -224,6 +225,38 @@ impl Config {
                         format!("unknown instrument {unknown}: add it as an [[instrument]]"),
                     ));
                 }
+                if let Some(unknown) = feed
+                    .symbols
+                    .iter()
+                    .find(|s| !symbols.contains(s.get_ref().as_str()))
+                {
+                    return Err(invalid(
+                        unknown.span(),
+                        "feed.symbols",
+                        format!(
+                            "unknown instrument {}: add it as an [[instrument]]",
+                            unknown.get_ref()
+                        ),
+                    ));
+                }
+                if let Some(url) = &feed.url {
+                    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                        return Err(invalid(
+                            feed.name.span(),
+                            "feed.url",
+                            format!("{url:?} is not a WebSocket URL (ws:// or wss://)"),
+                        ));
+                    }
+                }
+                if let (Some(min), Some(max)) = (feed.reconnect_min_ms, feed.reconnect_max_ms) {
+                    if min > max {
+                        return Err(invalid(
+                            feed.name.span(),
+                            "feed.reconnect_min_ms",
+                            format!("is {min}, more than reconnect_max_ms ({max})"),
+                        ));
+                    }
+                }
             }
         }
         let replays: Vec<_> = self
@@ -231,7 +264,7 @@ impl Config {
             .iter()
             .filter(|f| f.kind == FeedKind::Replay)
             .collect();
-        let live = self.feeds.iter().any(|f| f.kind == FeedKind::Synthetic);
+        let live = self.feeds.iter().any(|f| f.kind.is_live());
         if let (false, Some(second)) = (live, replays.get(1)) {
             // Two files would reach the engine interleaved as tokio schedules them, and the
             // event-time clock would make the result depend on that.
@@ -415,7 +448,7 @@ impl Config {
     /// True with a live feed: the engine runs on the wall clock and trades on. Without
     /// one it is a backtest on the data's own time.
     pub fn is_live(&self) -> bool {
-        self.feeds.iter().any(|f| f.kind == FeedKind::Synthetic)
+        self.feeds.iter().any(|f| f.kind.is_live())
             || self.venues.iter().any(|v| v.kind == VenueKind::Binance)
     }
 

@@ -257,3 +257,57 @@ fn cross_checks_name_key_and_line() {
     let err = parse(&text).unwrap_err().to_string();
     assert_eq!(err, "pennant.toml:16: `feed.instruments`: unknown instrument ETH-USDT: add it as an [[instrument]]");
 }
+
+#[test]
+fn a_binance_feed_names_its_symbols_and_defaults_the_rest() {
+    let feed = "\n[[feed]]\nname = \"binance\"\nkind = \"binance\"\nsymbols = [\"BTC-USDT\"]\n";
+    let config = parse(&format!("{GOOD}{feed}")).unwrap();
+    assert!(config.is_live());
+    let Some(FeedSource::Binance(binance)) = config.feeds.last().map(FeedConfig::source) else {
+        panic!("a binance feed");
+    };
+    assert_eq!(binance.url, BINANCE_STREAM_URL);
+    assert_eq!(binance.symbols, ["BTC-USDT"]);
+    assert_eq!(binance.quiet, std::time::Duration::from_secs(60));
+    let custom = feed.replace(
+        "symbols",
+        "url = \"ws://127.0.0.1:9/\"\nquiet_ms = 250\nreconnect_min_ms = 10\nsymbols",
+    );
+    let config = parse(&format!("{GOOD}{custom}")).unwrap();
+    let Some(FeedSource::Binance(binance)) = config.feeds.last().map(FeedConfig::source) else {
+        panic!("a binance feed");
+    };
+    assert_eq!(
+        (
+            binance.url.as_str(),
+            binance.quiet.as_millis(),
+            binance.reconnect_min.as_millis()
+        ),
+        ("ws://127.0.0.1:9", 250, 10)
+    );
+    for (change, error) in [
+        (
+            ("[\"BTC-USDT\"]", "[\"BTC-USDT\", \"ETH-USDT\"]"),
+            "pennant.toml:34: `feed.symbols`: unknown instrument ETH-USDT: add it as an [[instrument]]",
+        ),
+        (
+            ("symbols = [\"BTC-USDT\"]", "quiet_ms = 5"),
+            "pennant.toml:32: `feed.symbols`: is required for a Binance feed",
+        ),
+        (
+            ("symbols", "seed = 1\nsymbols"),
+            "pennant.toml:32: `feed.seed`: does not apply to a Binance feed",
+        ),
+        (
+            ("symbols", "url = \"https://stream.binance.com\"\nsymbols"),
+            "pennant.toml:32: `feed.url`: \"https://stream.binance.com\" is not a WebSocket URL (ws:// or wss://)",
+        ),
+        (
+            ("symbols", "reconnect_min_ms = 900\nreconnect_max_ms = 800\nsymbols"),
+            "pennant.toml:32: `feed.reconnect_min_ms`: is 900, more than reconnect_max_ms (800)",
+        ),
+    ] {
+        let text = format!("{GOOD}{}", feed.replace(change.0, change.1));
+        assert_eq!(parse(&text).unwrap_err().to_string(), error);
+    }
+}

@@ -43,6 +43,7 @@ pub struct Metrics {
     feed_malformed: IntCounterVec,
     feed_lag: GaugeVec,
     feed_connected: IntGaugeVec,
+    feed_disconnects: IntCounterVec,
     store_write_duration: Histogram,
     /// The session recorder's instruments.
     pub recorder: RecorderMetrics,
@@ -92,6 +93,11 @@ impl Metrics {
                 )
                 .namespace(NAMESPACE),
                 &["feed"],
+            )?,
+            feed_disconnects: counter_vec(
+                "feed_disconnects_total",
+                "Connections of a live feed lost, by feed and reason: closed (by the other end), failed (an error), quiet (no market data for the feed's quiet_ms).",
+                &["feed", "reason"],
             )?,
             store_write_duration: Histogram::with_opts(
                 HistogramOpts::new(
@@ -158,6 +164,7 @@ impl Metrics {
             Box::new(metrics.feed_malformed.clone()),
             Box::new(metrics.feed_lag.clone()),
             Box::new(metrics.feed_connected.clone()),
+            Box::new(metrics.feed_disconnects.clone()),
             Box::new(metrics.engine.call_duration.clone()),
             Box::new(metrics.engine.handler_latency.clone()),
             Box::new(metrics.api.requests.clone()),
@@ -202,6 +209,11 @@ impl Metrics {
             malformed: self.feed_malformed.with_label_values(&[name]),
             lag: self.feed_lag.with_label_values(&[name]),
             connected: self.feed_connected.with_label_values(&[name]),
+            disconnects: Disconnects {
+                closed: self.feed_disconnects.with_label_values(&[name, "closed"]),
+                failed: self.feed_disconnects.with_label_values(&[name, "failed"]),
+                quiet: self.feed_disconnects.with_label_values(&[name, "quiet"]),
+            },
             ended: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -240,8 +252,10 @@ pub struct FeedMetrics {
     pub malformed: IntCounter,
     /// Lag of the last event (live feeds).
     pub lag: Gauge,
-    /// 1 while connected.
+    /// 1 while connected (a feed of several connections: while all are).
     pub connected: IntGauge,
+    /// Connections lost, by reason.
+    pub disconnects: Disconnects,
     /// Set when the feed has no more data (a replay that finished).
     ended: Arc<AtomicBool>,
 }
@@ -255,6 +269,11 @@ impl FeedMetrics {
             malformed: IntCounter::new("malformed", "malformed").expect("constant metric options"),
             lag: Gauge::new("lag", "lag").expect("constant metric options"),
             connected: IntGauge::new("connected", "connected").expect("constant metric options"),
+            disconnects: Disconnects {
+                closed: IntCounter::new("closed", "closed").expect("constant metric options"),
+                failed: IntCounter::new("failed", "failed").expect("constant metric options"),
+                quiet: IntCounter::new("quiet", "quiet").expect("constant metric options"),
+            },
             ended: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -269,6 +288,17 @@ impl FeedMetrics {
     pub fn ended(&self) -> bool {
         self.ended.load(Ordering::Relaxed)
     }
+}
+
+/// A live feed's lost connections, by reason.
+#[derive(Clone)]
+pub struct Disconnects {
+    /// Closed by the other end.
+    pub closed: IntCounter,
+    /// Failed with an error.
+    pub failed: IntCounter,
+    /// No market data for too long.
+    pub quiet: IntCounter,
 }
 
 /// The engine's histograms, per strategy.

@@ -1,11 +1,25 @@
 //! Market streams (web-socket-streams.md): `trade` and `bookTicker` messages, bare or on
 //! a combined connection (`{"stream": "btcusdt@trade", "data": {...}}`), normalized into
 //! the engine's events. A trade carries the exchange's time (`T`); a book ticker has
-//! none, so it is stamped with the time it was received.
+//! none, so it is stamped with the time it was received. A `serverShutdown` event says
+//! the connection is about to end: the feed connects again at once.
 
-use crate::market::{Instruments, MarketEvent};
-use pennant_sdk::{Price, Qty, Quote, Side, Timestamp, Trade};
+use crate::market::MarketEvent;
+use pennant_sdk::{InstrumentId, Price, Qty, Quote, Side, Timestamp, Trade};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
+
+/// Binance's name of our symbol: `BTC-USDT` is `BTCUSDT` (base and quote asset, joined).
+pub fn binance_symbol(ours: &str) -> String {
+    ours.replace('-', "")
+}
+
+/// The names of the streams of `symbol` (Binance's name) this feed reads: its trades and
+/// its best bid and ask. Stream names are lowercase.
+pub fn stream_names(symbol: &str) -> [String; 2] {
+    let lower = symbol.to_lowercase();
+    [format!("{lower}@trade"), format!("{lower}@bookTicker")]
+}
 
 /// Why a message cannot be used (counted as malformed and skipped by the feed).
 #[derive(Debug, thiserror::Error)]
@@ -55,30 +69,42 @@ fn decimal<T: std::str::FromStr>(field: &'static str, value: &str) -> Result<T, 
     })
 }
 
-/// Reads one message; `binance_symbols` maps Binance's symbols (`BTCUSDT`) to ours, and
-/// `received` is the wall time of its arrival (ns). `None` for a message that is no
-/// event (a subscription's answer).
+/// What one message on a market stream connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamMessage {
+    /// A trade or a best bid/ask.
+    Event(MarketEvent),
+    /// The server is about to shut down and close the connection.
+    ServerShutdown,
+    /// Anything else (a subscription's answer): nothing to do.
+    Other,
+}
+
+/// Reads one message; `symbols` maps Binance's symbols (`BTCUSDT`) to our instruments,
+/// and `received` is the wall time of its arrival (ns). `None` for a message that is no
+/// event.
 pub fn parse(
     text: &str,
-    instruments: &Instruments,
-    binance_symbols: &[(String, String)],
+    symbols: &FxHashMap<String, InstrumentId>,
     received: Timestamp,
-) -> Result<Option<MarketEvent>, MarketStreamError> {
+) -> Result<StreamMessage, MarketStreamError> {
     let mut value: serde_json::Value = serde_json::from_str(text)?;
     if let Some(data) = value.get_mut("data") {
         value = data.take();
     }
     let instrument = |symbol: &str| {
-        binance_symbols
-            .iter()
-            .find(|(theirs, _)| theirs == symbol)
-            .and_then(|(_, ours)| instruments.by_symbol(ours))
-            .map(|i| i.id)
+        symbols
+            .get(symbol)
+            .copied()
             .ok_or_else(|| MarketStreamError::UnknownSymbol(symbol.to_owned()))
     };
-    if value.get("e").and_then(|e| e.as_str()) == Some("trade") {
+    let kind = value.get("e").and_then(|e| e.as_str());
+    if kind == Some("serverShutdown") {
+        return Ok(StreamMessage::ServerShutdown);
+    }
+    if kind == Some("trade") {
         let t: TradeMsg = serde_json::from_value(value)?;
-        return Ok(Some(MarketEvent::Trade(Trade {
+        return Ok(StreamMessage::Event(MarketEvent::Trade(Trade {
             instrument: instrument(&t.s)?,
             ts: t.time.saturating_mul(1_000_000),
             price: decimal::<Price>("p", &t.p)?,
@@ -88,7 +114,7 @@ pub fn parse(
     }
     if value.get("u").is_some() && value.get("b").is_some() {
         let q: BookTickerMsg = serde_json::from_value(value)?;
-        return Ok(Some(MarketEvent::Quote(Quote {
+        return Ok(StreamMessage::Event(MarketEvent::Quote(Quote {
             instrument: instrument(&q.s)?,
             ts: received,
             bid_price: decimal("b", &q.b)?,
@@ -97,29 +123,33 @@ pub fn parse(
             ask_qty: decimal("A", &q.ask_qty)?,
         })));
     }
-    Ok(None)
+    Ok(StreamMessage::Other)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pennant_sdk::testing::{instrument, px, qty};
+    use pennant_sdk::testing::{px, qty};
 
-    fn check(text: &str) -> Result<Option<MarketEvent>, MarketStreamError> {
-        let instruments = Instruments::new([instrument(0, "BNB-BTC", "0.000001", "0.01")]);
-        parse(
-            text,
-            &instruments,
-            &[("BNBBTC".into(), "BNB-BTC".into())],
-            42,
-        )
+    fn check(text: &str) -> Result<StreamMessage, MarketStreamError> {
+        let symbols = [(binance_symbol("BNB-BTC"), 0)].into_iter().collect();
+        parse(text, &symbols, 42)
+    }
+
+    #[test]
+    fn our_symbols_name_binances_streams() {
+        assert_eq!(binance_symbol("BTC-USDT"), "BTCUSDT");
+        assert_eq!(
+            stream_names("BTCUSDT"),
+            ["btcusdt@trade".to_owned(), "btcusdt@bookTicker".to_owned()]
+        );
     }
 
     #[test]
     fn trades_and_book_tickers_become_events() {
         // The documentation's examples, the trade on a combined stream.
         let trade = r#"{"stream":"bnbbtc@trade","data":{"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true}}"#;
-        let Some(MarketEvent::Trade(t)) = check(trade).unwrap() else {
+        let StreamMessage::Event(MarketEvent::Trade(t)) = check(trade).unwrap() else {
             panic!("a trade");
         };
         assert_eq!(
@@ -132,14 +162,20 @@ mod tests {
             )
         );
         let ticker = r#"{"u":400900217,"s":"BNBBTC","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
-        let Some(MarketEvent::Quote(q)) = check(ticker).unwrap() else {
+        let StreamMessage::Event(MarketEvent::Quote(q)) = check(ticker).unwrap() else {
             panic!("a quote");
         };
         assert_eq!(
             (q.ts, q.bid_price, q.bid_qty, q.ask_price, q.ask_qty),
             (42, px("25.3519"), qty("31.21"), px("25.3652"), qty("40.66"))
         );
-        assert!(check(r#"{"result":null,"id":1}"#).unwrap().is_none());
+        assert_eq!(
+            check(r#"{"result":null,"id":1}"#).unwrap(),
+            StreamMessage::Other
+        );
+        let shutdown =
+            r#"{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1770123456789}}"#;
+        assert_eq!(check(shutdown).unwrap(), StreamMessage::ServerShutdown);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! and, over loopback HTTP, against the fake exchange of `pennant-testkit`
 //! (`tests/binance.rs`). The venue's task (in [`venue`]) holds the REST client and the
 //! user data stream; [`setup`] makes it from a `[[venue]] kind = "binance"`, and the
-//! daemon starts it. The market data feed (a connection to the market streams) is not
-//! here yet (issue 15): [`market_stream`] only reads their messages.
+//! daemon starts it. The market data feed (`feed::binance`, above the engine) connects
+//! to the market streams and reads their messages with [`market_stream`].
 //!
+//! - [`backoff`]: the wait before connecting again to a stream.
 //! - [`setup`]: a `[[venue]] kind = "binance"` made ready to start: keys, instruments
 //!   checked against `exchangeInfo`, rate limits, the stream's settings.
 //! - [`sign`]: HMAC-SHA256 request signing and the timestamp window.
@@ -27,6 +28,7 @@
 //! - [`user_stream`]: execution reports and balances from the user data stream, each
 //!   trade once.
 
+pub mod backoff;
 pub mod errors;
 pub mod exchange_info;
 pub mod keys;

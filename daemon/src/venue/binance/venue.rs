@@ -351,16 +351,8 @@ struct Stream {
     canceled_for_outage: bool,
 }
 
-/// The wait before attempt `attempts + 1`: doubling from `min` to `max`, drawn in its
-/// upper half so that daemons restarted together do not reconnect together.
 fn backoff(settings: &StreamSettings, attempts: u32) -> Duration {
-    use rand::{RngExt, SeedableRng};
-    let full = settings
-        .reconnect_min
-        .saturating_mul(1u32 << attempts.min(16))
-        .min(settings.reconnect_max);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(now_ns() as u64);
-    full.mul_f64(rng.random_range(0.5..=1.0))
+    super::backoff::backoff(settings.reconnect_min, settings.reconnect_max, attempts)
 }
 
 async fn next_message(socket: &mut Option<Socket>) -> Option<Result<Message, String>> {

@@ -1,12 +1,10 @@
-//! Running feeds: each configured `[[feed]]` becomes a tokio task that sends batches of
-//! normalized events to the engine, and [`EngineInput::FeedEnded`] when it runs dry.
-//! Each counts what it receives, and what it skips, in its [`FeedMetrics`].
+//! A `replay` feed: a recorded file (the format is `market::replay`'s), paced at a
+//! multiple of its own time or as fast as possible, then [`EngineInput::FeedEnded`].
 
-use crate::config::{FeedConfig, FeedSource, ReplayConfig, SyntheticConfig};
-use crate::engine::clock::wall_now;
+use super::{count, send, BATCH, MALFORMED_LOGGED};
+use crate::config::ReplayConfig;
 use crate::engine::EngineInput;
 use crate::market::replay::LineParser;
-use crate::market::synthetic::{Generator, WalkParams};
 use crate::market::{Instruments, MarketEvent};
 use crate::metrics::FeedMetrics;
 use std::path::PathBuf;
@@ -14,60 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// Events per message to the engine: large enough to amortize the channel, small enough
-/// to keep latency low at recorded pace.
-const BATCH: usize = 256;
-/// Malformed lines logged one by one before only counting.
-const MALFORMED_LOGGED: u64 = 20;
 /// Read buffer of a replay file.
 const READ_BUFFER: usize = 1 << 20;
 
-/// Starts one feed. `resolve` turns the configuration's relative paths into real ones.
-pub fn spawn(
-    feed: &FeedConfig,
-    resolve: impl Fn(&std::path::Path) -> PathBuf,
-    instruments: Arc<Instruments>,
-    tx: mpsc::Sender<EngineInput>,
-    metrics: FeedMetrics,
-) -> JoinHandle<()> {
-    let name = feed.name.get_ref().clone();
-    match feed.source() {
-        FeedSource::Replay(replay) => {
-            let path = resolve(&replay.path);
-            tokio::spawn(run_replay(name, path, replay, instruments, tx, metrics))
-        }
-        FeedSource::Synthetic(synthetic) => {
-            tokio::spawn(run_synthetic(name, synthetic, instruments, tx, metrics))
-        }
-    }
-}
-
-async fn send(tx: &mpsc::Sender<EngineInput>, batch: &mut Vec<MarketEvent>) -> bool {
-    if batch.is_empty() {
-        return true;
-    }
-    let events = std::mem::replace(batch, Vec::with_capacity(BATCH));
-    tx.send(EngineInput::Market {
-        events,
-        received: std::time::Instant::now(),
-    })
-    .await
-    .is_ok()
-}
-
-/// Counts a received event by type.
-fn count(metrics: &FeedMetrics, event: &MarketEvent) {
-    match event {
-        MarketEvent::Trade(_) => metrics.trades.inc(),
-        MarketEvent::Quote(_) => metrics.quotes.inc(),
-    }
-}
-
 /// Replays a file, then tells the engine the feed has ended, whatever happened.
-async fn run_replay(
+pub async fn run(
     name: String,
     path: PathBuf,
     config: ReplayConfig,
@@ -215,53 +166,6 @@ async fn replay(
     }
 }
 
-async fn run_synthetic(
-    name: String,
-    config: SyntheticConfig,
-    instruments: Arc<Instruments>,
-    tx: mpsc::Sender<EngineInput>,
-    metrics: FeedMetrics,
-) {
-    let walks = config
-        .instruments
-        .iter()
-        .filter_map(|(symbol, walk)| {
-            let info = instruments.by_symbol(symbol)?.clone();
-            Some((
-                info,
-                WalkParams {
-                    start_price: walk.start_price,
-                    step_bps: walk.step_bps,
-                    spread_ticks: walk.spread_ticks,
-                    max_lots: walk.max_lots,
-                    trade_percent: walk.trade_percent,
-                },
-            ))
-        })
-        .collect();
-    let mut generator = Generator::new(config.seed, walks);
-    let mut interval =
-        tokio::time::interval(Duration::from_millis(u64::from(config.interval_ms.get())));
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    log::info!(feed = name.as_str(), seed = config.seed, interval_ms = config.interval_ms.get(); "synthetic feed started");
-    metrics.connected.set(1);
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        interval.tick().await;
-        generator.step(wall_now(), &mut batch);
-        for event in &batch {
-            count(&metrics, event);
-        }
-        if let Some(last) = batch.last() {
-            // A live feed's lag: how old its latest event is when it arrives.
-            metrics.lag.set((wall_now() - last.ts()) as f64 / 1e9);
-        }
-        if !send(&tx, &mut batch).await {
-            return;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,14 +193,7 @@ mod tests {
             path: path.clone(),
             speed,
         };
-        tokio::spawn(run_replay(
-            "tape".into(),
-            path,
-            config,
-            instruments,
-            tx,
-            metrics,
-        ));
+        tokio::spawn(run("tape".into(), path, config, instruments, tx, metrics));
         let mut received = Vec::new();
         let mut first = None;
         while let Some(input) = rx.recv().await {

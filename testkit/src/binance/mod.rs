@@ -20,6 +20,11 @@
 //! fill, as makers, when the scripted book moves through them. Faults: connections
 //! dropped, new ones refused, every event sent twice. An event with no subscriber is
 //! lost, as it is at Binance: the client finds it again with `myTrades`.
+//!
+//! The market streams ([`market_streams`]): combined-stream connections at `/stream`,
+//! sent `bookTicker` as the scripted book moves and `trade` as the test prints trades.
+
+mod market_streams;
 
 use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
@@ -156,6 +161,7 @@ struct State {
     refuse_streams: bool,
     duplicate_events: bool,
     connections: u64,
+    market: market_streams::MarketStreams,
 }
 
 /// See the module docs. Stops when dropped.
@@ -203,6 +209,7 @@ impl FakeBinance {
             refuse_streams: false,
             duplicate_events: false,
             connections: 0,
+            market: market_streams::MarketStreams::default(),
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -219,6 +226,20 @@ impl FakeBinance {
                     return StatusCode::SERVICE_UNAVAILABLE.into_response();
                 }
                 ws.on_upgrade(move |socket| ws_session(socket, state))
+                    .into_response()
+            });
+        let market_state = state.clone();
+        let market = warp::path!("stream")
+            .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+            .and(warp::ws())
+            .map(move |query: String, ws: Ws| {
+                let mut state = lock(&market_state);
+                if state.market.refuse {
+                    state.market.refused += 1;
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                let messages = state.market.connect(&query);
+                ws.on_upgrade(move |socket| market_streams::session(socket, messages))
                     .into_response()
             });
         let filter = warp::any()
@@ -271,7 +292,11 @@ impl FakeBinance {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("a loopback port for the fake exchange");
         let addr = listener.local_addr().expect("its address");
-        runtime.spawn(warp::serve(ws_api.or(filter)).incoming(listener).run());
+        runtime.spawn(
+            warp::serve(ws_api.or(market).or(filter))
+                .incoming(listener)
+                .run(),
+        );
         FakeBinance {
             base_url: format!("http://{addr}"),
             state,
@@ -289,12 +314,21 @@ impl FakeBinance {
         format!("{}/ws-api/v3", self.base_url.replacen("http", "ws", 1))
     }
 
-    /// Sets the top of book orders match against; resting limit orders it moves
-    /// through fill at their price, as makers.
+    /// `ws://127.0.0.1:PORT`: the market streams' base URL.
+    pub fn market_stream_url(&self) -> String {
+        self.base_url.replacen("http", "ws", 1)
+    }
+
+    /// Sets the top of book orders match against, and sends it as a `bookTicker` (one
+    /// unit at each side) to the market streams; resting limit orders it moves through
+    /// fill at their price, as makers.
     pub fn set_book(&self, symbol: &str, bid: Price, ask: Price) {
         let mut state = lock(&self.state);
         state.books.retain(|(s, _, _)| s != symbol);
         state.books.push((symbol.into(), bid, ask));
+        state
+            .market
+            .book_ticker(symbol, bid, ask, Qty::from_raw(100_000_000));
         let server_ms = now_ms() + state.clock_offset_ms;
         let crossed: Vec<usize> = state
             .orders
@@ -316,6 +350,56 @@ impl FakeBinance {
             );
             state.fill(i, price, left, true, server_ms);
         }
+    }
+
+    /// Prints a trade of others on `symbol`'s trade stream (the account's orders are not
+    /// touched); `buyer_maker`: the buyer's order rested, so the aggressor sold.
+    pub fn print_trade(&self, symbol: &str, price: Price, qty: Qty, buyer_maker: bool) {
+        let mut state = lock(&self.state);
+        let ms = now_ms() + state.clock_offset_ms;
+        state.market.trade(symbol, price, qty, buyer_maker, ms);
+    }
+
+    /// Sends `text` as it is on every market stream connection.
+    pub fn send_market_raw(&self, text: &str) {
+        lock(&self.state).market.raw(text);
+    }
+
+    /// Announces a `serverShutdown` on every market stream connection.
+    pub fn announce_server_shutdown(&self) {
+        let mut state = lock(&self.state);
+        let ms = now_ms() + state.clock_offset_ms;
+        state.market.server_shutdown(ms);
+    }
+
+    /// Closes every market stream connection.
+    pub fn close_market_streams(&self) {
+        lock(&self.state).market.close_all();
+    }
+
+    /// Refuses (HTTP 503) new market stream connections while `refuse` holds.
+    pub fn refuse_market_streams(&self, refuse: bool) {
+        lock(&self.state).market.refuse = refuse;
+    }
+
+    /// While `quiet` holds, market stream connections stay open and are sent nothing.
+    pub fn quiet_market_streams(&self, quiet: bool) {
+        lock(&self.state).market.quiet = quiet;
+    }
+
+    /// The query string of every market stream connection made, in order.
+    pub fn market_stream_requests(&self) -> Vec<String> {
+        lock(&self.state).market.requests.clone()
+    }
+
+    /// Market stream connections refused so far.
+    pub fn market_streams_refused(&self) -> u64 {
+        lock(&self.state).market.refused
+    }
+
+    /// Market stream connections open now.
+    pub fn market_streams_open(&self) -> usize {
+        lock(&self.state).market.open()
     }
 
     /// Closes every user data stream connection (the subscriber reconnects).
@@ -912,19 +996,25 @@ async fn ws_session(socket: WebSocket, state: Arc<Mutex<State>>) {
                 }
             }
             event = events.recv(), if subscribed => {
-                match event {
-                    Some(text) => {
-                        if sink.send(Message::text(text)).await.is_err() {
-                            return;
-                        }
-                    }
-                    // The fake dropped this subscriber: the connection goes with it.
-                    None => {
-                        let _ = sink.close().await;
-                        return;
-                    }
+                if !deliver(&mut sink, event).await {
+                    return;
                 }
             }
+        }
+    }
+}
+
+/// Sends a subscriber's next message; `None` (the fake dropped the subscriber) closes
+/// the connection. False once the connection is gone.
+async fn deliver(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    message: Option<String>,
+) -> bool {
+    match message {
+        Some(text) => sink.send(Message::text(text)).await.is_ok(),
+        None => {
+            let _ = sink.close().await;
+            false
         }
     }
 }
