@@ -115,6 +115,7 @@ fn binance_venue<T: Send + 'static>(
         name: "BTCUSDT".into(),
         base: "BTC".into(),
         quote: "USDT".into(),
+        trading: true,
     };
     let setup = BinanceSetup {
         name: "binance".into(),
@@ -1246,4 +1247,96 @@ fn pennantd_is_ready_once_its_binance_feed_is_connected_and_quotes_on_its_prices
     daemon.signal("TERM");
     let (status, output) = daemon.wait_exit();
     assert!(status.success(), "{}", output.join("\n"));
+}
+
+/// The refusals of contract 0.2: an order that would pass the venue's budget is refused
+/// before it is sent (`venue_rate_budget`), and so is one during a 429's wait; Binance's
+/// "insufficient balance" is `insufficient_balance`; a symbol Binance does not trade is
+/// refused unsent (`symbol_not_trading`).
+#[test]
+fn the_venues_own_refusals_have_their_own_codes() {
+    use pennant_daemon::venue::{ExecutionReport as R, Venue, VenueEvent};
+    let fake = market();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let mut rest = fake_client(&fake);
+    let info = call(&fake, "GET", "/api/v3/exchangeInfo", "", KEY);
+    rest.budget = rate_limits::RateBudget::new(rate_limits::parse(&info.body).unwrap());
+    let symbol = |trading| Symbol {
+        name: "BTCUSDT".into(),
+        base: "BTC".into(),
+        quote: "USDT".into(),
+        trading,
+    };
+    let setup = BinanceSetup {
+        name: "binance".into(),
+        rest,
+        symbols: [(1, symbol(true)), (2, symbol(false))]
+            .into_iter()
+            .collect(),
+        ids: ClientOrderIds::new("desk").unwrap(),
+        stream: None,
+    };
+    let mut venue = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);
+    let mut next = || match next_from(&runtime, &mut rx) {
+        VenueEvent::Reports(reports) => reports,
+        other => panic!("{other:?}"),
+    };
+    let bid = |id: u64, instrument| {
+        order(
+            id,
+            OrderRequest::limit(instrument, Side::Buy, px("49000"), qty("0.001")),
+        )
+    };
+    let posts = || {
+        fake.requests()
+            .iter()
+            .filter(|r| r.starts_with("POST /api/v3/order"))
+            .count()
+    };
+    let mut out = Vec::new();
+    venue.submit(bid(1, 1), 0, &mut out);
+    assert!(matches!(next()[..], [R::Accepted { id: 1, .. }]));
+    let refused = |reports: &[R]| match reports {
+        [R::Rejected { reason, .. }] => Some(*reason),
+        _ => None,
+    };
+    // Binance's answer: not enough USDT.
+    fake.set_balance("USDT", px("10"), px("0"));
+    venue.submit(bid(2, 1), 0, &mut out);
+    assert_eq!(refused(&next()), Some(RejectReason::InsufficientBalance));
+    fake.set_balance("USDT", px("100000"), px("0"));
+    // A 429: the order it answered and the one after, unsent, wait it out.
+    fake.inject(Fault::TooManyRequests(1));
+    venue.submit(bid(3, 1), 0, &mut out);
+    assert_eq!(refused(&next()), Some(RejectReason::VenueRateBudget));
+    let sent = posts();
+    venue.submit(bid(4, 1), 0, &mut out);
+    assert_eq!(refused(&next()), Some(RejectReason::VenueRateBudget));
+    assert_eq!(posts(), sent, "nothing is sent before Retry-After ends");
+    let mut id = 10;
+    support::poll("an order taken after the wait", || {
+        id += 1;
+        venue.submit(bid(id, 1), 0, &mut out);
+        matches!(next()[..], [R::Accepted { .. }]).then_some(())
+    });
+    // Other clients of the account used the 10-second order budget but one; the next
+    // order uses the last, and the answer says so: the one after is not sent.
+    fake.use_budget(0, 49);
+    venue.submit(bid(100, 1), 0, &mut out);
+    assert!(matches!(next()[..], [R::Accepted { id: 100, .. }]));
+    let sent = posts();
+    venue.submit(bid(101, 1), 0, &mut out);
+    assert_eq!(refused(&next()), Some(RejectReason::VenueRateBudget));
+    assert_eq!(posts(), sent, "refused before it was sent");
+
+    venue.submit(bid(102, 2), 0, &mut out);
+    assert_eq!(
+        refused(&out),
+        Some(RejectReason::SymbolNotTrading),
+        "at once"
+    );
+    assert_eq!(posts(), sent);
+    drop(venue);
+    drop(runtime);
 }

@@ -34,6 +34,8 @@ fn side_from(side: wit::Side) -> sdk::Side {
     }
 }
 
+/// The code a component of contract 0.1 sees: its own, or for a reason added since, the
+/// nearest it has.
 fn reason_to(reason: sdk::RejectReason) -> wit::RejectReason {
     use sdk::RejectReason as R;
     use wit::RejectReason as W;
@@ -62,7 +64,8 @@ fn reason_to(reason: sdk::RejectReason) -> wit::RejectReason {
         R::PostOnlyWouldCross => W::PostOnlyWouldCross,
         R::NoLiquidity => W::NoLiquidity,
         R::UnknownOrder => W::UnknownOrder,
-        R::VenueRejected => W::VenueRejected,
+        R::VenueRejected | R::InsufficientBalance | R::SymbolNotTrading => W::VenueRejected,
+        R::VenueRateBudget => W::RateLimit,
     }
 }
 

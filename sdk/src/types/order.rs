@@ -188,11 +188,22 @@ pub enum RejectReason {
     NoLiquidity,
     UnknownOrder,
     VenueRejected,
+    /// The account at the venue has not the free balance the order needs (the quote
+    /// asset for a buy, the base asset for a sell). New in contract 0.2: a component
+    /// built against 0.1 sees `venue_rejected`.
+    InsufficientBalance,
+    /// The order would pass the venue's own request or order budget (or the venue has
+    /// asked for a pause, HTTP 429/418), so it was not sent. New in contract 0.2: a 0.1
+    /// component sees `rate_limit`.
+    VenueRateBudget,
+    /// The venue does not trade the symbol now (its status is not `TRADING`). New in
+    /// contract 0.2: a 0.1 component sees `venue_rejected`.
+    SymbolNotTrading,
 }
 
 impl RejectReason {
     /// Every reason.
-    pub const ALL: [RejectReason; 25] = [
+    pub const ALL: [RejectReason; 28] = [
         RejectReason::UnknownInstrument,
         RejectReason::InvalidQuantity,
         RejectReason::InvalidPrice,
@@ -218,6 +229,9 @@ impl RejectReason {
         RejectReason::NoLiquidity,
         RejectReason::UnknownOrder,
         RejectReason::VenueRejected,
+        RejectReason::InsufficientBalance,
+        RejectReason::VenueRateBudget,
+        RejectReason::SymbolNotTrading,
     ];
 
     /// The stable code, in snake case, as logged and counted (`"tick_size"`).
@@ -248,6 +262,9 @@ impl RejectReason {
             RejectReason::NoLiquidity => "no_liquidity",
             RejectReason::UnknownOrder => "unknown_order",
             RejectReason::VenueRejected => "venue_rejected",
+            RejectReason::InsufficientBalance => "insufficient_balance",
+            RejectReason::VenueRateBudget => "venue_rate_budget",
+            RejectReason::SymbolNotTrading => "symbol_not_trading",
         }
     }
 }

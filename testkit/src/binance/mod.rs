@@ -58,6 +58,9 @@ pub struct FakeSymbol {
     pub max_qty: Qty,
     /// `NOTIONAL` minNotional.
     pub min_notional: Price,
+    /// `TRADING`, `BREAK`, `HALT`...; a symbol not `TRADING` refuses orders with
+    /// `-2010` "Market is closed."
+    pub status: String,
 }
 
 impl FakeSymbol {
@@ -73,6 +76,7 @@ impl FakeSymbol {
             min_qty: Qty::from_raw(1_000),
             max_qty: Qty::from_raw(9_000 * 100_000_000),
             min_notional: d("5"),
+            status: "TRADING".into(),
         }
     }
 }
@@ -143,6 +147,35 @@ pub struct FakeOrder {
     pub time: i64,
 }
 
+/// A rate limit's fixed window (Binance counts per calendar interval): what was used
+/// since it began.
+struct Window {
+    length_ms: i64,
+    start: i64,
+    used: u64,
+}
+
+impl Window {
+    fn new(length_ms: i64) -> Self {
+        Window {
+            length_ms,
+            start: 0,
+            used: 0,
+        }
+    }
+
+    /// Counts `n` more at `ms`; what the current window has used.
+    fn add(&mut self, ms: i64, n: u64) -> u64 {
+        let start = ms - ms.rem_euclid(self.length_ms);
+        if start != self.start {
+            self.start = start;
+            self.used = 0;
+        }
+        self.used += n;
+        self.used
+    }
+}
+
 struct State {
     api_key: String,
     secret: String,
@@ -151,8 +184,9 @@ struct State {
     books: Vec<(String, Price, Price)>,
     orders: Vec<FakeOrder>,
     next_order_id: u64,
-    weight: u64,
-    order_count: u64,
+    weight: Window,
+    orders_10s: Window,
+    orders_1d: Window,
     faults: VecDeque<Fault>,
     requests: Vec<String>,
     balances: Vec<(String, Price, Price)>,
@@ -199,8 +233,9 @@ impl FakeBinance {
             books: Vec::new(),
             orders: Vec::new(),
             next_order_id: 1,
-            weight: 0,
-            order_count: 0,
+            weight: Window::new(60_000),
+            orders_10s: Window::new(10_000),
+            orders_1d: Window::new(86_400_000),
             faults: VecDeque::new(),
             requests: Vec::new(),
             balances: Vec::new(),
@@ -269,11 +304,21 @@ impl FakeBinance {
                                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                         )
                         .header("content-type", "application/json;charset=UTF-8")
-                        .header("x-mbx-used-weight-1m", state.weight.to_string());
+                        .header(
+                            "x-mbx-used-weight-1m",
+                            state.weight.add(now_ms(), 0).to_string(),
+                        );
                     if path.as_str() == "/api/v3/order" && method == warp::http::Method::POST {
+                        let ms = now_ms();
                         response = response
-                            .header("x-mbx-order-count-10s", state.order_count.to_string())
-                            .header("x-mbx-order-count-1d", state.order_count.to_string());
+                            .header(
+                                "x-mbx-order-count-10s",
+                                state.orders_10s.add(ms, 0).to_string(),
+                            )
+                            .header(
+                                "x-mbx-order-count-1d",
+                                state.orders_1d.add(ms, 0).to_string(),
+                            );
                     }
                     for (name, value) in extra {
                         response = response.header(name, value);
@@ -432,11 +477,24 @@ impl FakeBinance {
         lock(&self.state).clock_offset_ms = ms;
     }
 
-    /// Sets an asset's balance: free and locked.
+    /// Sets an asset's balance: free and locked. Once any is set, an order needs the free
+    /// balance it spends (the quote asset for a buy, the base for a sell), else `-2010`
+    /// "Account has insufficient balance"; balances move only when the test sets them.
     pub fn set_balance(&self, asset: &str, free: Price, locked: Price) {
         let mut state = lock(&self.state);
         state.balances.retain(|(a, _, _)| a != asset);
         state.balances.push((asset.into(), free, locked));
+    }
+
+    /// Makes the current windows' use what is given: request weight this minute and
+    /// orders these 10 seconds (as another client of the same account or IP would).
+    pub fn use_budget(&self, weight: u64, orders_10s: u64) {
+        let mut state = lock(&self.state);
+        let ms = now_ms();
+        let used = state.weight.add(ms, 0);
+        state.weight.add(ms, weight.saturating_sub(used));
+        let used = state.orders_10s.add(ms, 0);
+        state.orders_10s.add(ms, orders_10s.saturating_sub(used));
     }
 
     /// The next request meets `fault`.
@@ -503,7 +561,7 @@ impl State {
                 return (s, vec![], v);
             }
         };
-        self.weight += weight;
+        self.weight.add(now_ms(), weight);
         let total = format!("{query}{body}");
         let params: Vec<(String, String)> =
             serde_urlencoded::from_str::<Vec<(String, String)>>(query)
@@ -624,7 +682,7 @@ impl State {
             .iter()
             .map(|s| {
                 json!({
-                    "symbol": s.symbol, "status": "TRADING", "baseAsset": s.base,
+                    "symbol": s.symbol, "status": s.status, "baseAsset": s.base,
                     "baseAssetPrecision": 8, "quoteAsset": s.quote, "quotePrecision": 8,
                     "quoteAssetPrecision": 8,
                     "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
@@ -723,6 +781,28 @@ impl State {
         if kind == "LIMIT_MAKER" && crosses {
             return error(400, -2010, "Order would immediately match and take.");
         }
+        if spec.status != "TRADING" {
+            return error(400, -2010, "Market is closed.");
+        }
+        // Once the test has set balances, an order needs the free asset it spends.
+        if !self.balances.is_empty() {
+            let (asset, needed) = match side.as_str() {
+                "BUY" => (&spec.quote, notional),
+                _ => (&spec.base, qty.raw()),
+            };
+            let free = self
+                .balances
+                .iter()
+                .find(|(a, _, _)| a == asset)
+                .map_or(0, |(_, free, _)| free.raw());
+            if free < needed {
+                return error(
+                    400,
+                    -2010,
+                    "Account has insufficient balance for requested action.",
+                );
+            }
+        }
         let mut order = FakeOrder {
             order_id: self.next_order_id,
             client_id,
@@ -738,7 +818,8 @@ impl State {
             time: server_ms,
         };
         self.next_order_id += 1;
-        self.order_count += 1;
+        self.orders_10s.add(now_ms(), 1);
+        self.orders_1d.add(now_ms(), 1);
         let expires = !crosses && (kind == "MARKET" || tif == "IOC");
         order.time = server_ms;
         self.orders.push(order);

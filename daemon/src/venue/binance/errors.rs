@@ -12,8 +12,9 @@ use std::time::Duration;
 pub enum Failure {
     /// Refused, nothing done: an order is rejected with `reason` and Binance's message.
     Refused {
-        /// The code strategies see (until contract 0.2 has the venue's own codes,
-        /// `venue_rejected`).
+        /// The code strategies see: `insufficient_balance` and `symbol_not_trading`
+        /// where Binance's message says so (errors.md, the messages of `-2010`), else
+        /// `venue_rejected`.
         reason: RejectReason,
         /// Binance's code.
         code: i64,
@@ -100,10 +101,36 @@ pub fn classify(status: u16, body: &str, retry_after: Option<&str>) -> Failure {
         -2015 | -1022 => Failure::Credentials { message: error.msg },
         -2011 | -2013 => Failure::UnknownOrder { message: error.msg },
         code => Failure::Refused {
-            reason: RejectReason::VenueRejected,
+            reason: refusal_reason(&error.msg),
             code,
             message: error.msg,
         },
+    }
+}
+
+/// The reason code a refusal's message means (errors.md: "Messages for -1010, -2010,
+/// -2011 and -2038").
+fn refusal_reason(message: &str) -> RejectReason {
+    match message.trim_end_matches('.') {
+        "Account has insufficient balance for requested action" => {
+            RejectReason::InsufficientBalance
+        }
+        "Market is closed" => RejectReason::SymbolNotTrading,
+        _ => RejectReason::VenueRejected,
+    }
+}
+
+impl Failure {
+    /// The code an order refused with this failure carries.
+    pub fn reason(&self) -> RejectReason {
+        match self {
+            Failure::Refused { reason, .. } => *reason,
+            Failure::RateLimited { .. } | Failure::Banned { .. } => RejectReason::VenueRateBudget,
+            Failure::UnknownOrder { .. }
+            | Failure::Timestamp
+            | Failure::Credentials { .. }
+            | Failure::Unknown => RejectReason::VenueRejected,
+        }
     }
 }
 
@@ -132,10 +159,21 @@ mod tests {
                 400,
                 r#"{"code":-2010,"msg":"Account has insufficient balance for requested action."}"#,
                 None,
-                refused(
-                    -2010,
-                    "Account has insufficient balance for requested action.",
-                ),
+                Failure::Refused {
+                    reason: RejectReason::InsufficientBalance,
+                    code: -2010,
+                    message: "Account has insufficient balance for requested action.".into(),
+                },
+            ),
+            (
+                400,
+                r#"{"code":-2010,"msg":"Market is closed."}"#,
+                None,
+                Failure::Refused {
+                    reason: RejectReason::SymbolNotTrading,
+                    code: -2010,
+                    message: "Market is closed.".into(),
+                },
             ),
             (
                 400,
@@ -226,5 +264,10 @@ mod tests {
                 "{status} {body}"
             );
         }
+        let waits = Failure::RateLimited {
+            retry_after: Duration::from_secs(1),
+        };
+        assert_eq!(waits.reason(), RejectReason::VenueRateBudget);
+        assert_eq!(Failure::Unknown.reason(), RejectReason::VenueRejected);
     }
 }

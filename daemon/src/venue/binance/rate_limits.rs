@@ -5,6 +5,7 @@
 //! repeated 429s a ban (418).
 
 use serde::Deserialize;
+use std::time::{Duration, Instant};
 
 /// What a limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -36,6 +37,17 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// How long its window lasts.
+    pub fn window(&self) -> Duration {
+        let unit = match self.interval.as_str() {
+            "SECOND" => 1,
+            "MINUTE" => 60,
+            "HOUR" => 3_600,
+            _ => 86_400,
+        };
+        Duration::from_secs(unit * u64::from(self.interval_num.max(1)))
+    }
+
     /// The header that reports its use, lowercase: `x-mbx-used-weight-1m`,
     /// `x-mbx-order-count-10s`.
     pub fn header(&self) -> Option<String> {
@@ -65,10 +77,21 @@ pub fn parse(exchange_info: &str) -> Result<Vec<RateLimit>, serde_json::Error> {
     Ok(serde_json::from_str::<Answer>(exchange_info)?.rate_limits)
 }
 
-/// The budgets and their use as the last answers reported it.
+/// One budget: the limit, the header that reports its use, the use last reported and
+/// when.
+#[derive(Debug, Clone)]
+struct Tracked {
+    limit: RateLimit,
+    header: Option<String>,
+    used: u64,
+    seen: Option<Instant>,
+}
+
+/// The budgets and their use as the last answers reported it. A use reported longer ago
+/// than its window is over: the window has rolled since.
 #[derive(Debug, Clone)]
 pub struct RateBudget {
-    limits: Vec<(RateLimit, Option<String>, u64)>,
+    limits: Vec<Tracked>,
 }
 
 impl RateBudget {
@@ -77,9 +100,11 @@ impl RateBudget {
         RateBudget {
             limits: limits
                 .into_iter()
-                .map(|l| {
-                    let header = l.header();
-                    (l, header, 0)
+                .map(|limit| Tracked {
+                    header: limit.header(),
+                    limit,
+                    used: 0,
+                    seen: None,
                 })
                 .collect(),
         }
@@ -87,14 +112,16 @@ impl RateBudget {
 
     /// Takes the use an answer's headers report (names in any case).
     pub fn observe<'a>(&mut self, headers: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let now = Instant::now();
         for (name, value) in headers {
             let name = name.to_ascii_lowercase();
             let Ok(used) = value.trim().parse::<u64>() else {
                 continue;
             };
-            for (_, header, seen) in &mut self.limits {
-                if header.as_deref() == Some(name.as_str()) {
-                    *seen = used;
+            for tracked in &mut self.limits {
+                if tracked.header.as_deref() == Some(name.as_str()) {
+                    tracked.used = used;
+                    tracked.seen = Some(now);
                 }
             }
         }
@@ -103,12 +130,24 @@ impl RateBudget {
     /// Whether one more order of request weight `weight` fits every budget; else which
     /// budget it would pass, for the refusal's message.
     pub fn allows_order(&self, weight: u64) -> Result<(), String> {
-        for (limit, header, used) in &self.limits {
+        self.allows_order_at(weight, Instant::now())
+    }
+
+    fn allows_order_at(&self, weight: u64, now: Instant) -> Result<(), String> {
+        for Tracked {
+            limit,
+            header,
+            used,
+            seen,
+        } in &self.limits
+        {
             let cost = match limit.rate_limit_type {
                 LimitKind::RequestWeight => weight,
                 LimitKind::Orders => 1,
                 LimitKind::RawRequests | LimitKind::Other => continue,
             };
+            let current = seen.is_some_and(|at| now.duration_since(at) < limit.window());
+            let used = if current { *used } else { 0 };
             if used + cost > limit.limit {
                 return Err(format!(
                     "the venue's budget of {} {:?} per {} {} is used ({used}, {})",
@@ -175,5 +214,8 @@ mod tests {
         // A header it cannot read changes nothing.
         budget.observe([("X-MBX-USED-WEIGHT-1M", "lots")]);
         assert!(budget.allows_order(2).is_err());
+        // A minute on, the weight's window has rolled.
+        let later = Instant::now() + Duration::from_secs(61);
+        assert!(budget.allows_order_at(2, later).is_ok());
     }
 }

@@ -90,7 +90,7 @@ pub async fn prepare(
         };
         problems.extend(exchange_info::mismatches(instrument, found));
         if found.status != SymbolStatus::Trading {
-            log::warn!(venue = venue.as_str(), instrument = instrument.symbol.as_str(), status:? = found.status; "the symbol is not trading at Binance: its orders will be refused");
+            log::warn!(venue = venue.as_str(), instrument = instrument.symbol.as_str(), status:? = found.status; "the symbol is not trading at Binance: its orders are refused (symbol_not_trading) until a restart finds it trading");
         }
         let (base, quote) = found.ours.split_once('-').unwrap_or((&found.ours, ""));
         symbols.insert(
@@ -99,6 +99,7 @@ pub async fn prepare(
                 name: found.symbol.clone(),
                 base: base.to_owned(),
                 quote: quote.to_owned(),
+                trading: found.status == SymbolStatus::Trading,
             },
         );
     }

@@ -65,6 +65,9 @@ pub struct Symbol {
     pub base: String,
     /// `USDT`.
     pub quote: String,
+    /// Its status at start was `TRADING`; orders in a symbol that is not are refused
+    /// (`symbol_not_trading`) without being sent.
+    pub trading: bool,
 }
 
 /// The user data stream's connection.
@@ -101,6 +104,8 @@ pub struct BinanceVenue {
     name: String,
     requests: mpsc::Sender<Request>,
     symbols: FxHashMap<InstrumentId, String>,
+    /// Instruments whose symbol Binance does not trade.
+    closed: Vec<InstrumentId>,
     sent: FxHashMap<OrderId, (String, String)>,
     ids: ClientOrderIds,
 }
@@ -130,9 +135,16 @@ impl BinanceVenue {
             wrap: Box::new(wrap),
         };
         runtime.spawn(task.run(queue, setup.stream));
+        let closed = setup
+            .symbols
+            .iter()
+            .filter(|(_, s)| !s.trading)
+            .map(|(id, _)| *id)
+            .collect();
         BinanceVenue {
             name: setup.name,
             requests,
+            closed,
             symbols: setup
                 .symbols
                 .into_iter()
@@ -158,6 +170,14 @@ impl Venue for BinanceVenue {
             });
             return;
         };
+        if self.closed.contains(&order.request.instrument) {
+            out.push(ExecutionReport::Rejected {
+                id: order.id,
+                reason: RejectReason::SymbolNotTrading,
+                ts: now,
+            });
+            return;
+        }
         self.sent
             .insert(order.id, (order.client_id.to_string(), symbol.clone()));
         if self
@@ -807,8 +827,14 @@ async fn submit(
     symbol: &str,
 ) -> (Vec<ExecutionReport>, Option<i64>) {
     let id = order.id;
-    let form = orders::new_order(order, symbol);
     let ts = now_ns();
+    // A new order weighs 1 (rest-api.md) and counts once in each order budget.
+    if let Err(why) = rest.budget.allows_order(1) {
+        log::warn!(order_id = id; "order refused before it was sent: {why}");
+        let reason = RejectReason::VenueRateBudget;
+        return (vec![ExecutionReport::Rejected { id, reason, ts }], None);
+    }
+    let form = orders::new_order(order, symbol);
     match rest
         .signed(reqwest::Method::POST, "/api/v3/order", &form)
         .await
@@ -845,7 +871,7 @@ async fn submit(
             (
                 vec![ExecutionReport::Rejected {
                     id,
-                    reason: RejectReason::VenueRejected,
+                    reason: failure.reason(),
                     ts,
                 }],
                 None,
