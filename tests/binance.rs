@@ -663,6 +663,7 @@ fn reports_until(
         match next_from(runtime, rx) {
             VenueEvent::Reports(reports) => seen.extend(reports),
             VenueEvent::Snapshot(snapshot) => snapshots.push(snapshot),
+            VenueEvent::Balances(_) => {}
         }
     }
 }
@@ -1339,4 +1340,66 @@ fn the_venues_own_refusals_have_their_own_codes() {
     assert_eq!(posts(), sent);
     drop(venue);
     drop(runtime);
+}
+
+/// Balances from Binance as a pre-trade check: with too little USDT and no BTC, the
+/// market maker's quotes are refused before they are sent (`insufficient_balance`); the
+/// balances are in the API and the metrics; once the account stream says USDT came in,
+/// the bid goes out.
+#[test]
+fn pennantd_checks_orders_against_the_balances_binance_reports() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    fake.set_balance("USDT", px("20"), px("0"));
+    fake.set_balance("BTC", px("0"), px("0"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
+    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
+    let daemon = support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env);
+    let api = support::api::Api::of(&daemon);
+    let metrics = support::poll("quotes refused for want of balance", || {
+        let text = api.call("GET", "/metrics", None, None).body;
+        text.lines()
+            .any(|l| {
+                l.starts_with("pennant_orders_rejected_total")
+                    && l.contains(r#"reason="insufficient_balance""#)
+                    && l.contains(r#"source="risk""#)
+            })
+            .then_some(text)
+    });
+    assert!(
+        metrics.contains(r#"pennant_venue_balance{asset="USDT",kind="free",venue="binance"} 20"#),
+        "{metrics}"
+    );
+    let balances = api.ok("GET", "/api/v1/balances", VIEWER, None);
+    let usdt = balances["balances"]
+        .as_array()
+        .and_then(|list| list.iter().find(|b| b["asset"] == "USDT").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (&usdt["venue"], &usdt["free"], &usdt["locked"]),
+        (&"binance".into(), &"20".into(), &"0".into()),
+        "{balances}"
+    );
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("POST /api/v3/order")),
+        "nothing was sent: {:?}",
+        fake.requests()
+    );
+    fake.set_balance("USDT", px("100000"), px("0"));
+    let bid = support::poll("the bid, once USDT is there", || {
+        fake.orders().into_iter().find(|o| o.side == "BUY")
+    });
+    assert_eq!(bid.status, "NEW");
+    assert!(
+        fake.orders().iter().all(|o| o.side == "BUY"),
+        "no BTC to sell: {:?}",
+        fake.orders()
+    );
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
 }

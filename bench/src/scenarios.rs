@@ -569,6 +569,7 @@ pub fn risk_cost(run: &Run) -> Section {
                 market: &core.market,
                 orders: &core.orders,
                 ledger: &core.ledger,
+                balances: None,
             };
             let outcome = core.risk.check(0, &order, now, &books);
             assert!(outcome.is_ok(), "the benchmark order passes: {outcome:?}");

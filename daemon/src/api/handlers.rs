@@ -158,6 +158,11 @@ pub(super) async fn call(
                 .map_err(store_error)?;
             Ok(list(rows, json::signal_row, json::SIGNAL_COLUMNS, format))
         }
+        Endpoint::Balances => {
+            query(&[])?;
+            let view = state.view.borrow().clone();
+            ok(json::balances(&view))
+        }
         Endpoint::Positions => {
             let q = query(&["strategy"])?;
             let view = state.view.borrow().clone();

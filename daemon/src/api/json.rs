@@ -97,6 +97,23 @@ pub fn positions(view: &EngineView, only: Option<&str>) -> Value {
     json!({ "positions": list })
 }
 
+/// Each venue's balances, from the view.
+pub fn balances(view: &EngineView) -> Value {
+    let list: Vec<Value> = view
+        .balances
+        .iter()
+        .map(|(venue, asset, b)| {
+            json!({
+                "venue": venue,
+                "asset": asset,
+                "free": b.free.to_string(),
+                "locked": b.locked.to_string(),
+            })
+        })
+        .collect();
+    json!({ "balances": list })
+}
+
 /// PnL per strategy now, from the view.
 pub fn current_pnl(view: &EngineView, only: Option<&str>) -> Vec<Value> {
     view.strategies

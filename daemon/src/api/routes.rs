@@ -48,6 +48,8 @@ pub enum Endpoint {
     Signals,
     /// `GET /api/v1/positions`.
     Positions,
+    /// `GET /api/v1/balances`.
+    Balances,
     /// `GET /api/v1/pnl`.
     Pnl,
     /// `GET /api/v1/risk`.
@@ -156,6 +158,7 @@ pub const ROUTES: &[Route] = &[
         Token(Viewer),
         E::Positions,
     ),
+    route(Method::GET, "/api/v1/balances", Token(Viewer), E::Balances),
     route(Method::GET, "/api/v1/pnl", Token(Viewer), E::Pnl),
     route(Method::GET, "/api/v1/risk", Token(Viewer), E::Risk),
     route(Method::PUT, "/api/v1/risk/limits", Token(Admin), E::Limits),

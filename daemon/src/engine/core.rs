@@ -13,7 +13,7 @@ use super::rejection_log::{self, Noted, RejectionLog, Summary};
 use super::timers::Timers;
 use super::StrategyIdx;
 use crate::account::Ledger;
-use crate::account::{OrderRecord, Orders};
+use crate::account::{Balances, OrderRecord, Orders};
 use crate::market::bars::BarAggregator;
 use crate::market::{Instruments, MarketState};
 use crate::plugin::strategy_log::{truncate, Allowance};
@@ -99,6 +99,9 @@ pub struct Core {
     pub ledger: Ledger,
     /// Where orders go, by index ([`Core::venue_of`] routes an instrument to one).
     pub venues: Vec<Box<dyn Venue>>,
+    /// Each venue's balances, by venue index (unknown for a venue that does not report
+    /// them).
+    pub balances: Vec<Balances>,
     /// The venue of each instrument, by instrument handle - 1.
     routes: Vec<usize>,
     /// Pending strategy timers.
@@ -145,6 +148,7 @@ impl Core {
             orders: Orders::default(),
             ledger: Ledger::default(),
             venues: vec![venue],
+            balances: vec![Balances::default()],
             routes: Vec::new(),
             timers: Timers::default(),
             subscriptions: Subscriptions::default(),
@@ -185,6 +189,7 @@ impl Core {
         }
         let last = venues.len() - 1;
         self.routes = routes.into_iter().map(|v| v.min(last)).collect();
+        self.balances = vec![Balances::default(); venues.len()];
         self.venues = venues;
     }
 
@@ -582,11 +587,13 @@ impl Host for StrategyCtx {
     fn submit_order(&mut self, order: &OrderRequest) -> Result<OrderId, Rejection> {
         let core = &mut *self.core;
         let now = core.clock.now();
+        let venue = core.venue_of(order.instrument);
         let books = Books {
             instruments: &core.instruments,
             market: &core.market,
             orders: &core.orders,
             ledger: &core.ledger,
+            balances: core.balances.get(venue),
         };
         let valued_at = match core.risk.check(self.strategy, order, now, &books) {
             Ok(price) => price,
@@ -623,7 +630,14 @@ impl Host for StrategyCtx {
             client_id: core.client_ids.of(id),
             request: *order,
         };
-        let venue = core.venue_of(order.instrument);
+        // What the order will lock at the venue is not free to the next one.
+        let needs = core
+            .instruments
+            .get(order.instrument)
+            .and_then(|info| crate::account::balances::needs(info, order, valued_at));
+        if let (Some((asset, amount)), Some(balances)) = (needs, core.balances.get_mut(venue)) {
+            balances.reserve(&asset, amount);
+        }
         core.with_venue(venue, |v, out| v.submit(venue_order, now, out));
         Ok(id)
     }

@@ -432,6 +432,7 @@ impl Engine {
             market: &core.market,
             orders: &core.orders,
             ledger: &core.ledger,
+            balances: None,
         };
         (0..self.strategies.len())
             .filter_map(|idx| {
@@ -505,6 +506,7 @@ impl Engine {
             market: &core.market,
             orders: &core.orders,
             ledger: &core.ledger,
+            balances: None,
         };
         core.risk.watch(now, &books);
         core.close_rejection_windows(now);

@@ -130,7 +130,15 @@ impl Engine {
                         self.deliver_updates();
                     }
                     crate::venue::VenueEvent::Snapshot(snapshot) => {
+                        if let Some(balances) = self.core().balances.get_mut(venue) {
+                            balances.set_all(&snapshot.balances);
+                        }
                         self.reconcile(venue, &snapshot);
+                    }
+                    crate::venue::VenueEvent::Balances(changed) => {
+                        if let Some(balances) = self.core().balances.get_mut(venue) {
+                            balances.update(&changed);
+                        }
                     }
                 }
             }

@@ -50,6 +50,9 @@ pub struct EngineView {
     pub orders_status_unknown: usize,
     /// The venue each instrument trades on: `(symbol, venue)`, in instrument order.
     pub venues: Vec<(String, String)>,
+    /// The balances of each venue that reports them: `(venue, asset, balance)`, by
+    /// venue, then asset.
+    pub balances: Vec<(String, String, crate::account::balances::Balance)>,
     /// False once the engine has stopped.
     pub running: bool,
 }
@@ -200,6 +203,16 @@ impl Engine {
                 .instruments
                 .iter()
                 .map(|i| (i.symbol.clone(), core.venue_name(i.id).to_owned()))
+                .collect(),
+            balances: core
+                .venues
+                .iter()
+                .zip(&core.balances)
+                .flat_map(|(venue, balances)| {
+                    balances
+                        .iter()
+                        .map(|(asset, b)| (venue.name().to_owned(), asset.to_owned(), b))
+                })
                 .collect(),
             running: true,
         }

@@ -63,6 +63,7 @@ struct Families {
     store_hold: IntGauge,
     orders_pending_cancel: IntGauge,
     orders_status_unknown: IntGauge,
+    balance: GaugeVec,
     store_spooled: IntGauge,
     store_spool_bytes: IntGauge,
     store_failures: IntCounterVec,
@@ -264,6 +265,11 @@ impl Families {
                 "orders_status_unknown",
                 "Working orders sent to their venue without an answer (a timeout): open until the venue says otherwise.",
             )?,
+            balance: gauge_vec(
+                "venue_balance",
+                "The account's balance at a venue that reports it, by venue, asset and kind (free, locked), as the venue last said less what orders sent since reserve.",
+                &["venue", "asset", "kind"],
+            )?,
             store_spooled: int_gauge(
                 "store_spool_records",
                 "Records waiting in the spool file for the store to come back.",
@@ -277,7 +283,7 @@ impl Families {
         })
     }
 
-    fn collectors(&self) -> [&dyn Collector; 42] {
+    fn collectors(&self) -> [&dyn Collector; 43] {
         [
             &self.events,
             &self.orders,
@@ -318,6 +324,7 @@ impl Families {
             &self.store_hold,
             &self.orders_pending_cancel,
             &self.orders_status_unknown,
+            &self.balance,
             &self.store_spooled,
             &self.store_spool_bytes,
             &self.store_failures,
@@ -448,6 +455,13 @@ impl ViewCollector {
             .set(count(view.orders_pending_cancel));
         f.orders_status_unknown
             .set(count(view.orders_status_unknown));
+        for (venue, asset, balance) in &view.balances {
+            for (kind, value) in [("free", balance.free), ("locked", balance.locked)] {
+                f.balance
+                    .with_label_values(&[venue.as_str(), asset.as_str(), kind])
+                    .set(decimal(value.raw().into()));
+            }
+        }
         if let Some(stats) = &self.store {
             let load = |v: &std::sync::atomic::AtomicU64| {
                 i64::try_from(v.load(Ordering::Relaxed)).unwrap_or(i64::MAX)

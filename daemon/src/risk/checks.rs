@@ -64,6 +64,7 @@ impl RiskEngine {
         let info = self.instrument_allows(&c)?;
         Self::quantity_allows(&c)?;
         let (priced_at, order_notional) = self.valuation_allows(&c, info)?;
+        Self::balance_allows(&c, info, priced_at)?;
         Self::open_orders_allow(&c)?;
         self.position_allows(&c)?;
         self.exposure_allows(&c, order_notional)?;
@@ -71,6 +72,29 @@ impl RiskEngine {
         Self::self_trade_allows(&c)?;
         self.daily_loss_allows(&c)?;
         Ok(priced_at)
+    }
+
+    /// At a venue that reports its balances, the order needs the free asset it spends:
+    /// the quote asset for a buy, the base asset for a sell.
+    fn balance_allows(
+        c: &Checked,
+        info: &InstrumentInfo,
+        priced_at: Price,
+    ) -> Result<(), Rejection> {
+        let Some(balances) = c.books.balances else {
+            return Ok(());
+        };
+        let Some((asset, needed)) = crate::account::balances::needs(info, c.order, priced_at)
+        else {
+            return Ok(());
+        };
+        match balances.free(&asset) {
+            Some(free) if free < needed => reject(
+                RejectReason::InsufficientBalance,
+                format!("needs {needed} {asset} free at the venue, which has {free}"),
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// Halted refuses everything; reducing lets through only what shrinks the position.

@@ -13,7 +13,7 @@
 //! checked. They change at run time through [`RiskEngine::set_limits`], and every change
 //! of a limit or a trading state is an [`AuditRecord`].
 
-use crate::account::{Ledger, Orders, StrategyIdx};
+use crate::account::{Balances, Ledger, Orders, StrategyIdx};
 use crate::config::{validate_limits, LimitScope, Limits, RiskConfig};
 use crate::market::{Instruments, MarketState};
 use crate::records::{Named, RiskKind};
@@ -167,6 +167,8 @@ pub struct Books<'a> {
     pub orders: &'a Orders,
     /// Positions.
     pub ledger: &'a Ledger,
+    /// The balances at the venue of the order being checked, if it reports them.
+    pub balances: Option<&'a Balances>,
 }
 
 /// `a x b / SCALE` in i128, for notionals.

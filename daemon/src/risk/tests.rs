@@ -523,6 +523,7 @@ fn the_daily_loss_is_watched_between_orders_and_counted_from_the_day_start() {
             market: &core.market,
             orders: &core.orders,
             ledger: &core.ledger,
+            balances: None,
         };
         core.risk.watch(at, &books);
     };

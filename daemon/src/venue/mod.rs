@@ -57,6 +57,8 @@ pub enum VenueEvent {
     Reports(Vec<ExecutionReport>),
     /// The answer to [`Venue::snapshot`].
     Snapshot(VenueSnapshot),
+    /// Balances that changed, `(asset, free, locked)` (an exchange's account stream).
+    Balances(Vec<(String, Amount, Amount)>),
 }
 
 /// A place to send orders.

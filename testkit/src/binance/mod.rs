@@ -16,7 +16,7 @@
 //! user-data-stream.md): at `/ws-api/v3`, `userDataStream.subscribe.signature` (HMAC
 //! over the sorted parameters) subscribes the connection, which then receives
 //! `{"subscriptionId":0,"event":{...}}` with the `executionReport` of every order change
-//! (NEW, TRADE, CANCELED, EXPIRED) and `outboundAccountPosition`. Resting limit orders
+//! (NEW, TRADE, CANCELED, EXPIRED) and, once balances are set, `outboundAccountPosition`. Resting limit orders
 //! fill, as makers, when the scripted book moves through them. Faults: connections
 //! dropped, new ones refused, every event sent twice. An event with no subscriber is
 //! lost, as it is at Binance: the client finds it again with `myTrades`.
@@ -484,6 +484,8 @@ impl FakeBinance {
         let mut state = lock(&self.state);
         state.balances.retain(|(a, _, _)| a != asset);
         state.balances.push((asset.into(), free, locked));
+        let ms = now_ms() + state.clock_offset_ms;
+        state.account_position(&[asset.to_owned()], ms);
     }
 
     /// Makes the current windows' use what is given: request weight this minute and
@@ -876,8 +878,41 @@ impl State {
     }
 
     /// Sends `event` to every subscribed connection (twice when asked); with none, it
-    /// is lost.
+    /// is lost. An order's change is followed, once balances are set, by an
+    /// `outboundAccountPosition` with its symbol's two assets, as Binance sends one
+    /// after every change of the account.
     fn emit(&mut self, event: Value) {
+        let assets = self
+            .symbols
+            .iter()
+            .find(|s| event["e"] == "executionReport" && event["s"] == s.symbol.as_str())
+            .map(|s| vec![s.base.clone(), s.quote.clone()]);
+        self.send_event(event);
+        if let Some(assets) = assets {
+            let ms = now_ms() + self.clock_offset_ms;
+            self.account_position(&assets, ms);
+        }
+    }
+
+    /// An `outboundAccountPosition` (user-data-stream.md) of `assets` that have a
+    /// balance.
+    fn account_position(&mut self, assets: &[String], ms: i64) {
+        let balances: Vec<Value> = self
+            .balances
+            .iter()
+            .filter(|(a, _, _)| assets.contains(a))
+            .map(
+                |(a, free, locked)| json!({"a": a, "f": dec8(free.raw()), "l": dec8(locked.raw())}),
+            )
+            .collect();
+        if !balances.is_empty() {
+            self.send_event(
+                json!({"e": "outboundAccountPosition", "E": ms, "u": ms, "B": balances}),
+            );
+        }
+    }
+
+    fn send_event(&mut self, event: Value) {
         let text = json!({"subscriptionId": 0, "event": event}).to_string();
         let times = if self.duplicate_events { 2 } else { 1 };
         self.subscribers

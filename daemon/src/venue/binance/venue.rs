@@ -621,8 +621,16 @@ impl<T> Task<T> {
                 return true;
             }
         };
-        let UserEvent::Execution(event) = event else {
-            return true;
+        let event = match event {
+            UserEvent::Execution(event) => event,
+            UserEvent::Balances(changed) => {
+                let changed = changed
+                    .into_iter()
+                    .map(|b| (b.asset, b.free, b.locked))
+                    .collect();
+                return self.tell(VenueEvent::Balances(changed)).await;
+            }
+            UserEvent::Other => return true,
         };
         let Some(symbol) = self
             .symbols
