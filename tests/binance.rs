@@ -1403,3 +1403,63 @@ fn pennantd_checks_orders_against_the_balances_binance_reports() {
     let (status, output) = daemon.wait_exit();
     assert!(status.success(), "{}", output.join("\n"));
 }
+
+/// `pennantd check-config --online`: the keys verified with one signed request and the
+/// market streams connected once; a wrong secret is a configuration error (78), market
+/// streams that refuse are unavailable (69).
+#[test]
+fn check_config_online_asks_binance() {
+    let fake = market();
+    let dir = tempfile::tempdir().unwrap();
+    let feed = format!(
+        "\n[[feed]]\nname = \"binance\"\nkind = \"binance\"\nurl = \"{}\"\nsymbols = [\"BTC-USDT\"]\n",
+        fake.market_stream_url()
+    );
+    let config = daemon_config(dir.path(), &fake, "0.01", &feed);
+    let check = |secret: &str| {
+        support::Daemon::start_with_env(
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "check-config",
+                "--online",
+            ],
+            &[("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", secret)],
+        )
+        .wait_exit()
+    };
+    let (status, output) = check(SECRET);
+    let text = output.join("\n");
+    assert!(status.success(), "{text}");
+    assert!(
+        text.contains("venue binance: Binance accepted the keys (canTrade true"),
+        "{text}"
+    );
+    assert!(text.contains("feed binance: connected to ws://"), "{text}");
+    let signed: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("GET /api/v3/account"))
+        .collect();
+    assert_eq!(signed.len(), 1, "one signed request");
+    assert!(fake.orders().is_empty());
+
+    let (status, output) = check("not-the-secret");
+    assert_eq!(status.code(), Some(78), "{output:?}");
+    assert!(
+        output
+            .join("\n")
+            .contains("Binance refused a signed request with these keys"),
+        "{output:?}"
+    );
+
+    fake.refuse_market_streams(true);
+    let (status, output) = check(SECRET);
+    assert_eq!(status.code(), Some(69), "{output:?}");
+    assert!(
+        output
+            .join("\n")
+            .contains("feed binance: cannot connect to"),
+        "{output:?}"
+    );
+}

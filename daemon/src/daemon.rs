@@ -63,6 +63,16 @@ pub enum DaemonError {
         /// Why.
         message: String,
     },
+    /// A network feed cannot be reached (`check-config --online`).
+    #[error("feed {feed}: cannot connect to {url}: {message}")]
+    FeedUnreachable {
+        /// The feed.
+        feed: String,
+        /// Its URL.
+        url: String,
+        /// Why.
+        message: String,
+    },
     /// The store cannot be opened or reached.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -84,7 +94,9 @@ impl DaemonError {
     /// True when fixing the configuration or a strategy file fixes the error.
     pub fn is_config(&self) -> bool {
         match self {
-            DaemonError::Runtime(_) | DaemonError::Api(ApiSetupError::Bind { .. }) => false,
+            DaemonError::Runtime(_)
+            | DaemonError::FeedUnreachable { .. }
+            | DaemonError::Api(ApiSetupError::Bind { .. }) => false,
             DaemonError::Binance(err) => !matches!(
                 err,
                 crate::venue::binance::setup::SetupError::Unreachable { .. }
@@ -99,6 +111,7 @@ impl DaemonError {
         matches!(
             self,
             DaemonError::Store(StoreError::Unreachable { .. })
+                | DaemonError::FeedUnreachable { .. }
                 | DaemonError::Api(ApiSetupError::Bind { .. })
                 | DaemonError::Binance(
                     crate::venue::binance::setup::SetupError::Unreachable { .. }
@@ -141,6 +154,88 @@ pub fn check(config: &Config) -> Result<Vec<String>, DaemonError> {
         .map(|r| format!("strategy {}: ok", r.id))
         .chain(waiting)
         .collect())
+}
+
+/// What `check-config --online` adds: each Binance venue's keys verified with one
+/// signed request (after its instruments are checked against `exchangeInfo`), and each
+/// `binance` feed's market streams connected once. Returns a line per venue and feed.
+pub fn check_online(config: &Config) -> Result<Vec<String>, DaemonError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| DaemonError::Runtime(err.to_string()))?;
+    runtime.block_on(async {
+        let ids = crate::venue::ClientOrderIds::new(&config.daemon.id).unwrap_or_default();
+        let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+        let mut lines = Vec::new();
+        for (index, venue) in config.venues.iter().enumerate() {
+            if venue.kind != crate::config::VenueKind::Binance {
+                continue;
+            }
+            let instruments = venue_instruments(config, index);
+            let mut setup = crate::venue::binance::setup::prepare(
+                venue,
+                &instruments,
+                ids.clone(),
+                credentials.as_deref(),
+            )
+            .await?;
+            lines.push(crate::venue::binance::setup::verify_keys(&mut setup).await?);
+        }
+        for feed in &config.feeds {
+            let crate::config::FeedSource::Binance(binance) = feed.source() else {
+                continue;
+            };
+            let name = feed.name.get_ref();
+            let symbols: Vec<_> = binance
+                .symbols
+                .iter()
+                .map(|s| (crate::venue::binance::market_stream::binance_symbol(s), 0))
+                .collect();
+            let url = crate::feed::binance::url(&binance.url, &symbols);
+            let connected = tokio::time::timeout(
+                Duration::from_secs(10),
+                tokio_tungstenite::connect_async(url.as_str()),
+            )
+            .await;
+            match connected {
+                Ok(Ok((mut socket, _))) => {
+                    let _ = socket.close(None).await;
+                    lines.push(format!("feed {name}: connected to {}", binance.url));
+                }
+                Ok(Err(err)) => {
+                    return Err(DaemonError::FeedUnreachable {
+                        feed: name.clone(),
+                        url: binance.url.clone(),
+                        message: err.to_string(),
+                    })
+                }
+                Err(_) => {
+                    return Err(DaemonError::FeedUnreachable {
+                        feed: name.clone(),
+                        url: binance.url.clone(),
+                        message: "no connection within 10 s".into(),
+                    })
+                }
+            }
+        }
+        Ok(lines)
+    })
+}
+
+/// The instruments routed to venue `index`, with the ids the engine gives them.
+fn venue_instruments(config: &Config, index: usize) -> Vec<pennant_sdk::InstrumentInfo> {
+    let routes = config.venue_routes();
+    config
+        .instruments
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| routes.get(*i) == Some(&index))
+        .map(|(i, instrument)| pennant_sdk::InstrumentInfo {
+            id: i as pennant_sdk::InstrumentId + 1,
+            ..instrument.info()
+        })
+        .collect()
 }
 
 /// The engine with no strategies yet, and the reloader that will start them: starting
@@ -402,23 +497,13 @@ async fn connect_venues(
     control: &mpsc::Sender<EngineInput>,
 ) -> Result<assembly::Connected, DaemonError> {
     let ids = crate::venue::ClientOrderIds::new(&config.daemon.id).unwrap_or_default();
-    let routes = config.venue_routes();
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
     let mut connected = assembly::Connected::new();
     for (index, venue) in config.venues.iter().enumerate() {
         if venue.kind != crate::config::VenueKind::Binance {
             continue;
         }
-        let instruments: Vec<_> = config
-            .instruments
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| routes.get(*i) == Some(&index))
-            .map(|(i, instrument)| pennant_sdk::InstrumentInfo {
-                id: i as pennant_sdk::InstrumentId + 1,
-                ..instrument.info()
-            })
-            .collect();
+        let instruments = venue_instruments(config, index);
         let setup = crate::venue::binance::setup::prepare(
             venue,
             &instruments,

@@ -37,7 +37,13 @@ enum Command {
     Run,
     /// Check the configuration and strategy components, then exit: 0 if they are fine,
     /// 78 with the problem otherwise.
-    CheckConfig,
+    CheckConfig {
+        /// Also ask the exchanges: each Binance venue's instruments against
+        /// exchangeInfo and its keys with one signed request, each binance feed's
+        /// market streams connected once (69 when one cannot be reached).
+        #[arg(long)]
+        online: bool,
+    },
     /// Ask the running daemon to reload (SIGHUP) and wait until it has: systemd's
     /// ExecReload.
     Reload {
@@ -293,13 +299,20 @@ fn main() -> ExitCode {
     };
     init_logging(&config.daemon.log_level, cli.log_level.as_deref());
     let outcome = match cli.command.unwrap_or(Command::Run) {
-        Command::CheckConfig => daemon::check(&config).map(|lines| {
-            let mut out = std::io::stdout().lock();
-            for line in lines {
-                let _ = writeln!(out, "{line}");
-            }
-            let _ = writeln!(out, "{}: ok", cli.config.display());
-        }),
+        Command::CheckConfig { online } => daemon::check(&config)
+            .and_then(|mut lines| {
+                if online {
+                    lines.extend(daemon::check_online(&config)?);
+                }
+                Ok(lines)
+            })
+            .map(|lines| {
+                let mut out = std::io::stdout().lock();
+                for line in lines {
+                    let _ = writeln!(out, "{line}");
+                }
+                let _ = writeln!(out, "{}: ok", cli.config.display());
+            }),
         Command::Run => daemon::run(config).map(|_| ()),
         // Answered before the configuration is read.
         Command::Reload { .. }

@@ -61,6 +61,11 @@ impl RestClient {
         })
     }
 
+    /// The REST API's base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
     /// The offset to Binance's clock now in use, ms.
     pub fn clock_offset_ms(&self) -> i64 {
         self.offset_ms

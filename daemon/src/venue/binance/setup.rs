@@ -28,13 +28,21 @@ pub enum SetupError {
         source: KeysError,
     },
     /// Binance (or the configured URL) did not answer as documented.
-    #[error("venue {venue}: cannot read {url}/api/v3/exchangeInfo: {message}")]
+    #[error("venue {venue}: cannot read {url}: {message}")]
     Unreachable {
         /// The venue.
         venue: String,
-        /// Its REST URL.
+        /// What it asked for.
         url: String,
         /// Why.
+        message: String,
+    },
+    /// Binance refused the keys (`check-config --online`).
+    #[error("venue {venue}: Binance refused a signed request with these keys: {message}")]
+    KeysRefused {
+        /// The venue.
+        venue: String,
+        /// Binance's answer.
         message: String,
     },
     /// Configured instruments and the exchange disagree.
@@ -68,7 +76,10 @@ pub async fn prepare(
         })?;
     let unreachable = |message: String| SetupError::Unreachable {
         venue: venue.clone(),
-        url: config.rest_url.clone(),
+        url: format!(
+            "{}/api/v3/exchangeInfo",
+            config.rest_url.trim_end_matches('/')
+        ),
         message,
     };
     let mut rest = RestClient::new(&config.rest_url, keys, config.recv_window_ms)
@@ -121,4 +132,30 @@ pub async fn prepare(
             cancel_after,
         }),
     })
+}
+
+/// Verifies the keys with one signed request (`GET /api/v3/account`): what
+/// `check-config --online` says of the venue.
+pub async fn verify_keys(setup: &mut BinanceSetup) -> Result<String, SetupError> {
+    use super::errors::Failure;
+    let venue = setup.name.clone();
+    match setup
+        .rest
+        .signed(reqwest::Method::GET, "/api/v3/account", "")
+        .await
+    {
+        Ok(account) => {
+            let assets = account["balances"].as_array().map_or(0, Vec::len);
+            let can_trade = account["canTrade"].as_bool().unwrap_or(false);
+            Ok(format!(
+                "venue {venue}: Binance accepted the keys (canTrade {can_trade}, {assets} assets)"
+            ))
+        }
+        Err(Failure::Credentials { message }) => Err(SetupError::KeysRefused { venue, message }),
+        Err(failure) => Err(SetupError::Unreachable {
+            venue,
+            url: format!("{}/api/v3/account", setup.rest.base_url()),
+            message: format!("{failure:?}"),
+        }),
+    }
 }
