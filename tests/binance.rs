@@ -123,6 +123,7 @@ fn binance_venue<T: Send + 'static>(
         symbols: [(1, symbol)].into_iter().collect(),
         ids: ClientOrderIds::new("desk").unwrap(),
         stream,
+        on_ban: pennant_daemon::records::TradingState::Halted,
     };
     BinanceVenue::spawn(setup, runtime.handle(), tx, wrap)
 }
@@ -663,7 +664,7 @@ fn reports_until(
         match next_from(runtime, rx) {
             VenueEvent::Reports(reports) => seen.extend(reports),
             VenueEvent::Snapshot(snapshot) => snapshots.push(snapshot),
-            VenueEvent::Balances(_) => {}
+            VenueEvent::Balances(_) | VenueEvent::Banned { .. } => {}
         }
     }
 }
@@ -891,6 +892,17 @@ params = {{ instrument = "BTC-USDT", qty = "0.001", max_position = "0.01", half_
     path
 }
 
+/// `pennantd` quoting BTC-USDT on the fake with the synthetic feed: its folder (kept
+/// while the daemon runs), the daemon and its API.
+fn start_on(fake: &FakeBinance) -> (tempfile::TempDir, support::Daemon, support::api::Api) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = daemon_config(dir.path(), fake, "0.01", SYNTHETIC_FEED);
+    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
+    let daemon = support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env);
+    let api = support::api::Api::of(&daemon);
+    (dir, daemon, api)
+}
+
 /// The real `pennantd` on the fake exchange: its quotes go out with the daemon's client
 /// order ids, a quote the market trades through comes back as a fill from the user data
 /// stream, and is booked (fills API) on the `binance` venue.
@@ -899,11 +911,7 @@ fn pennantd_trades_on_binance_through_its_configuration() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
     // Far from the quotes: they rest.
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
-    let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
-    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
-    let daemon = support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env);
-    let api = support::api::Api::of(&daemon);
+    let (_dir, daemon, api) = start_on(&fake);
     let resting = support::poll("the market maker's quotes at Binance", || {
         let orders = fake.orders();
         let quotes: Vec<_> = orders
@@ -1277,6 +1285,7 @@ fn the_venues_own_refusals_have_their_own_codes() {
             .collect(),
         ids: ClientOrderIds::new("desk").unwrap(),
         stream: None,
+        on_ban: pennant_daemon::records::TradingState::Halted,
     };
     let mut venue = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);
     let mut next = || match next_from(&runtime, &mut rx) {
@@ -1352,11 +1361,7 @@ fn pennantd_checks_orders_against_the_balances_binance_reports() {
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     fake.set_balance("USDT", px("20"), px("0"));
     fake.set_balance("BTC", px("0"), px("0"));
-    let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
-    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
-    let daemon = support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env);
-    let api = support::api::Api::of(&daemon);
+    let (_dir, daemon, api) = start_on(&fake);
     let metrics = support::poll("quotes refused for want of balance", || {
         let text = api.call("GET", "/metrics", None, None).body;
         text.lines()
@@ -1460,6 +1465,73 @@ fn check_config_online_asks_binance() {
         output
             .join("\n")
             .contains("feed binance: cannot connect to"),
+        "{output:?}"
+    );
+}
+
+/// A ban (HTTP 418) while `pennantd` trades: nothing more is sent, every strategy is
+/// HALTED (the venue's default `on_ban`), and the ban shows in the risk API, the
+/// metrics and readiness (degraded, not unready).
+#[test]
+fn a_ban_halts_trading_and_shows_everywhere() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    let (_dir, daemon, api) = start_on(&fake);
+    let bid = support::poll("the market maker's bid at Binance", || {
+        fake.orders()
+            .into_iter()
+            .find(|o| o.status == "NEW" && o.side == "BUY")
+    });
+    // The next request is banned: the bid fills, and the market maker's new bid meets
+    // the 418.
+    fake.inject(Fault::Banned(300));
+    fake.set_book("BTCUSDT", px("1"), bid.price);
+    let risk = support::poll("trading halted by the ban", || {
+        let risk = api.ok("GET", "/api/v1/risk", VIEWER, None);
+        (risk["global_state"] == "HALTED").then_some(risk)
+    });
+    let metrics = api.call("GET", "/metrics", None, None).body;
+    let until = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"pennant_venue_banned_until_seconds{venue="binance"} "#))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no ban gauge: {metrics}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(
+        until > now + 200.0 && until < now + 301.0,
+        "{until} vs {now}"
+    );
+    let ready = api.call("GET", "/readyz", None, None);
+    assert_eq!(ready.status, 200, "degraded, not unready: {}", ready.body);
+    assert!(
+        ready.json()["degraded"]
+            .to_string()
+            .contains("venue binance is banned"),
+        "{}",
+        ready.body
+    );
+    let posts = |fake: &FakeBinance| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.starts_with("POST /api/v3/order"))
+            .count()
+    };
+    let sent = posts(&fake);
+    // Halted: a new price moves nothing out.
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    let events = api.ok("GET", "/api/v1/risk", VIEWER, None);
+    assert_eq!(events["global_state"], "HALTED", "{risk}");
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+    assert_eq!(posts(&fake), sent, "nothing sent after the ban");
+    assert!(
+        output
+            .join("\n")
+            .contains("Binance banned this IP (HTTP 418)"),
         "{output:?}"
     );
 }

@@ -298,6 +298,21 @@ fn ready(state: &ApiState) -> Response {
     }
     let count = state.strategies.len();
     ready &= check("strategies", false, problems, format!("{count} loaded"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let problems = view
+        .bans
+        .iter()
+        .filter(|(_, until)| *until > now)
+        .map(|(venue, until)| {
+            format!(
+                "venue {venue} is banned by its exchange (HTTP 418) for {} s more",
+                (until - now) / 1_000_000_000
+            )
+        })
+        .collect();
+    ready &= check("venues", false, problems, "no venue banned".into());
     let problems = state
         .feeds
         .iter()

@@ -29,7 +29,7 @@ pub use store::StoreConfig;
 pub use strategy::{OpenOrders, ParamValue, StrategyConfig};
 pub(crate) use values::optional_positive;
 pub use values::MAX_DAEMON_ID_LEN;
-pub use venue::{PaperConfig, VenueConfig, VenueKind};
+pub use venue::{BanPolicy, PaperConfig, VenueConfig, VenueKind};
 
 use serde::Deserialize;
 use std::collections::HashSet;

@@ -67,6 +67,22 @@ pub struct VenueConfig {
     /// The longest wait between attempts (binance).
     #[serde(default = "default_reconnect_max_ms")]
     pub reconnect_max_ms: u64,
+    /// The trading state every strategy is put in when the exchange bans this IP
+    /// (HTTP 418): `halted` (the default) or `reducing`. It stays until an admin sets
+    /// another (`PUT /api/v1/risk/trading-state`).
+    #[serde(default)]
+    pub on_ban: BanPolicy,
+}
+
+/// What a ban (HTTP 418) does to trading.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BanPolicy {
+    /// Only orders that reduce a position pass.
+    Reducing,
+    /// Nothing passes.
+    #[default]
+    Halted,
 }
 
 fn default_rest_url() -> String {

@@ -102,6 +102,8 @@ pub struct Core {
     /// Each venue's balances, by venue index (unknown for a venue that does not report
     /// them).
     pub balances: Vec<Balances>,
+    /// The venues banned (HTTP 418), with when the ban ends (wall ns).
+    pub bans: rustc_hash::FxHashMap<usize, Timestamp>,
     /// The venue of each instrument, by instrument handle - 1.
     routes: Vec<usize>,
     /// Pending strategy timers.
@@ -149,6 +151,7 @@ impl Core {
             ledger: Ledger::default(),
             venues: vec![venue],
             balances: vec![Balances::default()],
+            bans: rustc_hash::FxHashMap::default(),
             routes: Vec::new(),
             timers: Timers::default(),
             subscriptions: Subscriptions::default(),

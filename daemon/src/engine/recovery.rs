@@ -7,10 +7,10 @@
 
 use super::Engine;
 use crate::account::OrderRecord;
-use crate::records::{Named, OrderState, Recovered};
+use crate::records::{Named, OrderState, Recovered, TradingState};
 use crate::risk::Scope;
 use crate::venue::{ExecutionReport, VenueOrder, VenueSnapshot};
-use pennant_sdk::{Amount, OrderRequest, OrderStatus, Position, Price, Qty};
+use pennant_sdk::{Amount, OrderRequest, OrderStatus, Position, Price, Qty, Timestamp};
 
 /// How far order ids jump at a restart: more than the orders the journal can hold
 /// unwritten (the writer's queue and the engine's backlog) in any realistic crash.
@@ -279,6 +279,27 @@ impl Engine {
             "recovered from the store"
         );
         summary
+    }
+
+    /// Venue `venue` is banned until `until` (wall ns): every strategy goes to `state`
+    /// (the venue's `on_ban`), unless trading is already stricter, with an audit record
+    /// naming the venue; the ban is in the view (API, metrics, readiness) until it ends.
+    pub fn banned(&mut self, venue: usize, until: Timestamp, state: TradingState) {
+        let core = self.core();
+        let now = core.clock.now();
+        let name = core.venues.get(venue).map_or("?", |v| v.name()).to_owned();
+        core.bans.insert(venue, until);
+        let strictness = |s: TradingState| match s {
+            TradingState::Active => 0,
+            TradingState::Reducing => 1,
+            TradingState::Halted => 2,
+        };
+        if strictness(state) > strictness(core.risk.global_state()) {
+            let actor = format!("venue {name}");
+            if let Err(err) = core.risk.set_state(&Scope::Global, state, &actor, now) {
+                log::error!(venue = name.as_str(); "cannot set the trading state for a ban: {err}");
+            }
+        }
     }
 
     /// Makes the engine's open orders on venue `venue` and the venue's agree, from its

@@ -140,6 +140,10 @@ impl Engine {
                             balances.update(&changed);
                         }
                     }
+                    crate::venue::VenueEvent::Banned { until, state } => {
+                        self.banned(venue, until, state);
+                        self.publish_now();
+                    }
                 }
             }
             // The view is published before the answer: the caller must find the change.

@@ -53,6 +53,8 @@ pub struct EngineView {
     /// The balances of each venue that reports them: `(venue, asset, balance)`, by
     /// venue, then asset.
     pub balances: Vec<(String, String, crate::account::balances::Balance)>,
+    /// Venues banned by their exchange (HTTP 418): `(venue, until)`, wall ns.
+    pub bans: Vec<(String, Timestamp)>,
     /// False once the engine has stopped.
     pub running: bool,
 }
@@ -214,6 +216,18 @@ impl Engine {
                         .map(|(asset, b)| (venue.name().to_owned(), asset.to_owned(), b))
                 })
                 .collect(),
+            bans: {
+                let mut bans: Vec<_> = core
+                    .bans
+                    .iter()
+                    .map(|(&v, &until)| {
+                        let name = core.venues.get(v).map_or("?", |v| v.name());
+                        (name.to_owned(), until)
+                    })
+                    .collect();
+                bans.sort();
+                bans
+            },
             running: true,
         }
     }

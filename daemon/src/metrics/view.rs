@@ -64,6 +64,7 @@ struct Families {
     orders_pending_cancel: IntGauge,
     orders_status_unknown: IntGauge,
     balance: GaugeVec,
+    ban_until: GaugeVec,
     store_spooled: IntGauge,
     store_spool_bytes: IntGauge,
     store_failures: IntCounterVec,
@@ -270,6 +271,11 @@ impl Families {
                 "The account's balance at a venue that reports it, by venue, asset and kind (free, locked), as the venue last said less what orders sent since reserve.",
                 &["venue", "asset", "kind"],
             )?,
+            ban_until: gauge_vec(
+                "venue_banned_until_seconds",
+                "When the exchange's ban of this IP (HTTP 418) ends, Unix seconds; alert while it is above time().",
+                &["venue"],
+            )?,
             store_spooled: int_gauge(
                 "store_spool_records",
                 "Records waiting in the spool file for the store to come back.",
@@ -283,7 +289,7 @@ impl Families {
         })
     }
 
-    fn collectors(&self) -> [&dyn Collector; 43] {
+    fn collectors(&self) -> [&dyn Collector; 44] {
         [
             &self.events,
             &self.orders,
@@ -325,6 +331,7 @@ impl Families {
             &self.orders_pending_cancel,
             &self.orders_status_unknown,
             &self.balance,
+            &self.ban_until,
             &self.store_spooled,
             &self.store_spool_bytes,
             &self.store_failures,
@@ -455,6 +462,11 @@ impl ViewCollector {
             .set(count(view.orders_pending_cancel));
         f.orders_status_unknown
             .set(count(view.orders_status_unknown));
+        for (venue, until) in &view.bans {
+            f.ban_until
+                .with_label_values(&[venue.as_str()])
+                .set(*until as f64 / 1e9);
+        }
         for (venue, asset, balance) in &view.balances {
             for (kind, value) in [("free", balance.free), ("locked", balance.locked)] {
                 f.balance

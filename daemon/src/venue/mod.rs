@@ -59,6 +59,14 @@ pub enum VenueEvent {
     Snapshot(VenueSnapshot),
     /// Balances that changed, `(asset, free, locked)` (an exchange's account stream).
     Balances(Vec<(String, Amount, Amount)>),
+    /// The exchange banned this IP (HTTP 418) until `until` (wall time, ns): nothing is
+    /// sent before then, and trading goes to `state` (the venue's `on_ban`).
+    Banned {
+        /// When the ban ends.
+        until: Timestamp,
+        /// The trading state the venue's policy asks for.
+        state: crate::records::TradingState,
+    },
 }
 
 /// A place to send orders.

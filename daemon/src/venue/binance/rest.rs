@@ -32,6 +32,8 @@ pub struct RestClient {
     blocked: Option<(Instant, Failure)>,
     /// The venue's budgets, from `exchangeInfo` and the headers.
     pub budget: RateBudget,
+    /// A ban met and not yet told.
+    new_ban: Option<Duration>,
 }
 
 fn local_ms() -> i64 {
@@ -58,7 +60,14 @@ impl RestClient {
             offset_ms: 0,
             blocked: None,
             budget: RateBudget::new(Vec::new()),
+            new_ban: None,
         })
+    }
+
+    /// A ban (HTTP 418) met since the last call, with its length: the venue tells the
+    /// engine once per ban.
+    pub fn take_ban(&mut self) -> Option<Duration> {
+        self.new_ban.take()
     }
 
     /// The REST API's base URL, without a trailing `/`.
@@ -195,6 +204,9 @@ impl RestClient {
         let failure = classify(status, &body, retry_after.as_deref());
         if let Failure::RateLimited { retry_after } | Failure::Banned { retry_after } = &failure {
             self.blocked = Some((Instant::now() + *retry_after, failure.clone()));
+        }
+        if let Failure::Banned { retry_after } = &failure {
+            self.new_ban = Some(*retry_after);
         }
         Err(failure)
     }

@@ -9,7 +9,8 @@ use super::keys::{self, KeyNames, KeysError};
 use super::rate_limits::{self, RateBudget};
 use super::rest::RestClient;
 use super::venue::{BinanceSetup, StreamSettings, Symbol};
-use crate::config::VenueConfig;
+use crate::config::{BanPolicy, VenueConfig};
+use crate::records::TradingState;
 use crate::venue::ClientOrderIds;
 use pennant_sdk::{InstrumentId, InstrumentInfo};
 use std::path::Path;
@@ -131,6 +132,10 @@ pub async fn prepare(
             quiet: Duration::from_secs(60),
             cancel_after,
         }),
+        on_ban: match config.on_ban {
+            BanPolicy::Reducing => TradingState::Reducing,
+            BanPolicy::Halted => TradingState::Halted,
+        },
     })
 }
 

@@ -28,6 +28,7 @@ use super::errors::Failure;
 use super::orders;
 use super::rest::RestClient;
 use super::user_stream::{self, AccountTrade, Executions, UserEvent};
+use crate::records::{Named, TradingState};
 use crate::venue::{ClientOrderIds, ExecutionReport, Venue, VenueEvent, VenueOrder, VenueSnapshot};
 use futures_util::{SinkExt, StreamExt};
 use pennant_sdk::{Amount, InstrumentId, OrderId, Qty, RejectReason, Timestamp};
@@ -97,6 +98,8 @@ pub struct BinanceSetup {
     pub ids: ClientOrderIds,
     /// The user data stream, if fills are to come.
     pub stream: Option<StreamSettings>,
+    /// The trading state a ban (HTTP 418) puts every strategy in.
+    pub on_ban: TradingState,
 }
 
 /// See the module docs.
@@ -133,6 +136,7 @@ impl BinanceVenue {
             by_binance_id: FxHashMap::default(),
             sink,
             wrap: Box::new(wrap),
+            on_ban: setup.on_ban,
         };
         runtime.spawn(task.run(queue, setup.stream));
         let closed = setup
@@ -347,6 +351,7 @@ struct Task<T> {
     by_binance_id: FxHashMap<(String, i64), OrderId>,
     sink: mpsc::Sender<T>,
     wrap: Box<dyn Fn(VenueEvent) -> T + Send + Sync>,
+    on_ban: TradingState,
 }
 
 struct OpenOrder {
@@ -402,6 +407,19 @@ impl<T> Task<T> {
         });
         let far = Duration::from_secs(86_400);
         loop {
+            if let Some(wait) = self.rest.take_ban() {
+                let until = now_ns().saturating_add(wait.as_nanos().min(i64::MAX as u128) as i64);
+                log::error!(ban_secs = wait.as_secs(), state = self.on_ban.name(); "Binance banned this IP (HTTP 418): nothing is sent until the ban ends, and trading is set to the venue's on_ban state");
+                if !self
+                    .tell(VenueEvent::Banned {
+                        until,
+                        state: self.on_ban,
+                    })
+                    .await
+                {
+                    return;
+                }
+            }
             let (connect_at, quiet_at, cancel_at) = match &stream {
                 Some(s) if s.socket.is_some() => {
                     (None, Some(s.last_heard + s.settings.quiet), None)
