@@ -98,7 +98,9 @@ fn fake_client(fake: &FakeBinance) -> pennant_daemon::venue::binance::rest::Rest
         key: KEY.into(),
         secret: SECRET.into(),
     };
-    pennant_daemon::venue::binance::rest::RestClient::new(fake.base_url(), keys, 5000).unwrap()
+    pennant_daemon::venue::binance::rest::RestClient::new(fake.base_url(), keys, 5000)
+        .and_then(|rest| rest.with_timeout(Duration::from_secs(3)))
+        .unwrap()
 }
 
 /// The Binance venue on the fake, trading BTC-USDT (instrument 1) for daemon `desk`,
@@ -488,6 +490,14 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
         [R::Unknown { id: 3, .. }, R::Accepted { id: 3, .. }]
     ));
 
+    // Taken, and the answer too late for the client's timeout: the same.
+    fake.inject(Fault::AnswerAfter(30_000));
+    venue.submit(bid(5, "47000"), 0, &mut out);
+    assert!(matches!(
+        next()[..],
+        [R::Unknown { id: 5, .. }, R::Accepted { id: 5, .. }]
+    ));
+
     venue.cancel(1, 0, &mut out);
     assert!(matches!(next()[..], [R::Canceled { id: 1, .. }]));
     venue.cancel(1, 0, &mut out);
@@ -515,7 +525,7 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
     assert!(venue.snapshot().is_none(), "the account comes later");
     match recv() {
         Some(VenueEvent::Snapshot(account)) => {
-            assert_eq!(account.open, [(3, qty("0"))]);
+            assert_eq!(account.open, [(3, qty("0")), (5, qty("0"))]);
             assert_eq!(account.others, 1);
             assert_eq!(
                 account.balances,
@@ -538,6 +548,7 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
         [
             ("desk-1".to_owned(), "CANCELED".to_owned()),
             ("desk-3".to_owned(), "NEW".to_owned()),
+            ("desk-5".to_owned(), "NEW".to_owned()),
             ("desk-50".to_owned(), "CANCELED".to_owned()),
             ("web_1".to_owned(), "NEW".to_owned())
         ]
@@ -1534,4 +1545,55 @@ fn a_ban_halts_trading_and_shows_everywhere() {
             .contains("Binance banned this IP (HTTP 418)"),
         "{output:?}"
     );
+}
+
+/// `pennantd` killed (-9) while an order's answer is on its way: Binance took the order,
+/// the daemon never heard. The restart asks Binance about it by its client order id,
+/// finds it working, and keeps it open; it is never sent again.
+#[test]
+fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    // The first order is taken; its answer waits past the daemon's life.
+    fake.inject(Fault::AnswerAfter(30_000));
+    let dir = tempfile::tempdir().unwrap();
+    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
+    let args = ["--config", config.to_str().unwrap()];
+    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
+    let daemon = support::Daemon::start_with_env(&args, &env);
+    let api = support::api::Api::of(&daemon);
+    let in_flight = support::poll("the first order at Binance, recorded, unanswered", || {
+        let taken = fake.orders().into_iter().next()?;
+        let orders = api.ok("GET", "/api/v1/orders?strategy=mm", VIEWER, None);
+        let recorded = orders["items"]
+            .as_array()?
+            .iter()
+            .any(|o| o["venue_client_id"] == taken.client_id.as_str());
+        recorded.then_some(taken)
+    });
+    assert_eq!(fake.orders().len(), 1, "the venue waits for its answer");
+    daemon.signal("KILL");
+    let _ = daemon.wait_exit();
+
+    let daemon = support::Daemon::start_with_env(&args, &env);
+    let api = support::api::Api::of(&daemon);
+    support::poll("the order found at Binance and open", || {
+        let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
+        open["items"]
+            .as_array()?
+            .iter()
+            .any(|o| {
+                o["venue_client_id"] == in_flight.client_id.as_str() && o["status"] == "accepted"
+            })
+            .then_some(())
+    });
+    let copies = fake
+        .orders()
+        .iter()
+        .filter(|o| o.client_id == in_flight.client_id)
+        .count();
+    assert_eq!(copies, 1, "never sent twice: {:?}", fake.orders());
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
 }

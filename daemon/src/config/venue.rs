@@ -67,6 +67,10 @@ pub struct VenueConfig {
     /// The longest wait between attempts (binance).
     #[serde(default = "default_reconnect_max_ms")]
     pub reconnect_max_ms: u64,
+    /// How long a REST request may take before its outcome is unknown and the order is
+    /// asked about by its client order id (binance).
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
     /// The trading state every strategy is put in when the exchange bans this IP
     /// (HTTP 418): `halted` (the default) or `reducing`. It stays until an admin sets
     /// another (`PUT /api/v1/risk/trading-state`).
@@ -106,6 +110,10 @@ fn default_cancel_after_secs() -> u64 {
 fn default_reconnect_min_ms() -> u64 {
     500
 }
+fn default_request_timeout_ms() -> u64 {
+    10_000
+}
+
 fn default_reconnect_max_ms() -> u64 {
     30_000
 }

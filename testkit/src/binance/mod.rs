@@ -6,7 +6,8 @@
 //! duplicate client order ids and post-only orders that would take (`-2010`); answers
 //! unknown orders (`-2011` on cancel, `-2013` on query); matches orders against a scripted
 //! top of book; reports the weight and order counts in its headers; and injects faults
-//! on demand (429 with `Retry-After`, 418, a 500 after it accepted an order).
+//! on demand (429 with `Retry-After`, 418, a 500 after it accepted an order, an answer
+//! held past the client's timeout).
 //!
 //! The REST subset the adapter uses: `GET /api/v3/time`, `GET /api/v3/exchangeInfo`,
 //! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`, `GET /api/v3/account`,
@@ -91,6 +92,9 @@ pub enum Fault {
     /// The order is accepted, then the answer is an HTTP 500: its status is unknown to
     /// the client.
     ServerErrorAfterAccept,
+    /// The order is accepted, and the answer sent only after this many milliseconds: a
+    /// client that gives up sooner (a timeout) does not know its status.
+    AnswerAfter(u64),
 }
 
 /// A trade of the account, as `myTrades` lists it.
@@ -196,6 +200,8 @@ struct State {
     duplicate_events: bool,
     connections: u64,
     market: market_streams::MarketStreams,
+    /// How long the answer being made waits before it is sent.
+    answer_delay: Option<std::time::Duration>,
 }
 
 /// See the module docs. Stops when dropped.
@@ -245,6 +251,7 @@ impl FakeBinance {
             duplicate_events: false,
             connections: 0,
             market: market_streams::MarketStreams::default(),
+            answer_delay: None,
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -328,9 +335,19 @@ impl FakeBinance {
                     } else {
                         value.to_string()
                     };
-                    response
+                    let delay = state.answer_delay.take();
+                    let response = response
                         .body(text)
-                        .unwrap_or_else(|_| Response::new(String::new()))
+                        .unwrap_or_else(|_| Response::new(String::new()));
+                    (response, delay)
+                },
+            )
+            .then(
+                |(response, delay): (Response<String>, Option<std::time::Duration>)| async move {
+                    if let Some(delay) = delay {
+                        tokio::time::sleep(delay).await;
+                    }
+                    response
                 },
             );
         let listener = runtime
@@ -637,6 +654,10 @@ impl State {
                 if status == 200 && self.faults.front() == Some(&Fault::ServerErrorAfterAccept) {
                     self.faults.pop_front();
                     return (500, vec![], Value::Null);
+                }
+                if let (200, Some(&Fault::AnswerAfter(ms))) = (status, self.faults.front()) {
+                    self.faults.pop_front();
+                    self.answer_delay = Some(std::time::Duration::from_millis(ms));
                 }
                 (status, value)
             }

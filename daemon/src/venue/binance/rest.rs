@@ -18,7 +18,8 @@ use super::sign;
 use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// How long a request may take before its status is unknown.
+/// How long a request may take before its status is unknown, unless the venue's
+/// `request_timeout_ms` says otherwise.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// See the module docs.
@@ -68,6 +69,12 @@ impl RestClient {
     /// engine once per ban.
     pub fn take_ban(&mut self) -> Option<Duration> {
         self.new_ban.take()
+    }
+
+    /// The same client with requests given up (their status unknown) after `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<RestClient, reqwest::Error> {
+        self.http = reqwest::Client::builder().timeout(timeout).build()?;
+        Ok(self)
     }
 
     /// The REST API's base URL, without a trailing `/`.

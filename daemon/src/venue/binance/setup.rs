@@ -84,6 +84,7 @@ pub async fn prepare(
         message,
     };
     let mut rest = RestClient::new(&config.rest_url, keys, config.recv_window_ms)
+        .and_then(|rest| rest.with_timeout(Duration::from_millis(config.request_timeout_ms.max(1))))
         .map_err(|err| unreachable(err.to_string()))?;
     let info = rest
         .get_public("/api/v3/exchangeInfo")

@@ -701,7 +701,7 @@ impl<T> Task<T> {
     /// were, before the snapshot that follows reconciles. An order Binance does not have
     /// never arrived (the snapshot closes it); it is not sent again.
     async fn adopt(&mut self, orders: Vec<(VenueOrder, String, Qty)>) -> bool {
-        let mut fills = Vec::new();
+        let mut reports = Vec::new();
         for (order, symbol_name, left) in orders {
             let booked = order.request.qty - left;
             self.open.insert(
@@ -725,6 +725,19 @@ impl<T> Task<T> {
             };
             self.by_binance_id
                 .insert((symbol.name.clone(), binance_id), order.id);
+            // Binance has it: taken, whatever became of it since (an order sent just
+            // before the daemon died may have had no answer).
+            let now = now_ns();
+            let last = match answered(order.id, &found, now) {
+                ExecutionReport::Accepted { .. } => None,
+                other => Some(other),
+            };
+            if !matches!(last, Some(ExecutionReport::Rejected { .. })) {
+                reports.push(ExecutionReport::Accepted {
+                    id: order.id,
+                    ts: now,
+                });
+            }
             let executed = found["executedQty"]
                 .as_str()
                 .and_then(|q| q.parse::<Qty>().ok())
@@ -755,15 +768,16 @@ impl<T> Task<T> {
                 // Trades within what the store had were booked before the restart.
                 if seen > booked {
                     log::warn!(order_id = order.id, trade_id = trade.id; "a fill made while the daemon was down");
-                    fills.push(fill);
+                    reports.push(fill);
                 }
             }
-            if executed > booked && fills.is_empty() {
+            if executed > booked && seen <= booked {
                 log::warn!(order_id = order.id, executed:% = executed, booked:% = booked; "Binance reports more executed than its trades show");
             }
+            reports.extend(last);
         }
-        self.booked(&fills);
-        fills.is_empty() || self.tell(VenueEvent::Reports(fills)).await
+        self.booked(&reports);
+        reports.is_empty() || self.tell(VenueEvent::Reports(reports)).await
     }
 
     /// A signed `GET` about a recovered order; a failure is logged and skips it (the
