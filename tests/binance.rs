@@ -1597,3 +1597,90 @@ fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
     let (status, output) = daemon.wait_exit();
     assert!(status.success(), "{}", output.join("\n"));
 }
+
+/// The user data stream lost while `pennantd` trades, and a quote filled meanwhile: once
+/// the stream is back the trade is read from `myTrades` and booked, once.
+#[test]
+fn pennantd_books_a_fill_made_while_its_user_stream_was_away() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    let (_dir, daemon, api) = start_on(&fake);
+    let bid = support::poll("the market maker's bid at Binance", || {
+        fake.orders()
+            .into_iter()
+            .find(|o| o.status == "NEW" && o.side == "BUY")
+    });
+    fake.refuse_user_streams(true);
+    fake.close_user_streams();
+    fake.set_book("BTCUSDT", px("1"), bid.price);
+    assert_eq!(fake.trades().len(), 1, "filled while the stream is away");
+    let subscriptions = fake.user_stream_subscriptions();
+    fake.refuse_user_streams(false);
+    let fills = support::poll("the fill, booked after the reconnect", || {
+        let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
+        let items = fills["items"].as_array().cloned().unwrap_or_default();
+        (!items.is_empty() && fake.user_stream_subscriptions() > subscriptions).then_some(items)
+    });
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    assert_eq!(fills[0]["qty"], "0.001", "{}", fills[0]);
+    // Nothing more to book: the fills API still has the one.
+    let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
+    assert!(
+        !open["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|o| o["venue_client_id"] == bid.client_id.as_str()),
+        "the filled bid is no longer open: {open}"
+    );
+    let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
+    assert_eq!(fills["items"].as_array().map(Vec::len), Some(1), "{fills}");
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+}
+
+/// A 429 while `pennantd` trades: the order it answered is refused
+/// (`venue_rate_budget`), nothing at all is sent until `Retry-After` has passed, and
+/// then the market maker's quote goes out again.
+#[test]
+fn pennantd_backs_off_for_retry_after_then_trades_again() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    let (_dir, daemon, api) = start_on(&fake);
+    let bid = support::poll("the market maker's bid at Binance", || {
+        fake.orders()
+            .into_iter()
+            .find(|o| o.status == "NEW" && o.side == "BUY")
+    });
+    let before = fake.requests_at().len();
+    fake.inject(Fault::TooManyRequests(2));
+    // The bid fills; the next bid meets the 429.
+    fake.set_book("BTCUSDT", px("1"), bid.price);
+    let again = support::poll("a new bid after the wait", || {
+        fake.orders()
+            .into_iter()
+            .find(|o| o.status == "NEW" && o.side == "BUY" && o.order_id != bid.order_id)
+    });
+    assert_ne!(again.client_id, bid.client_id);
+    let after: Vec<_> = fake.requests_at().into_iter().skip(before).collect();
+    let (limited_at, _) = after[0].clone();
+    for (at, request) in &after[1..] {
+        assert!(
+            at.duration_since(limited_at) >= Duration::from_secs(2),
+            "{request} sent {:?} after the 429",
+            at.duration_since(limited_at)
+        );
+    }
+    let metrics = api.call("GET", "/metrics", None, None).body;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("pennant_orders_rejected_total")
+                && l.contains(r#"reason="venue_rate_budget""#)),
+        "{metrics}"
+    );
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+}

@@ -192,7 +192,7 @@ struct State {
     orders_10s: Window,
     orders_1d: Window,
     faults: VecDeque<Fault>,
-    requests: Vec<String>,
+    requests: Vec<(std::time::Instant, String)>,
     balances: Vec<(String, Price, Price)>,
     trades: Vec<FakeTrade>,
     subscribers: Vec<mpsc::UnboundedSender<String>>,
@@ -528,6 +528,15 @@ impl FakeBinance {
 
     /// Every request it received: `METHOD /path`.
     pub fn requests(&self) -> Vec<String> {
+        lock(&self.state)
+            .requests
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    /// Every request it received, with when.
+    pub fn requests_at(&self) -> Vec<(std::time::Instant, String)> {
         lock(&self.state).requests.clone()
     }
 }
@@ -547,7 +556,8 @@ impl State {
         body: &str,
         key: &str,
     ) -> (u16, Vec<(&'static str, String)>, Value) {
-        self.requests.push(format!("{method} {path}"));
+        self.requests
+            .push((std::time::Instant::now(), format!("{method} {path}")));
         match self.faults.front().copied() {
             Some(Fault::TooManyRequests(secs)) => {
                 self.faults.pop_front();
