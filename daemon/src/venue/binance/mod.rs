@@ -14,6 +14,7 @@
 //!   checked against what the exchange says.
 //! - [`errors`]: Binance's error codes and HTTP statuses, as states the engine knows.
 //! - [`keys`]: the API key and secret from systemd credentials or the environment.
+//! - [`known_ids`]: Binance's ids of our orders, bounded.
 //! - [`market_stream`]: trades and book tickers from the market streams, as events.
 //! - [`orders`]: the REST forms of a new order and of a cancel or query by client id,
 //!   and the clock offset.
@@ -32,6 +33,7 @@ pub mod backoff;
 pub mod errors;
 pub mod exchange_info;
 pub mod keys;
+pub mod known_ids;
 pub mod market_stream;
 pub mod orders;
 pub mod rate_limits;

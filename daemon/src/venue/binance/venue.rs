@@ -25,6 +25,7 @@
 //! open orders are canceled by REST: nobody should quote blind.
 
 use super::errors::Failure;
+use super::known_ids::KnownIds;
 use super::orders;
 use super::rest::RestClient;
 use super::user_stream::{self, AccountTrade, Executions, UserEvent};
@@ -41,6 +42,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Commands waiting for the task, at most; past it an order is refused at once.
 pub const QUEUE: usize = 4096;
+/// Orders sent whose client id and symbol are kept for their cancel.
+pub const SENT_KEPT: usize = 100_000;
 
 enum Request {
     Submit {
@@ -109,7 +112,10 @@ pub struct BinanceVenue {
     symbols: FxHashMap<InstrumentId, String>,
     /// Instruments whose symbol Binance does not trade.
     closed: Vec<InstrumentId>,
-    sent: FxHashMap<OrderId, (String, String)>,
+    /// The orders sent (this run's and the recovered), oldest first, with their client
+    /// id and symbol; at most [`SENT_KEPT`]: a cancel of an older one goes by its client
+    /// id on each symbol.
+    sent: std::collections::BTreeMap<OrderId, (String, String)>,
     ids: ClientOrderIds,
 }
 
@@ -133,7 +139,7 @@ impl BinanceVenue {
             executions: Executions::new(setup.ids.clone()),
             ids: setup.ids,
             open: FxHashMap::default(),
-            by_binance_id: FxHashMap::default(),
+            by_binance_id: KnownIds::default(),
             sink,
             wrap: Box::new(wrap),
             on_ban: setup.on_ban,
@@ -154,8 +160,18 @@ impl BinanceVenue {
                 .into_iter()
                 .map(|(id, s)| (id, s.name))
                 .collect(),
-            sent: FxHashMap::default(),
+            sent: std::collections::BTreeMap::new(),
             ids,
+        }
+    }
+}
+
+impl BinanceVenue {
+    /// Keeps an order sent, for its cancel; the oldest past [`SENT_KEPT`] is forgotten.
+    fn remember(&mut self, id: OrderId, client_id: String, symbol: String) {
+        self.sent.insert(id, (client_id, symbol));
+        while self.sent.len() > SENT_KEPT {
+            self.sent.pop_first();
         }
     }
 }
@@ -182,8 +198,7 @@ impl Venue for BinanceVenue {
             });
             return;
         }
-        self.sent
-            .insert(order.id, (order.client_id.to_string(), symbol.clone()));
+        self.remember(order.id, order.client_id.to_string(), symbol.clone());
         if self
             .requests
             .try_send(Request::Submit { order, symbol })
@@ -236,8 +251,7 @@ impl Venue for BinanceVenue {
             let Some(symbol) = self.symbols.get(&order.request.instrument).cloned() else {
                 continue;
             };
-            self.sent
-                .insert(order.id, (order.client_id.to_string(), symbol.clone()));
+            self.remember(order.id, order.client_id.to_string(), symbol.clone());
             adopted.push((*order, symbol, *left));
         }
         if !adopted.is_empty() && self.requests.try_send(Request::Adopt(adopted)).is_err() {
@@ -276,7 +290,7 @@ fn answered(id: OrderId, order: &Value, ts: Timestamp) -> ExecutionReport {
 }
 
 /// Binance's ids of our orders: `(symbol, orderId)` to ours.
-type KnownIds = Vec<((String, i64), OrderId)>;
+type FoundIds = Vec<((String, i64), OrderId)>;
 
 /// The account as it stands: every listed symbol's open orders, and the balances, with
 /// Binance's ids of ours. `None` if Binance did not answer in full (a partial snapshot
@@ -285,7 +299,7 @@ async fn snapshot(
     rest: &mut RestClient,
     symbols: &[Symbol],
     ids: &ClientOrderIds,
-) -> Option<(VenueSnapshot, KnownIds)> {
+) -> Option<(VenueSnapshot, FoundIds)> {
     let mut snapshot = VenueSnapshot::default();
     let mut known = Vec::new();
     for symbol in symbols.iter().map(|s| &s.name) {
@@ -348,7 +362,7 @@ struct Task<T> {
     /// This daemon's orders not known to be over: client id, symbol, quantity, filled.
     open: FxHashMap<OrderId, OpenOrder>,
     /// Binance's order ids of our orders, as its answers and the stream give them.
-    by_binance_id: FxHashMap<(String, i64), OrderId>,
+    by_binance_id: KnownIds,
     sink: mpsc::Sender<T>,
     wrap: Box<dyn Fn(VenueEvent) -> T + Send + Sync>,
     on_ban: TradingState,
@@ -592,10 +606,7 @@ impl<T> Task<T> {
                     log::warn!(symbol = symbol.name.as_str(); "a trade of myTrades cannot be read: skipped");
                     continue;
                 };
-                let Some(&id) = self
-                    .by_binance_id
-                    .get(&(symbol.name.clone(), trade.order_id))
-                else {
+                let Some(id) = self.by_binance_id.get(&symbol.name, trade.order_id) else {
                     continue;
                 };
                 match self
@@ -623,7 +634,9 @@ impl<T> Task<T> {
     async fn snapshot(&mut self) -> bool {
         match snapshot(&mut self.rest, &self.symbols, &self.ids).await {
             Some((account, known)) => {
-                self.by_binance_id.extend(known);
+                for ((symbol, binance_id), id) in known {
+                    self.by_binance_id.insert(symbol, binance_id, id);
+                }
                 self.tell(VenueEvent::Snapshot(account)).await
             }
             None => true,
@@ -662,7 +675,7 @@ impl<T> Task<T> {
             Ok(Some(report)) => {
                 if let Some(id) = self.ids.parse(&event.client_id) {
                     self.by_binance_id
-                        .insert((symbol.name.clone(), event.order_id), id);
+                        .insert(symbol.name.clone(), event.order_id, id);
                 }
                 self.booked(std::slice::from_ref(&report));
                 self.tell(VenueEvent::Reports(vec![report])).await
@@ -684,11 +697,13 @@ impl<T> Task<T> {
                         order.filled += *qty;
                         if order.filled >= order.qty {
                             self.open.remove(id);
+                            self.by_binance_id.finished(*id);
                         }
                     }
                 }
                 ExecutionReport::Canceled { id, .. } | ExecutionReport::Rejected { id, .. } => {
                     self.open.remove(id);
+                    self.by_binance_id.finished(*id);
                 }
                 _ => {}
             }
@@ -724,7 +739,7 @@ impl<T> Task<T> {
                 continue;
             };
             self.by_binance_id
-                .insert((symbol.name.clone(), binance_id), order.id);
+                .insert(symbol.name.clone(), binance_id, order.id);
             // Binance has it: taken, whatever became of it since (an order sent just
             // before the daemon died may have had no answer).
             let now = now_ns();
@@ -830,7 +845,7 @@ impl<T> Task<T> {
                 );
                 let (reports, binance_id) = submit(&mut self.rest, &order, &symbol).await;
                 if let Some(binance_id) = binance_id {
-                    self.by_binance_id.insert((symbol, binance_id), order.id);
+                    self.by_binance_id.insert(symbol, binance_id, order.id);
                 }
                 reports
             }
