@@ -1,11 +1,12 @@
 //! Pennant's benchmark report (`cargo xtask bench`): tick-to-order latency, WebAssembly
 //! overhead, backtest throughput, start-up costs, scale and the admin API's latency under
-//! load, measured on the real engine (and the real `pennantd`) with real strategy
+//! load and the Binance adapter's round trip to a fake exchange, measured on the real engine (and the real `pennantd`) with real strategy
 //! components, written to `target/bench/report.{md,json}`.
 //!
 //! Performance is measured here and never asserted in tests.
 
 pub mod api_load;
+pub mod binance;
 pub mod report;
 pub mod scenarios;
 pub mod setup;
@@ -64,7 +65,7 @@ fn shortfalls() -> report::Section {
 }
 
 /// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup`, `scale`,
-/// `risk`, `reload`, `store`, `api` or `kill`.
+/// `risk`, `reload`, `store`, `api`, `kill` or `binance`.
 pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
     Ok(match name {
         "latency" => scenarios::tick_to_order(run).0,
@@ -77,9 +78,10 @@ pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
         "store" => scenarios::store(run),
         "api" => api_load::api_under_load(run),
         "kill" => api_load::kill_switch_under_load(run).0,
+        "binance" => binance::adapter(run),
         other => {
             anyhow::bail!(
-                "no section {other:?}: latency, overhead, backtest, startup, scale, risk, reload, store, api or kill"
+                "no section {other:?}: latency, overhead, backtest, startup, scale, risk, reload, store, api, kill or binance"
             )
         }
     })
@@ -106,6 +108,8 @@ pub fn run_all(run: &Run) -> Report {
     let api = api_load::api_under_load(run);
     progress("kill switch under load");
     let (kill, kill_p99) = api_load::kill_switch_under_load(run);
+    progress("Binance adapter round trip");
+    let binance = binance::adapter(run);
     progress("scale");
     let (scale, per_instance, growth) = scenarios::scale(run, &series);
 
@@ -181,6 +185,7 @@ pub fn run_all(run: &Run) -> Report {
             store,
             api,
             kill,
+            binance,
             shortfalls(),
         ],
     }

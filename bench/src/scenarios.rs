@@ -27,7 +27,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn size(&self, full: usize) -> usize {
+    pub(crate) fn size(&self, full: usize) -> usize {
         if self.quick {
             (full / 100).max(1_000)
         } else {
