@@ -1684,3 +1684,21 @@ fn pennantd_backs_off_for_retry_after_then_trades_again() {
     let (status, output) = daemon.wait_exit();
     assert!(status.success(), "{}", output.join("\n"));
 }
+
+/// The configuration of `cargo xtask demo --binance-fake` is one `pennantd` accepts.
+#[test]
+fn the_binance_fake_demo_configuration_checks() {
+    let config = support::workspace().join("config/binance-fake.toml");
+    let (status, output) = support::Daemon::start_with_env(
+        &["--config", config.to_str().unwrap(), "check-config"],
+        &[
+            ("BINANCE_API_KEY", "demo-key"),
+            ("BINANCE_API_SECRET", "demo-secret"),
+        ],
+    )
+    .wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+    let loaded = pennant_daemon::config::Config::load(&config).unwrap();
+    assert!(loaded.is_live());
+    assert_eq!(loaded.venues[0].rest_url, "http://127.0.0.1:18090");
+}

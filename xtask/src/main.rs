@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's tasks, in Rust so they run wherever cargo does.
 //!
 //! - `cargo xtask demo [ARGS]`: set up (wasm target, strategy components) and run
-//!   pennantd with `config/pennant.toml`; extra arguments go to pennantd.
+//!   pennantd with `config/pennant.toml`; extra arguments go to pennantd. With
+//!   `--binance-fake`, against the fake Binance exchange (`fake-binance`) with
+//!   `config/binance-fake.toml` instead.
 //! - `cargo xtask test`: formatting, clippy (host and wasm), then every test.
 //! - `cargo xtask build-strategies`: build the strategy components into `target/strategies/`.
 //! - `cargo xtask bench [--quick]`: the benchmark report, release build, into `target/bench/`.
@@ -26,7 +28,7 @@ fn main() -> Result<()> {
         "bench" => bench(&rest),
         "deb" => deb(),
         _ => {
-            eprintln!("usage: cargo xtask <demo [pennantd args] | test | build-strategies | bench [--quick] | deb>");
+            eprintln!("usage: cargo xtask <demo [--binance-fake] [pennantd args] | test | build-strategies | bench [--quick] | deb>");
             std::process::exit(2);
         }
     }
@@ -126,6 +128,14 @@ fn build_strategies() -> Result<Vec<PathBuf>> {
 }
 
 fn demo(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--binance-fake") {
+        let rest: Vec<String> = args
+            .iter()
+            .filter(|a| *a != "--binance-fake")
+            .cloned()
+            .collect();
+        return demo_binance_fake(&rest);
+    }
     build_strategies()?;
     let mut build = cargo();
     build.args(["build", "--package", "pennant-daemon", "--bin", "pennantd"]);
@@ -140,6 +150,66 @@ fn demo(args: &[String]) -> Result<()> {
     // Become pennantd, so that Ctrl-C and signals reach it directly.
     use std::os::unix::process::CommandExt;
     Err(cmd.exec()).context("cannot start pennantd")
+}
+
+/// Where the fake exchange of the Binance demo listens (config/binance-fake.toml).
+const FAKE_BINANCE: &str = "127.0.0.1:18090";
+
+/// The demo against the fake Binance exchange: starts `fake-binance`, waits until it
+/// listens, runs pennantd with `config/binance-fake.toml` and the demo keys, and stops
+/// the fake when pennantd exits.
+fn demo_binance_fake(args: &[String]) -> Result<()> {
+    build_strategies()?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--package",
+        "pennant-daemon",
+        "--bin",
+        "pennantd",
+        "--package",
+        "pennant-testkit",
+        "--bin",
+        "fake-binance",
+    ]);
+    run(build)?;
+    let bin = root().join("target").join("debug");
+    let keys = [
+        ("BINANCE_API_KEY", "demo-key"),
+        ("BINANCE_API_SECRET", "demo-secret"),
+    ];
+    let mut fake = Command::new(bin.join("fake-binance"))
+        .args(["--listen", FAKE_BINANCE])
+        .envs(keys)
+        .spawn()
+        .context("cannot start fake-binance")?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(FAKE_BINANCE).is_err() {
+        if let Some(status) = fake.try_wait()? {
+            bail!("fake-binance exited with {status}");
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = fake.kill();
+            bail!("fake-binance does not listen on {FAKE_BINANCE}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    eprintln!("xtask: fake Binance on {FAKE_BINANCE}; starting pennantd (Ctrl-C stops both)");
+    let status = Command::new(bin.join("pennantd"))
+        .current_dir(root())
+        .arg("--config")
+        .arg(root().join("config/binance-fake.toml"))
+        .args(args)
+        .envs(keys)
+        .status()
+        .context("cannot start pennantd");
+    let _ = fake.kill();
+    let _ = fake.wait();
+    let status = status?;
+    if !status.success() {
+        bail!("pennantd exited with {status}");
+    }
+    Ok(())
 }
 
 /// Builds everything in release mode and runs the benchmark report.

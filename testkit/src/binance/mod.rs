@@ -231,6 +231,18 @@ fn error(status: u16, code: i64, msg: &str) -> (u16, Value) {
 impl FakeBinance {
     /// Starts the fake for an account with `api_key` and `secret`, listing `symbols`.
     pub fn start(api_key: &str, secret: &str, symbols: Vec<FakeSymbol>) -> FakeBinance {
+        Self::start_on("127.0.0.1:0", api_key, secret, symbols)
+            .expect("a loopback port for the fake exchange")
+    }
+
+    /// Starts the fake listening on `addr` (`127.0.0.1:18090`, say); an error when the
+    /// address cannot be bound.
+    pub fn start_on(
+        addr: &str,
+        api_key: &str,
+        secret: &str,
+        symbols: Vec<FakeSymbol>,
+    ) -> std::io::Result<FakeBinance> {
         let state = Arc::new(Mutex::new(State {
             api_key: api_key.into(),
             secret: secret.into(),
@@ -256,8 +268,7 @@ impl FakeBinance {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
-            .build()
-            .expect("a runtime for the fake exchange");
+            .build()?;
         let shared = state.clone();
         let ws_state = state.clone();
         let ws_api = warp::path!("ws-api" / "v3")
@@ -350,20 +361,18 @@ impl FakeBinance {
                     response
                 },
             );
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("a loopback port for the fake exchange");
-        let addr = listener.local_addr().expect("its address");
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
+        let addr = listener.local_addr()?;
         runtime.spawn(
             warp::serve(ws_api.or(market).or(filter))
                 .incoming(listener)
                 .run(),
         );
-        FakeBinance {
+        Ok(FakeBinance {
             base_url: format!("http://{addr}"),
             state,
             _runtime: runtime,
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT`.
