@@ -77,6 +77,10 @@ pub fn parse(exchange_info: &str) -> Result<Vec<RateLimit>, serde_json::Error> {
     Ok(serde_json::from_str::<Answer>(exchange_info)?.rate_limits)
 }
 
+/// The share of the request weight limit that queries may use before they wait for the
+/// window to roll (numerator, denominator): the rest is kept for orders and cancels.
+pub const PACED_SHARE: (u64, u64) = (8, 10);
+
 /// One budget: the limit, the header that reports its use, the use last reported and
 /// when.
 #[derive(Debug, Clone)]
@@ -131,6 +135,34 @@ impl RateBudget {
     /// budget it would pass, for the refusal's message.
     pub fn allows_order(&self, weight: u64) -> Result<(), String> {
         self.allows_order_at(weight, Instant::now())
+    }
+
+    /// How long a request of `weight` that can wait (a query, not an order or a
+    /// cancel) should wait: until the window rolls when it would take the request
+    /// weight used past [`PACED_SHARE`] of the limit, else not at all. Start-up and
+    /// reconnects ask many such questions at once; orders keep the rest.
+    pub fn wait_before(&self, weight: u64) -> std::time::Duration {
+        self.wait_before_at(weight, Instant::now())
+    }
+
+    fn wait_before_at(&self, weight: u64, now: Instant) -> std::time::Duration {
+        let mut wait = Duration::ZERO;
+        for tracked in &self.limits {
+            if tracked.limit.rate_limit_type != LimitKind::RequestWeight {
+                continue;
+            }
+            let Some(seen) = tracked.seen else { continue };
+            let age = now.duration_since(seen);
+            let window = tracked.limit.window();
+            if age >= window {
+                continue;
+            }
+            let share = tracked.limit.limit * PACED_SHARE.0 / PACED_SHARE.1;
+            if tracked.used + weight > share {
+                wait = wait.max(window - age);
+            }
+        }
+        wait
     }
 
     fn allows_order_at(&self, weight: u64, now: Instant) -> Result<(), String> {
@@ -217,5 +249,25 @@ mod tests {
         // A minute on, the weight's window has rolled.
         let later = Instant::now() + Duration::from_secs(61);
         assert!(budget.allows_order_at(2, later).is_ok());
+    }
+
+    #[test]
+    fn queries_wait_for_the_window_when_the_weight_nears_the_limit() {
+        let mut budget = RateBudget::new(parse(INFO).unwrap());
+        assert_eq!(budget.wait_before(20), Duration::ZERO, "nothing used yet");
+        budget.observe([("X-MBX-USED-WEIGHT-1M", "4780")]);
+        assert_eq!(
+            budget.wait_before(20),
+            Duration::ZERO,
+            "4800 of 6000: within the share"
+        );
+        let now = Instant::now();
+        let wait = budget.wait_before_at(21, now);
+        assert!(
+            wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        let later = now + Duration::from_secs(61);
+        assert_eq!(budget.wait_before_at(21, later), Duration::ZERO, "rolled");
     }
 }

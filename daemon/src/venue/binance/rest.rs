@@ -37,6 +37,17 @@ pub struct RestClient {
     new_ban: Option<Duration>,
 }
 
+/// The request weight of a query (rest-api.md): what pacing counts it as.
+fn query_weight(path: &str) -> u64 {
+    match path {
+        "/api/v3/exchangeInfo" | "/api/v3/account" | "/api/v3/myTrades" => 20,
+        // One symbol's open orders.
+        "/api/v3/openOrders" => 6,
+        "/api/v3/order" => 4,
+        _ => 1,
+    }
+}
+
 fn local_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -162,6 +173,15 @@ impl RestClient {
                 return Err(failure.clone());
             }
             self.blocked = None;
+        }
+        // Queries wait their turn when the weight nears the limit; orders and cancels
+        // do not (an order past the budget is refused by the venue instead).
+        if method == reqwest::Method::GET {
+            let wait = self.budget.wait_before(query_weight(path));
+            if !wait.is_zero() {
+                log::info!(path, wait_ms = wait.as_millis() as u64; "pacing a Binance query: the request weight nears the limit");
+                tokio::time::sleep(wait).await;
+            }
         }
         let query = if signed {
             sign::signed_query(
