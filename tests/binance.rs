@@ -1702,3 +1702,60 @@ fn the_binance_fake_demo_configuration_checks() {
     assert!(loaded.is_live());
     assert_eq!(loaded.venues[0].rest_url, "http://127.0.0.1:18090");
 }
+
+/// A user data stream that is slow (every event late) books each fill once, after the
+/// REST answers; one that goes quiet (connected, silent) is taken for dead after the
+/// quiet time and made again, and the fill made while it was silent comes from
+/// `myTrades`.
+#[test]
+fn a_slow_or_quiet_user_stream_loses_no_fill() {
+    use pennant_daemon::venue::{ExecutionReport as R, Venue};
+    let fake = market();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let stream = StreamSettings {
+        quiet: Duration::from_millis(500),
+        ..stream_of(&fake, None).unwrap()
+    };
+    let mut venue = binance_venue(&fake, Some(stream), &runtime, tx, |event| event);
+    support::poll("the stream subscribes", || {
+        (fake.user_stream_subscriptions() >= 1).then_some(())
+    });
+    let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    let bid = |id: u64, price: &str| {
+        order(
+            id,
+            OrderRequest::limit(1, Side::Buy, px(price), qty("0.002")),
+        )
+    };
+    fake.delay_events(Some(Duration::from_millis(200)));
+    venue.submit(bid(1, "49000"), 0, &mut out);
+    fake.set_book("BTCUSDT", px("48000"), px("49000"));
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        !fills_of(s, 1).is_empty()
+    });
+    fake.delay_events(None);
+
+    venue.submit(bid(2, "48500"), 0, &mut out);
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        s.iter().any(|r| matches!(r, R::Accepted { id: 2, .. }))
+    });
+    let subscriptions = fake.user_stream_subscriptions();
+    fake.quiet_user_streams(true);
+    fake.set_book("BTCUSDT", px("47000"), px("48000"));
+    assert_eq!(fake.orders()[1].status, "FILLED", "filled, its events lost");
+    fake.quiet_user_streams(false);
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        !fills_of(s, 2).is_empty()
+    });
+    assert!(
+        fake.user_stream_subscriptions() > subscriptions,
+        "connected again"
+    );
+    // Whatever else the streams bring meanwhile, each trade is booked once.
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |_, n| n >= 1);
+    assert_eq!(fills_of(&seen, 1), [qty("0.002")]);
+    assert_eq!(fills_of(&seen, 2), [qty("0.002")]);
+    drop(venue);
+    drop(runtime);
+}

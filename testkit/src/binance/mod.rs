@@ -19,7 +19,8 @@
 //! `{"subscriptionId":0,"event":{...}}` with the `executionReport` of every order change
 //! (NEW, TRADE, CANCELED, EXPIRED) and, once balances are set, `outboundAccountPosition`. Resting limit orders
 //! fill, as makers, when the scripted book moves through them. Faults: connections
-//! dropped, new ones refused, every event sent twice. An event with no subscriber is
+//! dropped, new ones refused, every event sent twice, events sent late, a stream gone
+//! quiet. An event with no subscriber is
 //! lost, as it is at Binance: the client finds it again with `myTrades`.
 //!
 //! The market streams ([`market_streams`]): combined-stream connections at `/stream`,
@@ -198,6 +199,10 @@ struct State {
     subscribers: Vec<mpsc::UnboundedSender<String>>,
     refuse_streams: bool,
     duplicate_events: bool,
+    /// User data stream events are dropped (the connection stays open) while set.
+    quiet_events: bool,
+    /// Each user data stream event waits this long before it is sent.
+    event_delay: Option<std::time::Duration>,
     connections: u64,
     market: market_streams::MarketStreams,
     /// How long the answer being made waits before it is sent.
@@ -261,6 +266,8 @@ impl FakeBinance {
             subscribers: Vec::new(),
             refuse_streams: false,
             duplicate_events: false,
+            quiet_events: false,
+            event_delay: None,
             connections: 0,
             market: market_streams::MarketStreams::default(),
             answer_delay: None,
@@ -486,6 +493,18 @@ impl FakeBinance {
     /// Sends every user data stream event twice while `twice` holds.
     pub fn duplicate_events(&self, twice: bool) {
         lock(&self.state).duplicate_events = twice;
+    }
+
+    /// While `quiet` holds, user data stream connections stay open and their events are
+    /// lost (found again only by `myTrades`).
+    pub fn quiet_user_streams(&self, quiet: bool) {
+        lock(&self.state).quiet_events = quiet;
+    }
+
+    /// Each user data stream event is sent `delay` late (in order), as a slow stream
+    /// would: the REST answer comes first.
+    pub fn delay_events(&self, delay: Option<std::time::Duration>) {
+        lock(&self.state).event_delay = delay;
     }
 
     /// User data stream subscriptions made so far.
@@ -953,6 +972,9 @@ impl State {
     }
 
     fn send_event(&mut self, event: Value) {
+        if self.quiet_events {
+            return;
+        }
         let text = json!({"subscriptionId": 0, "event": event}).to_string();
         let times = if self.duplicate_events { 2 } else { 1 };
         self.subscribers
@@ -1152,6 +1174,10 @@ async fn ws_session(socket: WebSocket, state: Arc<Mutex<State>>) {
                 }
             }
             event = events.recv(), if subscribed => {
+                let delay = lock(&state).event_delay;
+                if let Some(delay) = delay {
+                    tokio::time::sleep(delay).await;
+                }
                 if !deliver(&mut sink, event).await {
                     return;
                 }
