@@ -256,3 +256,159 @@ fn bad_component_files_are_refused_with_a_reason() {
         .unwrap();
     assert!(matches!(garbage, PluginError::Compile { .. }), "{garbage}");
 }
+
+/// A host that refuses every order with one reason and keeps the strategy's log lines.
+struct Refusing {
+    inner: TestHost,
+    reason: pennant_sdk::RejectReason,
+    logs: Vec<String>,
+}
+
+impl pennant_sdk::Host for Refusing {
+    fn submit_order(
+        &mut self,
+        _order: &pennant_sdk::OrderRequest,
+    ) -> Result<pennant_sdk::OrderId, pennant_sdk::Rejection> {
+        Err(pennant_sdk::Rejection::new(
+            self.reason,
+            "refused by the test",
+        ))
+    }
+    fn cancel_order(&mut self, id: pennant_sdk::OrderId) -> Result<(), pennant_sdk::Rejection> {
+        self.inner.cancel_order(id)
+    }
+    fn cancel_all(&mut self, instrument: Option<pennant_sdk::InstrumentId>) -> u32 {
+        self.inner.cancel_all(instrument)
+    }
+    fn position(&mut self, instrument: pennant_sdk::InstrumentId) -> pennant_sdk::Position {
+        self.inner.position(instrument)
+    }
+    fn instrument(&mut self, id: pennant_sdk::InstrumentId) -> Option<pennant_sdk::InstrumentInfo> {
+        self.inner.instrument(id)
+    }
+    fn lookup_instrument(&mut self, symbol: &str) -> Option<pennant_sdk::InstrumentInfo> {
+        self.inner.lookup_instrument(symbol)
+    }
+    fn subscribe(&mut self, instrument: pennant_sdk::InstrumentId, streams: pennant_sdk::Streams) {
+        self.inner.subscribe(instrument, streams)
+    }
+    fn subscribe_bars(
+        &mut self,
+        instrument: pennant_sdk::InstrumentId,
+        interval_ms: u32,
+    ) -> Result<(), String> {
+        self.inner.subscribe_bars(instrument, interval_ms)
+    }
+    fn now(&mut self) -> pennant_sdk::Timestamp {
+        self.inner.now()
+    }
+    fn set_timer(&mut self, at: pennant_sdk::Timestamp, token: u64) {
+        self.inner.set_timer(at, token)
+    }
+    fn log(&mut self, _level: pennant_sdk::LogLevel, message: &str) {
+        self.logs.push(message.to_owned());
+    }
+    fn emit_signal(&mut self, signal: &pennant_sdk::Signal) {
+        self.inner.emit_signal(signal)
+    }
+}
+
+/// A component built against contract 0.1 still loads and runs; a refusal reason added
+/// in 0.2 reaches it as the nearest 0.1 code, from a host call and in an order update.
+#[test]
+fn a_contract_0_1_component_runs_and_sees_the_nearest_0_1_codes() {
+    use pennant_sdk::{Liquidity, OrderStatus, OrderUpdate, Price, Quote, RejectReason};
+    let cache = tempfile::tempdir().unwrap();
+    let clock = SharedClock::default();
+    let settings = PluginSettings {
+        memory_limit_bytes: 16 * 1024 * 1024,
+        call_budget: BUDGET,
+        cache_dir: cache.path().to_owned(),
+        seed: 7,
+    };
+    let plugins: PluginHost<Refusing> = PluginHost::new(settings, clock).unwrap();
+    let component = plugins.load(&support::component("contract_v0_1")).unwrap();
+    let mut instance = plugins
+        .instantiate(
+            &component,
+            "legacy",
+            StrategyLog::new("legacy", OutputLimits::default()),
+        )
+        .unwrap();
+    let host = Refusing {
+        inner: test_host(),
+        reason: RejectReason::InsufficientBalance,
+        logs: Vec::new(),
+    };
+    let params = [
+        ("instrument".to_owned(), "BTC-USDT".to_owned()),
+        ("qty".to_owned(), "100000".to_owned()),
+    ];
+    let (host, init) = instance.init(host, &params);
+    assert_eq!(init, Ok(Ok(())));
+    let quote = Quote {
+        instrument: 1,
+        ts: NOW,
+        bid_price: px("100"),
+        bid_qty: qty("1"),
+        ask_price: px("101"),
+        ask_qty: qty("1"),
+    };
+    let (host, outcome) = instance.on_quote(host, &quote);
+    assert_eq!(outcome, Ok(()));
+    let update = OrderUpdate {
+        order_id: 7,
+        client_order_id: 1,
+        instrument: 1,
+        side: Side::Buy,
+        status: OrderStatus::Rejected,
+        ts: NOW,
+        fill_price: Price::ZERO,
+        fill_qty: pennant_sdk::Qty::ZERO,
+        fee: pennant_sdk::Amount::ZERO,
+        liquidity: Liquidity::None,
+        filled_qty: pennant_sdk::Qty::ZERO,
+        leaves_qty: pennant_sdk::Qty::ZERO,
+        reason: Some(RejectReason::VenueRateBudget),
+    };
+    let (host, outcome) = instance.on_order_update(host, &update);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(
+        host.logs,
+        [
+            "contract 0.1 refusal: RejectReason::VenueRejected",
+            "contract 0.1 update: OrderStatus::Rejected reason Some(RejectReason::RateLimit)"
+        ]
+    );
+    // Built with the SDK, against 0.2: the code itself.
+    let component = plugins.load(&support::component("market_maker")).unwrap();
+    let mut instance = plugins
+        .instantiate(
+            &component,
+            "mm",
+            StrategyLog::new("mm", OutputLimits::default()),
+        )
+        .unwrap();
+    let params = [
+        ("instrument".to_owned(), "BTC-USDT".to_owned()),
+        ("qty".to_owned(), "0.01".to_owned()),
+        ("max_position".to_owned(), "0.1".to_owned()),
+    ];
+    let fresh = Refusing {
+        inner: test_host(),
+        reason: RejectReason::InsufficientBalance,
+        logs: Vec::new(),
+    };
+    let (fresh, init) = instance.init(fresh, &params);
+    assert_eq!(init, Ok(Ok(())));
+    let (fresh, outcome) = instance.on_quote(fresh, &quote);
+    assert_eq!(outcome, Ok(()));
+    assert!(
+        fresh
+            .logs
+            .iter()
+            .any(|l| l.contains("quote refused: insufficient_balance")),
+        "{:?}",
+        fresh.logs
+    );
+}

@@ -71,6 +71,9 @@ fn reason_from(reason: wit::RejectReason) -> sdk::RejectReason {
         W::NoLiquidity => R::NoLiquidity,
         W::UnknownOrder => R::UnknownOrder,
         W::VenueRejected => R::VenueRejected,
+        W::InsufficientBalance => R::InsufficientBalance,
+        W::VenueRateBudget => R::VenueRateBudget,
+        W::SymbolNotTrading => R::SymbolNotTrading,
     }
 }
 

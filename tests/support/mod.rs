@@ -45,6 +45,8 @@ pub fn components_dir() -> &'static Path {
                 "market-maker",
                 "-p",
                 "test-strategy",
+                "-p",
+                "contract-v0-1",
             ])
             .status()
             .expect("cargo runs");

@@ -1,6 +1,6 @@
 //! One running strategy instance: its store, its exports, and the rules of calling it.
 
-use super::bindings::{self, Plugin};
+use super::bindings::Plugin;
 use super::{HostState, PluginSettings};
 use pennant_sdk as sdk;
 use std::fmt;
@@ -64,6 +64,29 @@ impl Fault {
             Fault::Budget { code, .. } => code,
         }
     }
+}
+
+/// Calls `$body` with the instance's exports as `$p` and the module of its contract
+/// version's conversions as `$m`.
+macro_rules! each_contract {
+    ($plugin:expr, $p:ident => $body:expr) => {
+        match $plugin {
+            Plugin::V0_1($p) => $body,
+            Plugin::V0_2($p) => $body,
+        }
+    };
+    ($plugin:expr, $p:ident, $m:ident => $body:expr) => {
+        match $plugin {
+            Plugin::V0_1($p) => {
+                use super::bindings::v0_1 as $m;
+                $body
+            }
+            Plugin::V0_2($p) => {
+                use super::bindings::v0_2 as $m;
+                $body
+            }
+        }
+    };
 }
 
 /// A strategy instance. Every call hands over the host context `C`, which serves the
@@ -143,62 +166,63 @@ impl<C: sdk::Host + Send + 'static> StrategyInstance<C> {
         ctx: C,
         params: &[(String, String)],
     ) -> (C, Result<Result<(), String>, Fault>) {
-        let params = bindings::params_to(params);
         self.call(ctx, |p, s| {
-            p.pennant_strategy_strategy().call_init(s, &params)
+            each_contract!(p, p, m => p.pennant_strategy_strategy().call_init(s, &m::params_to(params)))
         })
     }
 
     /// `on-trade`.
     pub fn on_trade(&mut self, ctx: C, trade: &sdk::Trade) -> (C, Result<(), Fault>) {
-        let trade = bindings::trade_to(trade);
         self.call(ctx, |p, s| {
-            p.pennant_strategy_strategy().call_on_trade(s, trade)
+            each_contract!(p, p, m => p.pennant_strategy_strategy().call_on_trade(s, m::trade_to(trade)))
         })
     }
 
     /// `on-quote`.
     pub fn on_quote(&mut self, ctx: C, quote: &sdk::Quote) -> (C, Result<(), Fault>) {
-        let quote = bindings::quote_to(quote);
         self.call(ctx, |p, s| {
-            p.pennant_strategy_strategy().call_on_quote(s, quote)
+            each_contract!(p, p, m => p.pennant_strategy_strategy().call_on_quote(s, m::quote_to(quote)))
         })
     }
 
     /// `on-bar`.
     pub fn on_bar(&mut self, ctx: C, bar: &sdk::Bar) -> (C, Result<(), Fault>) {
-        let bar = bindings::bar_to(bar);
         self.call(ctx, |p, s| {
-            p.pennant_strategy_strategy().call_on_bar(s, bar)
+            each_contract!(p, p, m => p.pennant_strategy_strategy().call_on_bar(s, m::bar_to(bar)))
         })
     }
 
     /// `on-order-update`.
     pub fn on_order_update(&mut self, ctx: C, update: &sdk::OrderUpdate) -> (C, Result<(), Fault>) {
-        let update = bindings::order_update_to(update);
         self.call(ctx, |p, s| {
-            p.pennant_strategy_strategy()
-                .call_on_order_update(s, update)
+            each_contract!(p, p, m => p
+                .pennant_strategy_strategy()
+                .call_on_order_update(s, m::order_update_to(update)))
         })
     }
 
     /// `on-timer`.
     pub fn on_timer(&mut self, ctx: C, token: u64) -> (C, Result<(), Fault>) {
-        self.call(ctx, |p, s| {
-            p.pennant_strategy_strategy().call_on_timer(s, token)
-        })
+        self.call(
+            ctx,
+            |p, s| each_contract!(p, p => p.pennant_strategy_strategy().call_on_timer(s, token)),
+        )
     }
 
     /// `snapshot()`.
     pub fn snapshot(&mut self, ctx: C) -> (C, Result<Vec<u8>, Fault>) {
-        self.call(ctx, |p, s| p.pennant_strategy_strategy().call_snapshot(s))
+        self.call(
+            ctx,
+            |p, s| each_contract!(p, p => p.pennant_strategy_strategy().call_snapshot(s)),
+        )
     }
 
     /// `restore(state)`: the inner `Err` is the strategy refusing the state.
     pub fn restore(&mut self, ctx: C, state: &[u8]) -> (C, Result<Result<(), String>, Fault>) {
-        self.call(ctx, |p, s| {
-            p.pennant_strategy_strategy().call_restore(s, state)
-        })
+        self.call(
+            ctx,
+            |p, s| each_contract!(p, p => p.pennant_strategy_strategy().call_restore(s, state)),
+        )
     }
 }
 

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -63,7 +63,7 @@ pub enum PluginError {
         message: String,
     },
     /// The component does not implement the `pennant:strategy` contract this daemon speaks.
-    #[error("{path} does not fit the pennant:strategy@0.1 contract: {message}")]
+    #[error("{path} does not fit the pennant:strategy contract: {message}")]
     Contract {
         /// The file.
         path: PathBuf,
@@ -195,11 +195,7 @@ impl<C: pennant_sdk::Host + Send + 'static> PluginHost<C> {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|err| PluginError::Engine(err.to_string()))?;
-        bindings::Plugin::add_to_linker::<HostState<C>, HasSelf<HostState<C>>>(
-            &mut linker,
-            |state| state,
-        )
-        .map_err(|err| PluginError::Engine(err.to_string()))?;
+        bindings::add_to_linker(&mut linker).map_err(|err| PluginError::Engine(err.to_string()))?;
         let cache = CompileCache::new(settings.cache_dir.clone());
         let ticker = EpochTicker::start(engine.clone())?;
         Ok(PluginHost {
@@ -247,7 +243,7 @@ impl<C: pennant_sdk::Host + Send + 'static> PluginHost<C> {
                 path: path.to_owned(),
                 message: format!("{err:#}"),
             })?;
-        log::debug!(path:% = path.display(), hash = hash.as_str(), from_cache; "component loaded");
+        log::debug!(path:% = path.display(), hash = hash.as_str(), from_cache, contract = pre.version(); "component loaded");
         Ok(LoadedComponent {
             pre,
             hash,
