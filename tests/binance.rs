@@ -104,7 +104,8 @@ fn fake_client(fake: &FakeBinance) -> pennant_daemon::venue::binance::rest::Rest
 }
 
 /// The Binance venue on the fake, trading BTC-USDT (instrument 1) for daemon `desk`,
-/// with the user data stream when `stream` is given; its events go to `tx`, made inputs
+/// measuring Binance's clock every 200 ms, with the user data stream when `stream` is
+/// given; its events go to `tx`, made inputs
 /// by `wrap`.
 fn binance_venue<T: Send + 'static>(
     fake: &FakeBinance,
@@ -126,6 +127,7 @@ fn binance_venue<T: Send + 'static>(
         ids: ClientOrderIds::new("desk").unwrap(),
         stream,
         on_ban: pennant_daemon::records::TradingState::Halted,
+        clock_resync: Duration::from_millis(200),
     };
     BinanceVenue::spawn(setup, runtime.handle(), tx, wrap)
 }
@@ -1297,6 +1299,7 @@ fn the_venues_own_refusals_have_their_own_codes() {
         ids: ClientOrderIds::new("desk").unwrap(),
         stream: None,
         on_ban: pennant_daemon::records::TradingState::Halted,
+        clock_resync: Duration::from_millis(200),
     };
     let mut venue = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);
     let mut next = || match next_from(&runtime, &mut rx) {
@@ -1756,6 +1759,67 @@ fn a_slow_or_quiet_user_stream_loses_no_fill() {
     reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |_, n| n >= 1);
     assert_eq!(fills_of(&seen, 1), [qty("0.002")]);
     assert_eq!(fills_of(&seen, 2), [qty("0.002")]);
+    drop(venue);
+    drop(runtime);
+}
+
+/// A resting order filled in parts: each trade is its own fill, the order stays open at
+/// Binance until the last.
+#[test]
+fn an_order_filled_in_parts_is_reported_part_by_part() {
+    use pennant_daemon::venue::Venue;
+    let fake = market();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let mut venue = binance_venue(&fake, stream_of(&fake, None), &runtime, tx, |event| event);
+    support::poll("the stream subscribes", || {
+        (fake.user_stream_subscriptions() >= 1).then_some(())
+    });
+    let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    let bid = order(
+        1,
+        OrderRequest::limit(1, Side::Buy, px("49000"), qty("0.002")),
+    );
+    venue.submit(bid, 0, &mut out);
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        s.iter().any(|r| {
+            matches!(
+                r,
+                pennant_daemon::venue::ExecutionReport::Accepted { id: 1, .. }
+            )
+        })
+    });
+    fake.trade_through("BTCUSDT", px("49000"), qty("0.0005"));
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        !fills_of(s, 1).is_empty()
+    });
+    assert_eq!(fake.orders()[0].status, "PARTIALLY_FILLED");
+    fake.trade_through("BTCUSDT", px("48000"), qty("0.01"));
+    reports_until(&runtime, &mut rx, &mut seen, &mut snapshots, |s, _| {
+        fills_of(s, 1).len() == 2
+    });
+    assert_eq!(fills_of(&seen, 1), [qty("0.0005"), qty("0.0015")]);
+    assert_eq!(fake.orders()[0].status, "FILLED");
+    drop(venue);
+    drop(runtime);
+}
+
+/// Binance's clock is measured again now and then, not only at start and on a `-1021`.
+#[test]
+fn the_clock_offset_is_kept_fresh() {
+    let fake = market();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::channel(64);
+    let venue = binance_venue(&fake, None, &runtime, tx, |event| event);
+    // binance_venue resyncs every 200 ms.
+    support::poll("the clock measured three times", || {
+        let times = fake
+            .requests()
+            .iter()
+            .filter(|r| r.as_str() == "GET /api/v3/time")
+            .count();
+        (times >= 3).then_some(())
+    });
     drop(venue);
     drop(runtime);
 }

@@ -61,6 +61,7 @@ fn round_trip(run: &Run) -> anyhow::Result<(u64, u64, usize)> {
         ids: ids.clone(),
         stream: None,
         on_ban: TradingState::Halted,
+        clock_resync: pennant_daemon::venue::binance::venue::CLOCK_RESYNC,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let mut venue = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);

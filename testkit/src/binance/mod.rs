@@ -18,7 +18,8 @@
 //! over the sorted parameters) subscribes the connection, which then receives
 //! `{"subscriptionId":0,"event":{...}}` with the `executionReport` of every order change
 //! (NEW, TRADE, CANCELED, EXPIRED) and, once balances are set, `outboundAccountPosition`. Resting limit orders
-//! fill, as makers, when the scripted book moves through them. Faults: connections
+//! fill, as makers, when the scripted book moves through them, or partly when another
+//! client's order takes less than they hold (`trade_through`). Faults: connections
 //! dropped, new ones refused, every event sent twice, events sent late, a stream gone
 //! quiet. An event with no subscriber is
 //! lost, as it is at Binance: the client finds it again with `myTrades`.
@@ -427,6 +428,39 @@ impl FakeBinance {
                 state.orders[i].qty - state.orders[i].executed,
             );
             state.fill(i, price, left, true, server_ms);
+        }
+    }
+
+    /// Another client's order of `qty` takes liquidity at `price`: the account's resting
+    /// orders it reaches (buys at `price` or above, sells at or below, oldest first)
+    /// fill at their own price, as makers, for as much as it has: a part, or all.
+    pub fn trade_through(&self, symbol: &str, price: Price, qty: Qty) {
+        let mut state = lock(&self.state);
+        let server_ms = now_ms() + state.clock_offset_ms;
+        let reached: Vec<usize> = state
+            .orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                o.symbol == symbol
+                    && matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED")
+                    && match o.side.as_str() {
+                        "BUY" => o.price >= price,
+                        _ => o.price <= price,
+                    }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let mut left = qty;
+        for i in reached {
+            if !left.is_positive() {
+                break;
+            }
+            let order = &state.orders[i];
+            let take = (order.qty - order.executed).min(left);
+            let at = order.price;
+            state.fill(i, at, take, true, server_ms);
+            left -= take;
         }
     }
 

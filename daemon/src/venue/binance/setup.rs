@@ -133,6 +133,7 @@ pub async fn prepare(
             quiet: Duration::from_secs(60),
             cancel_after,
         }),
+        clock_resync: super::venue::CLOCK_RESYNC,
         on_ban: match config.on_ban {
             BanPolicy::Reducing => TradingState::Reducing,
             BanPolicy::Halted => TradingState::Halted,

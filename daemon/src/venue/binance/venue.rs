@@ -42,6 +42,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Commands waiting for the task, at most; past it an order is refused at once.
 pub const QUEUE: usize = 4096;
+/// How often the offset to Binance's clock is measured again (besides on a `-1021`).
+pub const CLOCK_RESYNC: Duration = Duration::from_secs(600);
 /// Orders sent whose client id and symbol are kept for their cancel.
 pub const SENT_KEPT: usize = 100_000;
 
@@ -103,6 +105,8 @@ pub struct BinanceSetup {
     pub stream: Option<StreamSettings>,
     /// The trading state a ban (HTTP 418) puts every strategy in.
     pub on_ban: TradingState,
+    /// How often Binance's clock is measured again ([`CLOCK_RESYNC`]).
+    pub clock_resync: Duration,
 }
 
 /// See the module docs.
@@ -143,6 +147,7 @@ impl BinanceVenue {
             sink,
             wrap: Box::new(wrap),
             on_ban: setup.on_ban,
+            clock_resync: setup.clock_resync,
         };
         runtime.spawn(task.run(queue, setup.stream));
         let closed = setup
@@ -366,6 +371,7 @@ struct Task<T> {
     sink: mpsc::Sender<T>,
     wrap: Box<dyn Fn(VenueEvent) -> T + Send + Sync>,
     on_ban: TradingState,
+    clock_resync: Duration,
 }
 
 struct OpenOrder {
@@ -420,6 +426,7 @@ impl<T> Task<T> {
             canceled_for_outage: false,
         });
         let far = Duration::from_secs(86_400);
+        let mut resync_at = Instant::now() + self.clock_resync;
         loop {
             if let Some(wait) = self.rest.take_ban() {
                 let until = now_ns().saturating_add(wait.as_nanos().min(i64::MAX as u128) as i64);
@@ -485,6 +492,13 @@ impl<T> Task<T> {
                     log::error!(orders = self.open.len(); "no Binance user data stream for too long: canceling this daemon's open orders");
                     if !self.cancel_all().await {
                         return;
+                    }
+                }
+                _ = tokio::time::sleep_until(resync_at) => {
+                    resync_at = Instant::now() + self.clock_resync;
+                    match self.rest.sync_clock().await {
+                        Ok(offset_ms) => log::debug!(offset_ms; "Binance's clock measured again"),
+                        Err(failure) => log::warn!("cannot measure Binance's clock again: {failure:?}; the last offset stays"),
                     }
                 }
             }
