@@ -139,15 +139,22 @@ pub enum UserEvent {
     Other,
 }
 
+/// An event, by its `e`.
 #[derive(Deserialize)]
-struct Tagged {
-    #[serde(rename = "e")]
-    event: String,
+#[serde(tag = "e")]
+enum Tagged {
+    #[serde(rename = "executionReport")]
+    Execution(Box<ExecutionEvent>),
+    #[serde(rename = "outboundAccountPosition")]
+    Position(AccountPosition),
+    #[serde(other)]
+    Other,
 }
 
+/// The WebSocket API's wrapping of a subscription's event.
 #[derive(Deserialize)]
 struct Wrapped {
-    event: serde_json::Value,
+    event: Tagged,
 }
 
 #[derive(Deserialize)]
@@ -172,15 +179,15 @@ fn decimal<T: std::str::FromStr>(field: &'static str, value: &str) -> Result<T, 
 
 /// Reads one message of the stream.
 pub fn parse(text: &str) -> Result<UserEvent, StreamError> {
-    let mut value: serde_json::Value = serde_json::from_str(text)?;
-    if value.get("subscriptionId").is_some() {
-        value = serde_json::from_value::<Wrapped>(value)?.event;
-    }
-    let tag: Tagged = serde_json::from_value(value.clone())?;
-    Ok(match tag.event.as_str() {
-        "executionReport" => UserEvent::Execution(Box::new(serde_json::from_value(value)?)),
-        "outboundAccountPosition" => {
-            let position: AccountPosition = serde_json::from_value(value)?;
+    // Read straight into the types: no intermediate JSON tree.
+    let event = if text.contains("\"subscriptionId\"") {
+        serde_json::from_str::<Wrapped>(text)?.event
+    } else {
+        serde_json::from_str::<Tagged>(text)?
+    };
+    Ok(match event {
+        Tagged::Execution(event) => UserEvent::Execution(event),
+        Tagged::Position(position) => {
             let balances = position
                 .balances
                 .into_iter()
@@ -194,7 +201,7 @@ pub fn parse(text: &str) -> Result<UserEvent, StreamError> {
                 .collect::<Result<_, StreamError>>()?;
             UserEvent::Balances(balances)
         }
-        _ => UserEvent::Other,
+        Tagged::Other => UserEvent::Other,
     })
 }
 
