@@ -88,42 +88,80 @@ pub fn parse(
     symbols: &FxHashMap<String, InstrumentId>,
     received: Timestamp,
 ) -> Result<StreamMessage, MarketStreamError> {
-    let mut value: serde_json::Value = serde_json::from_str(text)?;
-    if let Some(data) = value.get_mut("data") {
-        value = data.take();
-    }
     let instrument = |symbol: &str| {
         symbols
             .get(symbol)
             .copied()
             .ok_or_else(|| MarketStreamError::UnknownSymbol(symbol.to_owned()))
     };
+    // A combined stream's message names its stream: read it straight into its type.
+    match combined_stream(text) {
+        Some(name) if name.ends_with("@trade") => {
+            let message: Combined<TradeMsg> = serde_json::from_str(text)?;
+            return trade(message.data, instrument);
+        }
+        Some(name) if name.ends_with("@bookTicker") => {
+            let message: Combined<BookTickerMsg> = serde_json::from_str(text)?;
+            return quote(message.data, received, instrument);
+        }
+        _ => {}
+    }
+    let mut value: serde_json::Value = serde_json::from_str(text)?;
+    if let Some(data) = value.get_mut("data") {
+        value = data.take();
+    }
     let kind = value.get("e").and_then(|e| e.as_str());
     if kind == Some("serverShutdown") {
         return Ok(StreamMessage::ServerShutdown);
     }
     if kind == Some("trade") {
-        let t: TradeMsg = serde_json::from_value(value)?;
-        return Ok(StreamMessage::Event(MarketEvent::Trade(Trade {
-            instrument: instrument(&t.s)?,
-            ts: t.time.saturating_mul(1_000_000),
-            price: decimal::<Price>("p", &t.p)?,
-            qty: decimal::<Qty>("q", &t.q)?,
-            aggressor: if t.m { Side::Sell } else { Side::Buy },
-        })));
+        return trade(serde_json::from_value(value)?, instrument);
     }
     if value.get("u").is_some() && value.get("b").is_some() {
-        let q: BookTickerMsg = serde_json::from_value(value)?;
-        return Ok(StreamMessage::Event(MarketEvent::Quote(Quote {
-            instrument: instrument(&q.s)?,
-            ts: received,
-            bid_price: decimal("b", &q.b)?,
-            bid_qty: decimal("B", &q.bid_qty)?,
-            ask_price: decimal("a", &q.a)?,
-            ask_qty: decimal("A", &q.ask_qty)?,
-        })));
+        return quote(serde_json::from_value(value)?, received, instrument);
     }
     Ok(StreamMessage::Other)
+}
+
+/// The stream a combined-stream message names (`{"stream":"btcusdt@trade",...}`); stream
+/// names hold no characters JSON escapes.
+fn combined_stream(text: &str) -> Option<&str> {
+    let start = text.find(r#""stream":""#)? + r#""stream":""#.len();
+    let len = text[start..].find('"')?;
+    Some(&text[start..start + len])
+}
+
+#[derive(Deserialize)]
+struct Combined<T> {
+    data: T,
+}
+
+fn trade(
+    t: TradeMsg,
+    instrument: impl Fn(&str) -> Result<InstrumentId, MarketStreamError>,
+) -> Result<StreamMessage, MarketStreamError> {
+    Ok(StreamMessage::Event(MarketEvent::Trade(Trade {
+        instrument: instrument(&t.s)?,
+        ts: t.time.saturating_mul(1_000_000),
+        price: decimal::<Price>("p", &t.p)?,
+        qty: decimal::<Qty>("q", &t.q)?,
+        aggressor: if t.m { Side::Sell } else { Side::Buy },
+    })))
+}
+
+fn quote(
+    q: BookTickerMsg,
+    received: Timestamp,
+    instrument: impl Fn(&str) -> Result<InstrumentId, MarketStreamError>,
+) -> Result<StreamMessage, MarketStreamError> {
+    Ok(StreamMessage::Event(MarketEvent::Quote(Quote {
+        instrument: instrument(&q.s)?,
+        ts: received,
+        bid_price: decimal("b", &q.b)?,
+        bid_qty: decimal("B", &q.bid_qty)?,
+        ask_price: decimal("a", &q.a)?,
+        ask_qty: decimal("A", &q.ask_qty)?,
+    })))
 }
 
 #[cfg(test)]
@@ -162,13 +200,24 @@ mod tests {
             )
         );
         let ticker = r#"{"u":400900217,"s":"BNBBTC","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
-        let StreamMessage::Event(MarketEvent::Quote(q)) = check(ticker).unwrap() else {
-            panic!("a quote");
-        };
-        assert_eq!(
-            (q.ts, q.bid_price, q.bid_qty, q.ask_price, q.ask_qty),
-            (42, px("25.3519"), qty("31.21"), px("25.3652"), qty("40.66"))
-        );
+        let combined = format!(r#"{{"stream":"bnbbtc@bookTicker","data":{ticker}}}"#);
+        for text in [ticker, combined.as_str()] {
+            let StreamMessage::Event(MarketEvent::Quote(q)) = check(text).unwrap() else {
+                panic!("a quote: {text}");
+            };
+            assert_eq!(
+                (q.ts, q.bid_price, q.bid_qty, q.ask_price, q.ask_qty),
+                (42, px("25.3519"), qty("31.21"), px("25.3652"), qty("40.66"))
+            );
+        }
+        let bare = r#"{"e":"trade","E":1,"s":"BNBBTC","t":1,"p":"0.001","q":"100","T":1,"m":false,"M":true}"#;
+        assert!(matches!(
+            check(bare).unwrap(),
+            StreamMessage::Event(MarketEvent::Trade(Trade {
+                aggressor: Side::Buy,
+                ..
+            }))
+        ));
         assert_eq!(
             check(r#"{"result":null,"id":1}"#).unwrap(),
             StreamMessage::Other
