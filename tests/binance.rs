@@ -1823,3 +1823,42 @@ fn the_clock_offset_is_kept_fresh() {
     drop(venue);
     drop(runtime);
 }
+
+/// What a quote reserved of the balance is free again once Binance refuses it: with USDT
+/// for one bid only, a bid refused at Binance (post-only that would take) is followed by
+/// another, not by a refusal for want of balance.
+#[test]
+fn a_refused_order_frees_the_balance_it_reserved() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    // The ask is below every bid the market maker makes around 50000: its post-only bids
+    // would take, and Binance refuses them.
+    fake.set_book("BTCUSDT", px("1"), px("40000"));
+    fake.set_balance("USDT", px("60"), px("0"));
+    fake.set_balance("BTC", px("0"), px("0"));
+    let (_dir, daemon, _api) = start_on(&fake);
+    let posts = || {
+        fake.requests()
+            .iter()
+            .filter(|r| r.starts_with("POST /api/v3/order"))
+            .count()
+    };
+    support::poll("a second bid after the first was refused", || {
+        (posts() >= 2).then_some(())
+    });
+    // Only bids go out (there is no BTC to sell), and Binance keeps none of them: without
+    // the release the second would have waited for a new account snapshot (the user
+    // stream's reconnect), refused meanwhile for want of USDT, unsent.
+    assert!(
+        fake.orders().is_empty(),
+        "each was refused: {:?}",
+        fake.orders()
+    );
+    assert_eq!(
+        fake.user_stream_subscriptions(),
+        1,
+        "no reconnect (and no new snapshot) in between"
+    );
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert!(status.success(), "{}", output.join("\n"));
+}

@@ -1,7 +1,8 @@
 //! What the account holds at a venue that says (an exchange; the paper venue does not),
 //! per asset: free and locked, as the venue last reported them, less what this daemon's
 //! orders sent since have reserved. The pre-trade check refuses an order whose asset is
-//! not free (`insufficient_balance`); the venue's next report replaces the estimate.
+//! not free (`insufficient_balance`); an order refused or canceled frees what it
+//! reserved; the venue's next report replaces the estimate.
 
 use pennant_sdk::{Amount, InstrumentInfo, OrderKind, OrderRequest, Price, Side};
 use std::collections::BTreeMap;
@@ -91,6 +92,17 @@ impl Balances {
         balance.locked = Amount::from_raw(balance.locked.raw().saturating_add(amount.raw()));
     }
 
+    /// An order that reserved `amount` of `asset` ended without taking it (refused,
+    /// canceled): it is free again, until the venue reports.
+    pub fn release(&mut self, asset: &str, amount: Amount) {
+        if !self.known {
+            return;
+        }
+        let balance = self.assets.entry(asset.to_owned()).or_default();
+        balance.free = Amount::from_raw(balance.free.raw().saturating_add(amount.raw()));
+        balance.locked = Amount::from_raw(balance.locked.raw().saturating_sub(amount.raw()).max(0));
+    }
+
     /// Every asset, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Balance)> {
         self.assets.iter().map(|(a, b)| (a.as_str(), *b))
@@ -136,6 +148,12 @@ mod tests {
         assert_eq!(balances.free("BTC"), Some(Amount::ZERO));
         balances.reserve("USDT", amount("30"));
         assert_eq!(balances.free("USDT"), Some(amount("70")));
+        balances.release("USDT", amount("10"));
+        assert_eq!(
+            balances.free("USDT"),
+            Some(amount("80")),
+            "a refused order's part"
+        );
         balances.update(&[("USDT".into(), amount("75"), amount("25"))]);
         assert_eq!(balances.free("USDT"), Some(amount("75")));
         balances.set_all(&[("BTC".into(), amount("1"), amount("0"))]);

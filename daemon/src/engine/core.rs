@@ -169,6 +169,23 @@ impl Core {
         }
     }
 
+    /// Frees what a working order that ended unfilled (its leaves) had reserved of its
+    /// venue's balances.
+    fn release(&mut self, order: &OrderRecord) {
+        let leaves = OrderRequest {
+            qty: order.leaves(),
+            ..order.request
+        };
+        let venue = self.venue_of(order.request.instrument);
+        let needs = self
+            .instruments
+            .get(order.request.instrument)
+            .and_then(|info| crate::account::balances::needs(info, &leaves, order.valued_at));
+        if let (Some((asset, amount)), Some(balances)) = (needs, self.balances.get_mut(venue)) {
+            balances.release(&asset, amount);
+        }
+    }
+
     /// Sets the per-strategy caps; strategies registered from then on get them.
     pub fn set_host_limits(&mut self, limits: HostLimits) {
         self.host_limits = limits;
@@ -278,10 +295,21 @@ impl Core {
             .enabled()
             .then(|| self.orders.get(report.order_id()).copied())
             .flatten();
+        // What a refused or canceled order reserved of the venue's balances is free again
+        // (a refusal moves no balance at the venue, so no account update would say so).
+        let ending = matches!(
+            report,
+            ExecutionReport::Rejected { .. } | ExecutionReport::Canceled { .. }
+        )
+        .then(|| self.orders.get(report.order_id()).copied())
+        .flatten();
         let Some((strategy, update, fill)) = self.orders.apply(report) else {
             log::debug!(order_id = report.order_id(); "report for an order no longer working");
             return;
         };
+        if let Some(order) = ending {
+            self.release(&order);
+        }
         if let Some(order) = before {
             let status = Some(update.status);
             let reason = update.reason.map(|r| r.code().to_owned());
