@@ -129,7 +129,7 @@ fn binance_venue<T: Send + 'static>(
         on_ban: pennant_daemon::records::TradingState::Halted,
         clock_resync: Duration::from_millis(200),
     };
-    BinanceVenue::spawn(setup, runtime.handle(), tx, wrap)
+    BinanceVenue::spawn(setup, runtime.handle(), tx, wrap).0
 }
 
 /// The fake's user data stream, reconnecting within 50-200 ms.
@@ -953,6 +953,18 @@ fn pennantd_trades_on_binance_through_its_configuration() {
     daemon.signal("TERM");
     let (status, output) = daemon.wait_exit();
     assert!(status.success(), "{}", output.join("\n"));
+    // Stopping cancels the strategy's open orders (open_orders = "cancel"): at Binance.
+    let left: Vec<_> = fake
+        .orders()
+        .into_iter()
+        .filter(|o| matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED"))
+        .collect();
+    assert!(left.is_empty(), "still open at Binance: {left:?}");
+    assert!(
+        fake.orders().iter().any(|o| o.status == "CANCELED"),
+        "{:?}",
+        fake.orders()
+    );
 }
 
 /// Missing keys, and an instrument configured unlike the exchange lists it, stop the
@@ -1301,7 +1313,7 @@ fn the_venues_own_refusals_have_their_own_codes() {
         on_ban: pennant_daemon::records::TradingState::Halted,
         clock_resync: Duration::from_millis(200),
     };
-    let mut venue = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);
+    let (mut venue, _task) = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);
     let mut next = || match next_from(&runtime, &mut rx) {
         VenueEvent::Reports(reports) => reports,
         other => panic!("{other:?}"),

@@ -64,7 +64,7 @@ fn round_trip(run: &Run) -> anyhow::Result<(u64, u64, usize)> {
         clock_resync: pennant_daemon::venue::binance::venue::CLOCK_RESYNC,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-    let mut venue = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);
+    let (mut venue, _task) = BinanceVenue::spawn(setup, runtime.handle(), tx, |event| event);
     let n = run.size(100_000) / 100;
     let mut samples = Vec::with_capacity(n);
     let mut out = Vec::new();

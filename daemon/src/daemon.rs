@@ -360,7 +360,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         (Journal::default(), None, None)
     };
     let (senders, inputs) = crate::engine::inputs::channels(ENGINE_CHANNEL);
-    let connected = runtime.block_on(connect_venues(&config, &senders.control))?;
+    let (connected, venue_tasks) = runtime.block_on(connect_venues(&config, &senders.control))?;
     let (mut engine, mut reloader) = build_engine(&config, journal, connected)?;
     if config.recorder.enabled && config.is_live() {
         let (mode, now) = engine.clock_start();
@@ -476,6 +476,12 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;
         service::stopping();
+        // The exchanges' venues send the cancels the stopping strategies asked for.
+        for task in venue_tasks {
+            if tokio::time::timeout(grace, task).await.is_err() {
+                log::warn!(grace_secs = grace.as_secs(); "a venue did not finish its last requests in time");
+            }
+        }
         // The engine closed its journal on the way out: the writer finishes what it has.
         if let Some((writer, _, _)) = writer {
             let _ = writer.await;
@@ -495,10 +501,11 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
 async fn connect_venues(
     config: &Config,
     control: &mpsc::Sender<EngineInput>,
-) -> Result<assembly::Connected, DaemonError> {
+) -> Result<(assembly::Connected, Vec<tokio::task::JoinHandle<()>>), DaemonError> {
     let ids = crate::venue::ClientOrderIds::new(&config.daemon.id).unwrap_or_default();
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
     let mut connected = assembly::Connected::new();
+    let mut tasks = Vec::new();
     for (index, venue) in config.venues.iter().enumerate() {
         if venue.kind != crate::config::VenueKind::Binance {
             continue;
@@ -512,7 +519,7 @@ async fn connect_venues(
         )
         .await?;
         log::info!(venue = venue.name.get_ref().as_str(), url = venue.rest_url.as_str(), instruments = instruments.len(); "Binance venue checked against exchangeInfo");
-        let venue = crate::venue::binance::venue::BinanceVenue::spawn(
+        let (venue, task) = crate::venue::binance::venue::BinanceVenue::spawn(
             setup,
             &tokio::runtime::Handle::current(),
             control.clone(),
@@ -522,8 +529,9 @@ async fn connect_venues(
             },
         );
         connected.push((index, Box::new(venue)));
+        tasks.push(task);
     }
-    Ok(connected)
+    Ok((connected, tasks))
 }
 
 /// Opens the store, writes what a previous run left in the spool, and reads back what

@@ -125,13 +125,14 @@ pub struct BinanceVenue {
 
 impl BinanceVenue {
     /// Starts the venue's task on `runtime`; what the task learns goes to `sink`, each
-    /// event made its input by `wrap`.
+    /// event made its input by `wrap`. The task ends once the venue is dropped and the
+    /// cancels asked before are sent: a stopping daemon awaits its handle.
     pub fn spawn<T: Send + 'static>(
         setup: BinanceSetup,
         runtime: &tokio::runtime::Handle,
         sink: mpsc::Sender<T>,
         wrap: impl Fn(VenueEvent) -> T + Send + Sync + 'static,
-    ) -> BinanceVenue {
+    ) -> (BinanceVenue, tokio::task::JoinHandle<()>) {
         let (requests, queue) = mpsc::channel(QUEUE);
         let mut listed: Vec<Symbol> = setup.symbols.values().cloned().collect();
         listed.sort_by(|a, b| a.name.cmp(&b.name));
@@ -149,14 +150,14 @@ impl BinanceVenue {
             on_ban: setup.on_ban,
             clock_resync: setup.clock_resync,
         };
-        runtime.spawn(task.run(queue, setup.stream));
+        let task = runtime.spawn(task.run(queue, setup.stream));
         let closed = setup
             .symbols
             .iter()
             .filter(|(_, s)| !s.trading)
             .map(|(id, _)| *id)
             .collect();
-        BinanceVenue {
+        let venue = BinanceVenue {
             name: setup.name,
             requests,
             closed,
@@ -167,7 +168,8 @@ impl BinanceVenue {
                 .collect(),
             sent: std::collections::BTreeMap::new(),
             ids,
-        }
+        };
+        (venue, task)
     }
 }
 
@@ -468,6 +470,7 @@ impl<T> Task<T> {
                 request = queue.recv() => {
                     let Some(request) = request else { return };
                     if !self.handle(request).await {
+                        self.drain_cancels(&mut queue).await;
                         return;
                     }
                 }
@@ -521,6 +524,16 @@ impl<T> Task<T> {
                     // Pings are answered by the socket; they show the connection lives.
                     Some(Ok(_)) => {}
                 }
+            }
+        }
+    }
+
+    /// The engine is gone (the daemon is stopping): the cancels it asked for before it
+    /// went are still sent, so that its orders do not stay at Binance; nothing else is.
+    async fn drain_cancels(&mut self, queue: &mut mpsc::Receiver<Request>) {
+        while let Some(request) = queue.recv().await {
+            if let Request::Cancel { .. } = request {
+                let _ = self.handle(request).await;
             }
         }
     }
