@@ -308,11 +308,19 @@ fn ensure_schemathesis() -> Result<PathBuf> {
     let venv = root().join("target").join("tools").join("schemathesis");
     let st = venv.join("bin").join("st");
     let marker = venv.join(".installed");
-    if st.exists() && std::fs::read_to_string(&marker).is_ok_and(|v| v == SCHEMATHESIS) {
+    // A venv moved with its target folder keeps scripts that point at the old path:
+    // the command must run, not only exist.
+    let runs = || {
+        Command::new(&st)
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if std::fs::read_to_string(&marker).is_ok_and(|v| v == SCHEMATHESIS) && runs() {
         return Ok(st);
     }
     let mut create = Command::new("python3");
-    create.args(["-m", "venv"]).arg(&venv);
+    create.args(["-m", "venv", "--clear"]).arg(&venv);
     run(create)?;
     let mut install = Command::new(venv.join("bin").join("pip"));
     install.args(["install", "--quiet", SCHEMATHESIS]);
