@@ -143,6 +143,25 @@ fn stream_of(fake: &FakeBinance, cancel_after: Option<Duration>) -> Option<Strea
     })
 }
 
+/// The venue on the fake with the user data stream `stream`, once it has subscribed:
+/// the runtime it runs on, what it sends, the venue.
+fn streaming_venue(
+    fake: &FakeBinance,
+    stream: Option<StreamSettings>,
+) -> (
+    tokio::runtime::Runtime,
+    tokio::sync::mpsc::Receiver<pennant_daemon::venue::VenueEvent>,
+    BinanceVenue,
+) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let venue = binance_venue(fake, stream, &runtime, tx, |event| event);
+    support::poll("the stream subscribes", || {
+        (fake.user_stream_subscriptions() >= 1).then_some(())
+    });
+    (runtime, rx, venue)
+}
+
 /// The next thing the venue sends, within 30 s.
 fn next_from<T>(runtime: &tokio::runtime::Runtime, rx: &mut tokio::sync::mpsc::Receiver<T>) -> T {
     runtime
@@ -700,12 +719,7 @@ fn fills_of(seen: &[pennant_daemon::venue::ExecutionReport], order: u64) -> Vec<
 fn the_user_stream_brings_fills_and_none_is_lost_while_it_is_away() {
     use pennant_daemon::venue::{ExecutionReport as R, Venue};
     let fake = market();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let mut venue = binance_venue(&fake, stream_of(&fake, None), &runtime, tx, |event| event);
-    support::poll("the stream subscribes", || {
-        (fake.user_stream_subscriptions() == 1).then_some(())
-    });
+    let (runtime, mut rx, mut venue) = streaming_venue(&fake, stream_of(&fake, None));
     let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
     let bid = |id: u64, price: &str| {
         order(
@@ -793,13 +807,8 @@ fn the_user_stream_brings_fills_and_none_is_lost_while_it_is_away() {
 fn open_orders_are_canceled_when_the_stream_stays_away() {
     use pennant_daemon::venue::{ExecutionReport as R, Venue};
     let fake = market();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let stream = stream_of(&fake, Some(Duration::from_millis(300)));
-    let mut venue = binance_venue(&fake, stream, &runtime, tx, |event| event);
-    support::poll("the stream subscribes", || {
-        (fake.user_stream_subscriptions() == 1).then_some(())
-    });
+    let (runtime, mut rx, mut venue) = streaming_venue(&fake, stream);
     let theirs = "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.001&price=60000&newClientOrderId=web_1";
     assert_eq!(
         signed(&fake, "POST", "/api/v3/order", theirs, SECRET, 0).status,
@@ -916,6 +925,29 @@ fn start_on(fake: &FakeBinance) -> (tempfile::TempDir, support::Daemon, support:
     (dir, daemon, api)
 }
 
+/// The market maker's bid, once it rests at the fake.
+fn resting_bid(fake: &FakeBinance) -> pennant_testkit::binance::FakeOrder {
+    support::poll("the market maker's bid at Binance", || {
+        fake.orders()
+            .into_iter()
+            .find(|o| o.status == "NEW" && o.side == "BUY")
+    })
+}
+
+/// The market maker's fills the daemon booked (the fills API).
+fn booked_fills(api: &support::api::Api) -> Vec<serde_json::Value> {
+    let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
+    fills["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// New orders the fake received (`POST /api/v3/order`), taken or not.
+fn posts(fake: &FakeBinance) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.starts_with("POST /api/v3/order"))
+        .count()
+}
+
 /// The real `pennantd` on the fake exchange: its quotes go out with the daemon's client
 /// order ids, a quote the market trades through comes back as a fill from the user data
 /// stream, and is booked (fills API) on the `binance` venue.
@@ -942,17 +974,14 @@ fn pennantd_trades_on_binance_through_its_configuration() {
     // The market comes down through the bid: it fills, as a maker, at its price.
     fake.set_book("BTCUSDT", px("1"), bid.price);
     let fills = support::poll("the fill, booked", || {
-        let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
-        let items = fills["items"].as_array().cloned().unwrap_or_default();
-        (!items.is_empty()).then_some(items)
+        let fills = booked_fills(&api);
+        (!fills.is_empty()).then_some(fills)
     });
     assert_eq!(fills[0]["venue"], "binance", "{}", fills[0]);
     assert_eq!(fills[0]["side"], "buy", "{}", fills[0]);
     assert_eq!(fills[0]["qty"], "0.001", "{}", fills[0]);
     assert_eq!(fake.trades().len(), 1, "{:?}", fake.trades());
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    daemon.stop();
     // Stopping cancels the strategy's open orders (open_orders = "cancel"): at Binance.
     let left: Vec<_> = fake
         .orders()
@@ -1028,9 +1057,8 @@ fn a_fill_made_while_pennantd_was_down_is_booked_after_the_restart() {
     let daemon = support::Daemon::start_with_env(&args, &env);
     let api = support::api::Api::of(&daemon);
     let fills = support::poll("the fill made while down, booked", || {
-        let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
-        let items = fills["items"].as_array().cloned().unwrap_or_default();
-        (!items.is_empty()).then_some(items)
+        let fills = booked_fills(&api);
+        (!fills.is_empty()).then_some(fills)
     });
     assert_eq!(fills.len(), 1, "{fills:?}");
     assert_eq!(
@@ -1045,9 +1073,7 @@ fn a_fill_made_while_pennantd_was_down_is_booked_after_the_restart() {
     );
     assert_eq!(fake.trades().len(), 1);
     daemon.wait_for(&["a fill made while the daemon was down"]);
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    daemon.stop();
 }
 
 /// The next market event from the feed that `accept` takes, `nudge` called every
@@ -1278,9 +1304,7 @@ fn pennantd_is_ready_once_its_binance_feed_is_connected_and_quotes_on_its_prices
             .any(|l| l.starts_with(r#"pennant_feed_connected{feed="binance"} 1"#)),
         "{metrics}"
     );
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    daemon.stop();
 }
 
 /// The refusals of contract 0.2: an order that would pass the venue's budget is refused
@@ -1324,12 +1348,6 @@ fn the_venues_own_refusals_have_their_own_codes() {
             OrderRequest::limit(instrument, Side::Buy, px("49000"), qty("0.001")),
         )
     };
-    let posts = || {
-        fake.requests()
-            .iter()
-            .filter(|r| r.starts_with("POST /api/v3/order"))
-            .count()
-    };
     let mut out = Vec::new();
     venue.submit(bid(1, 1), 0, &mut out);
     assert!(matches!(next()[..], [R::Accepted { id: 1, .. }]));
@@ -1346,10 +1364,14 @@ fn the_venues_own_refusals_have_their_own_codes() {
     fake.inject(Fault::TooManyRequests(1));
     venue.submit(bid(3, 1), 0, &mut out);
     assert_eq!(refused(&next()), Some(RejectReason::VenueRateBudget));
-    let sent = posts();
+    let sent = posts(&fake);
     venue.submit(bid(4, 1), 0, &mut out);
     assert_eq!(refused(&next()), Some(RejectReason::VenueRateBudget));
-    assert_eq!(posts(), sent, "nothing is sent before Retry-After ends");
+    assert_eq!(
+        posts(&fake),
+        sent,
+        "nothing is sent before Retry-After ends"
+    );
     let mut id = 10;
     support::poll("an order taken after the wait", || {
         id += 1;
@@ -1361,10 +1383,10 @@ fn the_venues_own_refusals_have_their_own_codes() {
     fake.use_budget(0, 49);
     venue.submit(bid(100, 1), 0, &mut out);
     assert!(matches!(next()[..], [R::Accepted { id: 100, .. }]));
-    let sent = posts();
+    let sent = posts(&fake);
     venue.submit(bid(101, 1), 0, &mut out);
     assert_eq!(refused(&next()), Some(RejectReason::VenueRateBudget));
-    assert_eq!(posts(), sent, "refused before it was sent");
+    assert_eq!(posts(&fake), sent, "refused before it was sent");
 
     venue.submit(bid(102, 2), 0, &mut out);
     assert_eq!(
@@ -1372,7 +1394,7 @@ fn the_venues_own_refusals_have_their_own_codes() {
         Some(RejectReason::SymbolNotTrading),
         "at once"
     );
-    assert_eq!(posts(), sent);
+    assert_eq!(posts(&fake), sent);
     drop(venue);
     drop(runtime);
 }
@@ -1430,9 +1452,7 @@ fn pennantd_checks_orders_against_the_balances_binance_reports() {
         "no BTC to sell: {:?}",
         fake.orders()
     );
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    daemon.stop();
 }
 
 /// `pennantd check-config --online`: the keys verified with one signed request and the
@@ -1503,11 +1523,7 @@ fn a_ban_halts_trading_and_shows_everywhere() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     let (_dir, daemon, api) = start_on(&fake);
-    let bid = support::poll("the market maker's bid at Binance", || {
-        fake.orders()
-            .into_iter()
-            .find(|o| o.status == "NEW" && o.side == "BUY")
-    });
+    let bid = resting_bid(&fake);
     // The next request is banned: the bid fills, and the market maker's new bid meets
     // the 418.
     fake.inject(Fault::Banned(300));
@@ -1539,20 +1555,12 @@ fn a_ban_halts_trading_and_shows_everywhere() {
         "{}",
         ready.body
     );
-    let posts = |fake: &FakeBinance| {
-        fake.requests()
-            .iter()
-            .filter(|r| r.starts_with("POST /api/v3/order"))
-            .count()
-    };
     let sent = posts(&fake);
     // Halted: a new price moves nothing out.
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     let events = api.ok("GET", "/api/v1/risk", VIEWER, None);
     assert_eq!(events["global_state"], "HALTED", "{risk}");
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    let output = daemon.stop();
     assert_eq!(posts(&fake), sent, "nothing sent after the ban");
     assert!(
         output
@@ -1608,9 +1616,7 @@ fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
         .filter(|o| o.client_id == in_flight.client_id)
         .count();
     assert_eq!(copies, 1, "never sent twice: {:?}", fake.orders());
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    daemon.stop();
 }
 
 /// The user data stream lost while `pennantd` trades, and a quote filled meanwhile: once
@@ -1620,11 +1626,7 @@ fn pennantd_books_a_fill_made_while_its_user_stream_was_away() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     let (_dir, daemon, api) = start_on(&fake);
-    let bid = support::poll("the market maker's bid at Binance", || {
-        fake.orders()
-            .into_iter()
-            .find(|o| o.status == "NEW" && o.side == "BUY")
-    });
+    let bid = resting_bid(&fake);
     fake.refuse_user_streams(true);
     fake.close_user_streams();
     fake.set_book("BTCUSDT", px("1"), bid.price);
@@ -1632,9 +1634,8 @@ fn pennantd_books_a_fill_made_while_its_user_stream_was_away() {
     let subscriptions = fake.user_stream_subscriptions();
     fake.refuse_user_streams(false);
     let fills = support::poll("the fill, booked after the reconnect", || {
-        let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
-        let items = fills["items"].as_array().cloned().unwrap_or_default();
-        (!items.is_empty() && fake.user_stream_subscriptions() > subscriptions).then_some(items)
+        let fills = booked_fills(&api);
+        (!fills.is_empty() && fake.user_stream_subscriptions() > subscriptions).then_some(fills)
     });
     assert_eq!(fills.len(), 1, "{fills:?}");
     assert_eq!(fills[0]["qty"], "0.001", "{}", fills[0]);
@@ -1648,11 +1649,9 @@ fn pennantd_books_a_fill_made_while_its_user_stream_was_away() {
             .any(|o| o["venue_client_id"] == bid.client_id.as_str()),
         "the filled bid is no longer open: {open}"
     );
-    let fills = api.ok("GET", "/api/v1/fills?strategy=mm", VIEWER, None);
-    assert_eq!(fills["items"].as_array().map(Vec::len), Some(1), "{fills}");
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    let fills = booked_fills(&api);
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    daemon.stop();
 }
 
 /// A 429 while `pennantd` trades: the order it answered is refused
@@ -1663,11 +1662,7 @@ fn pennantd_backs_off_for_retry_after_then_trades_again() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     let (_dir, daemon, api) = start_on(&fake);
-    let bid = support::poll("the market maker's bid at Binance", || {
-        fake.orders()
-            .into_iter()
-            .find(|o| o.status == "NEW" && o.side == "BUY")
-    });
+    let bid = resting_bid(&fake);
     let before = fake.requests_at().len();
     fake.inject(Fault::TooManyRequests(2));
     // The bid fills; the next bid meets the 429.
@@ -1695,9 +1690,7 @@ fn pennantd_backs_off_for_retry_after_then_trades_again() {
                 && l.contains(r#"reason="venue_rate_budget""#)),
         "{metrics}"
     );
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    daemon.stop();
 }
 
 /// The configuration of `cargo xtask demo --binance-fake` is one `pennantd` accepts.
@@ -1726,16 +1719,11 @@ fn the_binance_fake_demo_configuration_checks() {
 fn a_slow_or_quiet_user_stream_loses_no_fill() {
     use pennant_daemon::venue::{ExecutionReport as R, Venue};
     let fake = market();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let stream = StreamSettings {
         quiet: Duration::from_millis(500),
         ..stream_of(&fake, None).unwrap()
     };
-    let mut venue = binance_venue(&fake, Some(stream), &runtime, tx, |event| event);
-    support::poll("the stream subscribes", || {
-        (fake.user_stream_subscriptions() >= 1).then_some(())
-    });
+    let (runtime, mut rx, mut venue) = streaming_venue(&fake, Some(stream));
     let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
     let bid = |id: u64, price: &str| {
         order(
@@ -1781,12 +1769,7 @@ fn a_slow_or_quiet_user_stream_loses_no_fill() {
 fn an_order_filled_in_parts_is_reported_part_by_part() {
     use pennant_daemon::venue::Venue;
     let fake = market();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let mut venue = binance_venue(&fake, stream_of(&fake, None), &runtime, tx, |event| event);
-    support::poll("the stream subscribes", || {
-        (fake.user_stream_subscriptions() >= 1).then_some(())
-    });
+    let (runtime, mut rx, mut venue) = streaming_venue(&fake, stream_of(&fake, None));
     let (mut seen, mut snapshots, mut out) = (Vec::new(), Vec::new(), Vec::new());
     let bid = order(
         1,
@@ -1848,14 +1831,8 @@ fn a_refused_order_frees_the_balance_it_reserved() {
     fake.set_balance("USDT", px("60"), px("0"));
     fake.set_balance("BTC", px("0"), px("0"));
     let (_dir, daemon, _api) = start_on(&fake);
-    let posts = || {
-        fake.requests()
-            .iter()
-            .filter(|r| r.starts_with("POST /api/v3/order"))
-            .count()
-    };
     support::poll("a second bid after the first was refused", || {
-        (posts() >= 2).then_some(())
+        (posts(&fake) >= 2).then_some(())
     });
     // Only bids go out (there is no BTC to sell), and Binance keeps none of them: without
     // the release the second would have waited for a new account snapshot (the user
@@ -1870,7 +1847,5 @@ fn a_refused_order_frees_the_balance_it_reserved() {
         1,
         "no reconnect (and no new snapshot) in between"
     );
-    daemon.signal("TERM");
-    let (status, output) = daemon.wait_exit();
-    assert!(status.success(), "{}", output.join("\n"));
+    daemon.stop();
 }

@@ -20,11 +20,14 @@ const NOW: i64 = 1_700_000_000_123_456_789;
 /// wall time): only the endless-loop test uses a short one.
 const BUDGET: Duration = Duration::from_secs(10);
 
-fn host(cache: &Path) -> (PluginHost<TestHost>, SharedClock) {
+fn host<C: pennant_sdk::Host + Send + 'static>(cache: &Path) -> (PluginHost<C>, SharedClock) {
     host_with_budget(cache, BUDGET)
 }
 
-fn host_with_budget(cache: &Path, budget: Duration) -> (PluginHost<TestHost>, SharedClock) {
+fn host_with_budget<C: pennant_sdk::Host + Send + 'static>(
+    cache: &Path,
+    budget: Duration,
+) -> (PluginHost<C>, SharedClock) {
     let clock = SharedClock::default();
     clock.store(NOW, Ordering::Relaxed);
     let settings = PluginSettings {
@@ -40,11 +43,11 @@ fn host_with_budget(cache: &Path, budget: Duration) -> (PluginHost<TestHost>, Sh
 }
 
 /// A fresh instance of `component` for strategy `id`, with the default log budget.
-fn instantiate(
-    plugins: &PluginHost<TestHost>,
-    component: &LoadedComponent<TestHost>,
+fn instantiate<C: pennant_sdk::Host + Send + 'static>(
+    plugins: &PluginHost<C>,
+    component: &LoadedComponent<C>,
     id: &str,
-) -> StrategyInstance<TestHost> {
+) -> StrategyInstance<C> {
     plugins
         .instantiate(component, id, StrategyLog::new(id, OutputLimits::default()))
         .unwrap()
@@ -232,7 +235,7 @@ fn compiled_components_are_cached_by_content_hash() {
 #[test]
 fn bad_component_files_are_refused_with_a_reason() {
     let cache = tempfile::tempdir().unwrap();
-    let (plugins, _) = host(cache.path());
+    let (plugins, _) = host::<TestHost>(cache.path());
     let missing = plugins
         .load(Path::new("/nonexistent/strategy.wasm"))
         .err()
@@ -319,22 +322,9 @@ impl pennant_sdk::Host for Refusing {
 fn a_contract_0_1_component_runs_and_sees_the_nearest_0_1_codes() {
     use pennant_sdk::{Liquidity, OrderStatus, OrderUpdate, Price, Quote, RejectReason};
     let cache = tempfile::tempdir().unwrap();
-    let clock = SharedClock::default();
-    let settings = PluginSettings {
-        memory_limit_bytes: 16 * 1024 * 1024,
-        call_budget: BUDGET,
-        cache_dir: cache.path().to_owned(),
-        seed: 7,
-    };
-    let plugins: PluginHost<Refusing> = PluginHost::new(settings, clock).unwrap();
+    let (plugins, _) = host::<Refusing>(cache.path());
     let component = plugins.load(&support::component("contract_v0_1")).unwrap();
-    let mut instance = plugins
-        .instantiate(
-            &component,
-            "legacy",
-            StrategyLog::new("legacy", OutputLimits::default()),
-        )
-        .unwrap();
+    let mut instance = instantiate(&plugins, &component, "legacy");
     let host = Refusing {
         inner: test_host(),
         reason: RejectReason::InsufficientBalance,
@@ -382,13 +372,7 @@ fn a_contract_0_1_component_runs_and_sees_the_nearest_0_1_codes() {
     );
     // Built with the SDK, against 0.2: the code itself.
     let component = plugins.load(&support::component("market_maker")).unwrap();
-    let mut instance = plugins
-        .instantiate(
-            &component,
-            "mm",
-            StrategyLog::new("mm", OutputLimits::default()),
-        )
-        .unwrap();
+    let mut instance = instantiate(&plugins, &component, "mm");
     let params = [
         ("instrument".to_owned(), "BTC-USDT".to_owned()),
         ("qty".to_owned(), "0.01".to_owned()),

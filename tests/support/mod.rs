@@ -190,6 +190,15 @@ impl Daemon {
         assert!(status.success());
     }
 
+    /// SIGTERM, then waits for a clean exit (status 0, else the test fails with the
+    /// output); returns the whole output.
+    pub fn stop(self) -> Vec<String> {
+        self.signal("TERM");
+        let (status, output) = self.wait_exit();
+        assert!(status.success(), "{}", output.join("\n"));
+        output
+    }
+
     /// Waits for the process to exit; returns its status and its whole output.
     pub fn wait_exit(mut self) -> (ExitStatus, Vec<String>) {
         let status = poll("pennantd to exit", || {

@@ -26,11 +26,11 @@ pub struct Balances {
 /// The asset an order spends and how much of it: the quote asset for a buy (price times
 /// quantity, at `priced_at` for a market order), the base asset for a sell (its
 /// quantity). `None` for a symbol not written `BASE-QUOTE`, or a notional past range.
-pub fn needs(
-    info: &InstrumentInfo,
+pub fn needs<'a>(
+    info: &'a InstrumentInfo,
     order: &OrderRequest,
     priced_at: Price,
-) -> Option<(String, Amount)> {
+) -> Option<(&'a str, Amount)> {
     let (base, quote) = info.symbol.split_once('-')?;
     match order.side {
         Side::Buy => {
@@ -38,9 +38,9 @@ pub fn needs(
                 OrderKind::Limit => order.price,
                 OrderKind::Market => priced_at,
             };
-            Some((quote.to_owned(), price.checked_notional(order.qty)?))
+            Some((quote, price.checked_notional(order.qty)?))
         }
-        Side::Sell => Some((base.to_owned(), Amount::from_raw(order.qty.raw()))),
+        Side::Sell => Some((base, Amount::from_raw(order.qty.raw()))),
     }
 }
 
@@ -126,10 +126,7 @@ mod tests {
             (&market, ("USDT", "120")),
         ];
         for (order, (asset, need)) in cases {
-            assert_eq!(
-                needs(&btc, order, px("60000")),
-                Some((asset.to_owned(), amount(need)))
-            );
+            assert_eq!(needs(&btc, order, px("60000")), Some((asset, amount(need))));
         }
         assert_eq!(
             needs(&instrument(2, "BTCUSDT", "1", "1"), &buy, px("1")),

@@ -177,12 +177,15 @@ impl Core {
             ..order.request
         };
         let venue = self.venue_of(order.request.instrument);
+        let Some(balances) = self.balances.get_mut(venue).filter(|b| b.known()) else {
+            return;
+        };
         let needs = self
             .instruments
             .get(order.request.instrument)
             .and_then(|info| crate::account::balances::needs(info, &leaves, order.valued_at));
-        if let (Some((asset, amount)), Some(balances)) = (needs, self.balances.get_mut(venue)) {
-            balances.release(&asset, amount);
+        if let Some((asset, amount)) = needs {
+            balances.release(asset, amount);
         }
     }
 
@@ -624,7 +627,8 @@ impl Host for StrategyCtx {
             market: &core.market,
             orders: &core.orders,
             ledger: &core.ledger,
-            balances: core.balances.get(venue),
+            // Only a venue that reported its balances is checked against them.
+            balances: core.balances.get(venue).filter(|b| b.known()),
         };
         let valued_at = match core.risk.check(self.strategy, order, now, &books) {
             Ok(price) => price,
@@ -662,12 +666,14 @@ impl Host for StrategyCtx {
             request: *order,
         };
         // What the order will lock at the venue is not free to the next one.
-        let needs = core
-            .instruments
-            .get(order.instrument)
-            .and_then(|info| crate::account::balances::needs(info, order, valued_at));
-        if let (Some((asset, amount)), Some(balances)) = (needs, core.balances.get_mut(venue)) {
-            balances.reserve(&asset, amount);
+        if let Some(balances) = core.balances.get_mut(venue).filter(|b| b.known()) {
+            let needs = core
+                .instruments
+                .get(order.instrument)
+                .and_then(|info| crate::account::balances::needs(info, order, valued_at));
+            if let Some((asset, amount)) = needs {
+                balances.reserve(asset, amount);
+            }
         }
         core.with_venue(venue, |v, out| v.submit(venue_order, now, out));
         Ok(id)

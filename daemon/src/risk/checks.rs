@@ -88,7 +88,7 @@ impl RiskEngine {
         else {
             return Ok(());
         };
-        match balances.free(&asset) {
+        match balances.free(asset) {
             Some(free) if free < needed => reject(
                 RejectReason::InsufficientBalance,
                 format!("needs {needed} {asset} free at the venue, which has {free}"),

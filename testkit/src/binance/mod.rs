@@ -409,26 +409,11 @@ impl FakeBinance {
             .market
             .book_ticker(symbol, bid, ask, Qty::from_raw(100_000_000));
         let server_ms = now_ms() + state.clock_offset_ms;
-        let crossed: Vec<usize> = state
-            .orders
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| {
-                o.symbol == symbol && matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED")
-            })
-            .filter(|(_, o)| match o.side.as_str() {
-                "BUY" => ask.is_positive() && o.price >= ask,
-                _ => bid.is_positive() && o.price <= bid,
-            })
-            .map(|(i, _)| i)
-            .collect();
-        for i in crossed {
-            let (price, left) = (
-                state.orders[i].price,
-                state.orders[i].qty - state.orders[i].executed,
-            );
-            state.fill(i, price, left, true, server_ms);
-        }
+        let (buys_from, sells_to) = (
+            ask.is_positive().then_some(ask),
+            bid.is_positive().then_some(bid),
+        );
+        state.take(symbol, buys_from, sells_to, Qty::MAX, server_ms);
     }
 
     /// Another client's order of `qty` takes liquidity at `price`: the account's resting
@@ -437,31 +422,7 @@ impl FakeBinance {
     pub fn trade_through(&self, symbol: &str, price: Price, qty: Qty) {
         let mut state = lock(&self.state);
         let server_ms = now_ms() + state.clock_offset_ms;
-        let reached: Vec<usize> = state
-            .orders
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| {
-                o.symbol == symbol
-                    && matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED")
-                    && match o.side.as_str() {
-                        "BUY" => o.price >= price,
-                        _ => o.price <= price,
-                    }
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let mut left = qty;
-        for i in reached {
-            if !left.is_positive() {
-                break;
-            }
-            let order = &state.orders[i];
-            let take = (order.qty - order.executed).min(left);
-            let at = order.price;
-            state.fill(i, at, take, true, server_ms);
-            left -= take;
-        }
+        state.take(symbol, Some(price), Some(price), qty, server_ms);
     }
 
     /// Prints a trade of others on `symbol`'s trade stream (the account's orders are not
@@ -932,6 +893,44 @@ impl State {
             ));
         }
         (200, order_json(&self.orders[i]))
+    }
+
+    /// Another side takes up to `qty` from the account's resting orders on `symbol`:
+    /// buys priced at `buys_from` or above, sells at `sells_to` or below, oldest first,
+    /// each at its own price, as makers (a part when `qty` runs out).
+    fn take(
+        &mut self,
+        symbol: &str,
+        buys_from: Option<Price>,
+        sells_to: Option<Price>,
+        qty: Qty,
+        server_ms: i64,
+    ) {
+        let reached: Vec<usize> = self
+            .orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                o.symbol == symbol
+                    && matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED")
+                    && match o.side.as_str() {
+                        "BUY" => buys_from.is_some_and(|p| o.price >= p),
+                        _ => sells_to.is_some_and(|p| o.price <= p),
+                    }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let mut left = qty;
+        for i in reached {
+            if !left.is_positive() {
+                break;
+            }
+            let order = &self.orders[i];
+            let take = (order.qty - order.executed).min(left);
+            let at = order.price;
+            self.fill(i, at, take, true, server_ms);
+            left -= take;
+        }
     }
 
     /// Order `i` trades `qty` at `price`: the order, the trade, the stream's event.
