@@ -154,8 +154,14 @@ fn streaming_venue(
     BinanceVenue,
 ) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    let venue = binance_venue(fake, stream, &runtime, tx, |event| event);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let mut venue = binance_venue(fake, stream, &runtime, tx, |event| event);
+    // As the engine does at start: the stream waits for its snapshot request.
+    assert_eq!(pennant_daemon::venue::Venue::snapshot(&mut venue), None);
+    match next_from(&runtime, &mut rx) {
+        pennant_daemon::venue::VenueEvent::Snapshot(_) => {}
+        other => panic!("the snapshot first: {other:?}"),
+    }
     support::poll("the stream subscribes", || {
         (fake.user_stream_subscriptions() >= 1).then_some(())
     });
@@ -548,6 +554,7 @@ fn the_venue_answers_later_and_never_sends_an_order_twice() {
         Some(VenueEvent::Snapshot(account)) => {
             assert_eq!(account.open, [(3, qty("0")), (5, qty("0"))]);
             assert_eq!(account.others, 1);
+            assert_eq!(account.sent_up_to, Some(5), "the orders it had been sent");
             assert_eq!(
                 account.balances,
                 [
@@ -696,7 +703,7 @@ fn reports_until(
         match next_from(runtime, rx) {
             VenueEvent::Reports(reports) => seen.extend(reports),
             VenueEvent::Snapshot(snapshot) => snapshots.push(snapshot),
-            VenueEvent::Balances(_) | VenueEvent::Banned { .. } => {}
+            VenueEvent::Balances(_) | VenueEvent::Banned { .. } | VenueEvent::Unrecorded(_) => {}
         }
     }
 }
@@ -918,11 +925,18 @@ params = {{ instrument = "BTC-USDT", qty = "0.001", max_position = "0.01", half_
 /// while the daemon runs), the daemon and its API.
 fn start_on(fake: &FakeBinance) -> (tempfile::TempDir, support::Daemon, support::api::Api) {
     let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), fake, "0.01", SYNTHETIC_FEED);
+    let (daemon, api) = start_in(dir.path(), fake);
+    (dir, daemon, api)
+}
+
+/// `pennantd` as [`start_on`] starts it, in `dir` (again, after a restart: the same
+/// store).
+fn start_in(dir: &std::path::Path, fake: &FakeBinance) -> (support::Daemon, support::api::Api) {
+    let config = daemon_config(dir, fake, "0.01", SYNTHETIC_FEED);
     let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
     let daemon = support::Daemon::start_with_env(&["--config", config.to_str().unwrap()], &env);
     let api = support::api::Api::of(&daemon);
-    (dir, daemon, api)
+    (daemon, api)
 }
 
 /// The market maker's bid, once it rests at the fake.
@@ -1032,11 +1046,7 @@ fn a_fill_made_while_pennantd_was_down_is_booked_after_the_restart() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
     fake.set_book("BTCUSDT", px("1"), px("1000000"));
     let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
-    let args = ["--config", config.to_str().unwrap()];
-    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
-    let daemon = support::Daemon::start_with_env(&args, &env);
-    let api = support::api::Api::of(&daemon);
+    let (daemon, api) = start_in(dir.path(), &fake);
     let bid = support::poll("the market maker's bid at Binance, recorded", || {
         let bid = fake
             .orders()
@@ -1054,8 +1064,7 @@ fn a_fill_made_while_pennantd_was_down_is_booked_after_the_restart() {
     fake.set_book("BTCUSDT", px("1"), bid.price);
     assert_eq!(fake.trades().len(), 1);
 
-    let daemon = support::Daemon::start_with_env(&args, &env);
-    let api = support::api::Api::of(&daemon);
+    let (daemon, api) = start_in(dir.path(), &fake);
     let fills = support::poll("the fill made while down, booked", || {
         let fills = booked_fills(&api);
         (!fills.is_empty()).then_some(fills)
@@ -1580,11 +1589,7 @@ fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
     // The first order is taken; its answer waits past the daemon's life.
     fake.inject(Fault::AnswerAfter(30_000));
     let dir = tempfile::tempdir().unwrap();
-    let config = daemon_config(dir.path(), &fake, "0.01", SYNTHETIC_FEED);
-    let args = ["--config", config.to_str().unwrap()];
-    let env = [("BINANCE_API_KEY", KEY), ("BINANCE_API_SECRET", SECRET)];
-    let daemon = support::Daemon::start_with_env(&args, &env);
-    let api = support::api::Api::of(&daemon);
+    let (daemon, api) = start_in(dir.path(), &fake);
     let in_flight = support::poll("the first order at Binance, recorded, unanswered", || {
         let taken = fake.orders().into_iter().next()?;
         let orders = api.ok("GET", "/api/v1/orders?strategy=mm", VIEWER, None);
@@ -1598,8 +1603,7 @@ fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
     daemon.signal("KILL");
     let _ = daemon.wait_exit();
 
-    let daemon = support::Daemon::start_with_env(&args, &env);
-    let api = support::api::Api::of(&daemon);
+    let (daemon, api) = start_in(dir.path(), &fake);
     support::poll("the order found at Binance and open", || {
         let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
         open["items"]
@@ -1617,6 +1621,144 @@ fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
         .count();
     assert_eq!(copies, 1, "never sent twice: {:?}", fake.orders());
     daemon.stop();
+}
+
+/// `pennantd` killed (-9) after sending orders the store never recorded (placed here at
+/// the fake with the daemon's next client ids, as the dead run would have sent them):
+/// the restart finds them (`allOrders`), adopts them under `unattributed` with their
+/// fills booked, audits each, and cancels the one still working; the recorded quotes
+/// are recovered as before.
+#[test]
+fn orders_pennantd_sent_but_never_recorded_are_adopted_with_their_fills() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    fake.set_book("BTCUSDT", px("1"), px("1000000"));
+    let dir = tempfile::tempdir().unwrap();
+    let (daemon, api) = start_in(dir.path(), &fake);
+    let quotes = support::poll("the market maker's two quotes at Binance, recorded", || {
+        let quotes: Vec<_> = fake
+            .orders()
+            .into_iter()
+            .filter(|o| o.status == "NEW")
+            .collect();
+        let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
+        let recorded = open["items"].as_array()?.len();
+        (quotes.len() == 2 && recorded == 2).then_some(quotes)
+    });
+    daemon.signal("KILL");
+    let _ = daemon.wait_exit();
+
+    // What the dead run sent after its last record: the next two client ids.
+    let last = quotes
+        .iter()
+        .filter_map(|o| o.client_id.strip_prefix("pennant-")?.parse::<u64>().ok())
+        .max()
+        .unwrap();
+    let (bid, ask) = (
+        quotes.iter().find(|o| o.side == "BUY").unwrap().price,
+        quotes.iter().find(|o| o.side == "SELL").unwrap().price,
+    );
+    // A bid between the quotes, half filled by another client's sell there (which
+    // reaches neither quote).
+    let inside = pennant_sdk::Price::from_raw((bid.raw() + ask.raw()) / 2 / 1_000_000 * 1_000_000);
+    let resting = format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.002&price={inside}&newClientOrderId=pennant-{}", last + 1);
+    let placed = signed(&fake, "POST", "/api/v3/order", &resting, SECRET, 0);
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    fake.trade_through("BTCUSDT", inside, qty("0.001"));
+    // A market sell, filled in full at the book's bid.
+    fake.set_book("BTCUSDT", px("40000"), px("1000000"));
+    let market = format!(
+        "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.0005&newClientOrderId=pennant-{}",
+        last + 2
+    );
+    let placed = signed(&fake, "POST", "/api/v3/order", &market, SECRET, 0);
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    assert_eq!(fake.trades().len(), 2, "{:?}", fake.trades());
+
+    let (daemon, api) = start_in(dir.path(), &fake);
+    let fills = support::poll("both unrecorded orders' fills, booked", || {
+        let fills = api.ok("GET", "/api/v1/fills?strategy=unattributed", VIEWER, None);
+        let fills = fills["items"].as_array()?.clone();
+        (fills.len() == 2).then_some(fills)
+    });
+    let mut seen: Vec<_> = fills
+        .iter()
+        .map(|f| {
+            (
+                f["side"].as_str().unwrap().to_owned(),
+                f["qty"].as_str().unwrap().to_owned(),
+                f["price"].as_str().unwrap().to_owned(),
+                f["venue"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let owned = |s: &str| s.to_owned();
+    assert_eq!(
+        seen,
+        [
+            (
+                owned("buy"),
+                owned("0.001"),
+                inside.to_string(),
+                owned("binance")
+            ),
+            (
+                owned("sell"),
+                owned("0.0005"),
+                owned("40000"),
+                owned("binance")
+            ),
+        ]
+    );
+    // The working one is canceled at Binance; nothing of ours was sent again.
+    support::poll("the adopted bid canceled at Binance", || {
+        fake.orders()
+            .iter()
+            .any(|o| o.client_id == format!("pennant-{}", last + 1) && o.status == "CANCELED")
+            .then_some(())
+    });
+    support::poll("the adopted orders' position, unattributed", || {
+        let positions = api.ok(
+            "GET",
+            "/api/v1/positions?strategy=unattributed",
+            VIEWER,
+            None,
+        );
+        (positions["positions"][0]["qty"] == "0.0005").then_some(())
+    });
+    // The recorded quotes are the market maker's, as before.
+    let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
+    for order in &quotes {
+        let mine = open["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|o| o["venue_client_id"] == order.client_id.as_str());
+        assert!(mine, "{} recovered: {open}", order.client_id);
+        let copies = fake
+            .orders()
+            .iter()
+            .filter(|o| o.client_id == order.client_id)
+            .count();
+        assert_eq!(copies, 1, "never sent twice: {:?}", fake.orders());
+    }
+    daemon.wait_for(&["the store never recorded: adopted"]);
+    daemon.stop();
+    // Each adoption is in the audit trail, by the venue.
+    let db = rusqlite::Connection::open(dir.path().join("state").join("pennant.db")).unwrap();
+    let audited: Vec<(String, String)> = db
+        .prepare("SELECT actor, detail FROM risk_events WHERE kind = 'reconciled' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert!(
+        audited.iter().all(|(actor, _)| actor == "venue binance"),
+        "{audited:?}"
+    );
+    assert!(audited[0].1.ends_with("and canceled"), "{audited:?}");
 }
 
 /// The user data stream lost while `pennantd` trades, and a quote filled meanwhile: once

@@ -766,6 +766,7 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
     let summary = engine.recover(Recovered {
         last_seq: 40,
         max_order_id: 5,
+        last_order_at: 0,
         open_orders: vec![(
             OrderEvent {
                 strategy: "s".into(),
@@ -904,6 +905,7 @@ fn a_cancel_asked_for_before_a_restart_is_asked_for_again() {
     let summary = engine.recover(Recovered {
         last_seq: 10,
         max_order_id: 8,
+        last_order_at: 0,
         open_orders: vec![
             order(7, pennant_daemon::records::OrderState::Accepted),
             order(8, pennant_daemon::records::OrderState::PendingCancel),
@@ -1053,6 +1055,200 @@ impl pennant_daemon::venue::Venue for LaterVenue {
         self.0.lock().unwrap().push("snapshot".into());
         None
     }
+    fn find_unrecorded(&mut self, end: pennant_daemon::venue::RecordEnd) {
+        let line = format!("find unrecorded after {} at {}", end.last_id, end.at);
+        self.0.lock().unwrap().push(line);
+    }
+    fn adopted(&mut self, order: &pennant_daemon::venue::VenueOrder) {
+        let line = format!("adopted {} {}", order.id, order.client_id);
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+/// A snapshot read before the venue was sent an order (it waited in the adapter's
+/// queue) does not close that order: only orders up to the snapshot's `sent_up_to` are
+/// judged by it.
+#[test]
+fn a_snapshot_judges_only_the_orders_the_venue_had_been_sent() {
+    use pennant_daemon::engine::EngineInput;
+    use pennant_daemon::venue::{VenueEvent, VenueSnapshot};
+    let cache = tempfile::tempdir().unwrap();
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
+        .venue(Box::new(LaterVenue(sent.clone())))
+        .settings(settings(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
+    engine
+        .start_strategy(support::native_market_maker(&[
+            ("instrument", "BTC-USDT"),
+            ("qty", "0.01"),
+            ("max_position", "1"),
+        ]))
+        .unwrap();
+    engine.on_market(&MarketEvent::Quote(Quote {
+        instrument: 1,
+        ts: T0,
+        bid_price: px("99.99"),
+        bid_qty: qty("5"),
+        ask_price: px("100.01"),
+        ask_qty: qty("5"),
+    }));
+    let open = |engine: &mut Engine| {
+        let pennant_daemon::engine::QueryAnswer::OpenOrders(open) =
+            engine.query(&pennant_daemon::engine::Query::OpenOrders { strategy: None });
+        open.iter().map(|(o, _)| o.order_id).collect::<Vec<_>>()
+    };
+    assert_eq!(open(&mut engine), [1, 2]);
+    let empty = |sent_up_to| EngineInput::Venue {
+        venue: 0,
+        event: VenueEvent::Snapshot(VenueSnapshot {
+            sent_up_to,
+            ..VenueSnapshot::default()
+        }),
+    };
+    // Read when the venue had been sent order 1 only: order 1 is gone, order 2 is not
+    // judged.
+    engine.step(empty(Some(1)));
+    assert_eq!(open(&mut engine), [2]);
+    // Read once it had both (or at once, by a simulator): order 2 is gone too.
+    engine.step(empty(None));
+    assert_eq!(open(&mut engine), Vec::<u64>::new());
+}
+
+/// Orders of this daemon a venue has that the store never recorded (the daemon died
+/// between sending and recording them): looked for only after a crash, adopted under
+/// `unattributed` with their fills booked, audited, and canceled if still working.
+#[test]
+fn orders_the_store_never_recorded_are_adopted_with_their_fills_after_a_crash() {
+    use pennant_daemon::engine::EngineInput;
+    use pennant_daemon::records::{Body, OrderState, Recovered, RiskKind};
+    use pennant_daemon::venue::{ExecutionReport as R, UnrecordedOrder, VenueEvent};
+    use pennant_sdk::OrderRequest;
+    let recovered = |clean_shutdown| Recovered {
+        last_seq: 30,
+        max_order_id: 7,
+        last_order_at: T0,
+        clean_shutdown,
+        ..Recovered::default()
+    };
+    let start = |recovered: Recovered| {
+        let cache = tempfile::tempdir().unwrap();
+        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (journal, records) = journal();
+        let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
+            .journal(journal)
+            .venue(Box::new(LaterVenue(sent.clone())))
+            .client_ids(pennant_daemon::venue::ClientOrderIds::new("desk").unwrap())
+            .settings(settings(Duration::from_secs(3600)))
+            .build()
+            .unwrap();
+        engine.recover(recovered);
+        (engine, sent, records, cache)
+    };
+    // After a clean shutdown every order given was recorded: nothing is looked for.
+    let (_, sent, _, _) = start(recovered(true));
+    assert_eq!(*sent.lock().unwrap(), ["snapshot"]);
+
+    let (mut engine, sent, mut records, _cache) = start(recovered(false));
+    assert_eq!(
+        *sent.lock().unwrap(),
+        [
+            format!("find unrecorded after 7 at {T0}"),
+            "snapshot".into()
+        ]
+    );
+    let fill = |id, price: &str, q: &str, ts| R::Fill {
+        id,
+        price: px(price),
+        qty: qty(q),
+        fee: pennant_sdk::Amount::ZERO,
+        liquidity: pennant_sdk::Liquidity::Taker,
+        ts,
+    };
+    let found = vec![
+        // A bid resting at the venue, partly filled.
+        UnrecordedOrder {
+            id: 8,
+            request: OrderRequest::limit(1, Side::Buy, px("100"), qty("0.01")),
+            created: T0 + 1,
+            reports: vec![
+                R::Accepted { id: 8, ts: T0 + 1 },
+                fill(8, "100", "0.004", T0 + 2),
+            ],
+        },
+        // A market sell, filled in full.
+        UnrecordedOrder {
+            id: 9,
+            request: OrderRequest::market(1, Side::Sell, qty("0.001")),
+            created: T0 + 3,
+            reports: vec![
+                R::Accepted { id: 9, ts: T0 + 3 },
+                fill(9, "101", "0.001", T0 + 3),
+            ],
+        },
+    ];
+    let unrecorded = |orders: Vec<UnrecordedOrder>| EngineInput::Venue {
+        venue: 0,
+        event: VenueEvent::Unrecorded(orders),
+    };
+    engine.step(unrecorded(found.clone()));
+    let log = sent.lock().unwrap().clone();
+    assert_eq!(
+        log[2..],
+        ["adopted 8 desk-8", "cancel 8", "adopted 9 desk-9"],
+        "the working one is canceled, the filled one not"
+    );
+    let reports = engine.reports();
+    let owner = report(&reports, "unattributed");
+    assert_eq!(owner.stats.fills, 2);
+    assert_eq!(owner.positions[0].1.qty, qty("0.003"));
+    // Told again (a second look): nothing is booked twice.
+    engine.step(unrecorded(found));
+    assert_eq!(report(&engine.reports(), "unattributed").stats.fills, 2);
+    assert_eq!(sent.lock().unwrap().len(), log.len());
+
+    let bodies = written(&mut records);
+    let orders: Vec<_> = bodies
+        .iter()
+        .filter_map(|b| match b {
+            Body::Order(o) => Some((o.order_id, o.strategy.as_str(), o.status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        orders,
+        [
+            (8, "unattributed", OrderState::Submitted),
+            (8, "unattributed", OrderState::Accepted),
+            (8, "unattributed", OrderState::PartiallyFilled),
+            (8, "unattributed", OrderState::PendingCancel),
+            (9, "unattributed", OrderState::Submitted),
+            (9, "unattributed", OrderState::Accepted),
+            (9, "unattributed", OrderState::Filled),
+        ]
+    );
+    let fills = bodies
+        .iter()
+        .filter(|b| matches!(b, Body::Fill(f) if f.strategy == "unattributed"))
+        .count();
+    assert_eq!(fills, 2);
+    let audited: Vec<_> = bodies
+        .iter()
+        .filter_map(|b| match b {
+            Body::Risk(r) if r.kind == RiskKind::Reconciled => {
+                Some((r.actor.clone().unwrap_or_default(), r.detail.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!(audited[0].0, "venue later");
+    assert!(
+        audited[0].1.contains("order 8 (desk-8") && audited[0].1.ends_with("and canceled"),
+        "{audited:?}"
+    );
+    assert!(!audited[1].1.ends_with("and canceled"), "{audited:?}");
 }
 
 #[test]
@@ -1227,6 +1423,7 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
             open: vec![(40, qty("0"))],
             others: 2,
             balances: Vec::new(),
+            sent_up_to: None,
         }),
     });
     assert_eq!(log().last().map(String::as_str), Some("cancel 40"));

@@ -314,6 +314,8 @@ async fn what_was_written_comes_back_after_a_restart() {
             "{backend}"
         );
         assert_eq!(back.max_order_id, 2, "{backend}");
+        // Order 2 was submitted at T0 + 12: where the record of orders ends.
+        assert_eq!(back.last_order_at, T0 + 12, "{backend}");
         assert_eq!(
             back.open_orders.len(),
             1,

@@ -26,7 +26,7 @@ pub use market::{
 pub use plugins::PluginConfig;
 pub use risk::RiskConfig;
 pub use store::StoreConfig;
-pub use strategy::{OpenOrders, ParamValue, StrategyConfig};
+pub use strategy::{OpenOrders, ParamValue, StrategyConfig, UNATTRIBUTED};
 pub(crate) use values::optional_positive;
 pub use values::MAX_DAEMON_ID_LEN;
 pub use venue::{BanPolicy, PaperConfig, VenueConfig, VenueKind};
@@ -354,6 +354,13 @@ impl Config {
         let mut ids = HashSet::new();
         for strategy in &self.strategies {
             let id = strategy.id.get_ref();
+            if id == UNATTRIBUTED {
+                return Err(invalid(
+                    strategy.id.span(),
+                    "strategy.id",
+                    format!("{id} is the owner of orders found at a venue that the store never recorded: not a strategy id"),
+                ));
+            }
             if !ids.insert(id.as_str()) {
                 return Err(invalid(
                     strategy.id.span(),

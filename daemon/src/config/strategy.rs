@@ -8,6 +8,11 @@ use std::fmt;
 use std::path::PathBuf;
 use toml::Spanned;
 
+/// The owner of orders of this daemon found at a venue that the store never recorded
+/// (recovery adopts them under it: which strategy sent one is lost with the record). A
+/// configuration may not give a strategy this id.
+pub const UNATTRIBUTED: &str = "unattributed";
+
 /// `[[strategy]]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -238,6 +238,12 @@ fn cross_checks_name_key_and_line() {
         err,
         "pennant.toml:32: `strategy.id`: strategy sma is defined twice"
     );
+    let text = format!("{GOOD}\n[[strategy]]\nid = \"unattributed\"\ncomponent = \"x.wasm\"\n");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.starts_with("pennant.toml:32: `strategy.id`: unattributed is the owner of orders"),
+        "{err}"
+    );
     let text = GOOD.replace(
         "path = \"data/tape.csv\"",
         "path = \"data/tape.csv\"\nseed = 3",

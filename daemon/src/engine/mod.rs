@@ -268,6 +268,9 @@ pub struct Engine {
     heartbeat: Option<Box<dyn Heartbeat>>,
     /// The trading day whose baselines the journal has.
     day_recorded: Option<Timestamp>,
+    /// Orders adopted from a venue's `Unrecorded` answer: told again, they are not
+    /// adopted twice (a finished one is no longer among the open orders).
+    adopted: std::collections::BTreeSet<pennant_sdk::OrderId>,
     /// Where the engine publishes its view for the admin API and the metrics.
     publisher: Option<view::Publisher>,
     /// The engine's histograms, when it has metrics.
@@ -317,6 +320,7 @@ impl Engine {
             audit_recorded: 0,
             heartbeat: None,
             day_recorded: None,
+            adopted: Default::default(),
             publisher: None,
             metrics: None,
             batch_received: None,

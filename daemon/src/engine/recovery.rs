@@ -7,10 +7,11 @@
 
 use super::Engine;
 use crate::account::OrderRecord;
+use crate::config::UNATTRIBUTED;
 use crate::records::{Named, OrderState, Recovered, TradingState};
 use crate::risk::Scope;
-use crate::venue::{ExecutionReport, VenueOrder, VenueSnapshot};
-use pennant_sdk::{Amount, OrderRequest, OrderStatus, Position, Price, Qty, Timestamp};
+use crate::venue::{ExecutionReport, RecordEnd, UnrecordedOrder, VenueOrder, VenueSnapshot};
+use pennant_sdk::{Amount, OrderId, OrderRequest, OrderStatus, Position, Price, Qty, Timestamp};
 
 /// How far order ids jump at a restart: more than the orders the journal can hold
 /// unwritten (the writer's queue and the engine's backlog) in any realistic crash.
@@ -48,6 +49,12 @@ impl Engine {
             tape.recovered(&recovered);
         }
         let mut summary = RecoverySummary::default();
+        // After a crash, orders sent but not yet recorded may be at a venue.
+        let record_end =
+            (!recovered.clean_shutdown && recovered.last_order_at > 0).then_some(RecordEnd {
+                last_id: recovered.max_order_id,
+                at: recovered.last_order_at,
+            });
         // Orders given just before a crash may not have reached the store: ids jump
         // past any that could have been in flight, so none is ever given twice.
         // (Ids a venue knows of are passed too, when its snapshot comes: `reconcile`.)
@@ -250,6 +257,9 @@ impl Engine {
                 .copied()
                 .collect();
             core.venues[venue].restore(&mine);
+            if let Some(end) = record_end {
+                core.venues[venue].find_unrecorded(end);
+            }
         }
         for venue in 0..self.core_ref().venues.len() {
             match self.core().venues[venue].snapshot() {
@@ -302,12 +312,91 @@ impl Engine {
         }
     }
 
+    /// Takes on orders of this daemon that venue `venue` has and the store never recorded
+    /// (the last run died between sending and recording them, the answer to
+    /// [`crate::venue::Venue::find_unrecorded`]): each is recorded under
+    /// [`UNATTRIBUTED`](crate::config::UNATTRIBUTED), its fills are booked there (a position, PnL, fill records: the
+    /// account's exposure is real), an audit record names it, and one still working is
+    /// canceled, for no strategy manages it. An order the engine already has (or adopted
+    /// before) is left to reconciliation. Returns how many were adopted.
+    pub fn adopt_unrecorded(&mut self, venue: usize, orders: &[UnrecordedOrder]) -> usize {
+        let mut adopted = 0;
+        for found in orders {
+            if self.core_ref().orders.get(found.id).is_some() || !self.adopted.insert(found.id) {
+                continue;
+            }
+            let owner = self.register(UNATTRIBUTED);
+            if self.strategies[owner].code.is_none() {
+                self.strategies[owner].state = super::StrategyState::Stopped {
+                    reason: "holds orders of an earlier run that the store never recorded".into(),
+                };
+            }
+            let core = self.core();
+            let now = core.clock.now();
+            let name = core.venues.get(venue).map_or("?", |v| v.name()).to_owned();
+            let (id, request) = (found.id, found.request);
+            let record = OrderRecord {
+                id,
+                strategy: owner,
+                request,
+                status: None,
+                filled: Qty::ZERO,
+                created: found.created,
+                valued_at: request.price,
+                cancel_pending: false,
+                status_unknown: false,
+            };
+            core.orders.restore(record);
+            if core.journal.enabled() {
+                let event = core.order_event(&record, None, Qty::ZERO, None);
+                core.journal
+                    .record(found.created, crate::records::Body::Order(event));
+            }
+            let client_id = core.client_ids.of(id);
+            if let Some(target) = core.venues.get_mut(venue) {
+                target.adopted(&VenueOrder {
+                    id,
+                    client_id,
+                    request,
+                });
+            }
+            core.book_reports(&found.reports);
+            let working = core.orders.get(id).is_some();
+            let detail = format!(
+                "order {id} ({client_id}: {} {} {}) at the venue was never recorded: adopted as {UNATTRIBUTED}'s with its {} fill(s){}",
+                request.side,
+                request.qty,
+                core.instruments.symbol(request.instrument),
+                found
+                    .reports
+                    .iter()
+                    .filter(|r| matches!(r, ExecutionReport::Fill { .. }))
+                    .count(),
+                if working { ", and canceled" } else { "" },
+            );
+            log::warn!(order_id = id, venue = name.as_str(); "reconciled: {detail}");
+            core.risk.reconciled(
+                now,
+                &format!("venue {name}"),
+                &Scope::Strategy(UNATTRIBUTED.to_owned()),
+                detail,
+            );
+            if working {
+                core.cancel(&[id]);
+            }
+            adopted += 1;
+        }
+        self.deliver_updates();
+        adopted
+    }
+
     /// Makes the engine's open orders on venue `venue` and the venue's agree, from its
     /// snapshot (at start, and whenever a venue sends one: after a reconnect): an order
     /// the venue does not have is over (marked canceled, and its strategy hears so); an
     /// order of this daemon only the venue has is nobody's (canceled at the venue);
     /// another client's orders are left alone. Order ids continue past any the venue
-    /// knows.
+    /// knows. An order the venue had not been sent when it read its account
+    /// ([`VenueSnapshot::sent_up_to`]) is not judged by that account.
     pub fn reconcile(&mut self, venue: usize, snapshot: &VenueSnapshot) -> Reconciled {
         let mut done = Reconciled {
             others: snapshot.others,
@@ -320,17 +409,26 @@ impl Engine {
         if let Some(&highest) = at_venue.keys().next_back() {
             core.orders.continue_after(highest);
         }
+        // Orders sent after the venue read its account are not judged by it.
+        let sent_up_to = snapshot.sent_up_to.unwrap_or(OrderId::MAX);
         let ours: Vec<_> = core
             .orders
             .all_open()
             .into_iter()
-            .filter(|o| core.venue_of(o.request.instrument) == venue)
+            .filter(|o| core.venue_of(o.request.instrument) == venue && o.id <= sent_up_to)
             .collect();
         for order in &ours {
             let id = order.id;
             match at_venue.get(&id) {
                 None => {
                     log::warn!(order_id = id, venue = name.as_str(); "reconciled: open order not at the venue, marked canceled");
+                    let owner = Scope::Strategy(core.strategy_ids[order.strategy].to_string());
+                    core.risk.reconciled(
+                        now,
+                        &format!("venue {name}"),
+                        &owner,
+                        format!("open order {id} is not at the venue: marked canceled"),
+                    );
                     core.with_venue(venue, |_, out| {
                         out.push(ExecutionReport::Canceled { id, ts: now })
                     });
@@ -346,6 +444,12 @@ impl Engine {
         for &id in at_venue.keys() {
             if !ours.iter().any(|o| o.id == id) {
                 log::warn!(order_id = id, venue = name.as_str(); "reconciled: order open at the venue unknown to the engine, canceled there");
+                core.risk.reconciled(
+                    now,
+                    &format!("venue {name}"),
+                    &Scope::Global,
+                    format!("order {id} of this daemon is open at the venue and unknown to the engine: canceled there"),
+                );
                 core.with_venue(venue, |v, out| v.cancel(id, now, out));
                 done.unknown_at_venue += 1;
             }

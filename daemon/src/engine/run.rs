@@ -144,6 +144,9 @@ impl Engine {
                         self.banned(venue, until, state);
                         self.publish_now();
                     }
+                    crate::venue::VenueEvent::Unrecorded(orders) => {
+                        self.adopt_unrecorded(venue, &orders);
+                    }
                 }
             }
             // The view is published before the answer: the caller must find the change.

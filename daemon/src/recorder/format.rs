@@ -33,8 +33,10 @@ use serde::{Deserialize, Serialize};
 pub const MAGIC: &[u8; 16] = b"PENNANT-SESSION\0";
 /// The format version this build writes and reads. 2: records are typed (enums for
 /// sides, statuses, kinds, trading states) and orders carry their venue, which changes
-/// the postcard of the recovered state; a version 1 session is refused by name.
-pub const VERSION: u16 = 2;
+/// the postcard of the recovered state; a version 1 session is refused by name. 3: the
+/// recovered state says when the latest order was created, and a venue's snapshot
+/// which orders it had been sent.
+pub const VERSION: u16 = 3;
 /// A frame larger than this is corrupt (a batch of market events is far smaller).
 pub const MAX_FRAME: u32 = 256 * 1024 * 1024;
 
@@ -754,12 +756,13 @@ mod tests {
             Reader::new(b"not a session"),
             Err(FormatError::NotASession)
         ));
-        // A file of the first format (before records were typed) is refused by its
-        // version, not misread.
-        let mut old = MAGIC.to_vec();
-        old.extend_from_slice(&1u16.to_le_bytes());
-        let err = Reader::new(&old).err().unwrap();
-        assert!(matches!(err, FormatError::Version { found: 1 }));
-        assert!(err.to_string().contains("reads version 2"), "{err}");
+        // A file of an earlier format is refused by its version, not misread.
+        for version in [1u16, 2] {
+            let mut old = MAGIC.to_vec();
+            old.extend_from_slice(&version.to_le_bytes());
+            let err = Reader::new(&old).err().unwrap();
+            assert!(matches!(err, FormatError::Version { found } if found == version));
+            assert!(err.to_string().contains("reads version 3"), "{err}");
+        }
     }
 }

@@ -208,6 +208,10 @@ pub enum RiskKind {
     StoreRelease,
     /// A trading day began: a scope's PnL baseline.
     DayStart,
+    /// Reconciliation with a venue corrected the engine's orders (an order the store
+    /// never recorded adopted, one the venue does not have closed, one only the venue
+    /// has canceled there).
+    Reconciled,
 }
 
 impl Named for RiskKind {
@@ -223,6 +227,7 @@ impl Named for RiskKind {
         RiskKind::StoreHold,
         RiskKind::StoreRelease,
         RiskKind::DayStart,
+        RiskKind::Reconciled,
     ];
     fn name(self) -> &'static str {
         match self {
@@ -236,6 +241,7 @@ impl Named for RiskKind {
             RiskKind::StoreHold => "store_hold",
             RiskKind::StoreRelease => "store_release",
             RiskKind::DayStart => "day_start",
+            RiskKind::Reconciled => "reconciled",
         }
     }
 }

@@ -10,6 +10,9 @@ pub struct Recovered {
     pub last_seq: u64,
     /// The highest order id ever given.
     pub max_order_id: u64,
+    /// When the latest recorded order was created (0 without one): with
+    /// `max_order_id`, where the record of orders ends.
+    pub last_order_at: i64,
     /// Orders that could still fill, oldest first, with when they were created.
     pub open_orders: Vec<(OrderEvent, i64)>,
     /// The latest position of each strategy in each instrument.

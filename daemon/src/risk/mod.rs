@@ -352,6 +352,11 @@ impl RiskEngine {
         self.kill_switched.iter().map(String::as_str)
     }
 
+    /// Audits a correction reconciliation with a venue made (`actor`: `venue NAME`).
+    pub fn reconciled(&mut self, now: Timestamp, actor: &str, scope: &Scope, detail: String) {
+        self.record(now, actor, RiskKind::Reconciled, scope, detail);
+    }
+
     /// Every change made so far.
     pub fn audit(&self) -> &[AuditRecord] {
         &self.audit

@@ -385,8 +385,9 @@ pub mod sql {
     /// The latest limits set on each scope, unless the configuration set them (a
     /// configuration reload's limits come from the file, which is read again at start).
     pub const RUNTIME_LIMITS: &str = "SELECT r.scope, r.detail FROM risk_events r JOIN (SELECT scope, MAX(seq) AS seq FROM risk_events WHERE kind = 'limits_set' GROUP BY scope) latest ON r.seq = latest.seq WHERE r.actor <> 'config reload' ORDER BY r.scope";
-    /// The highest order id.
-    pub const MAX_ORDER_ID: &str = "SELECT COALESCE(MAX(order_id), 0) FROM order_state";
+    /// The highest order id, and when the latest order was created.
+    pub const MAX_ORDER_ID: &str =
+        "SELECT COALESCE(MAX(order_id), 0), COALESCE(MAX(created), 0) FROM order_state";
     /// The columns of an order, in the order [`OrderEvent`]'s readers take them.
     macro_rules! order_columns {
         () => {

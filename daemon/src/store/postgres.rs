@@ -135,11 +135,11 @@ impl PgStore {
             .map_err(|e| self.failed(e))?
             .map(|r| (r.get(0), r.get(1)))
             .unwrap_or((0, 0));
-        let max_order_id: i64 = client
+        let (max_order_id, last_order_at): (i64, i64) = client
             .query_one(sql::MAX_ORDER_ID, &[])
             .await
-            .map_err(|e| self.failed(e))?
-            .get(0);
+            .map(|r| (r.get(0), r.get(1)))
+            .map_err(|e| self.failed(e))?;
         let open_orders = client
             .query(sql::OPEN_ORDERS, &[])
             .await
@@ -198,6 +198,7 @@ impl PgStore {
         Ok(Recovered {
             last_seq: last_seq as u64,
             max_order_id: max_order_id as u64,
+            last_order_at,
             open_orders,
             positions,
             states,

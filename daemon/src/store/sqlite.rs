@@ -416,7 +416,8 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
         .query_row(sql::LAST_SEQ, [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, 0));
-    let max_order_id: i64 = conn.query_row(sql::MAX_ORDER_ID, [], |r| r.get(0))?;
+    let (max_order_id, last_order_at): (i64, i64) =
+        conn.query_row(sql::MAX_ORDER_ID, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let mut statement = conn.prepare(sql::OPEN_ORDERS)?;
     let open_orders = statement
         .query_map([], |row| {
@@ -461,6 +462,7 @@ fn recover(conn: &mut Connection) -> rusqlite::Result<Recovered> {
     Ok(Recovered {
         last_seq: last_seq as u64,
         max_order_id: max_order_id as u64,
+        last_order_at,
         open_orders,
         positions,
         states,

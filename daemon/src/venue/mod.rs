@@ -48,6 +48,11 @@ pub struct VenueSnapshot {
     pub others: usize,
     /// Balances by asset, where the venue has them: `(asset, free, locked)`.
     pub balances: Vec<(String, Amount, Amount)>,
+    /// The highest order id the venue had been sent when it read the account, for a
+    /// snapshot that comes later: an engine order past it was still on its way (in the
+    /// adapter's queue), so its absence means nothing. `None`: taken at once, every
+    /// order counts.
+    pub sent_up_to: Option<OrderId>,
 }
 
 /// What a venue sends the engine later, as an input.
@@ -67,6 +72,37 @@ pub enum VenueEvent {
         /// The trading state the venue's policy asks for.
         state: crate::records::TradingState,
     },
+    /// Orders of this daemon the venue has and the store never recorded (the answer to
+    /// [`Venue::find_unrecorded`]). Last in the enum: session files keep their variants'
+    /// numbers.
+    Unrecorded(Vec<UnrecordedOrder>),
+}
+
+/// Where the store's record of orders ended when the last run stopped without a clean
+/// shutdown. The journal is written in order, so an order with a higher id than the
+/// last recorded one was never recorded: it may have reached the venue all the same
+/// (the daemon died between sending it and writing it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordEnd {
+    /// The highest order id recorded.
+    pub last_id: OrderId,
+    /// When the latest recorded order was created (wall time, ns).
+    pub at: Timestamp,
+}
+
+/// An order of this daemon found at the venue that the store never recorded: what it
+/// is, and what became of it there, as the reports to book once the engine has it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnrecordedOrder {
+    /// The engine's id, read from its client order id.
+    pub id: OrderId,
+    /// The order, read back from the venue (the strategy's own id for it is lost: 0).
+    pub request: OrderRequest,
+    /// When the venue took it (wall time, ns).
+    pub created: Timestamp,
+    /// Its story at the venue, in order: `Accepted`, its fills, and its end if it ended
+    /// (a fill that completes it ends it).
+    pub reports: Vec<ExecutionReport>,
 }
 
 /// A place to send orders.
@@ -87,6 +123,14 @@ pub trait Venue: Send {
     /// each. A simulator rebuilds its book from them; an exchange kept them and has
     /// nothing to do.
     fn restore(&mut self, _orders: &[(VenueOrder, Qty)]) {}
+    /// The last run stopped without a clean shutdown, its record of orders ending at
+    /// `end`: an exchange adapter looks for orders of this daemon past it and sends
+    /// those it finds as a [`VenueEvent::Unrecorded`]. A simulator has nothing to find
+    /// (its orders died with the process).
+    fn find_unrecorded(&mut self, _end: RecordEnd) {}
+    /// An order of this daemon the venue had and the store had not recorded is now the
+    /// engine's: its cancel, and reports about it, are known to belong to it.
+    fn adopted(&mut self, _order: &VenueOrder) {}
     /// Asks for the venue's account as it stands. A venue that has it at hand returns
     /// it; an exchange adapter returns `None`, asks the exchange, and sends the answer as
     /// a [`VenueEvent::Snapshot`] input.

@@ -100,7 +100,7 @@ impl TimeInForce {
 }
 
 /// An order a strategy asks the host to place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrderRequest {
     /// What to trade.
     pub instrument: InstrumentId,

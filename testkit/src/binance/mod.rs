@@ -10,8 +10,8 @@
 //! held past the client's timeout).
 //!
 //! The REST subset the adapter uses: `GET /api/v3/time`, `GET /api/v3/exchangeInfo`,
-//! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`, `GET /api/v3/account`,
-//! `GET /api/v3/myTrades`.
+//! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`, `GET /api/v3/allOrders`,
+//! `GET /api/v3/account`, `GET /api/v3/myTrades`.
 //!
 //! The user data stream as the WebSocket API serves it (web-socket-api.md,
 //! user-data-stream.md): at `/ws-api/v3`, `userDataStream.subscribe.signature` (HMAC
@@ -606,6 +606,7 @@ impl State {
                 (if method == "GET" { 4 } else { 1 }, true)
             }
             ("GET", "/api/v3/openOrders") => (6, true),
+            ("GET", "/api/v3/allOrders") => (20, true),
             ("GET", "/api/v3/account") => (20, true),
             ("GET", "/api/v3/myTrades") => (20, true),
             _ => {
@@ -697,6 +698,7 @@ impl State {
             ("DELETE", "/api/v3/order") => self.cancel(&param),
             ("GET", "/api/v3/account") => (200, self.account(server_ms)),
             ("GET", "/api/v3/myTrades") => (200, self.my_trades(&param)),
+            ("GET", "/api/v3/allOrders") => self.all_orders(&param),
             ("GET", "/api/v3/order") => match self.find(&param, false) {
                 Some(i) => (200, order_json(&self.orders[i])),
                 None => error(400, -2013, "Order does not exist."),
@@ -1012,6 +1014,45 @@ impl State {
         let times = if self.duplicate_events { 2 } else { 1 };
         self.subscribers
             .retain(|tx| (0..times).all(|_| tx.send(text.clone()).is_ok()));
+    }
+
+    /// `GET /api/v3/allOrders`: the symbol's orders, open or not, by `orderId` (from that
+    /// id), `startTime` and `endTime` (at most 24 hours apart), or else the most recent;
+    /// `limit` of them (500 unless asked, at most 1000), oldest first.
+    fn all_orders(&self, param: &dyn Fn(&str) -> Option<String>) -> (u16, Value) {
+        let Some(symbol) = param("symbol") else {
+            return error(
+                400,
+                -1102,
+                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+            );
+        };
+        let number = |name: &str| param(name).and_then(|v| v.parse::<i64>().ok());
+        let (from_id, start, end) = (number("orderId"), number("startTime"), number("endTime"));
+        if let (Some(start), Some(end)) = (start, end) {
+            if end - start > 24 * 3600 * 1000 {
+                return error(
+                    400,
+                    -1127,
+                    "More than 24 hours between startTime and endTime.",
+                );
+            }
+        }
+        let limit = number("limit").unwrap_or(500).clamp(1, 1000) as usize;
+        let mut orders: Vec<&FakeOrder> = self
+            .orders
+            .iter()
+            .filter(|o| o.symbol == symbol)
+            .filter(|o| from_id.is_none_or(|f| o.order_id as i64 >= f))
+            .filter(|o| start.is_none_or(|s| o.time >= s))
+            .filter(|o| end.is_none_or(|e| o.time <= e))
+            .collect();
+        orders.sort_by_key(|o| o.order_id);
+        if from_id.is_none() && start.is_none() && end.is_none() && orders.len() > limit {
+            orders.drain(..orders.len() - limit);
+        }
+        let listed = orders.into_iter().take(limit).map(order_json).collect();
+        (200, Value::Array(listed))
     }
 
     fn my_trades(&self, param: &dyn Fn(&str) -> Option<String>) -> Value {

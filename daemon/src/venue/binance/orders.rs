@@ -11,7 +11,10 @@
 //! never came can be asked about by that id, and the order is never sent twice.
 
 use crate::venue::VenueOrder;
-use pennant_sdk::{OrderKind, Side, TimeInForce, Timestamp};
+use pennant_sdk::{
+    InstrumentId, OrderKind, OrderRequest, Price, Qty, Side, TimeInForce, Timestamp,
+};
+use serde_json::Value;
 
 /// The form of `POST /api/v3/order` for `order` on Binance's `symbol` (unsigned: the
 /// signer appends `recvWindow`, `timestamp` and `signature`). The answer asked for is
@@ -39,6 +42,38 @@ pub fn new_order(order: &VenueOrder, symbol: &str) -> String {
         order.client_id
     ));
     form
+}
+
+/// An order as Binance lists it (`GET /api/v3/order`, `openOrders`, `allOrders`), read
+/// back into the engine order that has that form (the table above, backwards); `None`
+/// for a form this daemon never sends (stop orders, FOK, order lists) or a field that
+/// does not read.
+pub fn read_order(order: &Value, instrument: InstrumentId) -> Option<OrderRequest> {
+    let side = match order["side"].as_str()? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return None,
+    };
+    let (kind, time_in_force) = match (order["type"].as_str()?, order["timeInForce"].as_str()) {
+        ("MARKET", _) => (OrderKind::Market, TimeInForce::Ioc),
+        ("LIMIT_MAKER", _) => (OrderKind::Limit, TimeInForce::PostOnly),
+        ("LIMIT", Some("GTC")) => (OrderKind::Limit, TimeInForce::Gtc),
+        ("LIMIT", Some("IOC")) => (OrderKind::Limit, TimeInForce::Ioc),
+        _ => return None,
+    };
+    let price = match kind {
+        OrderKind::Market => Price::ZERO,
+        OrderKind::Limit => order["price"].as_str()?.parse().ok()?,
+    };
+    Some(OrderRequest {
+        instrument,
+        side,
+        kind,
+        price,
+        qty: order["origQty"].as_str()?.parse::<Qty>().ok()?,
+        time_in_force,
+        client_order_id: 0,
+    })
 }
 
 /// The query of `DELETE /api/v3/order` (or `GET /api/v3/order`, to ask what became of
@@ -84,6 +119,38 @@ mod tests {
             by_client_id("LTCBTC", "desk-42"),
             "symbol=LTCBTC&origClientOrderId=desk-42"
         );
+    }
+
+    #[test]
+    fn an_order_binance_lists_reads_back_into_the_order_sent() {
+        let limit = OrderRequest::limit(1, Side::Buy, px("0.1"), qty("1"));
+        let sent = [
+            limit,
+            limit.with_time_in_force(TimeInForce::Ioc),
+            limit.with_time_in_force(TimeInForce::PostOnly),
+            OrderRequest::market(1, Side::Sell, qty("0.25")),
+        ];
+        for request in sent {
+            // What Binance lists: the form's fields, `GTC` for the kinds without one.
+            let form: std::collections::HashMap<String, String> =
+                serde_urlencoded::from_str(&new_order(&order(request), "LTCBTC")).unwrap();
+            let listed = serde_json::json!({
+                "side": form["side"], "type": form["type"],
+                "timeInForce": form.get("timeInForce").map_or("GTC", |t| t.as_str()),
+                "price": form.get("price").map_or("0.00000000", |p| p.as_str()),
+                "origQty": form["quantity"],
+            });
+            assert_eq!(read_order(&listed, 1), Some(request), "{listed}");
+        }
+        let refused = [
+            serde_json::json!({"side": "BUY", "type": "STOP_LOSS_LIMIT", "timeInForce": "GTC", "price": "1", "origQty": "1"}),
+            serde_json::json!({"side": "BUY", "type": "LIMIT", "timeInForce": "FOK", "price": "1", "origQty": "1"}),
+            serde_json::json!({"side": "HOLD", "type": "LIMIT", "timeInForce": "GTC", "price": "1", "origQty": "1"}),
+            serde_json::json!({"side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "price": "one", "origQty": "1"}),
+        ];
+        for listed in refused {
+            assert_eq!(read_order(&listed, 1), None, "{listed}");
+        }
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //!   or never was), `CancelRejected`;
 //! - a snapshot (at start, after a reconnect) is the account's open orders of this
 //!   daemon (recognised by their client order ids) with what they filled, the count of
-//!   other clients' orders, and the balances: `VenueEvent::Snapshot`.
+//!   other clients' orders, and the balances: `VenueEvent::Snapshot`;
+//! - after a crash, the orders of this daemon past the end of the store's record
+//!   (`allOrders`, with their trades from `myTrades`): `VenueEvent::Unrecorded`.
 //!
 //! The user data stream (when [`StreamSettings`] are given) is one WebSocket API
 //! connection subscribed with `userDataStream.subscribe.signature`: its executions are
@@ -30,7 +32,10 @@ use super::orders;
 use super::rest::RestClient;
 use super::user_stream::{self, AccountTrade, Executions, UserEvent};
 use crate::records::{Named, TradingState};
-use crate::venue::{ClientOrderIds, ExecutionReport, Venue, VenueEvent, VenueOrder, VenueSnapshot};
+use crate::venue::{
+    ClientOrderIds, ExecutionReport, RecordEnd, UnrecordedOrder, Venue, VenueEvent, VenueOrder,
+    VenueSnapshot,
+};
 use futures_util::{SinkExt, StreamExt};
 use pennant_sdk::{Amount, InstrumentId, OrderId, Qty, RejectReason, Timestamp};
 use rustc_hash::FxHashMap;
@@ -46,6 +51,12 @@ pub const QUEUE: usize = 4096;
 pub const CLOCK_RESYNC: Duration = Duration::from_secs(600);
 /// Orders sent whose client id and symbol are kept for their cancel.
 pub const SENT_KEPT: usize = 100_000;
+/// How far after the end of the store's record unrecorded orders are looked for (the
+/// longest span `allOrders` takes).
+const UNRECORDED_WINDOW_MS: i64 = 24 * 3600 * 1000 - 1;
+/// Orders asked for per `allOrders` page (its maximum), and pages per symbol at most.
+const ALL_ORDERS_PAGE: usize = 1000;
+const ALL_ORDERS_PAGES: usize = 10;
 
 enum Request {
     Submit {
@@ -60,6 +71,8 @@ enum Request {
     Snapshot,
     /// Orders working before a restart, with what was left of each.
     Adopt(Vec<(VenueOrder, String, Qty)>),
+    /// Orders of ours past the end of the store's record.
+    FindUnrecorded(RecordEnd),
 }
 
 /// A Binance symbol and its assets (to value commissions).
@@ -138,9 +151,15 @@ impl BinanceVenue {
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         listed.dedup();
         let ids = setup.ids.clone();
+        let instruments = setup
+            .symbols
+            .iter()
+            .map(|(id, s)| (s.name.clone(), *id))
+            .collect();
         let task = Task {
             rest: setup.rest,
             symbols: listed,
+            instruments,
             executions: Executions::new(setup.ids.clone()),
             ids: setup.ids,
             open: FxHashMap::default(),
@@ -149,6 +168,8 @@ impl BinanceVenue {
             wrap: Box::new(wrap),
             on_ban: setup.on_ban,
             clock_resync: setup.clock_resync,
+            started: false,
+            sent_up_to: 0,
         };
         let task = runtime.spawn(task.run(queue, setup.stream));
         let closed = setup
@@ -266,6 +287,24 @@ impl Venue for BinanceVenue {
         }
     }
 
+    /// What is found comes later, from the task, as `VenueEvent::Unrecorded` (before the
+    /// snapshot, which the queue keeps after it).
+    fn find_unrecorded(&mut self, end: RecordEnd) {
+        if self
+            .requests
+            .try_send(Request::FindUnrecorded(end))
+            .is_err()
+        {
+            log::warn!(venue = self.name.as_str(); "the Binance venue's queue is full: unrecorded orders not looked for");
+        }
+    }
+
+    fn adopted(&mut self, order: &VenueOrder) {
+        if let Some(symbol) = self.symbols.get(&order.request.instrument).cloned() {
+            self.remember(order.id, order.client_id.to_string(), symbol);
+        }
+    }
+
     /// The account comes later, from the task, as `VenueEvent::Snapshot`.
     fn snapshot(&mut self) -> Option<VenueSnapshot> {
         if self.requests.try_send(Request::Snapshot).is_err() {
@@ -364,6 +403,8 @@ type Socket =
 struct Task<T> {
     rest: RestClient,
     symbols: Vec<Symbol>,
+    /// The engine's instrument of each symbol.
+    instruments: FxHashMap<String, InstrumentId>,
     ids: ClientOrderIds,
     executions: Executions,
     /// This daemon's orders not known to be over: client id, symbol, quantity, filled.
@@ -374,6 +415,13 @@ struct Task<T> {
     wrap: Box<dyn Fn(VenueEvent) -> T + Send + Sync>,
     on_ban: TradingState,
     clock_resync: Duration,
+    /// The highest order id handed to the task (sent, or adopted): what a snapshot
+    /// taken now can know of.
+    sent_up_to: OrderId,
+    /// The engine's start-up requests (adopt, find unrecorded, snapshot) are done: until
+    /// then the user data stream waits, for its events could be about orders the
+    /// engine does not have yet (and their trades, once seen, are not reported again).
+    started: bool,
 }
 
 struct OpenOrder {
@@ -448,7 +496,7 @@ impl<T> Task<T> {
                     (None, Some(s.last_heard + s.settings.quiet), None)
                 }
                 Some(s) => (
-                    Some(s.next_attempt),
+                    self.started.then_some(s.next_attempt),
                     None,
                     s.lost_at
                         .zip(s.settings.cancel_after)
@@ -660,7 +708,8 @@ impl<T> Task<T> {
     /// orders on the way (a recovered order's trades are then recognised).
     async fn snapshot(&mut self) -> bool {
         match snapshot(&mut self.rest, &self.symbols, &self.ids).await {
-            Some((account, known)) => {
+            Some((mut account, known)) => {
+                account.sent_up_to = Some(self.sent_up_to);
                 for ((symbol, binance_id), id) in known {
                     self.by_binance_id.insert(symbol, binance_id, id);
                 }
@@ -745,6 +794,7 @@ impl<T> Task<T> {
     async fn adopt(&mut self, orders: Vec<(VenueOrder, String, Qty)>) -> bool {
         let mut reports = Vec::new();
         for (order, symbol_name, left) in orders {
+            self.sent_up_to = self.sent_up_to.max(order.id);
             let booked = order.request.qty - left;
             self.open.insert(
                 order.id,
@@ -784,17 +834,9 @@ impl<T> Task<T> {
                 .as_str()
                 .and_then(|q| q.parse::<Qty>().ok())
                 .unwrap_or(Qty::ZERO);
-            let query = format!("symbol={}&orderId={binance_id}", symbol.name);
-            let Some(trades) = self.get("/api/v3/myTrades", &query, order.id).await else {
+            let Some(trades) = self.order_trades(&symbol.name, binance_id, order.id).await else {
                 continue;
             };
-            let mut trades: Vec<AccountTrade> = trades
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| serde_json::from_value(t.clone()).ok())
-                .collect();
-            trades.sort_by_key(|t| t.id);
             let mut seen = Qty::ZERO;
             for trade in &trades {
                 let Ok(Some(fill)) =
@@ -822,13 +864,160 @@ impl<T> Task<T> {
         reports.is_empty() || self.tell(VenueEvent::Reports(reports)).await
     }
 
+    /// Orders of this daemon past `end` that Binance has and the store never recorded:
+    /// each symbol's orders from the latest recorded one's creation (`allOrders`, a day
+    /// from then at most: an unrecorded order was sent moments after it), each with its
+    /// trades (`myTrades`), told to the engine as `VenueEvent::Unrecorded`. From then on
+    /// their fills and cancels are recognised as ours.
+    async fn find_unrecorded(&mut self, end: RecordEnd) -> bool {
+        // A minute's slack for the difference between our clock and Binance's.
+        let start = (end.at / 1_000_000 - 60_000).max(0);
+        let query_end = start + UNRECORDED_WINDOW_MS;
+        let mut found = Vec::new();
+        for symbol in self.symbols.clone() {
+            let Some(&instrument) = self.instruments.get(&symbol.name) else {
+                continue;
+            };
+            let mut query = format!(
+                "symbol={}&startTime={start}&endTime={query_end}&limit={ALL_ORDERS_PAGE}",
+                symbol.name
+            );
+            for _ in 0..ALL_ORDERS_PAGES {
+                let Some(page) = self.get("/api/v3/allOrders", &query, end.last_id).await else {
+                    break;
+                };
+                let page = page.as_array().cloned().unwrap_or_default();
+                for listed in &page {
+                    let Some(id) = listed["clientOrderId"]
+                        .as_str()
+                        .and_then(|c| self.ids.parse(c))
+                    else {
+                        continue;
+                    };
+                    if id <= end.last_id || self.open.contains_key(&id) {
+                        continue;
+                    }
+                    let Some(request) = orders::read_order(listed, instrument) else {
+                        log::warn!(order_id = id, symbol = symbol.name.as_str(); "an unrecorded order of ours in a form this daemon does not send: left alone");
+                        continue;
+                    };
+                    if let Some(order) = self.unrecorded(id, request, listed, &symbol).await {
+                        found.push(order);
+                    }
+                }
+                let last = page.last().and_then(|o| o["orderId"].as_i64());
+                match last {
+                    Some(last) if page.len() == ALL_ORDERS_PAGE => {
+                        query = format!(
+                            "symbol={}&orderId={}&limit={ALL_ORDERS_PAGE}",
+                            symbol.name,
+                            last + 1
+                        );
+                    }
+                    _ => break,
+                }
+            }
+        }
+        found.is_empty() || self.tell(VenueEvent::Unrecorded(found)).await
+    }
+
+    /// One unrecorded order of ours Binance listed: its trades as fills, and its end if
+    /// it ended; kept as open if it is not.
+    async fn unrecorded(
+        &mut self,
+        id: OrderId,
+        request: pennant_sdk::OrderRequest,
+        listed: &Value,
+        symbol: &Symbol,
+    ) -> Option<UnrecordedOrder> {
+        let binance_id = listed["orderId"].as_i64()?;
+        self.sent_up_to = self.sent_up_to.max(id);
+        let created = listed["time"]
+            .as_i64()
+            .map_or_else(now_ns, |ms| ms * 1_000_000);
+        log::warn!(order_id = id, binance_id, symbol = symbol.name.as_str(), status = listed["status"].as_str().unwrap_or("?"); "an order of this daemon at Binance the store never recorded: adopted");
+        self.by_binance_id
+            .insert(symbol.name.clone(), binance_id, id);
+        let mut reports = vec![ExecutionReport::Accepted { id, ts: created }];
+        let trades = self
+            .order_trades(&symbol.name, binance_id, id)
+            .await
+            .unwrap_or_default();
+        let mut filled = Qty::ZERO;
+        for trade in &trades {
+            if let Ok(Some(fill)) = self
+                .executions
+                .trade(id, trade, &symbol.base, &symbol.quote)
+            {
+                if let ExecutionReport::Fill { qty, .. } = fill {
+                    filled += qty;
+                }
+                reports.push(fill);
+            }
+        }
+        let executed = listed["executedQty"]
+            .as_str()
+            .and_then(|q| q.parse::<Qty>().ok())
+            .unwrap_or(Qty::ZERO);
+        if executed > filled {
+            log::error!(order_id = id, executed:% = executed, booked:% = filled; "Binance reports more executed of an unrecorded order than its trades show: the difference is not booked");
+        }
+        let updated = listed["updateTime"]
+            .as_i64()
+            .map_or(created, |ms| ms * 1_000_000);
+        match answered(id, listed, updated) {
+            ExecutionReport::Accepted { .. } if filled < request.qty => {
+                self.open.insert(
+                    id,
+                    OpenOrder {
+                        client_id: self.ids.of(id).to_string(),
+                        symbol: symbol.name.clone(),
+                        qty: request.qty,
+                        filled,
+                    },
+                );
+            }
+            ExecutionReport::Accepted { .. } => self.by_binance_id.finished(id),
+            end => {
+                self.by_binance_id.finished(id);
+                reports.push(end);
+            }
+        }
+        Some(UnrecordedOrder {
+            id,
+            request,
+            created,
+            reports,
+        })
+    }
+
+    /// The trades of one order of ours (`myTrades` by Binance's order id), oldest first;
+    /// `None` if Binance did not answer.
+    async fn order_trades(
+        &mut self,
+        symbol: &str,
+        binance_id: i64,
+        id: OrderId,
+    ) -> Option<Vec<AccountTrade>> {
+        let query = format!("symbol={symbol}&orderId={binance_id}");
+        let trades = self.get("/api/v3/myTrades", &query, id).await?;
+        let mut trades: Vec<AccountTrade> = trades
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| serde_json::from_value(t.clone()).ok())
+            .collect();
+        trades.sort_by_key(|t| t.id);
+        Some(trades)
+    }
+
     /// A signed `GET` about a recovered order; a failure is logged and skips it (the
     /// snapshot still reconciles it).
     async fn get(&mut self, path: &str, query: &str, order_id: OrderId) -> Option<Value> {
         self.rest
             .signed(reqwest::Method::GET, path, query)
             .await
-            .map_err(|failure| log::warn!(order_id, path; "cannot ask Binance about a recovered order: {failure:?}"))
+            .map_err(|failure| log::warn!(order_id, path; "cannot ask Binance about the last run's orders: {failure:?}"))
             .ok()
     }
 
@@ -858,9 +1047,14 @@ impl<T> Task<T> {
     /// One command of the engine; false when the engine is gone.
     async fn handle(&mut self, request: Request) -> bool {
         let reports = match request {
-            Request::Snapshot => return self.snapshot().await,
+            Request::Snapshot => {
+                self.started = true;
+                return self.snapshot().await;
+            }
             Request::Adopt(orders) => return self.adopt(orders).await,
+            Request::FindUnrecorded(end) => return self.find_unrecorded(end).await,
             Request::Submit { order, symbol } => {
+                self.sent_up_to = self.sent_up_to.max(order.id);
                 self.open.insert(
                     order.id,
                     OpenOrder {
