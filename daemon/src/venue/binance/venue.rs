@@ -883,8 +883,16 @@ impl<T> Task<T> {
                 symbol.name
             );
             for _ in 0..ALL_ORDERS_PAGES {
-                let Some(page) = self.get("/api/v3/allOrders", &query, end.last_id).await else {
-                    break;
+                let page = match self
+                    .rest
+                    .signed(reqwest::Method::GET, "/api/v3/allOrders", &query)
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(failure) => {
+                        log::warn!(symbol = symbol.name.as_str(); "cannot list the last run's orders: {failure:?}; unrecorded ones there are not adopted");
+                        break;
+                    }
                 };
                 let page = page.as_array().cloned().unwrap_or_default();
                 for listed in &page {
@@ -965,8 +973,9 @@ impl<T> Task<T> {
         let updated = listed["updateTime"]
             .as_i64()
             .map_or(created, |ms| ms * 1_000_000);
+        let working = matches!(listed["status"].as_str(), Some("NEW" | "PARTIALLY_FILLED"));
         match answered(id, listed, updated) {
-            ExecutionReport::Accepted { .. } if filled < request.qty => {
+            ExecutionReport::Accepted { .. } if working => {
                 self.open.insert(
                     id,
                     OpenOrder {
@@ -977,6 +986,8 @@ impl<T> Task<T> {
                     },
                 );
             }
+            // Filled: its fills end it (or, if its trades could not be read, the
+            // snapshot's reconciliation does).
             ExecutionReport::Accepted { .. } => self.by_binance_id.finished(id),
             end => {
                 self.by_binance_id.finished(id);
