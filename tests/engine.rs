@@ -1445,20 +1445,24 @@ fn a_venue_that_answers_later_is_booked_from_its_inputs_and_reconciled_from_its_
 /// A strategy author's unit test (the SDK's `Harness`) and the daemon (the engine with
 /// its paper venue) fill the same strategy's orders the same way: same prices, sizes,
 /// liquidity and fees, in the same order, over a market that rests, takes, partly fills
-/// and requotes.
+/// and requotes: with quotes only (the top-of-book model), and with an L2 book beside
+/// them (the depth model: walks and queues).
 #[test]
 fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
-    use pennant_daemon::engine::EngineInput;
-    use pennant_daemon::records::Body;
-    use pennant_sdk::matching::MatchingSettings;
-    use pennant_sdk::testing::{amount, Harness, START_TIME};
-    let params = [
-        ("instrument", "BTC-USDT"),
-        ("qty", "0.01"),
-        ("max_position", "0.05"),
-        ("half_spread_bps", "2"),
-    ];
-    // A walk of quotes, with trades printing either side of the mid.
+    let quotes_only = walk(false);
+    let with_book = walk(true);
+    assert!(with_book.iter().any(|e| matches!(e, MarketEvent::Book(_))));
+    let top = fills_in_harness_and_daemon(&quotes_only);
+    let depth = fills_in_harness_and_daemon(&with_book);
+    assert_ne!(top, depth, "the book changes the fills");
+}
+
+/// A walk of quotes, with trades printing either side of the mid; with `book`, each
+/// quote is preceded by the book's change to two levels a side around it.
+fn walk(book: bool) -> Vec<MarketEvent> {
+    use pennant_sdk::testing::START_TIME;
+    use pennant_sdk::{BookFlags, BookLevel, Price, Qty};
+    use std::collections::BTreeMap;
     let mut seed: u64 = 7;
     let mut next = move |n: i64| {
         seed = seed
@@ -1468,11 +1472,13 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
     };
     let mut mid = px("100");
     let mut events = Vec::new();
+    // (0 bid / 1 ask, price) -> size
+    let mut levels: BTreeMap<(u8, Price), Qty> = BTreeMap::new();
     for i in 0..600 {
         let ts = START_TIME + 1_000_000_000 + i * 50_000_000;
-        mid += pennant_sdk::Price::from_raw((next(5) - 2) * 1_000_000);
+        mid += Price::from_raw((next(5) - 2) * 1_000_000);
         if next(3) == 0 {
-            let away = pennant_sdk::Price::from_raw((next(7) - 3) * 1_000_000);
+            let away = Price::from_raw((next(7) - 3) * 1_000_000);
             events.push(MarketEvent::Trade(Trade {
                 instrument: 1,
                 ts,
@@ -1484,17 +1490,87 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
                     Side::Buy
                 },
             }));
-        } else {
-            events.push(MarketEvent::Quote(Quote {
-                instrument: 1,
-                ts,
-                bid_price: mid - px("0.01"),
-                bid_qty: qty("0.03"),
-                ask_price: mid + px("0.01"),
-                ask_qty: qty("0.03"),
-            }));
+            continue;
         }
+        let quote = MarketEvent::Quote(Quote {
+            instrument: 1,
+            ts,
+            bid_price: mid - px("0.01"),
+            bid_qty: qty("0.03"),
+            ask_price: mid + px("0.01"),
+            ask_qty: qty("0.03"),
+        });
+        if book {
+            let wanted: BTreeMap<(u8, Price), Qty> = [
+                ((0, mid - px("0.01")), qty("0.03")),
+                ((0, mid - px("0.02")), qty("0.05")),
+                ((1, mid + px("0.01")), qty("0.03")),
+                ((1, mid + px("0.02")), qty("0.05")),
+            ]
+            .into();
+            let mut changes: Vec<((u8, Price), Qty)> = levels
+                .keys()
+                .filter(|k| !wanted.contains_key(k))
+                .map(|&k| (k, Qty::ZERO))
+                .collect();
+            changes.extend(
+                wanted
+                    .iter()
+                    .filter(|(k, q)| levels.get(k) != Some(q))
+                    .map(|(&k, &q)| (k, q)),
+            );
+            if changes.is_empty() {
+                changes.push(((0, mid - px("0.01")), qty("0.03")));
+            }
+            let (reset, n) = (levels.is_empty(), changes.len());
+            for (j, ((side, price), size)) in changes.into_iter().enumerate() {
+                let mut flags = BookFlags::NONE;
+                if reset && j == 0 {
+                    flags = flags.with(BookFlags::RESET);
+                }
+                if j + 1 == n {
+                    flags = flags.with(BookFlags::LAST);
+                }
+                events.push(MarketEvent::Book(BookLevel {
+                    instrument: 1,
+                    ts,
+                    seq: i as u64,
+                    side: if side == 0 { Side::Buy } else { Side::Sell },
+                    price,
+                    qty: size,
+                    flags,
+                }));
+            }
+            levels = wanted;
+        }
+        // After the book, as a venue's streams would show it: the matcher has seen the
+        // market the strategy reacts to.
+        events.push(quote);
     }
+    events
+}
+
+type FillRow = (
+    Side,
+    pennant_sdk::Price,
+    pennant_sdk::Qty,
+    pennant_sdk::Liquidity,
+    pennant_sdk::Amount,
+);
+
+/// The market maker's fills over `events`, in the harness and in the daemon: checked
+/// the same, and varied enough to exercise the model.
+fn fills_in_harness_and_daemon(events: &[MarketEvent]) -> Vec<FillRow> {
+    use pennant_daemon::engine::EngineInput;
+    use pennant_daemon::records::Body;
+    use pennant_sdk::matching::MatchingSettings;
+    use pennant_sdk::testing::{amount, Harness};
+    let params = [
+        ("instrument", "BTC-USDT"),
+        ("qty", "0.01"),
+        ("max_position", "0.05"),
+        ("half_spread_bps", "2"),
+    ];
     let (maker, taker) = (amount("-1"), amount("5"));
 
     let mut h = Harness::<market_maker::MarketMaker>::new()
@@ -1505,19 +1581,17 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
             latency: 0,
         });
     h.init(&params).unwrap();
-    for event in &events {
+    for event in events {
+        h.advance_to(event.ts());
         match event {
             MarketEvent::Quote(q) => {
-                h.advance_to(q.ts);
-                h.quote("BTC-USDT", q.bid_price, q.bid_qty, q.ask_price, q.ask_qty);
+                h.quote("BTC-USDT", q.bid_price, q.bid_qty, q.ask_price, q.ask_qty)
             }
-            MarketEvent::Trade(t) => {
-                h.advance_to(t.ts);
-                h.trade("BTC-USDT", t.price, t.qty, t.aggressor);
-            }
+            MarketEvent::Trade(t) => h.trade("BTC-USDT", t.price, t.qty, t.aggressor),
+            MarketEvent::Book(l) => h.book("BTC-USDT", l.seq, l.side, l.price, l.qty, l.flags),
         }
     }
-    let in_unit_tests: Vec<_> = h
+    let in_unit_tests: Vec<FillRow> = h
         .host
         .updates
         .iter()
@@ -1542,11 +1616,20 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
         .unwrap();
     for event in events {
         engine.step(EngineInput::Market {
-            events: vec![event],
+            events: vec![*event],
             received: std::time::Instant::now(),
         });
     }
-    let in_the_daemon: Vec<_> = written(&mut records)
+    let bodies = written(&mut records);
+    let risk_rejects: Vec<_> = bodies
+        .iter()
+        .filter(|b| matches!(b, Body::Risk(r) if r.reason.is_some()))
+        .collect();
+    assert!(
+        risk_rejects.is_empty(),
+        "the harness has no risk checks: {risk_rejects:?}"
+    );
+    let in_the_daemon: Vec<FillRow> = bodies
         .into_iter()
         .filter_map(|body| match body {
             Body::Fill(f) => Some((
@@ -1567,5 +1650,7 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
         in_unit_tests.len() >= 10 && partial > 0 && both_sides,
         "the walk exercises the model: {in_unit_tests:?}"
     );
-    assert_eq!(in_unit_tests, in_the_daemon);
+    let book = events.iter().any(|e| matches!(e, MarketEvent::Book(_)));
+    assert_eq!(in_unit_tests, in_the_daemon, "with a book: {book}");
+    in_unit_tests
 }

@@ -92,6 +92,22 @@ fn replay(session: &Path) -> (i32, String) {
 }
 
 /// The recorded and replayed values of a row of the report (`fills  12  12`).
+/// Runs a backtest to its end; checks its log says `finished` (the replay's summary) and
+/// returns what it logs of mm-a's final position (after the message: the fields).
+fn backtest_position(config: &Path, finished: &str) -> String {
+    let run = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let (status, output) = run.wait_exit();
+    let log = output.join("\n");
+    assert!(status.success(), "{log}");
+    assert!(log.contains(finished), "{log}");
+    output
+        .iter()
+        .filter(|l| l.contains("strategy=mm-a"))
+        .find_map(|l| l.split_once("final position"))
+        .map(|(_, fields)| fields.to_owned())
+        .unwrap_or_else(|| panic!("no final position:\n{log}"))
+}
+
 fn row(report: &str, name: &str) -> (String, String) {
     let line = report
         .lines()
@@ -232,19 +248,39 @@ params = {{ instrument = "ETH-USDT", qty = "0.5", max_position = "5", half_sprea
         ),
     )
     .unwrap();
-    let run = Daemon::start(&["--config", backtest.to_str().unwrap()]);
-    let (status, output) = run.wait_exit();
-    let log = output.join("\n");
-    assert!(status.success(), "{log}");
-    assert!(
-        log.contains(&format!("events={events} malformed=0")),
-        "{log}"
+    let position = backtest_position(
+        &backtest,
+        &format!("events={events} malformed=0 binary=false"),
     );
-    let position = output
-        .iter()
-        .find(|l| l.contains("final position") && l.contains("strategy=mm-a"))
-        .unwrap_or_else(|| panic!("no final position:\n{log}"));
     assert!(!position.contains("fills=0 "), "{position}");
+
+    // The same tape converted to the binary format backtests to the same final
+    // position, fills and PnL.
+    let binary = dir.path().join("tape.bin");
+    let out = Command::new(env!("CARGO_BIN_EXE_pennantd"))
+        .arg("convert-replay")
+        .arg(&tape)
+        .arg("--out")
+        .arg(&binary)
+        .output()
+        .expect("pennantd runs");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("converted {events} market events of 1 symbols")),
+        "{said}"
+    );
+    let text_config = std::fs::read_to_string(&backtest).unwrap();
+    std::fs::write(
+        &backtest,
+        text_config.replace(&tape.display().to_string(), &binary.display().to_string()),
+    )
+    .unwrap();
+    let from_binary = backtest_position(
+        &backtest,
+        &format!("events={events} malformed=0 binary=true"),
+    );
+    assert_eq!(from_binary, position);
 
     // Replaying is repeatable, and the comparison can fail: with another maker fee in
     // the session's configuration the fills' fees, and so the PnL, differ.

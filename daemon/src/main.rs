@@ -73,6 +73,56 @@ enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Convert a text replay file to the binary replay format (fixed-size records that a
+    /// replay reads without parsing). Malformed lines are skipped and listed, as a
+    /// replay would skip them.
+    ConvertReplay {
+        /// The text replay file.
+        input: PathBuf,
+        /// The binary file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}
+
+/// Converts a text replay file to a binary one.
+fn convert_replay(input: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    use pennant_daemon::market::convert;
+    let converted = std::fs::File::create(out)
+        .map_err(|err| format!("cannot create {}: {err}", out.display()))
+        .and_then(|file| {
+            let mut file = std::io::BufWriter::new(file);
+            let open = || std::fs::File::open(input).map(std::io::BufReader::new);
+            convert::text_to_binary(open, &mut file)
+                .map_err(|err| format!("{}: {err}", input.display()))
+        });
+    match converted {
+        Ok(report) => {
+            for (line, err) in &report.errors {
+                eprintln!("{}:{line}: skipped: {err}", input.display());
+            }
+            if report.malformed > report.errors.len() as u64 {
+                eprintln!(
+                    "... and {} more malformed lines",
+                    report.malformed - report.errors.len() as u64
+                );
+            }
+            eprintln!(
+                "converted {} market events of {} symbols ({}) to {}; {} malformed lines skipped",
+                report.events,
+                report.symbols.len(),
+                report.symbols.join(", "),
+                out.display(),
+                report.malformed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            let _ = std::fs::remove_file(out);
+            eprintln!("pennantd: {err}");
+            ExitCode::from(EX_SOFTWARE)
+        }
+    }
 }
 
 /// Writes a session's market data as a replay file.
@@ -277,6 +327,9 @@ fn main() -> ExitCode {
         init_logging("warn", cli.log_level.as_deref());
         return export_session(dir, out.as_deref());
     }
+    if let Some(Command::ConvertReplay { input, out }) = &cli.command {
+        return convert_replay(input, out);
+    }
     if let Some(Command::Reload { pid, timeout }) = cli.command {
         // Needs no configuration: it must work while the file is broken.
         return match reload(pid, timeout) {
@@ -318,7 +371,8 @@ fn main() -> ExitCode {
         Command::Reload { .. }
         | Command::HashToken
         | Command::ReplaySession { .. }
-        | Command::ExportSession { .. } => Ok(()),
+        | Command::ExportSession { .. }
+        | Command::ConvertReplay { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -90,6 +90,7 @@
 extern crate self as pennant_sdk;
 
 pub mod backoff;
+pub mod book;
 pub mod fixed;
 pub mod matching;
 pub mod params;
@@ -113,9 +114,10 @@ pub mod prelude {
     pub use crate::params::{InitError, Params};
     pub use crate::strategy::{Host, Strategy};
     pub use crate::types::{
-        Bar, InstrumentId, InstrumentInfo, Liquidity, LogLevel, OrderId, OrderKind, OrderRequest,
-        OrderStatus, OrderUpdate, Position, Quote, RejectReason, Rejection, Side, Signal, Streams,
-        TimeInForce, Timestamp, Trade, NANOS_PER_MILLI, NANOS_PER_SECOND,
+        Bar, BookFlags, BookLevel, InstrumentId, InstrumentInfo, Liquidity, LogLevel, OrderId,
+        OrderKind, OrderRequest, OrderStatus, OrderUpdate, Position, Quote, RejectReason,
+        Rejection, Side, Signal, Streams, TimeInForce, Timestamp, Trade, NANOS_PER_MILLI,
+        NANOS_PER_SECOND,
     };
 }
 

@@ -3,7 +3,12 @@
 //! against the events a unit test sends, so that a strategy's unit tests see the fills
 //! the daemon would give it.
 //!
-//! Model (top of book only, deterministic):
+//! Two models, chosen per instrument by the data it has: the top of book (quotes), and
+//! the L2 book (book levels) once its feed has sent a snapshot ([`depth`] describes it;
+//! quotes are then ignored here, the book being the finer picture). Both are
+//! deterministic.
+//!
+//! Top of book:
 //! - An order reaches the matching engine `latency` after it is submitted, in engine time;
 //!   until then it can neither fill nor be seen.
 //! - On arrival, a market order takes the best opposite quote, up to the size shown there;
@@ -22,6 +27,10 @@
 //!   the same size.
 //! - Taker fills pay `taker_fee_bps`, maker fills `maker_fee_bps`, of the notional.
 //! - Cancels take effect at once.
+//!
+//! The L2 book: see [`depth`].
+
+pub mod depth;
 
 use crate::{
     Amount, InstrumentId, Liquidity, OrderId, OrderKind, OrderRequest, OrderStatus, OrderUpdate,
@@ -201,6 +210,41 @@ struct Resting {
     seq: u64,
     /// Still crossing the book since it arrived: takes liquidity instead of providing it.
     aggressive: bool,
+    /// With depth: the size ahead of it in the queue at its price (`None` until the
+    /// order has seen a book: it rested before one, or came back after a restart).
+    ahead: Option<Qty>,
+}
+
+impl Resting {
+    /// Its rank among orders of its side: better price first, then earlier arrival.
+    fn priority(&self) -> (i64, u64) {
+        let price = match self.request.side {
+            Side::Buy => -self.request.price.raw(),
+            Side::Sell => self.request.price.raw(),
+        };
+        (price, self.seq)
+    }
+}
+
+/// Indices of the orders of `book` that `keep` selects (of one side), in priority.
+fn queue(book: &[Resting], keep: impl Fn(&Resting) -> bool) -> Vec<usize> {
+    let mut reached: Vec<usize> = (0..book.len()).filter(|&i| keep(&book[i])).collect();
+    reached.sort_by_key(|&i| book[i].priority());
+    reached
+}
+
+/// An order that has arrived and taken what it could.
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    id: OrderId,
+    request: OrderRequest,
+    now: Timestamp,
+    /// What it has left.
+    leaves: Qty,
+    /// Whether it crossed the book on arrival.
+    marketable: bool,
+    /// With depth: the size ahead of it at its price.
+    ahead: Option<Qty>,
 }
 
 /// What a resting order is matched against.
@@ -212,6 +256,15 @@ enum Against {
     Trade,
 }
 
+/// Whether an order would trade at `price` (on the opposite side).
+fn crosses(request: &OrderRequest, price: Price) -> bool {
+    match (request.kind, request.side) {
+        (OrderKind::Market, _) => true,
+        (OrderKind::Limit, Side::Buy) => price <= request.price,
+        (OrderKind::Limit, Side::Sell) => price >= request.price,
+    }
+}
+
 /// See the module docs. Instruments are indexed by their id (small and dense).
 #[derive(Debug, Default)]
 pub struct MatchingEngine {
@@ -219,6 +272,7 @@ pub struct MatchingEngine {
     tops: Vec<Top>,
     in_flight: VecDeque<(Timestamp, OrderId, OrderRequest)>,
     resting: Vec<Vec<Resting>>,
+    depths: Vec<depth::Depth>,
     seq: u64,
 }
 
@@ -268,10 +322,8 @@ impl MatchingEngine {
     /// Puts back an order that was resting before a restart, with what it had left.
     /// Only orders that could rest come back: a market or IOC order is over.
     pub fn restore(&mut self, id: OrderId, request: OrderRequest, leaves: Qty) {
-        let can_rest =
-            request.kind == OrderKind::Limit && request.time_in_force != TimeInForce::Ioc;
-        if can_rest && leaves.is_positive() {
-            self.rest(id, request, leaves, false);
+        if Self::rests(&request) && leaves.is_positive() {
+            self.rest(id, request, leaves, false, None);
         }
     }
 
@@ -322,6 +374,9 @@ impl MatchingEngine {
     /// orders take.
     pub fn on_quote(&mut self, q: &Quote, out: &mut Vec<ExecutionReport>) {
         self.on_clock(q.ts, out);
+        if self.has_depth(q.instrument) {
+            return;
+        }
         let level = |price: Price, available: Qty| {
             (price.is_positive() && available.is_positive()).then_some(Level { price, available })
         };
@@ -355,6 +410,10 @@ impl MatchingEngine {
     /// A trade print: resting orders it reaches fill, up to its size.
     pub fn on_trade(&mut self, t: &Trade, out: &mut Vec<ExecutionReport>) {
         self.on_clock(t.ts, out);
+        if self.has_depth(t.instrument) {
+            self.trade_on_depth(t, out);
+            return;
+        }
         let left = self.match_resting(
             t.instrument,
             Side::Buy,
@@ -409,34 +468,21 @@ impl MatchingEngine {
         now: Timestamp,
         out: &mut Vec<ExecutionReport>,
     ) {
+        if self.has_depth(request.instrument) {
+            self.arrive_on_depth(id, request, now, out);
+            return;
+        }
         let top = slot(&mut self.tops, request.instrument);
         let opposite = match request.side {
             Side::Buy => &mut top.ask,
             Side::Sell => &mut top.bid,
         };
-        let crosses = |level: &Level| match (request.kind, request.side) {
-            (OrderKind::Market, _) => true,
-            (OrderKind::Limit, Side::Buy) => level.price <= request.price,
-            (OrderKind::Limit, Side::Sell) => level.price >= request.price,
-        };
-        let marketable = opposite.as_ref().is_some_and(crosses);
-        let reject = match (request.kind, request.time_in_force) {
-            (OrderKind::Market, TimeInForce::PostOnly) => Some(RejectReason::PostOnlyWouldCross),
-            (OrderKind::Market, _) if opposite.is_none() => Some(RejectReason::NoLiquidity),
-            (OrderKind::Limit, TimeInForce::PostOnly) if marketable => {
-                Some(RejectReason::PostOnlyWouldCross)
-            }
-            _ => None,
-        };
-        if let Some(reason) = reject {
-            out.push(ExecutionReport::Rejected {
-                id,
-                reason,
-                ts: now,
-            });
+        let marketable = opposite
+            .as_ref()
+            .is_some_and(|level| crosses(&request, level.price));
+        if !Self::admit(id, &request, now, opposite.is_some(), marketable, out) {
             return;
         }
-        out.push(ExecutionReport::Accepted { id, ts: now });
         let mut leaves = request.qty;
         let mut taken = None;
         if marketable {
@@ -449,21 +495,89 @@ impl MatchingEngine {
                 }
             }
         }
-        if let Some((price, take)) = taken {
-            out.push(self.fill(id, price, take, Liquidity::Taker, now));
+        let arrival = Arrival {
+            id,
+            request,
+            now,
+            leaves,
+            marketable,
+            ahead: None,
+        };
+        self.conclude(arrival, taken, out);
+    }
+
+    /// Reports what an arriving order took, as taker, then rests or cancels the rest.
+    fn conclude(
+        &mut self,
+        arrival: Arrival,
+        taken: impl IntoIterator<Item = (Price, Qty)>,
+        out: &mut Vec<ExecutionReport>,
+    ) {
+        let Arrival { id, now, .. } = arrival;
+        for (price, qty) in taken {
+            out.push(self.fill(id, price, qty, Liquidity::Taker, now));
         }
-        if !leaves.is_positive() {
+        if !arrival.leaves.is_positive() {
             return;
         }
-        if request.kind == OrderKind::Market || request.time_in_force == TimeInForce::Ioc {
+        if !Self::rests(&arrival.request) {
             out.push(ExecutionReport::Canceled { id, ts: now });
         } else {
-            self.rest(id, request, leaves, marketable);
+            let Arrival {
+                request,
+                leaves,
+                marketable,
+                ahead,
+                ..
+            } = arrival;
+            self.rest(id, request, leaves, marketable, ahead);
         }
     }
 
+    /// Whether what an arrived order leaves rests on the book (a GTC or post-only
+    /// limit) rather than being canceled.
+    fn rests(request: &OrderRequest) -> bool {
+        request.kind == OrderKind::Limit && request.time_in_force != TimeInForce::Ioc
+    }
+
+    /// Accepts an arriving order, or rejects it (false), given whether the opposite side
+    /// has any liquidity and whether the order crosses it.
+    fn admit(
+        id: OrderId,
+        request: &OrderRequest,
+        now: Timestamp,
+        opposite: bool,
+        marketable: bool,
+        out: &mut Vec<ExecutionReport>,
+    ) -> bool {
+        let refusal = match (request.kind, request.time_in_force) {
+            (OrderKind::Market, TimeInForce::PostOnly) => Some(RejectReason::PostOnlyWouldCross),
+            (OrderKind::Market, _) if !opposite => Some(RejectReason::NoLiquidity),
+            (OrderKind::Limit, TimeInForce::PostOnly) if marketable => {
+                Some(RejectReason::PostOnlyWouldCross)
+            }
+            _ => None,
+        };
+        out.push(match refusal {
+            Some(reason) => ExecutionReport::Rejected {
+                id,
+                reason,
+                ts: now,
+            },
+            None => ExecutionReport::Accepted { id, ts: now },
+        });
+        refusal.is_none()
+    }
+
     /// Puts an order on the book, behind those already there at its price.
-    fn rest(&mut self, id: OrderId, request: OrderRequest, leaves: Qty, aggressive: bool) {
+    fn rest(
+        &mut self,
+        id: OrderId,
+        request: OrderRequest,
+        leaves: Qty,
+        aggressive: bool,
+        ahead: Option<Qty>,
+    ) {
         self.seq += 1;
         let seq = self.seq;
         slot(&mut self.resting, request.instrument).push(Resting {
@@ -472,6 +586,7 @@ impl MatchingEngine {
             leaves,
             seq,
             aggressive,
+            ahead,
         });
     }
 
@@ -507,21 +622,10 @@ impl MatchingEngine {
                 r.aggressive = false;
             }
         }
-        let mut reached: Vec<usize> = (0..book.len())
-            .filter(|&i| {
-                let r = &book[i];
-                r.request.side == side
-                    && reaches(&r.request)
-                    && !(r.aggressive && against == Against::Trade)
-            })
-            .collect();
-        reached.sort_by_key(|&i| {
-            let r = &book[i];
-            let price_rank = match side {
-                Side::Buy => -r.request.price.raw(),
-                Side::Sell => r.request.price.raw(),
-            };
-            (price_rank, r.seq)
+        let reached = queue(book, |r| {
+            r.request.side == side
+                && reaches(&r.request)
+                && !(r.aggressive && against == Against::Trade)
         });
         let mut fills = Vec::new();
         for i in reached {
@@ -545,3 +649,6 @@ impl MatchingEngine {
         volume
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,8 +3,8 @@
 
 use crate::params::{InitError, Params};
 use crate::types::{
-    Bar, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate, Position,
-    Quote, Rejection, Signal, Streams, Timestamp, Trade,
+    Bar, BookLevel, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate,
+    Position, Quote, Rejection, Signal, Streams, Timestamp, Trade,
 };
 
 /// A trading strategy. Implement it, then export it with [`crate::export_strategy!`].
@@ -25,6 +25,15 @@ pub trait Strategy: Sized + 'static {
     /// A new best bid/ask on a subscribed instrument.
     fn on_quote(&mut self, host: &mut dyn Host, quote: &Quote) {
         let _ = (host, quote);
+    }
+
+    /// A level of the order book of an instrument subscribed with [`Streams::book`]
+    /// changed. Levels come in the venue's messages: a snapshot starts with
+    /// [`crate::BookFlags::RESET`], the last level of each message has
+    /// [`crate::BookFlags::LAST`]; keep a [`crate::book::OrderBook`] to follow the
+    /// book, and act on it at the end of a message, when it is consistent.
+    fn on_book(&mut self, host: &mut dyn Host, level: &BookLevel) {
+        let _ = (host, level);
     }
 
     /// A closed bar of a subscribed interval.
@@ -80,7 +89,7 @@ pub trait Host {
     fn instrument(&mut self, id: InstrumentId) -> Option<InstrumentInfo>;
     /// Resolves a symbol such as `BTC-USDT`.
     fn lookup_instrument(&mut self, symbol: &str) -> Option<InstrumentInfo>;
-    /// Receives trades and/or quotes of an instrument.
+    /// Receives trades, quotes and/or book levels of an instrument.
     fn subscribe(&mut self, instrument: InstrumentId, streams: Streams);
     /// Receives bars of `interval_ms` aggregated from the instrument's trades.
     fn subscribe_bars(&mut self, instrument: InstrumentId, interval_ms: u32) -> Result<(), String>;

@@ -67,6 +67,8 @@ pub struct Subscriptions {
     pub trades: FxHashMap<InstrumentId, Vec<StrategyIdx>>,
     /// Quote subscribers per instrument.
     pub quotes: FxHashMap<InstrumentId, Vec<StrategyIdx>>,
+    /// Book level subscribers per instrument.
+    pub book: FxHashMap<InstrumentId, Vec<StrategyIdx>>,
     /// Bar aggregators, each with its subscribers.
     pub bars: Vec<(BarAggregator, Vec<StrategyIdx>)>,
 }
@@ -74,7 +76,12 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// Drops every subscription of a strategy.
     pub fn remove(&mut self, strategy: StrategyIdx) {
-        for list in self.trades.values_mut().chain(self.quotes.values_mut()) {
+        for list in self
+            .trades
+            .values_mut()
+            .chain(self.quotes.values_mut())
+            .chain(self.book.values_mut())
+        {
             list.retain(|&s| s != strategy);
         }
         for (_, list) in &mut self.bars {
@@ -738,6 +745,7 @@ impl Host for StrategyCtx {
         for (wanted, map) in [
             (streams.trades, &mut subs.trades),
             (streams.quotes, &mut subs.quotes),
+            (streams.book, &mut subs.book),
         ] {
             let list = map.entry(instrument).or_default();
             if wanted && !list.contains(&strategy) {

@@ -94,6 +94,7 @@ impl Engine {
         let list = match audience {
             Audience::Trades(instrument) => subs.trades.get(&instrument),
             Audience::Quotes(instrument) => subs.quotes.get(&instrument),
+            Audience::Book(instrument) => subs.book.get(&instrument),
             Audience::Bars(aggregator) => subs.bars.get(aggregator).map(|(_, list)| list),
         };
         recipients.extend_from_slice(list.map_or(&[][..], Vec::as_slice));

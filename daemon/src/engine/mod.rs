@@ -298,6 +298,7 @@ enum Flow {
 enum Audience {
     Trades(InstrumentId),
     Quotes(InstrumentId),
+    Book(InstrumentId),
     Bars(usize),
 }
 
@@ -563,6 +564,12 @@ impl Engine {
                 self.broadcast(Audience::Quotes(quote.instrument), |engine, idx| {
                     engine.observe_latency(idx);
                     engine.deliver(idx, |i, ctx| i.on_quote(ctx, quote))
+                });
+            }
+            MarketEvent::Book(level) => {
+                self.broadcast(Audience::Book(level.instrument), |engine, idx| {
+                    engine.observe_latency(idx);
+                    engine.deliver(idx, |i, ctx| i.on_book(ctx, level))
                 });
             }
         }

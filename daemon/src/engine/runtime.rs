@@ -7,7 +7,7 @@
 use super::core::StrategyCtx;
 use super::SharedComponent;
 use crate::plugin::{Fault, StrategyInstance};
-use pennant_sdk::{Bar, OrderUpdate, Params, Quote, Strategy, Trade};
+use pennant_sdk::{Bar, BookLevel, OrderUpdate, Params, Quote, Strategy, Trade};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -22,6 +22,8 @@ pub trait StrategyRuntime: Send {
     fn on_trade(&mut self, ctx: StrategyCtx, trade: &Trade) -> Call<()>;
     /// A quote.
     fn on_quote(&mut self, ctx: StrategyCtx, quote: &Quote) -> Call<()>;
+    /// An order book level.
+    fn on_book(&mut self, ctx: StrategyCtx, level: &BookLevel) -> Call<()>;
     /// A closed bar.
     fn on_bar(&mut self, ctx: StrategyCtx, bar: &Bar) -> Call<()>;
     /// An order update.
@@ -47,6 +49,9 @@ impl StrategyRuntime for StrategyInstance<StrategyCtx> {
     }
     fn on_quote(&mut self, ctx: StrategyCtx, quote: &Quote) -> Call<()> {
         StrategyInstance::on_quote(self, ctx, quote)
+    }
+    fn on_book(&mut self, ctx: StrategyCtx, level: &BookLevel) -> Call<()> {
+        StrategyInstance::on_book(self, ctx, level)
     }
     fn on_bar(&mut self, ctx: StrategyCtx, bar: &Bar) -> Call<()> {
         StrategyInstance::on_bar(self, ctx, bar)
@@ -136,6 +141,9 @@ impl<S: Strategy + Send> StrategyRuntime for NativeStrategy<S> {
     }
     fn on_quote(&mut self, ctx: StrategyCtx, quote: &Quote) -> Call<()> {
         self.handle(ctx, |s, ctx| s.on_quote(ctx, quote))
+    }
+    fn on_book(&mut self, ctx: StrategyCtx, level: &BookLevel) -> Call<()> {
+        self.handle(ctx, |s, ctx| s.on_book(ctx, level))
     }
     fn on_bar(&mut self, ctx: StrategyCtx, bar: &Bar) -> Call<()> {
         self.handle(ctx, |s, ctx| s.on_bar(ctx, bar))

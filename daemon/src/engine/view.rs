@@ -55,6 +55,8 @@ pub struct EngineView {
     pub balances: Vec<(String, String, crate::account::balances::Balance)>,
     /// Venues banned by their exchange (HTTP 418): `(venue, until)`, wall ns.
     pub bans: Vec<(String, Timestamp)>,
+    /// What is wrong with each instrument's L2 book, by symbol (instruments with depth).
+    pub books: Vec<(String, crate::market::BookHealth)>,
     /// False once the engine has stopped.
     pub running: bool,
 }
@@ -227,6 +229,15 @@ impl Engine {
                     .collect();
                 bans.sort();
                 bans
+            },
+            books: {
+                let mut books: Vec<_> = core
+                    .market
+                    .book_health()
+                    .map(|(id, health)| (core.instruments.symbol(id).to_owned(), health))
+                    .collect();
+                books.sort_by(|a, b| a.0.cmp(&b.0));
+                books
             },
             running: true,
         }

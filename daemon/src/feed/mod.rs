@@ -76,5 +76,6 @@ fn count(metrics: &FeedMetrics, event: &MarketEvent) {
     match event {
         MarketEvent::Trade(_) => metrics.trades.inc(),
         MarketEvent::Quote(_) => metrics.quotes.inc(),
+        MarketEvent::Book(_) => metrics.book.inc(),
     }
 }

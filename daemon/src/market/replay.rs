@@ -11,14 +11,29 @@
 //! 1700000000000000000,trade,BTC-USDT,50000.10,0.015,buy
 //! # ts_ns,quote,symbol,bid_price,bid_qty,ask_price,ask_qty
 //! 1700000000000100000,quote,BTC-USDT,50000.00,1.2,50000.20,0.8
+//! # ts_ns,book,symbol,seq,bid|ask,price,qty,flags
+//! 1700000000000200000,book,BTC-USDT,41,bid,50000.00,1.2,reset
+//! 1700000000000200000,book,BTC-USDT,41,ask,50000.20,0.8,last
+//! 1700000000000300000,book,BTC-USDT,42,bid,50000.00,0,last
 //! ```
+//!
+//! A `book` line is one level of the L2 book ([`pennant_sdk::BookLevel`]): `seq` is the
+//! venue's update id, `qty` the size now at that price (`0` removes the level), and
+//! `flags` is empty or `reset` (a snapshot starts: clear the book first), `last` (the
+//! venue's message ends here), or both as `reset|last`.
+//!
+//! A text file is for reading and writing by hand and by tools; for speed, convert it to
+//! the binary format ([`super::binary`], `pennantd convert-replay`), which the replay
+//! feed reads without parsing.
 //!
 //! A malformed line (wrong field count, bad number, unknown symbol, time going backwards)
 //! is counted, logged with its file and line number, and skipped: one bad line never stops
 //! a replay.
 
 use super::{Instruments, MarketEvent};
-use pennant_sdk::{InstrumentId, ParseFixedError, Quote, Side, Timestamp, Trade};
+use pennant_sdk::{
+    BookFlags, BookLevel, InstrumentId, ParseFixedError, Qty, Quote, Side, Timestamp, Trade,
+};
 use std::fmt;
 
 /// Why a line of a replay file was skipped.
@@ -27,15 +42,15 @@ pub enum LineError {
     /// Not the number of fields its kind needs.
     #[error("expected {expected} fields for a {kind}, found {found}")]
     FieldCount {
-        /// `trade` or `quote`.
+        /// `trade`, `quote` or `book`.
         kind: &'static str,
         /// How many it needs.
         expected: usize,
         /// How many there are.
         found: usize,
     },
-    /// The second field is neither `trade` nor `quote`.
-    #[error("unknown event kind {0:?} (expected trade or quote)")]
+    /// The second field is not `trade`, `quote` or `book`.
+    #[error("unknown event kind {0:?} (expected trade, quote or book)")]
     UnknownKind(String),
     /// The timestamp is not an integer.
     #[error("bad timestamp {0:?}: expected integer nanoseconds since the Unix epoch")]
@@ -67,6 +82,18 @@ pub enum LineError {
     /// The aggressor is neither `buy` nor `sell`.
     #[error("bad aggressor side {0:?} (expected buy or sell)")]
     Side(String),
+    /// A book side is neither `bid` nor `ask`.
+    #[error("bad book side {0:?} (expected bid or ask)")]
+    BookSide(String),
+    /// The book sequence is not an unsigned integer.
+    #[error("bad book seq {0:?}: expected an unsigned integer")]
+    Seq(String),
+    /// A book flag is not `reset` or `last`.
+    #[error("bad book flag {0:?} (expected reset, last or reset|last)")]
+    Flag(String),
+    /// A book level's size is negative.
+    #[error("qty must not be negative")]
+    Negative,
 }
 
 fn number<T: std::str::FromStr<Err = ParseFixedError>>(
@@ -110,7 +137,7 @@ impl LineParser {
         }
         // Split without allocating: this runs for every line of files of millions. Commas
         // are ASCII, so every slice below starts and ends on a character boundary.
-        let mut fields = [""; 7];
+        let mut fields = [""; 8];
         let mut count = 0;
         let mut start = 0;
         for (i, b) in line
@@ -129,6 +156,7 @@ impl LineParser {
         let (kind, expected) = match fields[1] {
             "trade" if count > 1 => ("trade", 6),
             "quote" if count > 1 => ("quote", 7),
+            "book" if count > 1 => ("book", 8),
             other => return Err(LineError::UnknownKind(other.to_owned())),
         };
         if count != expected {
@@ -152,7 +180,28 @@ impl LineParser {
                 id
             }
         };
-        let event = if kind == "trade" {
+        let event = if kind == "book" {
+            let side = match fields[4] {
+                "bid" => Side::Buy,
+                "ask" => Side::Sell,
+                other => return Err(LineError::BookSide(other.to_owned())),
+            };
+            let size: Qty = number("qty", fields[6])?;
+            if size.is_negative() {
+                return Err(LineError::Negative);
+            }
+            MarketEvent::Book(BookLevel {
+                instrument,
+                ts,
+                seq: fields[3]
+                    .parse()
+                    .map_err(|_| LineError::Seq(fields[3].to_owned()))?,
+                side,
+                price: positive("price", number("price", fields[5])?)?,
+                qty: size,
+                flags: parse_flags(fields[7])?,
+            })
+        } else if kind == "trade" {
             let aggressor = match fields[5] {
                 "buy" => Side::Buy,
                 "sell" => Side::Sell,
@@ -183,6 +232,34 @@ impl LineParser {
     }
 }
 
+fn parse_flags(field: &str) -> Result<BookFlags, LineError> {
+    let mut flags = BookFlags::NONE;
+    for flag in field
+        .split('|')
+        .map(str::trim_ascii)
+        .filter(|f| !f.is_empty())
+    {
+        flags = flags.with(match flag {
+            "reset" => BookFlags::RESET,
+            "last" => BookFlags::LAST,
+            other => return Err(LineError::Flag(other.to_owned())),
+        });
+    }
+    Ok(flags)
+}
+
+fn format_flags(flags: BookFlags) -> &'static str {
+    match (
+        flags.contains(BookFlags::RESET),
+        flags.contains(BookFlags::LAST),
+    ) {
+        (true, true) => "reset|last",
+        (true, false) => "reset",
+        (false, true) => "last",
+        (false, false) => "",
+    }
+}
+
 /// Writes an event as a line of the replay format (without the newline).
 pub fn format_line(event: &MarketEvent, instruments: &Instruments) -> String {
     struct Line<'a>(&'a MarketEvent, &'a Instruments);
@@ -207,6 +284,20 @@ pub fn format_line(event: &MarketEvent, instruments: &Instruments) -> String {
                     q.bid_qty,
                     q.ask_price,
                     q.ask_qty
+                ),
+                MarketEvent::Book(l) => write!(
+                    f,
+                    "{},book,{},{},{},{},{},{}",
+                    l.ts,
+                    self.1.symbol(l.instrument),
+                    l.seq,
+                    match l.side {
+                        Side::Buy => "bid",
+                        Side::Sell => "ask",
+                    },
+                    l.price,
+                    l.qty,
+                    format_flags(l.flags)
                 ),
             }
         }
@@ -255,6 +346,63 @@ mod tests {
     }
 
     #[test]
+    fn book_lines_read_back_as_written() {
+        let reg = instruments();
+        let mut p = LineParser::default();
+        for (line, side, flags) in [
+            (
+                "5,book,BTC-USDT,41,bid,50000,1.2,reset",
+                Side::Buy,
+                BookFlags::RESET,
+            ),
+            (
+                "5,book,BTC-USDT,41,ask,50000.2,0,",
+                Side::Sell,
+                BookFlags::NONE,
+            ),
+            (
+                "6,book,BTC-USDT,42,ask,50000.2,3,last",
+                Side::Sell,
+                BookFlags::LAST,
+            ),
+            (
+                "7,book,BTC-USDT,43,bid,1,0,reset|last",
+                Side::Buy,
+                BookFlags::RESET.with(BookFlags::LAST),
+            ),
+        ] {
+            let event = p.parse(line, &reg).unwrap().unwrap();
+            let MarketEvent::Book(level) = event else {
+                panic!("{line}: not a book level");
+            };
+            assert_eq!((level.side, level.flags), (side, flags), "{line}");
+            assert_eq!(format_line(&event, &reg), line);
+        }
+        let mut err = |l: &str| p.parse(l, &reg).unwrap_err().to_string();
+        assert_eq!(
+            err("8,book,BTC-USDT,1,bid,1,1"),
+            "expected 8 fields for a book, found 7"
+        );
+        assert_eq!(
+            err("8,book,BTC-USDT,1,buy,1,1,"),
+            "bad book side \"buy\" (expected bid or ask)"
+        );
+        assert_eq!(
+            err("8,book,BTC-USDT,-1,bid,1,1,"),
+            "bad book seq \"-1\": expected an unsigned integer"
+        );
+        assert_eq!(
+            err("8,book,BTC-USDT,1,bid,1,1,first"),
+            "bad book flag \"first\" (expected reset, last or reset|last)"
+        );
+        assert_eq!(
+            err("8,book,BTC-USDT,1,bid,1,-1,"),
+            "qty must not be negative"
+        );
+        assert_eq!(err("8,book,BTC-USDT,1,bid,0,1,"), "price must be positive");
+    }
+
+    #[test]
     fn names_what_is_wrong_with_a_bad_line() {
         let reg = instruments();
         let mut p = LineParser::default();
@@ -265,7 +413,7 @@ mod tests {
         );
         assert_eq!(
             err(&mut p, "1,tick,BTC-USDT"),
-            "unknown event kind \"tick\" (expected trade or quote)"
+            "unknown event kind \"tick\" (expected trade, quote or book)"
         );
         assert_eq!(
             err(&mut p, "x,trade,BTC-USDT,1,1,buy").as_str(),

@@ -156,6 +156,7 @@ mod tests {
                     trades += 1;
                     assert!(t.price.is_multiple_of(px("0.1")));
                 }
+                MarketEvent::Book(_) => panic!("the walk has no depth"),
             }
         }
         assert!(

@@ -206,6 +206,7 @@ impl Metrics {
         FeedMetrics {
             trades: self.feed_events.with_label_values(&[name, "trade"]),
             quotes: self.feed_events.with_label_values(&[name, "quote"]),
+            book: self.feed_events.with_label_values(&[name, "book"]),
             malformed: self.feed_malformed.with_label_values(&[name]),
             lag: self.feed_lag.with_label_values(&[name]),
             connected: self.feed_connected.with_label_values(&[name]),
@@ -248,6 +249,8 @@ pub struct FeedMetrics {
     pub trades: IntCounter,
     /// Quotes received.
     pub quotes: IntCounter,
+    /// Order book levels received.
+    pub book: IntCounter,
     /// Malformed messages skipped.
     pub malformed: IntCounter,
     /// Lag of the last event (live feeds).
@@ -266,6 +269,7 @@ impl FeedMetrics {
         FeedMetrics {
             trades: IntCounter::new("trades", "trades").expect("constant metric options"),
             quotes: IntCounter::new("quotes", "quotes").expect("constant metric options"),
+            book: IntCounter::new("book", "book").expect("constant metric options"),
             malformed: IntCounter::new("malformed", "malformed").expect("constant metric options"),
             lag: Gauge::new("lag", "lag").expect("constant metric options"),
             connected: IntGauge::new("connected", "connected").expect("constant metric options"),

@@ -65,6 +65,9 @@ struct Families {
     orders_status_unknown: IntGauge,
     balance: GaugeVec,
     ban_until: GaugeVec,
+    book_refused: IntCounterVec,
+    book_crossed: IntCounterVec,
+    book_is_crossed: IntGaugeVec,
     store_spooled: IntGauge,
     store_spool_bytes: IntGauge,
     store_failures: IntCounterVec,
@@ -276,6 +279,21 @@ impl Families {
                 "When the exchange's ban of this IP (HTTP 418) ends, Unix seconds; alert while it is above time().",
                 &["venue"],
             )?,
+            book_refused: counter_vec(
+                "book_levels_refused_total",
+                "Order book levels refused, by instrument and reason (not_synced: before a snapshot; stale: an older update than the book's; bad_level).",
+                &["instrument", "reason"],
+            )?,
+            book_crossed: counter_vec(
+                "book_crossed_total",
+                "Venue messages that left an instrument's order book crossed (best bid at or above best ask).",
+                &["instrument"],
+            )?,
+            book_is_crossed: int_gauge_vec(
+                "book_is_crossed",
+                "1 while an instrument's order book is crossed.",
+                &["instrument"],
+            )?,
             store_spooled: int_gauge(
                 "store_spool_records",
                 "Records waiting in the spool file for the store to come back.",
@@ -289,7 +307,7 @@ impl Families {
         })
     }
 
-    fn collectors(&self) -> [&dyn Collector; 44] {
+    fn collectors(&self) -> [&dyn Collector; 47] {
         [
             &self.events,
             &self.orders,
@@ -332,6 +350,9 @@ impl Families {
             &self.orders_status_unknown,
             &self.balance,
             &self.ban_until,
+            &self.book_refused,
+            &self.book_crossed,
+            &self.book_is_crossed,
             &self.store_spooled,
             &self.store_spool_bytes,
             &self.store_failures,
@@ -462,6 +483,24 @@ impl ViewCollector {
             .set(count(view.orders_pending_cancel));
         f.orders_status_unknown
             .set(count(view.orders_status_unknown));
+        for (symbol, health) in &view.books {
+            let symbol = symbol.as_str();
+            for (reason, n) in [
+                ("not_synced", health.not_synced),
+                ("stale", health.stale),
+                ("bad_level", health.bad),
+            ] {
+                f.book_refused
+                    .with_label_values(&[symbol, reason])
+                    .inc_by(n);
+            }
+            f.book_crossed
+                .with_label_values(&[symbol])
+                .inc_by(health.crossed);
+            f.book_is_crossed
+                .with_label_values(&[symbol])
+                .set(i64::from(health.is_crossed));
+        }
         for (venue, until) in &view.bans {
             f.ban_until
                 .with_label_values(&[venue.as_str()])

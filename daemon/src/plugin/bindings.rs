@@ -231,6 +231,7 @@ macro_rules! contract {
             let streams = sdk::Streams {
                 trades: streams.contains(wit::Streams::TRADES),
                 quotes: streams.contains(wit::Streams::QUOTES),
+                book: false,
             };
             self.ctx()?.subscribe(instrument, streams);
             Ok(())

@@ -185,6 +185,12 @@ impl<C: sdk::Host + Send + 'static> StrategyInstance<C> {
         })
     }
 
+    /// A book level: no contract hosted yet carries them (0.1 and 0.2 components
+    /// cannot subscribe to the book), so there is nothing to call.
+    pub fn on_book(&mut self, ctx: C, _level: &sdk::BookLevel) -> (C, Result<(), Fault>) {
+        (ctx, Ok(()))
+    }
+
     /// `on-bar`.
     pub fn on_bar(&mut self, ctx: C, bar: &sdk::Bar) -> (C, Result<(), Fault>) {
         self.call(ctx, |p, s| {

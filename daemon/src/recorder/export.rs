@@ -9,7 +9,7 @@
 use super::format::Frame;
 use super::replay::{ReplayError, Session};
 use crate::market::replay::format_line;
-use crate::market::{Instruments, MarketEvent};
+use crate::market::Instruments;
 use std::io::Write;
 use std::path::Path;
 
@@ -32,7 +32,7 @@ pub fn export(dir: &Path, out: &mut dyn Write) -> Result<ExportReport, ReplayErr
     let write_error = ReplayError::Write;
     writeln!(
         out,
-        "# market data recorded in {}\n# ts_ns,trade,symbol,price,qty,aggressor\n# ts_ns,quote,symbol,bid_price,bid_qty,ask_price,ask_qty",
+        "# market data recorded in {}\n# ts_ns,trade,symbol,price,qty,aggressor\n# ts_ns,quote,symbol,bid_price,bid_qty,ask_price,ask_qty\n# ts_ns,book,symbol,seq,bid|ask,price,qty,flags",
         dir.display()
     )
     .map_err(write_error)?;
@@ -42,10 +42,7 @@ pub fn export(dir: &Path, out: &mut dyn Write) -> Result<ExportReport, ReplayErr
         };
         for mut event in events {
             if event.ts() < last {
-                match &mut event {
-                    MarketEvent::Trade(t) => t.ts = last,
-                    MarketEvent::Quote(q) => q.ts = last,
-                }
+                event = event.with_ts(last);
                 report.retimed += 1;
             }
             last = event.ts();

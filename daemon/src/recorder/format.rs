@@ -1,16 +1,15 @@
 //! The session files' format. Each file starts with [`MAGIC`] and a format version (u16,
 //! little endian), then holds frames: a payload length (u32 LE) and the payload, whose
 //! first byte is the kind and next eight the wall time (i64 LE, nanoseconds since the
-//! epoch; 0 with the event clock). Market events are fixed-size records (a trade 30
-//! bytes, a quote 45), read without parsing; the rarer frames (commands, the recovered
+//! epoch; 0 with the event clock). Market events are the 48-byte records of
+//! [`crate::market::binary`], read without parsing; the rarer frames (commands, the recovered
 //! state, the outcome) are postcard.
 //!
 //! | kind | frame      | body                                                        |
 //! |------|------------|-------------------------------------------------------------|
 //! | 0    | start      | postcard [`SessionStart`]                                   |
-//! | 1    | market     | u32 count, then per event: u8 0 = trade, 1 = quote; u32     |
-//! |      |            | instrument; i64 ts; trade: i64 price, i64 qty, u8 aggressor |
-//! |      |            | (0 buy, 1 sell); quote: i64 bid, bid qty, ask, ask qty      |
+//! | 1    | market     | u32 count, then a [`crate::market::binary`] record per      |
+//! |      |            | event, its instrument the engine's handle                   |
 //! | 2    | feed ended | postcard string                                             |
 //! | 3    | tick       | nothing                                                     |
 //! | 4    | shutdown   | nothing                                                     |
@@ -23,10 +22,10 @@
 use crate::config::{Limits, OpenOrders};
 use crate::engine::outcome::Outcome;
 use crate::engine::{Change, Command, LimitsPatch, StrategyCode};
-use crate::market::MarketEvent;
+use crate::market::{binary, MarketEvent};
 use crate::records::{Named, Recovered};
 use crate::risk::{Scope, TradingState};
-use pennant_sdk::{Price, Qty, Quote, Side, Timestamp, Trade};
+use pennant_sdk::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// The first bytes of every session file.
@@ -35,8 +34,9 @@ pub const MAGIC: &[u8; 16] = b"PENNANT-SESSION\0";
 /// sides, statuses, kinds, trading states) and orders carry their venue, which changes
 /// the postcard of the recovered state; a version 1 session is refused by name. 3: the
 /// recovered state says when the latest order was created, and a venue's snapshot
-/// which orders it had been sent.
-pub const VERSION: u16 = 3;
+/// which orders it had been sent. 4: market events are the binary replay format's
+/// 48-byte records, which carry book levels.
+pub const VERSION: u16 = 4;
 /// A frame larger than this is corrupt (a batch of market events is far smaller).
 pub const MAX_FRAME: u32 = 256 * 1024 * 1024;
 
@@ -512,32 +512,7 @@ fn postcard_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 fn encode_market(out: &mut Vec<u8>, events: &[MarketEvent]) {
     out.extend_from_slice(&(events.len() as u32).to_le_bytes());
     for event in events {
-        match event {
-            MarketEvent::Trade(t) => {
-                out.push(0);
-                out.extend_from_slice(&t.instrument.to_le_bytes());
-                out.extend_from_slice(&t.ts.to_le_bytes());
-                out.extend_from_slice(&t.price.raw().to_le_bytes());
-                out.extend_from_slice(&t.qty.raw().to_le_bytes());
-                out.push(match t.aggressor {
-                    Side::Buy => 0,
-                    Side::Sell => 1,
-                });
-            }
-            MarketEvent::Quote(q) => {
-                out.push(1);
-                out.extend_from_slice(&q.instrument.to_le_bytes());
-                out.extend_from_slice(&q.ts.to_le_bytes());
-                for value in [
-                    q.bid_price.raw(),
-                    q.bid_qty.raw(),
-                    q.ask_price.raw(),
-                    q.ask_qty.raw(),
-                ] {
-                    out.extend_from_slice(&value.to_le_bytes());
-                }
-            }
-        }
+        out.extend_from_slice(&binary::encode(event, event.instrument()));
     }
 }
 
@@ -614,65 +589,30 @@ impl<'a> Reader<'a> {
 }
 
 fn decode_market(body: &[u8]) -> Result<Vec<MarketEvent>, String> {
-    let (count, mut rest) = body
+    let (count, rest) = body
         .split_first_chunk::<4>()
         .ok_or("market frame without its count")?;
     let count = u32::from_le_bytes(*count) as usize;
-    let mut events = Vec::with_capacity(count.min(rest.len() / 30));
-    let mut take = |n: usize| -> Result<&[u8], String> {
-        if rest.len() < n {
-            return Err("market frame cut short".into());
-        }
-        let (head, tail) = rest.split_at(n);
-        rest = tail;
-        Ok(head)
-    };
-    let i64_at = |b: &[u8], at: usize| {
-        let mut word = [0; 8];
-        word.copy_from_slice(&b[at..at + 8]);
-        i64::from_le_bytes(word)
-    };
-    for _ in 0..count {
-        let kind = take(1)?[0];
-        let head = take(12)?;
-        let instrument = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-        let ts = i64_at(head, 4);
-        events.push(match kind {
-            0 => {
-                let b = take(17)?;
-                MarketEvent::Trade(Trade {
-                    instrument,
-                    ts,
-                    price: Price::from_raw(i64_at(b, 0)),
-                    qty: Qty::from_raw(i64_at(b, 8)),
-                    aggressor: match b[16] {
-                        0 => Side::Buy,
-                        1 => Side::Sell,
-                        other => return Err(format!("aggressor {other}")),
-                    },
-                })
-            }
-            1 => {
-                let b = take(32)?;
-                MarketEvent::Quote(Quote {
-                    instrument,
-                    ts,
-                    bid_price: Price::from_raw(i64_at(b, 0)),
-                    bid_qty: Qty::from_raw(i64_at(b, 8)),
-                    ask_price: Price::from_raw(i64_at(b, 16)),
-                    ask_qty: Qty::from_raw(i64_at(b, 24)),
-                })
-            }
-            other => return Err(format!("market event kind {other}")),
-        });
+    if rest.len() != count * binary::RECORD_LEN {
+        return Err(format!(
+            "market frame of {count} events in {} bytes",
+            rest.len()
+        ));
     }
-    Ok(events)
+    rest.as_chunks::<{ binary::RECORD_LEN }>()
+        .0
+        .iter()
+        .map(|record| {
+            binary::decode(record, binary::record_instrument(record)).map_err(|e| e.to_string())
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::tape::Frame as F;
+    use pennant_sdk::{BookFlags, BookLevel, Price, Qty, Quote, Side, Trade};
 
     #[test]
     fn frames_read_back_as_written() {
@@ -689,9 +629,22 @@ mod tests {
             bid_price: Price::from_raw(99),
             bid_qty: Qty::from_raw(5),
             ask_price: Price::from_raw(101),
-            ask_qty: Qty::from_raw(-7),
+            ask_qty: Qty::from_raw(7),
         };
-        let events = [MarketEvent::Trade(trade), MarketEvent::Quote(quote)];
+        let level = BookLevel {
+            instrument: 2,
+            ts: 43,
+            seq: 1 << 40,
+            side: Side::Buy,
+            price: Price::from_raw(98),
+            qty: Qty::ZERO,
+            flags: BookFlags::LAST,
+        };
+        let events = [
+            MarketEvent::Trade(trade),
+            MarketEvent::Quote(quote),
+            MarketEvent::Book(level),
+        ];
         let command = Command::ChangeLimits {
             scope: Scope::Strategy("mm".into()),
             patch: LimitsPatch {
@@ -757,12 +710,12 @@ mod tests {
             Err(FormatError::NotASession)
         ));
         // A file of an earlier format is refused by its version, not misread.
-        for version in [1u16, 2] {
+        for version in [1u16, 2, 3] {
             let mut old = MAGIC.to_vec();
             old.extend_from_slice(&version.to_le_bytes());
             let err = Reader::new(&old).err().unwrap();
             assert!(matches!(err, FormatError::Version { found } if found == version));
-            assert!(err.to_string().contains("reads version 3"), "{err}");
+            assert!(err.to_string().contains("reads version 4"), "{err}");
         }
     }
 }

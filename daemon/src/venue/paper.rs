@@ -80,6 +80,7 @@ impl Venue for PaperVenue {
         match event {
             MarketEvent::Quote(q) => self.engine.on_quote(q, out),
             MarketEvent::Trade(t) => self.engine.on_trade(t, out),
+            MarketEvent::Book(l) => self.engine.on_book(l, out),
         }
     }
 

@@ -6,8 +6,8 @@ use crate::fixed::{Price, Qty};
 use crate::matching::{ExecutionReport, MatchingEngine, MatchingSettings};
 use crate::strategy::Host;
 use crate::types::{
-    InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate, Position, Quote,
-    RejectReason, Rejection, Signal, Streams, Timestamp, Trade,
+    BookLevel, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate,
+    Position, Quote, RejectReason, Rejection, Signal, Streams, Timestamp, Trade,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -88,7 +88,7 @@ impl TestHost {
     pub fn set_now(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
         self.venue.on_clock(self.now, &mut self.executions);
-        self.book();
+        self.book_executions();
     }
 
     fn info(&self, id: InstrumentId) -> Option<&InstrumentInfo> {
@@ -104,7 +104,7 @@ impl TestHost {
 
     /// Turns what the simulated venue reported into positions and order updates, as the
     /// daemon books a venue's reports.
-    fn book(&mut self) {
+    fn book_executions(&mut self) {
         for execution in std::mem::take(&mut self.executions) {
             let id = execution.order_id();
             let Some(working) = self.working.get_mut(&id) else {
@@ -141,14 +141,20 @@ impl TestHost {
     pub(super) fn on_quote(&mut self, quote: &Quote) {
         self.quotes.insert(quote.instrument, *quote);
         self.venue.on_quote(quote, &mut self.executions);
-        self.book();
+        self.book_executions();
+    }
+
+    /// A book level reaches the simulated venue (before the strategy sees it).
+    pub(super) fn on_book(&mut self, level: &BookLevel) {
+        self.venue.on_book(level, &mut self.executions);
+        self.book_executions();
     }
 
     /// A trade reaches the simulated venue (before the strategy sees it).
     pub(super) fn on_trade(&mut self, trade: &Trade) {
         self.last_trade.insert(trade.instrument, trade.price);
         self.venue.on_trade(trade, &mut self.executions);
-        self.book();
+        self.book_executions();
     }
 }
 
@@ -179,7 +185,7 @@ impl Host for TestHost {
         );
         self.venue
             .submit(id, *order, self.now, &mut self.executions);
-        self.book();
+        self.book_executions();
         result
     }
 
@@ -187,7 +193,7 @@ impl Host for TestHost {
         let result = if self.working.contains_key(&id)
             && self.venue.cancel(id, self.now, &mut self.executions)
         {
-            self.book();
+            self.book_executions();
             Ok(())
         } else {
             Err(Rejection::new(

@@ -50,8 +50,8 @@ use crate::matching::MatchingSettings;
 use crate::params::{InitError, Params};
 use crate::strategy::{Host, Strategy};
 use crate::types::{
-    Bar, InstrumentId, InstrumentInfo, OrderId, OrderRequest, Position, Quote, Side, Timestamp,
-    Trade,
+    Bar, BookFlags, BookLevel, InstrumentId, InstrumentInfo, OrderId, OrderRequest, Position,
+    Quote, Side, Timestamp, Trade,
 };
 
 mod host;
@@ -219,6 +219,31 @@ impl<S: Strategy> Harness<S> {
         self.host.on_quote(&quote);
         self.deliver_updates();
         self.with_strategy(|s, h| s.on_quote(h, &quote));
+    }
+
+    /// A level of the order book (`side` [`Side::Buy`] for a bid): the simulated venue's
+    /// book changes and resting orders it reaches fill, then the strategy sees it.
+    pub fn book(
+        &mut self,
+        symbol: &str,
+        seq: u64,
+        side: Side,
+        price: Price,
+        size: Qty,
+        flags: BookFlags,
+    ) {
+        let level = BookLevel {
+            instrument: self.id(symbol),
+            ts: self.host.now,
+            seq,
+            side,
+            price,
+            qty: size,
+            flags,
+        };
+        self.host.on_book(&level);
+        self.deliver_updates();
+        self.with_strategy(|s, h| s.on_book(h, &level));
     }
 
     /// A trade: resting orders at or through its price fill, then the strategy sees it.

@@ -1,5 +1,5 @@
-//! Market data a strategy receives: trades, top-of-book quotes, bars, and the streams
-//! it subscribes to.
+//! Market data a strategy receives: trades, top-of-book quotes, order book levels, bars,
+//! and the streams it subscribes to.
 
 use super::{InstrumentId, Side, Timestamp};
 use crate::fixed::{Price, Qty};
@@ -43,6 +43,65 @@ impl Quote {
     }
 }
 
+/// Flags of a [`BookLevel`]: where it stands in the venue's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct BookFlags(u8);
+
+impl BookFlags {
+    /// No flag: one more level of a message that goes on.
+    pub const NONE: BookFlags = BookFlags(0);
+    /// Clear the book before applying this level: the first level of a snapshot. A book
+    /// is in sync from a reset on.
+    pub const RESET: BookFlags = BookFlags(1);
+    /// The last level of the venue's message: the book is consistent after it (levels in
+    /// between may show a half-applied update, a crossed book say).
+    pub const LAST: BookFlags = BookFlags(2);
+
+    /// Both flags of `self` and `other`.
+    pub const fn with(self, other: BookFlags) -> BookFlags {
+        BookFlags(self.0 | other.0)
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: BookFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The flags as bits (reset 1, last 2), for the wire and files.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Flags from bits; unknown bits are dropped.
+    pub const fn from_bits(bits: u8) -> BookFlags {
+        BookFlags(bits & 3)
+    }
+}
+
+/// One price level of an order book, set to a new size: the L2 event. A snapshot is a
+/// run of levels whose first has [`BookFlags::RESET`]; an update is a run of levels
+/// that each replace the size at their price (`qty` zero removes the level). The last
+/// level of each venue message has [`BookFlags::LAST`]. Plain and fixed-size, like the
+/// per-level records of Databento's MBP or Tardis' `book_change`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookLevel {
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// When.
+    pub ts: Timestamp,
+    /// The venue's update id of the message this level belongs to (Binance's `u`, or
+    /// `lastUpdateId` for a snapshot): never goes back.
+    pub seq: u64,
+    /// Bids are [`Side::Buy`], asks [`Side::Sell`].
+    pub side: Side,
+    /// The price of the level.
+    pub price: Price,
+    /// The size now resting at that price; zero removes the level.
+    pub qty: Qty,
+    /// Where the level stands in its message.
+    pub flags: BookFlags,
+}
+
 /// A time bar aggregated from trades.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bar {
@@ -73,6 +132,8 @@ pub struct Streams {
     pub trades: bool,
     /// Best bid/ask.
     pub quotes: bool,
+    /// Order book levels ([`BookLevel`]), where the feed has depth.
+    pub book: bool,
 }
 
 impl Streams {
@@ -80,15 +141,25 @@ impl Streams {
     pub const TRADES: Streams = Streams {
         trades: true,
         quotes: false,
+        book: false,
     };
     /// Quotes only.
     pub const QUOTES: Streams = Streams {
         trades: false,
         quotes: true,
+        book: false,
     };
-    /// Trades and quotes.
+    /// Order book levels only.
+    pub const BOOK: Streams = Streams {
+        trades: false,
+        quotes: false,
+        book: true,
+    };
+    /// Trades and quotes. Not the book, which is many times their volume: ask for it
+    /// with [`Streams::BOOK`] (`Streams { book: true, ..Streams::ALL }` for everything).
     pub const ALL: Streams = Streams {
         trades: true,
         quotes: true,
+        book: false,
     };
 }
