@@ -1111,29 +1111,33 @@ fn market_event<T>(
     }
 }
 
-/// The `binance` feed on the fake's market streams: one combined connection for the
-/// trades and book tickers of its symbols, normalized into events (a trade at the
-/// exchange's time); a malformed message counted and skipped; the connection made again
-/// after Binance closes it, announces a shutdown, goes quiet or refuses for a while,
-/// each counted by reason.
-#[test]
-fn the_binance_feed_brings_trades_and_quotes_and_connects_again_when_lost() {
-    use pennant_daemon::config::BinanceFeedConfig;
-    use pennant_daemon::metrics::FeedMetrics;
-    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+/// A `binance` feed of BTC-USDT on the fake, its tasks in `runtime`: its instruments,
+/// metrics, what it sends the engine, and its tasks.
+fn binance_feed(
+    fake: &FakeBinance,
+    runtime: &tokio::runtime::Runtime,
+    quiet: Duration,
+    depth_levels: Option<u32>,
+) -> (
+    Instruments,
+    pennant_daemon::metrics::FeedMetrics,
+    tokio::sync::mpsc::Receiver<pennant_daemon::engine::EngineInput>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
     let instruments = Instruments::new([pennant_sdk::testing::instrument(
         0, "BTC-USDT", "0.01", "0.00001",
     )]);
-    let config = BinanceFeedConfig {
+    let config = pennant_daemon::config::BinanceFeedConfig {
         url: fake.market_stream_url(),
         symbols: vec!["BTC-USDT".into()],
-        quiet: Duration::from_millis(1_000),
+        quiet,
         reconnect_min: Duration::from_millis(20),
         reconnect_max: Duration::from_millis(100),
+        depth_levels,
+        rest_url: fake.base_url().to_owned(),
     };
-    let metrics = FeedMetrics::detached();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let metrics = pennant_daemon::metrics::FeedMetrics::detached();
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
     let tasks = {
         let _context = runtime.enter();
         pennant_daemon::feed::binance::spawn(
@@ -1144,6 +1148,20 @@ fn the_binance_feed_brings_trades_and_quotes_and_connects_again_when_lost() {
             metrics.clone(),
         )
     };
+    (instruments, metrics, rx, tasks)
+}
+
+/// The `binance` feed on the fake's market streams: one combined connection for the
+/// trades and book tickers of its symbols, normalized into events (a trade at the
+/// exchange's time); a malformed message counted and skipped; the connection made again
+/// after Binance closes it, announces a shutdown, goes quiet or refuses for a while,
+/// each counted by reason.
+#[test]
+fn the_binance_feed_brings_trades_and_quotes_and_connects_again_when_lost() {
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (instruments, metrics, mut rx, tasks) =
+        binance_feed(&fake, &runtime, Duration::from_millis(1_000), None);
     assert_eq!(tasks.len(), 1);
     let connected = || (metrics.connected.get() == 1).then_some(());
     support::poll("the feed connected", connected);
@@ -1242,6 +1260,126 @@ fn the_binance_feed_brings_trades_and_quotes_and_connects_again_when_lost() {
     market_event(&runtime, &mut rx, book, |e| {
         matches!(e, MarketEvent::Quote(_)).then_some(())
     });
+    drop(rx);
+    drop(runtime);
+}
+
+/// The `binance` feed with `depth_levels` keeps each symbol's order book as Binance
+/// documents it: the diff depth stream buffered, a REST snapshot, buffered events
+/// dropped or applied by their ids; and when the stream loses an event, repeats one,
+/// sends two out of order, or the connection is lost, the book it hands the engine still
+/// ends as the exchange's (a gap and a reconnect each sync it again from a snapshot).
+#[test]
+fn the_binance_feed_keeps_the_order_book_through_gaps_duplicates_and_reordering() {
+    use pennant_sdk::book::OrderBook;
+    use pennant_testkit::binance::DepthFault;
+    let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_, metrics, mut rx, _tasks) =
+        binance_feed(&fake, &runtime, Duration::from_secs(30), Some(1000));
+    support::poll("the feed connected", || {
+        (metrics.connected.get() == 1).then_some(())
+    });
+    assert_eq!(
+        fake.market_stream_requests()[0],
+        "streams=btcusdt@trade/btcusdt@bookTicker/btcusdt@depth@100ms"
+    );
+    let mut book = OrderBook::new();
+    // Reads the feed's book levels into `book` until it is the exchange's.
+    let mut in_sync = |book: &mut OrderBook, what: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (bids, asks) = fake.depth("BTCUSDT");
+            let ours = |levels: Vec<pennant_sdk::book::Level>| -> Vec<_> {
+                levels.iter().map(|l| (l.price, l.qty)).collect()
+            };
+            if book.is_synced()
+                && ours(book.bids().collect()) == bids
+                && ours(book.asks().collect()) == asks
+            {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: the book is not the exchange's in 30 s"
+            );
+            let input = runtime.block_on(async {
+                tokio::time::timeout(Duration::from_millis(100), rx.recv()).await
+            });
+            if let Ok(Some(pennant_daemon::engine::EngineInput::Market { events, .. })) = input {
+                for event in events {
+                    if let MarketEvent::Book(level) = event {
+                        assert_eq!(level.instrument, 1);
+                        // Every level the feed sends applies: nothing stale, nothing
+                        // before a snapshot.
+                        book.apply(&level).unwrap();
+                    }
+                }
+            }
+        }
+    };
+    let level = |p: &str, q: &str| (px(p), qty(q));
+    fake.change_depth(
+        "BTCUSDT",
+        &[level("50000", "1"), level("49999", "2")],
+        &[level("50001", "1"), level("50002", "3")],
+        3,
+    );
+    in_sync(&mut book, "first snapshot");
+    assert_eq!(fake.depth_snapshots(), ["BTCUSDT"]);
+    let mut step = 0;
+    let mut change = |fake: &FakeBinance| {
+        step += 1;
+        let price = format!("{}", 49990 + step % 9);
+        let ask = format!("{}", 50002 + step % 7);
+        fake.change_depth(
+            "BTCUSDT",
+            &[level(&price, &format!("{}", step % 3))],
+            &[level(&ask, &format!("{}", (step + 1) % 4))],
+            1 + step as u64 % 3,
+        );
+    };
+    for _ in 0..5 {
+        change(&fake);
+    }
+    in_sync(&mut book, "updates");
+    assert_eq!(fake.depth_snapshots().len(), 1, "no gap, no new snapshot");
+
+    for (fault, resyncs) in [
+        (DepthFault::Duplicate, 0),
+        (DepthFault::Hold, 1),
+        (DepthFault::Lose, 1),
+    ] {
+        let before = fake.depth_snapshots().len();
+        fake.inject_depth(fault);
+        for _ in 0..3 {
+            change(&fake);
+        }
+        in_sync(&mut book, &format!("{fault:?}"));
+        support::poll(&format!("{fault:?}: snapshots"), || {
+            (fake.depth_snapshots().len() == before + resyncs).then_some(())
+        });
+    }
+
+    let before = fake.depth_snapshots().len();
+    let connections = fake.market_stream_requests().len();
+    fake.close_market_streams();
+    support::poll("connected again", || {
+        (fake.market_stream_requests().len() > connections && metrics.connected.get() == 1)
+            .then_some(())
+    });
+    // Changes while away are missed; the first event after it syncs the book again.
+    change(&fake);
+    support::poll("a snapshot after the reconnect", || {
+        if fake.depth_snapshots().len() > before {
+            return Some(());
+        }
+        change(&fake);
+        None
+    });
+    in_sync(&mut book, "after the reconnect");
+    assert!(metrics.book.get() > 0);
+    assert_eq!(metrics.malformed.get(), 0);
     drop(rx);
     drop(runtime);
 }

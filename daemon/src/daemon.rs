@@ -192,7 +192,8 @@ pub fn check_online(config: &Config) -> Result<Vec<String>, DaemonError> {
                 .iter()
                 .map(|s| (crate::venue::binance::market_stream::binance_symbol(s), 0))
                 .collect();
-            let url = crate::feed::binance::url(&binance.url, &symbols);
+            let url =
+                crate::feed::binance::url(&binance.url, &symbols, binance.depth_levels.is_some());
             let connected = tokio::time::timeout(
                 Duration::from_secs(10),
                 tokio_tungstenite::connect_async(url.as_str()),

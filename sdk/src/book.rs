@@ -280,5 +280,21 @@ impl OrderBook {
     }
 }
 
+/// `100x1 99x2 | 101x3`: bids then asks, best first, each `PRICExSIZE`.
+impl std::fmt::Display for OrderBook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, l) in self.bids().enumerate() {
+            let gap = if i == 0 { "" } else { " " };
+            write!(f, "{gap}{}x{}", l.price, l.qty)?;
+        }
+        f.write_str(" | ")?;
+        for (i, l) in self.asks().enumerate() {
+            let gap = if i == 0 { "" } else { " " };
+            write!(f, "{gap}{}x{}", l.price, l.qty)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests;

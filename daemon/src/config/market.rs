@@ -80,6 +80,12 @@ pub struct FeedConfig {
     pub reconnect_min_ms: Option<NonZeroU32>,
     /// `binance`: the longest wait between attempts.
     pub reconnect_max_ms: Option<NonZeroU32>,
+    /// `binance`: also keep each symbol's L2 book, this many levels a side from the
+    /// REST snapshot (at most 5000), kept up to date from the diff depth stream.
+    pub depth_levels: Option<NonZeroU32>,
+    /// `binance`: the REST base URL depth snapshots come from (default
+    /// `https://api.binance.com`; the spot testnet's is `https://testnet.binance.vision`).
+    pub rest_url: Option<String>,
 }
 
 /// The kinds of feed.
@@ -90,7 +96,8 @@ pub enum FeedKind {
     Replay,
     /// A seeded random walk (`market::synthetic`).
     Synthetic,
-    /// Binance's market streams (trades and book tickers) over WebSocket.
+    /// Binance's market streams (trades, book tickers, and with `depth_levels` the
+    /// diff depth stream) over WebSocket.
     Binance,
 }
 
@@ -126,7 +133,14 @@ pub struct BinanceFeedConfig {
     pub reconnect_min: std::time::Duration,
     /// The longest wait between attempts.
     pub reconnect_max: std::time::Duration,
+    /// Levels a side of each symbol's depth snapshot; `None`: no depth.
+    pub depth_levels: Option<u32>,
+    /// The REST base URL of depth snapshots, without a trailing `/`.
+    pub rest_url: String,
 }
+
+/// Binance's REST API, where depth snapshots come from.
+pub const BINANCE_REST_URL: &str = "https://api.binance.com";
 
 /// Binance's market streams.
 pub const BINANCE_STREAM_URL: &str = "wss://stream.binance.com:9443";
@@ -181,6 +195,13 @@ impl FeedConfig {
                     quiet: ms(self.quiet_ms, 60_000),
                     reconnect_min: ms(self.reconnect_min_ms, 500),
                     reconnect_max: ms(self.reconnect_max_ms, 30_000),
+                    depth_levels: self.depth_levels.map(NonZeroU32::get),
+                    rest_url: self
+                        .rest_url
+                        .as_deref()
+                        .unwrap_or(BINANCE_REST_URL)
+                        .trim_end_matches('/')
+                        .to_owned(),
                 })
             }
         }
@@ -216,6 +237,12 @@ impl FeedConfig {
                 "reconnect_max_ms",
                 self.reconnect_max_ms.is_some(),
             ),
+            (
+                FeedKind::Binance,
+                "depth_levels",
+                self.depth_levels.is_some(),
+            ),
+            (FeedKind::Binance, "rest_url", self.rest_url.is_some()),
         ];
         let required: &[&str] = match self.kind {
             FeedKind::Replay => &["path"],

@@ -21,7 +21,7 @@ pub use daemon::{DaemonConfig, RecorderConfig};
 pub use limits::{limit_applies, validate_limits, LimitScope, Limits};
 pub use market::{
     BinanceFeedConfig, FeedConfig, FeedKind, FeedSource, InstrumentConfig, ReplayConfig,
-    SyntheticConfig, WalkConfig, BINANCE_STREAM_URL,
+    SyntheticConfig, WalkConfig, BINANCE_REST_URL, BINANCE_STREAM_URL,
 };
 pub use plugins::PluginConfig;
 pub use risk::RiskConfig;
@@ -247,6 +247,22 @@ impl Config {
                             format!("{url:?} is not a WebSocket URL (ws:// or wss://)"),
                         ));
                     }
+                }
+                if let Some(url) = &feed.rest_url {
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(invalid(
+                            feed.name.span(),
+                            "feed.rest_url",
+                            format!("{url:?} is not an HTTP URL (http:// or https://)"),
+                        ));
+                    }
+                }
+                if let Some(levels) = feed.depth_levels.filter(|n| n.get() > 5000) {
+                    return Err(invalid(
+                        feed.name.span(),
+                        "feed.depth_levels",
+                        format!("is {levels}: Binance's snapshots have at most 5000 levels a side"),
+                    ));
                 }
                 if let (Some(min), Some(max)) = (feed.reconnect_min_ms, feed.reconnect_max_ms) {
                     if min > max {

@@ -275,9 +275,13 @@ fn a_binance_feed_names_its_symbols_and_defaults_the_rest() {
     assert_eq!(binance.url, BINANCE_STREAM_URL);
     assert_eq!(binance.symbols, ["BTC-USDT"]);
     assert_eq!(binance.quiet, std::time::Duration::from_secs(60));
+    assert_eq!(
+        (binance.depth_levels, binance.rest_url.as_str()),
+        (None, BINANCE_REST_URL)
+    );
     let custom = feed.replace(
         "symbols",
-        "url = \"ws://127.0.0.1:9/\"\nquiet_ms = 250\nreconnect_min_ms = 10\nsymbols",
+        "url = \"ws://127.0.0.1:9/\"\nquiet_ms = 250\nreconnect_min_ms = 10\ndepth_levels = 1000\nrest_url = \"http://127.0.0.1:9/\"\nsymbols",
     );
     let config = parse(&format!("{GOOD}{custom}")).unwrap();
     let Some(FeedSource::Binance(binance)) = config.feeds.last().map(FeedConfig::source) else {
@@ -290,6 +294,10 @@ fn a_binance_feed_names_its_symbols_and_defaults_the_rest() {
             binance.reconnect_min.as_millis()
         ),
         ("ws://127.0.0.1:9", 250, 10)
+    );
+    assert_eq!(
+        (binance.depth_levels, binance.rest_url.as_str()),
+        (Some(1000), "http://127.0.0.1:9")
     );
     for (change, error) in [
         (
@@ -307,6 +315,14 @@ fn a_binance_feed_names_its_symbols_and_defaults_the_rest() {
         (
             ("symbols", "url = \"https://stream.binance.com\"\nsymbols"),
             "pennant.toml:32: `feed.url`: \"https://stream.binance.com\" is not a WebSocket URL (ws:// or wss://)",
+        ),
+        (
+            ("symbols", "rest_url = \"wss://x\"\nsymbols"),
+            "pennant.toml:32: `feed.rest_url`: \"wss://x\" is not an HTTP URL (http:// or https://)",
+        ),
+        (
+            ("symbols", "depth_levels = 5001\nsymbols"),
+            "pennant.toml:32: `feed.depth_levels`: is 5001: Binance's snapshots have at most 5000 levels a side",
         ),
         (
             ("symbols", "reconnect_min_ms = 900\nreconnect_max_ms = 800\nsymbols"),

@@ -12,6 +12,14 @@
 //! Binance ends every connection after 24 hours; that is a reconnect like any other.
 //! Pings are answered by the socket and do not count as data: a connection that only
 //! pings is quiet. A message that cannot be read is counted as malformed and skipped.
+//!
+//! With `depth_levels`, each symbol's diff depth stream (`@depth@100ms`) comes on the
+//! same connection and the feed keeps the symbol's book in sync as Binance documents
+//! (`venue::binance::depth`): the first event asks for a REST snapshot
+//! (`GET /api/v3/depth?symbol=..&limit=depth_levels`, weight 5 to 250 by limit), fetched
+//! beside the connection while events are buffered; a gap in update ids starts the sync
+//! again; a lost connection too (events were missed). The book reaches the engine as
+//! book levels. A snapshot that cannot be fetched is asked again after a backoff.
 
 use super::{count, send, BATCH, MALFORMED_LOGGED};
 use crate::config::BinanceFeedConfig;
@@ -20,6 +28,7 @@ use crate::engine::EngineInput;
 use crate::market::{Instruments, MarketEvent};
 use crate::metrics::FeedMetrics;
 use crate::venue::binance::backoff::backoff;
+use crate::venue::binance::depth::{DepthSnapshot, DepthSync, Need};
 use crate::venue::binance::market_stream::{self, binance_symbol, stream_names, StreamMessage};
 use futures_util::{FutureExt, StreamExt};
 use pennant_sdk::InstrumentId;
@@ -37,6 +46,8 @@ use tokio_tungstenite::tungstenite::Message;
 pub const SYMBOLS_PER_CONNECTION: usize = 200;
 /// The longest wait for a connection to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait for a depth snapshot.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -69,27 +80,38 @@ pub fn spawn(
         .into_iter()
         .enumerate()
         .map(|(index, symbols)| {
+            let (snapshots_tx, snapshots) = mpsc::unbounded_channel();
             let connection = Connection {
                 feed: name.clone(),
                 index,
-                url: url(&config.url, &symbols),
+                url: url(&config.url, &symbols, config.depth_levels.is_some()),
+                depth: symbols
+                    .iter()
+                    .filter(|_| config.depth_levels.is_some())
+                    .map(|(symbol, id)| (*id, (symbol.clone(), DepthSync::new(*id))))
+                    .collect(),
                 symbols: symbols.into_iter().collect(),
+                http: reqwest::Client::new(),
+                snapshots_tx,
+                snapshots,
                 config: config.clone(),
                 tx: tx.clone(),
                 metrics: metrics.clone(),
                 up: up.clone(),
                 malformed: 0,
+                snapshot_failures: 0,
             };
             tokio::spawn(connection.run())
         })
         .collect()
 }
 
-/// The combined-stream URL of `symbols` (Binance's names).
-pub fn url(base: &str, symbols: &[(String, InstrumentId)]) -> String {
+/// The combined-stream URL of `symbols` (Binance's names), with their depth streams or
+/// not.
+pub fn url(base: &str, symbols: &[(String, InstrumentId)], depth: bool) -> String {
     let streams: Vec<String> = symbols
         .iter()
-        .flat_map(|(symbol, _)| stream_names(symbol))
+        .flat_map(|(symbol, _)| stream_names(symbol, depth))
         .collect();
     format!("{base}/stream?streams={}", streams.join("/"))
 }
@@ -116,11 +138,19 @@ struct Connection {
     index: usize,
     url: String,
     symbols: FxHashMap<String, InstrumentId>,
+    /// Each symbol's book sync (with `depth_levels`), with its Binance name.
+    depth: FxHashMap<InstrumentId, (String, DepthSync)>,
+    http: reqwest::Client,
+    /// Snapshots fetched (or why not), from the fetch tasks.
+    snapshots_tx: mpsc::UnboundedSender<(InstrumentId, Result<DepthSnapshot, String>)>,
+    snapshots: mpsc::UnboundedReceiver<(InstrumentId, Result<DepthSnapshot, String>)>,
     config: Arc<BinanceFeedConfig>,
     tx: mpsc::Sender<EngineInput>,
     metrics: FeedMetrics,
     up: Arc<Up>,
     malformed: u64,
+    /// Depth snapshots that failed in a row, for the backoff.
+    snapshot_failures: u32,
 }
 
 impl Connection {
@@ -137,6 +167,10 @@ impl Connection {
                     log::info!(feed = self.feed.as_str(), connection = self.index, symbols = self.symbols.len(), attempts; "market streams connected");
                     attempts = 0;
                     self.set_up(true);
+                    // Whatever was missed while away: every book syncs again.
+                    for (_, sync) in self.depth.values_mut() {
+                        sync.reset();
+                    }
                     let lost = self.receive(socket).await;
                     self.set_up(false);
                     let reason = match lost {
@@ -188,7 +222,16 @@ impl Connection {
         let mut batch = Vec::with_capacity(BATCH);
         let mut last_data = Instant::now();
         loop {
-            let first = tokio::time::timeout_at(last_data + self.config.quiet, socket.next()).await;
+            let first = tokio::select! {
+                item = tokio::time::timeout_at(last_data + self.config.quiet, socket.next()) => item,
+                Some((instrument, snapshot)) = self.snapshots.recv() => {
+                    self.on_snapshot(instrument, snapshot, &mut batch);
+                    if !send(&self.tx, &mut batch).await {
+                        return Lost::EngineGone;
+                    }
+                    continue;
+                }
+            };
             let mut next = Some(first.map_err(|_| ()));
             let mut lost = None;
             while let Some(item) = next.take() {
@@ -230,6 +273,17 @@ impl Connection {
                 count(&self.metrics, &event);
                 batch.push(event);
             }
+            Ok(StreamMessage::Depth(update)) => {
+                let instrument = update.instrument;
+                let (_, sync) = self.depth.get_mut(&instrument)?;
+                let before = batch.len();
+                if sync.update(update, batch) == Need::Snapshot {
+                    self.fetch_snapshot(instrument, 0);
+                }
+                for event in &batch[before..] {
+                    count(&self.metrics, event);
+                }
+            }
             Ok(StreamMessage::ServerShutdown) => {
                 log::info!(feed = self.feed.as_str(), connection = self.index; "Binance announced a server shutdown: connecting again");
                 return Some(Lost::Closed);
@@ -245,6 +299,100 @@ impl Connection {
         }
         None
     }
+
+    /// Asks for a depth snapshot of `instrument`, after a backoff if `attempt` > 0; the
+    /// answer comes back on the snapshot channel.
+    fn fetch_snapshot(&self, instrument: InstrumentId, attempt: u32) {
+        let Some((symbol, _)) = self.depth.get(&instrument) else {
+            return;
+        };
+        let limit = self.config.depth_levels.unwrap_or(100);
+        let url = format!(
+            "{}/api/v3/depth?symbol={symbol}&limit={limit}",
+            self.config.rest_url
+        );
+        let wait = if attempt == 0 {
+            Duration::ZERO
+        } else {
+            backoff(
+                self.config.reconnect_min,
+                self.config.reconnect_max,
+                attempt,
+            )
+        };
+        let (http, tx) = (self.http.clone(), self.snapshots_tx.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let answer = tokio::time::timeout(SNAPSHOT_TIMEOUT, fetch(&http, &url))
+                .await
+                .unwrap_or_else(|_| Err("timed out".into()));
+            let _ = tx.send((
+                instrument,
+                answer.map_err(|err| format!("{err} (attempt {attempt})")),
+            ));
+        });
+    }
+
+    /// A depth snapshot fetched, or why not: applied, asked again, or retried.
+    fn on_snapshot(
+        &mut self,
+        instrument: InstrumentId,
+        snapshot: Result<DepthSnapshot, String>,
+        batch: &mut Vec<MarketEvent>,
+    ) {
+        let Some((symbol, sync)) = self.depth.get_mut(&instrument) else {
+            return;
+        };
+        let need = match snapshot {
+            Ok(snapshot) => {
+                let before = batch.len();
+                let need = sync.snapshot(snapshot, wall_now(), batch);
+                for event in &batch[before..] {
+                    count(&self.metrics, event);
+                }
+                if sync.is_synced() {
+                    log::info!(feed = self.feed.as_str(), symbol = symbol.as_str(), stats:? = sync.stats(); "order book in sync");
+                }
+                need
+            }
+            Err(err) => {
+                log::warn!(feed = self.feed.as_str(), symbol = symbol.as_str(); "cannot fetch a depth snapshot: {err}; trying again");
+                self.snapshot_failures = self.snapshot_failures.saturating_add(1);
+                self.fetch_snapshot(instrument, self.snapshot_failures);
+                return;
+            }
+        };
+        self.snapshot_failures = 0;
+        if need == Need::Snapshot {
+            self.fetch_snapshot(instrument, 0);
+        }
+    }
+}
+
+/// One `GET /api/v3/depth`, read.
+async fn fetch(http: &reqwest::Client, url: &str) -> Result<DepthSnapshot, String> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "lastUpdateId")]
+        last_update_id: u64,
+        bids: Vec<(String, String)>,
+        asks: Vec<(String, String)>,
+    }
+    let response = http.get(url).send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!(
+            "HTTP {status}: {}",
+            body.chars().take(200).collect::<String>()
+        ));
+    }
+    let answer: Answer = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    Ok(DepthSnapshot {
+        last_update_id: answer.last_update_id,
+        bids: market_stream::levels("bids", &answer.bids).map_err(|e| e.to_string())?,
+        asks: market_stream::levels("asks", &answer.asks).map_err(|e| e.to_string())?,
+    })
 }
 
 #[cfg(test)]
@@ -255,7 +403,7 @@ mod tests {
     fn a_connection_asks_for_the_trades_and_book_tickers_of_its_symbols() {
         let symbols = [("BTCUSDT".to_owned(), 0), ("ETHUSDT".to_owned(), 1)];
         assert_eq!(
-            url("wss://stream.binance.com:9443", &symbols),
+            url("wss://stream.binance.com:9443", &symbols, false),
             "wss://stream.binance.com:9443/stream?streams=btcusdt@trade/btcusdt@bookTicker/ethusdt@trade/ethusdt@bookTicker"
         );
     }

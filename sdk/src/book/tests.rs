@@ -32,21 +32,6 @@ fn lv(seq: u64, spec: &str) -> BookLevel {
     }
 }
 
-fn render(book: &OrderBook) -> String {
-    let side = |levels: Vec<Level>| {
-        levels
-            .iter()
-            .map(|l| format!("{}x{}", l.price, l.qty))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    format!(
-        "{} | {}",
-        side(book.bids().collect()),
-        side(book.asks().collect())
-    )
-}
-
 /// Applies levels `(seq, spec)` and checks the book (`bids | asks`, best first) and the
 /// last level's outcome.
 fn check(levels: &[(u64, &str)], book_after: &str, last: Result<Applied, BookError>) {
@@ -55,7 +40,7 @@ fn check(levels: &[(u64, &str)], book_after: &str, last: Result<Applied, BookErr
     for &(seq, spec) in levels {
         outcome = book.apply(&lv(seq, spec));
     }
-    assert_eq!(render(&book), book_after, "levels {levels:?}");
+    assert_eq!(book.to_string(), book_after, "levels {levels:?}");
     assert_eq!(outcome, last, "levels {levels:?}");
 }
 
@@ -137,7 +122,7 @@ fn a_full_side_keeps_its_best_levels() {
         book.apply(&lv(1, spec))
             .unwrap_or_else(|e| panic!("{i}: {e}"));
     }
-    assert_eq!(render(&book), "101x1 100x1 99x1 | 110x1");
+    assert_eq!(book.to_string(), "101x1 100x1 99x1 | 110x1");
     assert_eq!(book.qty_at(Side::Buy, px("100")), qty("1"));
     assert_eq!(book.qty_at(Side::Buy, px("98")), Qty::ZERO);
     assert_eq!(

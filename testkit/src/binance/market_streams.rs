@@ -1,7 +1,8 @@
 //! The fake's market streams (web-socket-streams.md): combined-stream connections at
 //! `/stream?streams=btcusdt@trade/btcusdt@bookTicker`, each sent the events of the
 //! streams it named, wrapped as `{"stream":NAME,"data":PAYLOAD}`: `bookTicker` when the
-//! scripted book moves, `trade` when the test prints one. Faults: connections closed,
+//! scripted book moves, `trade` when the test prints one, `depthUpdate` when the test
+//! changes a depth book (`depth.rs`, with its own faults). Faults: connections closed,
 //! new ones refused, a stream gone quiet (connected, sending nothing), a message sent
 //! as given (to be malformed), a `serverShutdown` announced.
 
@@ -32,6 +33,8 @@ pub(super) struct MarketStreams {
     pub(super) quiet: bool,
     next_trade_id: i64,
     next_update_id: i64,
+    /// The books of the diff depth stream and the REST snapshot.
+    pub(super) depth: super::depth::DepthBooks,
 }
 
 impl MarketStreams {
@@ -53,7 +56,7 @@ impl MarketStreams {
 
     /// Sends `data` on stream `name` to the connections that asked for it (none while
     /// quiet).
-    fn publish(&mut self, name: &str, data: Value) {
+    pub(super) fn publish(&mut self, name: &str, data: Value) {
         if self.quiet {
             return;
         }

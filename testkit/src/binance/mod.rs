@@ -11,7 +11,8 @@
 //!
 //! The REST subset the adapter uses: `GET /api/v3/time`, `GET /api/v3/exchangeInfo`,
 //! `POST`/`DELETE`/`GET /api/v3/order`, `GET /api/v3/openOrders`, `GET /api/v3/allOrders`,
-//! `GET /api/v3/account`, `GET /api/v3/myTrades`.
+//! `GET /api/v3/account`, `GET /api/v3/myTrades`; and the feed's `GET /api/v3/depth`
+//! (the books of `depth.rs`).
 //!
 //! The user data stream as the WebSocket API serves it (web-socket-api.md,
 //! user-data-stream.md): at `/ws-api/v3`, `userDataStream.subscribe.signature` (HMAC
@@ -27,7 +28,10 @@
 //! The market streams ([`market_streams`]): combined-stream connections at `/stream`,
 //! sent `bookTicker` as the scripted book moves and `trade` as the test prints trades.
 
+mod depth;
 mod market_streams;
+
+pub use depth::{DepthFault, Levels};
 
 use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
@@ -433,6 +437,38 @@ impl FakeBinance {
         state.market.trade(symbol, price, qty, buyer_maker, ms);
     }
 
+    /// Changes levels of `symbol`'s order book (size zero removes one), as one
+    /// `depthUpdate` event on its diff depth stream spanning `ids` update ids (Binance's
+    /// events usually span several); what the REST snapshot answers from now on.
+    pub fn change_depth(
+        &self,
+        symbol: &str,
+        bids: &[(Price, Qty)],
+        asks: &[(Price, Qty)],
+        ids: u64,
+    ) {
+        let mut state = lock(&self.state);
+        let ms = now_ms() + state.clock_offset_ms;
+        for (name, data) in state.market.depth.change(symbol, bids, asks, ids, ms) {
+            state.market.publish(&name, data);
+        }
+    }
+
+    /// What happens to the next depth events, in order: lost, sent twice, held back.
+    pub fn inject_depth(&self, fault: DepthFault) {
+        lock(&self.state).market.depth.inject(fault);
+    }
+
+    /// The order book of `symbol` now: (bids best first, asks best first).
+    pub fn depth(&self, symbol: &str) -> (Levels, Levels) {
+        lock(&self.state).market.depth.book(symbol)
+    }
+
+    /// The symbols of the depth snapshots asked for, in order.
+    pub fn depth_snapshots(&self) -> Vec<String> {
+        lock(&self.state).market.depth.snapshots.clone()
+    }
+
     /// Sends `text` as it is on every market stream connection.
     pub fn send_market_raw(&self, text: &str) {
         lock(&self.state).market.raw(text);
@@ -609,6 +645,7 @@ impl State {
             ("GET", "/api/v3/allOrders") => (20, true),
             ("GET", "/api/v3/account") => (20, true),
             ("GET", "/api/v3/myTrades") => (20, true),
+            ("GET", "/api/v3/depth") => (0, false),
             _ => {
                 let (s, v) = error(404, -1000, "Unknown path.");
                 return (s, vec![], v);
@@ -679,6 +716,28 @@ impl State {
                 );
                 return (s, vec![], v);
             }
+        }
+        if path == "/api/v3/depth" {
+            // Weight by limit (rest-api.md "Order book"): up to 100, 5; 500, 25;
+            // 1000, 50; 5000, 250.
+            let limit = param("limit")
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(100)
+                .min(5000);
+            let weight = match limit {
+                0..=100 => 5,
+                101..=500 => 25,
+                501..=1000 => 50,
+                _ => 250,
+            };
+            self.weight.add(now_ms(), weight);
+            let Some(symbol) =
+                param("symbol").filter(|s| self.symbols.iter().any(|f| &f.symbol == s))
+            else {
+                let (s, v) = error(400, -1121, "Invalid symbol.");
+                return (s, vec![], v);
+            };
+            return (200, vec![], self.market.depth.snapshot(&symbol, limit));
         }
         let (status, value) = match (method, path) {
             ("GET", "/api/v3/time") => (200, json!({"serverTime": server_ms})),

@@ -1,9 +1,11 @@
-//! Market streams (web-socket-streams.md): `trade` and `bookTicker` messages, bare or on
-//! a combined connection (`{"stream": "btcusdt@trade", "data": {...}}`), normalized into
-//! the engine's events. A trade carries the exchange's time (`T`); a book ticker has
+//! Market streams (web-socket-streams.md): `trade`, `bookTicker` and `depthUpdate` (the
+//! diff depth stream, `<symbol>@depth@100ms`) messages, bare or on a combined connection
+//! (`{"stream": "btcusdt@trade", "data": {...}}`), normalized into the engine's events,
+//! or for depth into a [`DepthUpdate`] for [`super::depth::DepthSync`]. A trade carries the exchange's time (`T`); a book ticker has
 //! none, so it is stamped with the time it was received. A `serverShutdown` event says
 //! the connection is about to end: the feed connects again at once.
 
+use super::depth::DepthUpdate;
 use crate::market::MarketEvent;
 use pennant_sdk::{InstrumentId, Price, Qty, Quote, Side, Timestamp, Trade};
 use rustc_hash::FxHashMap;
@@ -15,10 +17,15 @@ pub fn binance_symbol(ours: &str) -> String {
 }
 
 /// The names of the streams of `symbol` (Binance's name) this feed reads: its trades and
-/// its best bid and ask. Stream names are lowercase.
-pub fn stream_names(symbol: &str) -> [String; 2] {
+/// its best bid and ask, and with `depth` its diff depth stream at 100 ms. Stream names
+/// are lowercase.
+pub fn stream_names(symbol: &str, depth: bool) -> Vec<String> {
     let lower = symbol.to_lowercase();
-    [format!("{lower}@trade"), format!("{lower}@bookTicker")]
+    let mut names = vec![format!("{lower}@trade"), format!("{lower}@bookTicker")];
+    if depth {
+        names.push(format!("{lower}@depth@100ms"));
+    }
+    names
 }
 
 /// Why a message cannot be used (counted as malformed and skipped by the feed).
@@ -52,6 +59,18 @@ struct TradeMsg {
 }
 
 #[derive(Deserialize)]
+struct DepthMsg {
+    s: String,
+    #[serde(rename = "E")]
+    time: i64,
+    #[serde(rename = "U")]
+    first: u64,
+    u: u64,
+    b: Vec<(String, String)>,
+    a: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
 struct BookTickerMsg {
     s: String,
     b: String,
@@ -70,10 +89,12 @@ fn decimal<T: std::str::FromStr>(field: &'static str, value: &str) -> Result<T, 
 }
 
 /// What one message on a market stream connection is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamMessage {
     /// A trade or a best bid/ask.
     Event(MarketEvent),
+    /// A diff depth event, for the symbol's book sync.
+    Depth(DepthUpdate),
     /// The server is about to shut down and close the connection.
     ServerShutdown,
     /// Anything else (a subscription's answer): nothing to do.
@@ -104,6 +125,10 @@ pub fn parse(
             let message: Combined<BookTickerMsg> = serde_json::from_str(text)?;
             return quote(message.data, received, instrument);
         }
+        Some(name) if name.contains("@depth") => {
+            let message: Combined<DepthMsg> = serde_json::from_str(text)?;
+            return depth(message.data, instrument);
+        }
         _ => {}
     }
     let mut value: serde_json::Value = serde_json::from_str(text)?;
@@ -116,6 +141,9 @@ pub fn parse(
     }
     if kind == Some("trade") {
         return trade(serde_json::from_value(value)?, instrument);
+    }
+    if kind == Some("depthUpdate") {
+        return depth(serde_json::from_value(value)?, instrument);
     }
     if value.get("u").is_some() && value.get("b").is_some() {
         return quote(serde_json::from_value(value)?, received, instrument);
@@ -149,6 +177,30 @@ fn trade(
     })))
 }
 
+/// Price levels as Binance writes them: `[["price", "qty"], ...]`.
+pub fn levels(
+    field: &'static str,
+    raw: &[(String, String)],
+) -> Result<Vec<(Price, Qty)>, MarketStreamError> {
+    raw.iter()
+        .map(|(p, q)| Ok((decimal(field, p)?, decimal(field, q)?)))
+        .collect()
+}
+
+fn depth(
+    d: DepthMsg,
+    instrument: impl Fn(&str) -> Result<InstrumentId, MarketStreamError>,
+) -> Result<StreamMessage, MarketStreamError> {
+    Ok(StreamMessage::Depth(DepthUpdate {
+        instrument: instrument(&d.s)?,
+        ts: d.time.saturating_mul(1_000_000),
+        first: d.first,
+        last: d.u,
+        bids: levels("b", &d.b)?,
+        asks: levels("a", &d.a)?,
+    }))
+}
+
 fn quote(
     q: BookTickerMsg,
     received: Timestamp,
@@ -178,8 +230,12 @@ mod tests {
     fn our_symbols_name_binances_streams() {
         assert_eq!(binance_symbol("BTC-USDT"), "BTCUSDT");
         assert_eq!(
-            stream_names("BTCUSDT"),
-            ["btcusdt@trade".to_owned(), "btcusdt@bookTicker".to_owned()]
+            stream_names("BTCUSDT", false),
+            ["btcusdt@trade", "btcusdt@bookTicker"]
+        );
+        assert_eq!(
+            stream_names("BTCUSDT", true),
+            ["btcusdt@trade", "btcusdt@bookTicker", "btcusdt@depth@100ms"]
         );
     }
 
@@ -222,6 +278,23 @@ mod tests {
             check(r#"{"result":null,"id":1}"#).unwrap(),
             StreamMessage::Other
         );
+        // The diff depth stream's example, bare and combined.
+        let depth = r#"{"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[["0.0026","100"]]}"#;
+        let combined = format!(r#"{{"stream":"bnbbtc@depth@100ms","data":{depth}}}"#);
+        for text in [depth, combined.as_str()] {
+            assert_eq!(
+                check(text).unwrap(),
+                StreamMessage::Depth(DepthUpdate {
+                    instrument: 0,
+                    ts: 1_672_515_782_136_000_000,
+                    first: 157,
+                    last: 160,
+                    bids: vec![(px("0.0024"), qty("10"))],
+                    asks: vec![(px("0.0026"), qty("100"))],
+                }),
+                "{text}"
+            );
+        }
         let shutdown =
             r#"{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1770123456789}}"#;
         assert_eq!(check(shutdown).unwrap(), StreamMessage::ServerShutdown);

@@ -30,6 +30,7 @@
 //!   trade once.
 
 pub mod backoff;
+pub mod depth;
 pub mod errors;
 pub mod exchange_info;
 pub mod keys;
