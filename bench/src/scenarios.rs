@@ -35,7 +35,7 @@ impl Run {
         }
     }
 
-    fn cache(&self) -> PathBuf {
+    pub(crate) fn cache(&self) -> PathBuf {
         self.scratch.join("compile-cache")
     }
 }
@@ -258,16 +258,33 @@ pub fn backtest(run: &Run) -> (Section, Vec<(Kind, f64)>, RssSeries) {
         "Ten million generated trades and quotes (seeded; about 40% trades), one strategy, one \
          engine thread, the paper venue. *From file*: the real daemon replays a CSV file as fast \
          as possible (a tokio task parses it and sends batches to the engine thread), start to \
-         exit. *Engine only*: the same events already in memory, fed to `Engine::on_market`.",
-        &["strategy", "events", "from file", "engine only"],
+         exit; *from binary file*: the same tape converted by `pennantd convert-replay` \
+         (48-byte records, no parsing). *Engine only*: the same events already in memory, fed \
+         to `Engine::on_market`.",
+        &[
+            "strategy",
+            "events",
+            "from file",
+            "from binary file",
+            "engine only",
+        ],
     );
     let events = market(run.size(10_000_000));
     let tape = run.scratch.join("tape.csv");
     write_tape(&tape, &events);
+    let binary = run.scratch.join("tape.bin");
+    {
+        let file = std::fs::File::create(&binary).expect("the scratch folder is writable");
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let open = || std::fs::File::open(&tape).map(std::io::BufReader::new);
+        pennant_daemon::market::convert::text_to_binary(open, &mut out)
+            .expect("the generated tape converts");
+    }
     let mut results = Vec::new();
     let mut series = Vec::new();
     for kind in [Kind::Idle, Kind::SmaCross, Kind::MarketMaker] {
         let file_rate = replay_file(run, &tape, kind, events.len());
+        let binary_rate = replay_file(run, &binary, kind, events.len());
         let mut engine = engine(&run.cache(), Arc::new(SubmitProbe::default()));
         add_strategies(&mut engine, &run.components, kind, Build::Wasm, 1);
         let sample_every = (events.len() / 10).max(1);
@@ -282,19 +299,21 @@ pub fn backtest(run: &Run) -> (Section, Vec<(Kind, f64)>, RssSeries) {
         if kind == Kind::MarketMaker {
             series.push((events.len(), rss_bytes()));
         }
-        results.push((kind, file_rate));
+        results.push((kind, binary_rate));
         section.row(
             vec![
                 kind.name().into(),
                 events.len().to_string(),
                 rate(file_rate),
+                rate(binary_rate),
                 rate(engine_rate),
             ],
             json!({"strategy": kind.name(), "events": events.len(), "file_events_per_s": file_rate,
-                   "engine_events_per_s": engine_rate}),
+                   "binary_file_events_per_s": binary_rate, "engine_events_per_s": engine_rate}),
         );
     }
     let _ = std::fs::remove_file(&tape);
+    let _ = std::fs::remove_file(&binary);
     (section, results, series)
 }
 
