@@ -278,16 +278,17 @@ async fn replay_binary(
             }
         };
         if !carry.is_empty() {
+            // Complete the record cut by the last buffer's end (or, after the header, the
+            // records read with it), then replay every whole record held.
             let need = (RECORD_LEN - carry.len() % RECORD_LEN) % RECORD_LEN;
             let take = need.min(rest.len());
             carry.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
-            if carry.len() % RECORD_LEN == 0 {
-                let whole = std::mem::take(&mut carry);
-                for record in whole.as_chunks::<RECORD_LEN>().0 {
-                    if !replay.record(header, record).await {
-                        return false;
-                    }
+            let whole = carry.len() - carry.len() % RECORD_LEN;
+            let held: Vec<u8> = carry.drain(..whole).collect();
+            for record in held.as_chunks::<RECORD_LEN>().0 {
+                if !replay.record(header, record).await {
+                    return false;
                 }
             }
         }
@@ -407,6 +408,18 @@ mod tests {
         assert_eq!(from_binary, from_text);
         assert_eq!(metrics.book.get(), 10_000);
         assert_eq!(metrics.malformed.get(), 0);
+
+        // A small file (read in one buffer) with a cut last record: the whole ones replay.
+        let mut small = Vec::new();
+        crate::market::convert::text_to_binary(
+            || Ok("1000000000000,trade,X,1,1,buy\n1000000000001,trade,X,2,1,sell\n".as_bytes()),
+            &mut small,
+        )
+        .unwrap();
+        small.truncate(small.len() - 1);
+        let metrics = FeedMetrics::detached();
+        let events = all(replay_events(0.0, &small, metrics.clone()).await);
+        assert_eq!((events.len(), metrics.malformed.get()), (1, 1));
 
         // A record going back in time and a cut last record are counted and skipped.
         let mut damaged = binary.clone();
