@@ -1654,3 +1654,60 @@ fn fills_in_harness_and_daemon(events: &[MarketEvent]) -> Vec<FillRow> {
     assert_eq!(in_unit_tests, in_the_daemon, "with a book: {book}");
     in_unit_tests
 }
+
+/// A book the feed leaves crossed, and levels the book refuses, reach `/metrics` by
+/// instrument: counted, and the crossed state shown until a message repairs it.
+#[test]
+fn an_order_books_troubles_are_counted_in_the_metrics() {
+    use pennant_daemon::engine::view::Publisher;
+    use pennant_sdk::{BookFlags, BookLevel};
+    let cache = tempfile::tempdir().unwrap();
+    let (journal, _records) = journal();
+    let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
+        .journal(journal)
+        .settings(settings(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
+    let level = |seq: u64, side: Side, price: &str, size: &str, flags: BookFlags| {
+        MarketEvent::Book(BookLevel {
+            instrument: 1,
+            ts: 1_700_000_000_000_000_000 + seq as i64,
+            seq,
+            side,
+            price: px(price),
+            qty: qty(size),
+            flags,
+        })
+    };
+    let last = BookFlags::LAST;
+    for event in [
+        level(1, Side::Buy, "99", "1", last), // before a snapshot
+        level(2, Side::Buy, "99", "1", BookFlags::RESET),
+        level(2, Side::Sell, "101", "1", last),
+        level(1, Side::Buy, "98", "1", last),  // stale
+        level(3, Side::Buy, "102", "1", last), // crossed
+    ] {
+        engine.on_market(&event);
+    }
+    let render = |engine: &Engine| {
+        let metrics = pennant_daemon::metrics::Metrics::new().unwrap();
+        let (_publisher, view) = Publisher::new(Arc::new(engine.view()));
+        metrics.watch_engine(view, None).unwrap();
+        metrics.render()
+    };
+    let text = render(&engine);
+    for line in [
+        r#"pennant_book_levels_refused_total{instrument="BTC-USDT",reason="not_synced"} 1"#,
+        r#"pennant_book_levels_refused_total{instrument="BTC-USDT",reason="stale"} 1"#,
+        r#"pennant_book_crossed_total{instrument="BTC-USDT"} 1"#,
+        r#"pennant_book_is_crossed{instrument="BTC-USDT"} 1"#,
+    ] {
+        assert!(text.contains(line), "no {line} in\n{text}");
+    }
+    engine.on_market(&level(4, Side::Buy, "102", "0", last));
+    let text = render(&engine);
+    assert!(
+        text.contains(r#"pennant_book_is_crossed{instrument="BTC-USDT"} 0"#),
+        "{text}"
+    );
+}
