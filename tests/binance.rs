@@ -1394,8 +1394,9 @@ fn pennantd_is_ready_once_its_binance_feed_is_connected_and_quotes_on_its_prices
     fake.refuse_market_streams(true);
     let dir = tempfile::tempdir().unwrap();
     let feed = format!(
-        "\n[[feed]]\nname = \"binance\"\nkind = \"binance\"\nurl = \"{}\"\nsymbols = [\"BTC-USDT\"]\nreconnect_min_ms = 20\nreconnect_max_ms = 100\n",
-        fake.market_stream_url()
+        "\n[[feed]]\nname = \"binance\"\nkind = \"binance\"\nurl = \"{}\"\nsymbols = [\"BTC-USDT\"]\nreconnect_min_ms = 20\nreconnect_max_ms = 100\ndepth_levels = 100\nrest_url = \"{}\"\n",
+        fake.market_stream_url(),
+        fake.base_url()
     );
     let config = daemon_config(dir.path(), &fake, "0.01", &feed);
     let socket = dir.path().join("notify.sock");
@@ -1451,6 +1452,24 @@ fn pennantd_is_ready_once_its_binance_feed_is_connected_and_quotes_on_its_prices
             .any(|l| l.starts_with(r#"pennant_feed_connected{feed="binance"} 1"#)),
         "{metrics}"
     );
+    // With depth_levels, Binance's book reaches the engine: synced from a snapshot, then
+    // kept from the diff stream.
+    support::poll("the book in the engine", || {
+        fake.change_depth(
+            "BTCUSDT",
+            &[(px("60000"), qty("2"))],
+            &[(px("60001"), qty("3"))],
+            2,
+        );
+        let metrics = api.call("GET", "/metrics", None, None).body;
+        let book = metrics.lines().find_map(|l| {
+            l.strip_prefix(r#"pennant_market_events_total{feed="binance",type="book"} "#)
+        });
+        let levels: u64 = book.and_then(|n| n.parse().ok()).unwrap_or(0);
+        (levels >= 4 && metrics.contains(r#"pennant_book_is_crossed{instrument="BTC-USDT"} 0"#))
+            .then_some(())
+    });
+    assert_eq!(fake.depth_snapshots(), ["BTCUSDT"]);
     daemon.stop();
 }
 
