@@ -1378,6 +1378,22 @@ fn the_binance_feed_keeps_the_order_book_through_gaps_duplicates_and_reordering(
         None
     });
     in_sync(&mut book, "after the reconnect");
+    // Snapshots are paced within the feed's share of the request weight: 1000 levels
+    // weigh 50, one a second at 3000 a minute.
+    let asked: Vec<std::time::Instant> = fake
+        .requests_at()
+        .into_iter()
+        .filter(|(_, r)| r == "GET /api/v3/depth")
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(asked.len(), fake.depth_snapshots().len());
+    for pair in asked.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(900),
+            "snapshots {:?} apart",
+            pair[1] - pair[0]
+        );
+    }
     assert!(metrics.book.get() > 0);
     assert_eq!(metrics.malformed.get(), 0);
     drop(rx);

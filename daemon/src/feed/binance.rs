@@ -48,6 +48,21 @@ pub const SYMBOLS_PER_CONNECTION: usize = 200;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest wait for a depth snapshot.
 const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Request weight a minute the feed's depth snapshots may use: half of Binance's 6000
+/// per IP, the rest left to the venue on the same IP. After a reconnect every symbol
+/// needs a snapshot at once; paced, 200 symbols at 1000 levels (weight 50) take 200 s
+/// rather than a 429 and a ban.
+pub const SNAPSHOT_WEIGHT_PER_MINUTE: u32 = 3000;
+
+/// The request weight of a depth snapshot of `limit` levels (rest-api.md "Order book").
+pub fn snapshot_weight(limit: u32) -> u32 {
+    match limit {
+        0..=100 => 5,
+        101..=500 => 25,
+        501..=1000 => 50,
+        _ => 250,
+    }
+}
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -76,6 +91,7 @@ pub fn spawn(
         of: batches.len(),
     });
     let config = Arc::new(config);
+    let pace = Arc::new(std::sync::Mutex::new(Instant::now()));
     batches
         .into_iter()
         .enumerate()
@@ -92,6 +108,7 @@ pub fn spawn(
                     .collect(),
                 symbols: symbols.into_iter().collect(),
                 http: reqwest::Client::new(),
+                pace: pace.clone(),
                 snapshots_tx,
                 snapshots,
                 config: config.clone(),
@@ -141,6 +158,8 @@ struct Connection {
     /// Each symbol's book sync (with `depth_levels`), with its Binance name.
     depth: FxHashMap<InstrumentId, (String, DepthSync)>,
     http: reqwest::Client,
+    /// When the feed's next depth snapshot may be asked for (shared by its connections).
+    pace: Arc<std::sync::Mutex<Instant>>,
     /// Snapshots fetched (or why not), from the fetch tasks.
     snapshots_tx: mpsc::UnboundedSender<(InstrumentId, Result<DepthSnapshot, String>)>,
     snapshots: mpsc::UnboundedReceiver<(InstrumentId, Result<DepthSnapshot, String>)>,
@@ -311,7 +330,7 @@ impl Connection {
             "{}/api/v3/depth?symbol={symbol}&limit={limit}",
             self.config.rest_url
         );
-        let wait = if attempt == 0 {
+        let backoff = if attempt == 0 {
             Duration::ZERO
         } else {
             backoff(
@@ -320,9 +339,19 @@ impl Connection {
                 attempt,
             )
         };
+        // The next slot of the feed's snapshot budget, after the backoff.
+        let now = Instant::now();
+        let at = {
+            let mut next = self.pace.lock().unwrap_or_else(|e| e.into_inner());
+            let at = (*next).max(now + backoff);
+            let spacing =
+                Duration::from_secs(60) * snapshot_weight(limit) / SNAPSHOT_WEIGHT_PER_MINUTE;
+            *next = at + spacing;
+            at
+        };
         let (http, tx) = (self.http.clone(), self.snapshots_tx.clone());
         tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep_until(at).await;
             let answer = tokio::time::timeout(SNAPSHOT_TIMEOUT, fetch(&http, &url))
                 .await
                 .unwrap_or_else(|_| Err("timed out".into()));
@@ -398,6 +427,25 @@ async fn fetch(http: &reqwest::Client, url: &str) -> Result<DepthSnapshot, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_weigh_what_binance_says_and_are_paced_within_half_the_budget() {
+        for (limit, weight) in [
+            (5, 5),
+            (100, 5),
+            (101, 25),
+            (500, 25),
+            (1000, 50),
+            (5000, 250),
+        ] {
+            assert_eq!(snapshot_weight(limit), weight, "limit {limit}");
+        }
+        // 1000 levels: one a second; 100 levels: ten a second.
+        let spacing =
+            |limit| Duration::from_secs(60) * snapshot_weight(limit) / SNAPSHOT_WEIGHT_PER_MINUTE;
+        assert_eq!(spacing(1000), Duration::from_secs(1));
+        assert_eq!(spacing(100), Duration::from_millis(100));
+    }
 
     #[test]
     fn a_connection_asks_for_the_trades_and_book_tickers_of_its_symbols() {
