@@ -19,6 +19,8 @@
 //! - At the end of a message ([`BookFlags::LAST`]) the book is checked: a best bid at or
 //!   above the best ask is reported as [`Applied::Crossed`] (the book keeps it: a venue's
 //!   next update usually repairs it, and resyncing is the feed's decision).
+//! - A level with [`BookFlags::CLEAR`] empties the book and takes it out of sync
+//!   ([`Applied::Cleared`]): the feed lost it, and the next snapshot brings it back.
 //! - A side keeps at most [`OrderBook::with_max_levels`] levels (default
 //!   [`DEFAULT_MAX_LEVELS`]): the worst are dropped, so a runaway feed cannot grow it
 //!   without bound.
@@ -77,6 +79,8 @@ pub enum Applied {
     Partial,
     /// Applied, and the message ended with the book consistent.
     Consistent,
+    /// The book was cleared and is out of sync until a snapshot.
+    Cleared,
     /// Applied, and the message ended with the best bid at or above the best ask.
     Crossed {
         /// The best bid.
@@ -134,6 +138,11 @@ impl OrderBook {
 
     /// Applies one level; see the module docs for the rules.
     pub fn apply(&mut self, level: &BookLevel) -> Result<Applied, BookError> {
+        if level.flags.contains(BookFlags::CLEAR) {
+            self.clear();
+            self.ts = level.ts;
+            return Ok(Applied::Cleared);
+        }
         if !level.price.is_positive() || level.qty.is_negative() {
             return Err(BookError::BadLevel);
         }

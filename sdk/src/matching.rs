@@ -374,14 +374,16 @@ impl MatchingEngine {
     /// orders take.
     pub fn on_quote(&mut self, q: &Quote, out: &mut Vec<ExecutionReport>) {
         self.on_clock(q.ts, out);
-        if self.has_depth(q.instrument) {
-            return;
-        }
         let level = |price: Price, available: Qty| {
             (price.is_positive() && available.is_positive()).then_some(Level { price, available })
         };
         let mut bid = level(q.bid_price, q.bid_qty);
         let mut ask = level(q.ask_price, q.ask_qty);
+        if self.has_depth(q.instrument) {
+            // The book decides; the quote is kept for when the book is lost.
+            *slot(&mut self.tops, q.instrument) = Top { bid, ask };
+            return;
+        }
         if let Some(a) = ask.as_mut() {
             a.available = self.match_resting(
                 q.instrument,

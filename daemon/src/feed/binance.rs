@@ -186,9 +186,14 @@ impl Connection {
                     log::info!(feed = self.feed.as_str(), connection = self.index, symbols = self.symbols.len(), attempts; "market streams connected");
                     attempts = 0;
                     self.set_up(true);
-                    // Whatever was missed while away: every book syncs again.
+                    // Whatever was missed while away: every book syncs again, and is
+                    // out of sync until then.
+                    let mut cleared = Vec::new();
                     for (_, sync) in self.depth.values_mut() {
-                        sync.reset();
+                        sync.reset(wall_now(), &mut cleared);
+                    }
+                    if !send(&self.tx, &mut cleared).await {
+                        return;
                     }
                     let lost = self.receive(socket).await;
                     self.set_up(false);

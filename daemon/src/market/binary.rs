@@ -10,7 +10,7 @@
 //! | 0..8   | `ts`: i64 nanoseconds since the Unix epoch                      |
 //! | 8      | kind: 0 trade, 1 quote, 2 book level                            |
 //! | 9      | side: trade aggressor / book side (0 buy or bid, 1 sell or ask) |
-//! | 10     | book flags (1 reset, 2 last); 0 otherwise                       |
+//! | 10     | book flags (1 reset, 2 last, 4 clear); 0 otherwise              |
 //! | 11     | 0                                                               |
 //! | 12..16 | instrument: u32                                                 |
 //! | 16..24 | trade price / quote bid price / level price (raw fixed point)   |

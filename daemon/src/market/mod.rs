@@ -112,6 +112,10 @@ impl MarketState {
                 let (book, health) = self.books.entry(level.instrument).or_default();
                 match book.apply(level) {
                     Ok(Applied::Partial) => {}
+                    Ok(Applied::Cleared) => {
+                        health.is_crossed = false;
+                        log::info!(instrument = level.instrument; "order book cleared by its feed: out of sync until a snapshot");
+                    }
                     Ok(Applied::Consistent) => {
                         health.is_crossed = false;
                         top.quote = book.quote(level.instrument).or(top.quote);

@@ -20,7 +20,8 @@
 //! A `book` line is one level of the L2 book ([`pennant_sdk::BookLevel`]): `seq` is the
 //! venue's update id, `qty` the size now at that price (`0` removes the level), and
 //! `flags` is empty or `reset` (a snapshot starts: clear the book first), `last` (the
-//! venue's message ends here), or both as `reset|last`.
+//! venue's message ends here), both as `reset|last`, or `clear` (the feed lost the book:
+//! out of sync until the next snapshot; price and size are placeholders).
 //!
 //! A text file is for reading and writing by hand and by tools; for speed, convert it to
 //! the binary format ([`super::binary`], `pennantd convert-replay`), which the replay
@@ -89,7 +90,7 @@ pub enum LineError {
     #[error("bad book seq {0:?}: expected an unsigned integer")]
     Seq(String),
     /// A book flag is not `reset` or `last`.
-    #[error("bad book flag {0:?} (expected reset, last or reset|last)")]
+    #[error("bad book flag {0:?} (expected reset, last, clear, or several joined by |)")]
     Flag(String),
     /// A book level's size is negative.
     #[error("qty must not be negative")]
@@ -242,22 +243,24 @@ fn parse_flags(field: &str) -> Result<BookFlags, LineError> {
         flags = flags.with(match flag {
             "reset" => BookFlags::RESET,
             "last" => BookFlags::LAST,
+            "clear" => BookFlags::CLEAR,
             other => return Err(LineError::Flag(other.to_owned())),
         });
     }
     Ok(flags)
 }
 
-fn format_flags(flags: BookFlags) -> &'static str {
-    match (
-        flags.contains(BookFlags::RESET),
-        flags.contains(BookFlags::LAST),
-    ) {
-        (true, true) => "reset|last",
-        (true, false) => "reset",
-        (false, true) => "last",
-        (false, false) => "",
-    }
+fn format_flags(flags: BookFlags) -> String {
+    [
+        (BookFlags::CLEAR, "clear"),
+        (BookFlags::RESET, "reset"),
+        (BookFlags::LAST, "last"),
+    ]
+    .iter()
+    .filter(|(flag, _)| flags.contains(*flag))
+    .map(|(_, name)| *name)
+    .collect::<Vec<_>>()
+    .join("|")
 }
 
 /// Writes an event as a line of the replay format (without the newline).
@@ -370,6 +373,11 @@ mod tests {
                 Side::Buy,
                 BookFlags::RESET.with(BookFlags::LAST),
             ),
+            (
+                "8,book,BTC-USDT,43,bid,0.00000001,0,clear|last",
+                Side::Buy,
+                BookFlags::CLEAR.with(BookFlags::LAST),
+            ),
         ] {
             let event = p.parse(line, &reg).unwrap().unwrap();
             let MarketEvent::Book(level) = event else {
@@ -393,7 +401,7 @@ mod tests {
         );
         assert_eq!(
             err("8,book,BTC-USDT,1,bid,1,1,first"),
-            "bad book flag \"first\" (expected reset, last or reset|last)"
+            "bad book flag \"first\" (expected reset, last, clear, or several joined by |)"
         );
         assert_eq!(
             err("8,book,BTC-USDT,1,bid,1,-1,"),

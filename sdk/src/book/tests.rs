@@ -5,7 +5,7 @@ use crate::testing::{px, qty};
 use std::collections::BTreeMap;
 
 /// A level from a compact spec: `"b 100 2"` (bid 100 size 2), with flags `r` (reset)
-/// and `l` (last) after it: `"a 101 0 l"`.
+/// `l` (last) and `c` (clear) after it: `"a 101 0 l"`.
 fn lv(seq: u64, spec: &str) -> BookLevel {
     let parts: Vec<&str> = spec.split_whitespace().collect();
     let side = if parts[0] == "b" {
@@ -15,10 +15,10 @@ fn lv(seq: u64, spec: &str) -> BookLevel {
     };
     let mut flags = BookFlags::NONE;
     for f in parts.get(3).copied().unwrap_or("").chars() {
-        flags = flags.with(if f == 'r' {
-            BookFlags::RESET
-        } else {
-            BookFlags::LAST
+        flags = flags.with(match f {
+            'r' => BookFlags::RESET,
+            'c' => BookFlags::CLEAR,
+            _ => BookFlags::LAST,
         });
     }
     BookLevel {
@@ -97,6 +97,12 @@ fn levels_follow_the_rules() {
     let mut again = update.clone();
     again.push((2, "a 200 1 rl"));
     check(&again, " | 200x1", Ok(Consistent));
+    // A clear empties the book and takes it out of sync, whatever its level says.
+    let mut cleared = snapshot.to_vec();
+    cleared.push((6, "b 0 -1 c"));
+    check(&cleared, " | ", Ok(Cleared));
+    cleared.push((7, "b 100 1 l"));
+    check(&cleared, " | ", Err(BookError::NotSynced));
     // Bad levels.
     let mut bad = snapshot.to_vec();
     bad.push((6, "b 0 1 l"));

@@ -118,6 +118,14 @@ impl MatchingEngine {
         let Ok(applied) = depth.book.apply(level) else {
             return;
         };
+        if applied == Applied::Cleared {
+            // Back to the top-of-book model (quotes) until a snapshot: queues are kept
+            // and capped by the new book's sizes then.
+            depth.reset = true;
+            depth.taken.0.clear();
+            depth.traded.0.clear();
+            return;
+        }
         if level.flags.contains(BookFlags::RESET) {
             depth.reset = true;
             depth.taken.0.clear();

@@ -7,7 +7,7 @@ use crate::{BookFlags, BookLevel};
 
 enum Step {
     /// A venue message: levels `b100x5` (bid) and `a101x3` (ask), `r` first for a
-    /// snapshot.
+    /// snapshot; `clear` for the feed losing the book.
     Book(&'static str),
     /// A trade: price, size, aggressor.
     Trade(&'static str, &'static str, Side),
@@ -53,6 +53,19 @@ fn check(steps: &[Step], expected: &[&str]) {
             Book(message) => {
                 seq += 1;
                 let mut specs: Vec<&str> = message.split_whitespace().collect();
+                if message == "clear" {
+                    let level = BookLevel {
+                        instrument: 1,
+                        ts,
+                        seq,
+                        side: Side::Buy,
+                        price: Price::EPSILON,
+                        qty: Qty::ZERO,
+                        flags: BookFlags::CLEAR.with(BookFlags::LAST),
+                    };
+                    engine.on_book(&level, &mut out);
+                    continue;
+                }
                 let reset = specs.first() == Some(&"r");
                 if reset {
                     specs.remove(0);
@@ -296,6 +309,29 @@ fn quotes_do_not_move_an_instrument_with_depth() {
             "1 canceled",
             "2 accepted",
             "2 fill 101x1 Taker",
+        ],
+    );
+}
+
+#[test]
+fn a_cleared_book_falls_back_to_the_quotes_until_a_snapshot() {
+    check(
+        &[
+            BOOK,
+            Quote("100", "101"),
+            Book("clear"),
+            Order(1, Side::Buy, None, "2", Ioc),
+            Book("r b100x5 a101x3"),
+            Order(2, Side::Buy, None, "2", Ioc),
+        ],
+        &[
+            // Out of sync: the last quote (size 1) is what there is.
+            "1 accepted",
+            "1 fill 101x1 Taker",
+            "1 canceled",
+            // In sync again: the book's 3.
+            "2 accepted",
+            "2 fill 101x2 Taker",
         ],
     );
 }

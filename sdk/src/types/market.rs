@@ -56,6 +56,9 @@ impl BookFlags {
     /// The last level of the venue's message: the book is consistent after it (levels in
     /// between may show a half-applied update, a crossed book say).
     pub const LAST: BookFlags = BookFlags(2);
+    /// The feed lost the book (a gap in the venue's updates, a lost connection): clear
+    /// it and wait for the next snapshot. The level's price and size mean nothing.
+    pub const CLEAR: BookFlags = BookFlags(4);
 
     /// Both flags of `self` and `other`.
     pub const fn with(self, other: BookFlags) -> BookFlags {
@@ -67,14 +70,14 @@ impl BookFlags {
         self.0 & other.0 == other.0
     }
 
-    /// The flags as bits (reset 1, last 2), for the wire and files.
+    /// The flags as bits (reset 1, last 2, clear 4), for the wire and files.
     pub const fn bits(self) -> u8 {
         self.0
     }
 
     /// Flags from bits; unknown bits are dropped.
     pub const fn from_bits(bits: u8) -> BookFlags {
-        BookFlags(bits & 3)
+        BookFlags(bits & 7)
     }
 }
 

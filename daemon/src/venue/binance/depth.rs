@@ -15,7 +15,9 @@
 //! snapshots, says when it needs a snapshot, and writes the book's changes as
 //! [`BookLevel`]s (a snapshot as levels whose first has [`BookFlags::RESET`], each
 //! event's levels with its `u` as their seq, the last of each with [`BookFlags::LAST`]).
-//! Also ignored: an event equal in `u` to the book's id (it was applied).
+//! Also ignored: an event equal in `u` to the book's id (it was applied). When a book in
+//! sync is dropped (a gap, a lost connection) a level with [`BookFlags::CLEAR`] says so,
+//! so that nothing downstream trades on it until the next snapshot.
 
 use crate::market::MarketEvent;
 use pennant_sdk::{BookFlags, BookLevel, InstrumentId, Price, Qty, Side, Timestamp};
@@ -119,8 +121,12 @@ impl DepthSync {
         matches!(self.state, State::Synced { .. })
     }
 
-    /// Starts again from step 1 (the connection was lost: events were missed).
-    pub fn reset(&mut self) {
+    /// Starts again from step 1 (the connection was lost, at wall time `now`: events
+    /// were missed); a book in sync is cleared in `out`.
+    pub fn reset(&mut self, now: Timestamp, out: &mut Vec<MarketEvent>) {
+        if let State::Synced { id } = self.state {
+            clear(self.instrument, now, id, out);
+        }
         self.state = State::Buffering {
             buffer: Default::default(),
             asked: false,
@@ -150,6 +156,7 @@ impl DepthSync {
                 if event.first > *id + 1 {
                     self.stats.gaps += 1;
                     log::warn!(instrument = self.instrument, book_id = *id, first = event.first; "depth stream gap: syncing the book again");
+                    clear(self.instrument, event.ts, *id, out);
                     self.state = State::Buffering {
                         buffer: [event].into(),
                         asked: true,
@@ -218,6 +225,19 @@ impl DepthSync {
         }
         Need::Nothing
     }
+}
+
+/// The book is lost: a clear level.
+fn clear(instrument: InstrumentId, ts: Timestamp, seq: u64, out: &mut Vec<MarketEvent>) {
+    out.push(MarketEvent::Book(BookLevel {
+        instrument,
+        ts,
+        seq,
+        side: Side::Buy,
+        price: Price::EPSILON,
+        qty: Qty::ZERO,
+        flags: BookFlags::CLEAR.with(BookFlags::LAST),
+    }));
 }
 
 /// The levels of one message: a snapshot's first level resets the book; the last level

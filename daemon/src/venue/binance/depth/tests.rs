@@ -105,7 +105,14 @@ fn the_documented_procedure() {
             _ => None,
         })
         .collect();
-    assert_eq!(flags, [1, 0, 2, 2, 0, 2, 1, 2, 2]);
+    // The gap cleared the book first (clear|last = 6).
+    assert_eq!(flags, [1, 0, 2, 2, 0, 2, 6, 1, 2, 2]);
+    // A lost connection clears a book in sync; one not in sync has nothing to clear.
+    let mut cleared = Vec::new();
+    sync.reset(7, &mut cleared);
+    sync.reset(8, &mut cleared);
+    assert_eq!(cleared.len(), 1);
+    assert_eq!(book_of(&[out.clone(), cleared].concat()), " | ");
 }
 
 #[test]
