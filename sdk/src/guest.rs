@@ -152,6 +152,13 @@ impl Host for WasmHost {
         if streams.quotes {
             flags |= wit::Streams::QUOTES;
         }
+        if streams.book {
+            // Contract 0.2 has no book stream: say so rather than deliver nothing quietly.
+            wit_host::log(
+                wit::LogLevel::Warn,
+                "book levels are not delivered to components yet (they need contract 0.3): subscribed to trades and quotes only",
+            );
+        }
         wit_host::subscribe(instrument, flags);
     }
 

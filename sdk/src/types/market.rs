@@ -135,7 +135,9 @@ pub struct Streams {
     pub trades: bool,
     /// Best bid/ask.
     pub quotes: bool,
-    /// Order book levels ([`BookLevel`]), where the feed has depth.
+    /// Order book levels ([`BookLevel`]), where the feed has depth. Delivered to native
+    /// strategies and in [`crate::testing::Harness`]; not yet to components (contract
+    /// 0.2 has no book stream: subscribing logs a warning).
     pub book: bool,
 }
 
