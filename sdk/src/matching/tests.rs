@@ -54,15 +54,8 @@ fn check(steps: &[Step], expected: &[&str]) {
                 seq += 1;
                 let mut specs: Vec<&str> = message.split_whitespace().collect();
                 if message == "clear" {
-                    let level = BookLevel {
-                        instrument: 1,
-                        ts,
-                        seq,
-                        side: Side::Buy,
-                        price: Price::EPSILON,
-                        qty: Qty::ZERO,
-                        flags: BookFlags::CLEAR.with(BookFlags::LAST),
-                    };
+                    let level =
+                        BookLevel::marker(1, ts, seq, BookFlags::CLEAR.with(BookFlags::LAST));
                     engine.on_book(&level, &mut out);
                     continue;
                 }

@@ -105,6 +105,23 @@ pub struct BookLevel {
     pub flags: BookFlags,
 }
 
+impl BookLevel {
+    /// A level that only carries `flags`: an empty snapshot (`RESET | LAST`) or a lost
+    /// book (`CLEAR | LAST`). Its price is the smallest positive one and its size zero, so
+    /// that it changes no level.
+    pub fn marker(instrument: InstrumentId, ts: Timestamp, seq: u64, flags: BookFlags) -> Self {
+        BookLevel {
+            instrument,
+            ts,
+            seq,
+            side: Side::Buy,
+            price: Price::EPSILON,
+            qty: Qty::ZERO,
+            flags,
+        }
+    }
+}
+
 /// A time bar aggregated from trades.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bar {

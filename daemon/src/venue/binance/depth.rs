@@ -229,15 +229,12 @@ impl DepthSync {
 
 /// The book is lost: a clear level.
 fn clear(instrument: InstrumentId, ts: Timestamp, seq: u64, out: &mut Vec<MarketEvent>) {
-    out.push(MarketEvent::Book(BookLevel {
+    out.push(MarketEvent::Book(BookLevel::marker(
         instrument,
         ts,
         seq,
-        side: Side::Buy,
-        price: Price::EPSILON,
-        qty: Qty::ZERO,
-        flags: BookFlags::CLEAR.with(BookFlags::LAST),
-    }));
+        BookFlags::CLEAR.with(BookFlags::LAST),
+    )));
 }
 
 /// The levels of one message: a snapshot's first level resets the book; the last level
@@ -268,15 +265,12 @@ fn emit(
         }));
     }
     if reset && out.len() == start {
-        out.push(MarketEvent::Book(BookLevel {
+        out.push(MarketEvent::Book(BookLevel::marker(
             instrument,
             ts,
             seq,
-            side: Side::Buy,
-            price: Price::EPSILON,
-            qty: Qty::ZERO,
-            flags: BookFlags::NONE,
-        }));
+            BookFlags::NONE,
+        )));
     }
     let count = out.len() - start;
     for (i, event) in out[start..].iter_mut().enumerate() {
