@@ -1711,3 +1711,71 @@ fn an_order_books_troubles_are_counted_in_the_metrics() {
         "{text}"
     );
 }
+
+/// A component of contract 0.3 subscribed to the book gets every level, and `book-top`
+/// answers with the book as of the level it handles: at the end of each venue message,
+/// the top two levels it reads are those of a book the test builds from the same levels,
+/// and the native build of the same strategy reads the same.
+#[test]
+fn a_component_gets_the_book_level_by_level_and_reads_its_top() {
+    use pennant_daemon::engine::EngineInput;
+    use pennant_daemon::records::Body;
+    use pennant_sdk::book::OrderBook;
+    use pennant_sdk::BookFlags;
+    let events = walk(true);
+    let mut book = OrderBook::new();
+    let mut levels = 0;
+    let mut expected = Vec::new();
+    for event in &events {
+        if let MarketEvent::Book(level) = event {
+            levels += 1;
+            book.apply(level).unwrap();
+            if level.flags.contains(BookFlags::LAST) {
+                expected.push(test_strategy::book_note(levels, book.top(1, 2).as_ref()));
+            }
+        }
+    }
+    assert!(expected.len() > 100, "{}", expected.len());
+    assert!(expected[0].contains(" | "), "{}", expected[0]);
+
+    let notes = |code: Option<&str>| {
+        let cache = tempfile::tempdir().unwrap();
+        let (journal, mut records) = journal();
+        let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
+            .journal(journal)
+            .settings(settings(Duration::from_secs(3600)))
+            .build()
+            .unwrap();
+        match code {
+            Some(component) => {
+                start(&mut engine, component, "book", &[("mode", "book")]);
+            }
+            None => {
+                engine
+                    .start_strategy(StrategySpec {
+                        id: "book".into(),
+                        code: StrategyCode::native::<test_strategy::TestStrategy>(),
+                        params: vec![
+                            ("instrument".into(), "BTC-USDT".into()),
+                            ("mode".into(), "book".into()),
+                        ],
+                        open_orders: OpenOrders::Cancel,
+                    })
+                    .unwrap();
+            }
+        }
+        engine.step(EngineInput::Market {
+            events: events.clone(),
+            received: std::time::Instant::now(),
+        });
+        written(&mut records)
+            .into_iter()
+            .filter_map(|body| match body {
+                Body::Signal(s) => Some(s.note),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(notes(Some("test_strategy")), expected, "the component");
+    assert_eq!(notes(None), expected, "the native build");
+}

@@ -20,11 +20,13 @@ const NOW: i64 = 1_700_000_000_123_456_789;
 /// wall time): only the endless-loop test uses a short one.
 const BUDGET: Duration = Duration::from_secs(10);
 
-fn host<C: pennant_sdk::Host + Send + 'static>(cache: &Path) -> (PluginHost<C>, SharedClock) {
+fn host<C: pennant_sdk::batch::BatchHost + Send + 'static>(
+    cache: &Path,
+) -> (PluginHost<C>, SharedClock) {
     host_with_budget(cache, BUDGET)
 }
 
-fn host_with_budget<C: pennant_sdk::Host + Send + 'static>(
+fn host_with_budget<C: pennant_sdk::batch::BatchHost + Send + 'static>(
     cache: &Path,
     budget: Duration,
 ) -> (PluginHost<C>, SharedClock) {
@@ -43,7 +45,7 @@ fn host_with_budget<C: pennant_sdk::Host + Send + 'static>(
 }
 
 /// A fresh instance of `component` for strategy `id`, with the default log budget.
-fn instantiate<C: pennant_sdk::Host + Send + 'static>(
+fn instantiate<C: pennant_sdk::batch::BatchHost + Send + 'static>(
     plugins: &PluginHost<C>,
     component: &LoadedComponent<C>,
     id: &str,
@@ -267,6 +269,12 @@ struct Refusing {
     logs: Vec<String>,
 }
 
+impl pennant_sdk::batch::BatchHost for Refusing {
+    fn seek(&mut self, index: u32) {
+        self.inner.seek(index)
+    }
+}
+
 impl pennant_sdk::Host for Refusing {
     fn submit_order(
         &mut self,
@@ -292,6 +300,13 @@ impl pennant_sdk::Host for Refusing {
     fn lookup_instrument(&mut self, symbol: &str) -> Option<pennant_sdk::InstrumentInfo> {
         self.inner.lookup_instrument(symbol)
     }
+    fn book_top(
+        &mut self,
+        instrument: pennant_sdk::InstrumentId,
+        depth: usize,
+    ) -> Option<pennant_sdk::book::BookTop> {
+        self.inner.book_top(instrument, depth)
+    }
     fn subscribe(&mut self, instrument: pennant_sdk::InstrumentId, streams: pennant_sdk::Streams) {
         self.inner.subscribe(instrument, streams)
     }
@@ -316,26 +331,14 @@ impl pennant_sdk::Host for Refusing {
     }
 }
 
-/// A component built against contract 0.1 still loads and runs; a refusal reason added
-/// in 0.2 reaches it as the nearest 0.1 code, from a host call and in an order update.
+/// Components built against contracts 0.1 and 0.2 still load and run beside 0.3 ones, in
+/// one plugin host; a refusal reason added since reaches each as the nearest code its
+/// version has, from a host call and in an order update.
 #[test]
-fn a_contract_0_1_component_runs_and_sees_the_nearest_0_1_codes() {
+fn components_of_contracts_0_1_and_0_2_run_beside_0_3_and_see_their_own_codes() {
     use pennant_sdk::{Liquidity, OrderStatus, OrderUpdate, Price, Quote, RejectReason};
     let cache = tempfile::tempdir().unwrap();
     let (plugins, _) = host::<Refusing>(cache.path());
-    let component = plugins.load(&support::component("contract_v0_1")).unwrap();
-    let mut instance = instantiate(&plugins, &component, "legacy");
-    let host = Refusing {
-        inner: test_host(),
-        reason: RejectReason::InsufficientBalance,
-        logs: Vec::new(),
-    };
-    let params = [
-        ("instrument".to_owned(), "BTC-USDT".to_owned()),
-        ("qty".to_owned(), "100000".to_owned()),
-    ];
-    let (host, init) = instance.init(host, &params);
-    assert_eq!(init, Ok(Ok(())));
     let quote = Quote {
         instrument: 1,
         ts: NOW,
@@ -344,8 +347,6 @@ fn a_contract_0_1_component_runs_and_sees_the_nearest_0_1_codes() {
         ask_price: px("101"),
         ask_qty: qty("1"),
     };
-    let (host, outcome) = instance.on_quote(host, &quote);
-    assert_eq!(outcome, Ok(()));
     let update = OrderUpdate {
         order_id: 7,
         client_order_id: 1,
@@ -361,17 +362,43 @@ fn a_contract_0_1_component_runs_and_sees_the_nearest_0_1_codes() {
         leaves_qty: pennant_sdk::Qty::ZERO,
         reason: Some(RejectReason::VenueRateBudget),
     };
-    let (host, outcome) = instance.on_order_update(host, &update);
-    assert_eq!(outcome, Ok(()));
-    assert_eq!(
-        host.logs,
-        [
-            "contract 0.1 refusal: RejectReason::VenueRejected",
-            "contract 0.1 update: OrderStatus::Rejected reason Some(RejectReason::RateLimit)"
-        ]
+    let check = |name: &str, contract: &str, refusal: &str, reason: &str| {
+        let component = plugins.load(&support::component(name)).unwrap();
+        assert_eq!(component.contract(), contract);
+        let mut instance = instantiate(&plugins, &component, name);
+        let host = Refusing {
+            inner: test_host(),
+            reason: RejectReason::InsufficientBalance,
+            logs: Vec::new(),
+        };
+        let params = [
+            ("instrument".to_owned(), "BTC-USDT".to_owned()),
+            ("qty".to_owned(), "100000".to_owned()),
+        ];
+        let (host, init) = instance.init(host, &params);
+        assert_eq!(init, Ok(Ok(())));
+        let (host, outcome) = instance.on_quote(host, &quote);
+        assert_eq!(outcome, Ok(()));
+        let (host, outcome) = instance.on_order_update(host, &update);
+        assert_eq!(outcome, Ok(()));
+        assert_eq!(
+            host.logs,
+            [
+                format!("contract {contract} refusal: RejectReason::{refusal}"),
+                format!("contract {contract} update: OrderStatus::Rejected reason Some(RejectReason::{reason})"),
+            ]
+        );
+    };
+    check("contract_v0_1", "0.1", "VenueRejected", "RateLimit");
+    check(
+        "contract_v0_2",
+        "0.2",
+        "InsufficientBalance",
+        "VenueRateBudget",
     );
-    // Built with the SDK, against 0.2: the code itself.
+    // Built with the SDK, against 0.3: the code itself.
     let component = plugins.load(&support::component("market_maker")).unwrap();
+    assert_eq!(component.contract(), "0.3");
     let mut instance = instantiate(&plugins, &component, "mm");
     let params = [
         ("instrument".to_owned(), "BTC-USDT".to_owned()),

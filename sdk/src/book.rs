@@ -287,6 +287,32 @@ impl OrderBook {
             ask_qty: ask.qty,
         })
     }
+    /// The best `depth` levels of each side, or `None` while the book is out of sync
+    /// (before its first snapshot, or after its feed lost it).
+    pub fn top(&self, instrument: InstrumentId, depth: usize) -> Option<BookTop> {
+        self.synced.then(|| BookTop {
+            instrument,
+            ts: self.ts,
+            seq: self.seq,
+            bids: self.bids().take(depth).collect(),
+            asks: self.asks().take(depth).collect(),
+        })
+    }
+}
+
+/// The best levels of an order book, best first: what [`crate::Host::book_top`] answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookTop {
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// When the last level applied happened.
+    pub ts: Timestamp,
+    /// The venue's update id of the last level applied.
+    pub seq: u64,
+    /// Bids, highest first.
+    pub bids: Vec<Level>,
+    /// Asks, lowest first.
+    pub asks: Vec<Level>,
 }
 
 /// `100x1 99x2 | 101x3`: bids then asks, best first, each `PRICExSIZE`.

@@ -2,6 +2,8 @@
 //! the SDK's types, and the adapter behind [`crate::export_strategy!`]. Compiled only for
 //! `wasm32` targets; strategy authors never use this module directly.
 
+use crate::batch::Batch;
+use crate::book::{BookTop, Level};
 use crate::params::Params;
 use crate::strategy::{Host, Strategy};
 use crate::types as sdk;
@@ -24,9 +26,7 @@ use bindings::pennant::strategy::host as wit_host;
 use bindings::pennant::strategy::types as wit;
 
 pub use bindings::exports::pennant::strategy::strategy::Guest;
-pub use wit::{
-    Bar as WitBar, OrderUpdate as WitOrderUpdate, Param, Quote as WitQuote, Trade as WitTrade,
-};
+pub use wit::{Bar as WitBar, OrderUpdate as WitOrderUpdate, Param};
 
 fn side_from(side: wit::Side) -> sdk::Side {
     match side {
@@ -92,11 +92,46 @@ fn instrument_from(info: wit::InstrumentInfo) -> sdk::InstrumentInfo {
     }
 }
 
-/// [`Host`] backed by the component's imports: every call goes to the daemon.
-pub struct WasmHost;
+/// Where a handler is in the batch `on-market` is running.
+struct Cursor {
+    /// The event being handled.
+    index: u32,
+    /// Whether the host answers as of `index` already: true for the batch's last event
+    /// (where the host starts), and after `seek`.
+    synced: bool,
+    /// Whether the handler acted, which ends the call after it.
+    acted: bool,
+}
+
+/// [`Host`] backed by the component's imports: every call goes to the daemon. In a
+/// batch, the first call of a handler tells the host which event it is for (`seek`).
+pub struct WasmHost {
+    cursor: Option<Cursor>,
+}
+
+impl WasmHost {
+    /// Before any host call: the host must answer as of the event being handled.
+    fn sync(&mut self) {
+        if let Some(cursor) = &mut self.cursor {
+            if !cursor.synced {
+                wit_host::seek(cursor.index);
+                cursor.synced = true;
+            }
+        }
+    }
+
+    /// Before a call that acts: the batch ends after this handler.
+    fn act(&mut self) {
+        self.sync();
+        if let Some(cursor) = &mut self.cursor {
+            cursor.acted = true;
+        }
+    }
+}
 
 impl Host for WasmHost {
     fn submit_order(&mut self, order: &sdk::OrderRequest) -> Result<sdk::OrderId, sdk::Rejection> {
+        self.act();
         let request = wit::OrderRequest {
             instrument: order.instrument,
             side: side_to(order.side),
@@ -117,14 +152,17 @@ impl Host for WasmHost {
     }
 
     fn cancel_order(&mut self, id: sdk::OrderId) -> Result<(), sdk::Rejection> {
+        self.act();
         wit_host::cancel_order(id).map_err(rejection_from)
     }
 
     fn cancel_all(&mut self, instrument: Option<sdk::InstrumentId>) -> u32 {
+        self.act();
         wit_host::cancel_all(instrument)
     }
 
     fn position(&mut self, instrument: sdk::InstrumentId) -> sdk::Position {
+        self.sync();
         let p = wit_host::get_position(instrument);
         sdk::Position {
             instrument: p.instrument,
@@ -137,14 +175,39 @@ impl Host for WasmHost {
     }
 
     fn instrument(&mut self, id: sdk::InstrumentId) -> Option<sdk::InstrumentInfo> {
+        self.sync();
         wit_host::get_instrument(id).map(instrument_from)
     }
 
     fn lookup_instrument(&mut self, symbol: &str) -> Option<sdk::InstrumentInfo> {
+        self.sync();
         wit_host::lookup_instrument(symbol).map(instrument_from)
     }
 
+    fn book_top(&mut self, instrument: sdk::InstrumentId, depth: usize) -> Option<BookTop> {
+        self.sync();
+        let depth = u32::try_from(depth).unwrap_or(u32::MAX);
+        let top = wit_host::book_top(instrument, depth)?;
+        let levels = |entries: Vec<wit::BookEntry>| {
+            entries
+                .into_iter()
+                .map(|e| Level {
+                    price: Price::from_raw(e.price),
+                    qty: Qty::from_raw(e.qty),
+                })
+                .collect()
+        };
+        Some(BookTop {
+            instrument: top.instrument,
+            ts: top.ts,
+            seq: top.seq,
+            bids: levels(top.bids),
+            asks: levels(top.asks),
+        })
+    }
+
     fn subscribe(&mut self, instrument: sdk::InstrumentId, streams: sdk::Streams) {
+        self.act();
         let mut flags = wit::Streams::empty();
         if streams.trades {
             flags |= wit::Streams::TRADES;
@@ -153,11 +216,7 @@ impl Host for WasmHost {
             flags |= wit::Streams::QUOTES;
         }
         if streams.book {
-            // Contract 0.2 has no book stream: say so rather than deliver nothing quietly.
-            wit_host::log(
-                wit::LogLevel::Warn,
-                "book levels are not delivered to components yet (they need contract 0.3): subscribed to trades and quotes only",
-            );
+            flags |= wit::Streams::BOOK;
         }
         wit_host::subscribe(instrument, flags);
     }
@@ -167,14 +226,17 @@ impl Host for WasmHost {
         instrument: sdk::InstrumentId,
         interval_ms: u32,
     ) -> Result<(), String> {
+        self.act();
         wit_host::subscribe_bars(instrument, interval_ms)
     }
 
     fn now(&mut self) -> sdk::Timestamp {
+        self.sync();
         wit_host::now()
     }
 
     fn set_timer(&mut self, at: sdk::Timestamp, token: u64) {
+        self.act();
         wit_host::set_timer(at, token)
     }
 
@@ -186,10 +248,12 @@ impl Host for WasmHost {
             sdk::LogLevel::Warn => wit::LogLevel::Warn,
             sdk::LogLevel::Error => wit::LogLevel::Error,
         };
+        self.sync();
         wit_host::log(level, message)
     }
 
     fn emit_signal(&mut self, signal: &sdk::Signal) {
+        self.sync();
         wit_host::emit_signal(&wit::Signal {
             instrument: signal.instrument,
             side: side_to(signal.side),
@@ -207,41 +271,61 @@ pub type Slot<S> = RefCell<Option<S>>;
 fn with_strategy<S: Strategy>(slot: &Slot<S>, f: impl FnOnce(&mut S, &mut WasmHost)) {
     // Before a successful init there is no strategy; the host never sends events then.
     if let Some(strategy) = slot.borrow_mut().as_mut() {
-        f(strategy, &mut WasmHost);
+        f(strategy, &mut WasmHost { cursor: None });
     }
 }
 
 /// `init` export.
 pub fn init<S: Strategy>(slot: &Slot<S>, params: Vec<Param>) -> Result<(), String> {
     let params = Params::new(params.into_iter().map(|p| (p.key, p.value)));
-    let strategy = S::init(&mut WasmHost, &params).map_err(|err| err.0)?;
+    let strategy = S::init(&mut WasmHost { cursor: None }, &params).map_err(|err| err.0)?;
     *slot.borrow_mut() = Some(strategy);
     Ok(())
 }
 
-/// `on-trade` export.
-pub fn on_trade<S: Strategy>(slot: &Slot<S>, t: WitTrade) {
-    let trade = sdk::Trade {
-        instrument: t.instrument,
-        ts: t.ts,
-        price: Price::from_raw(t.price),
-        qty: Qty::from_raw(t.qty),
-        aggressor: side_from(t.aggressor),
+/// `on-market` export: each event to its handler, in order, until one acts.
+pub fn on_market<S: Strategy>(slot: &Slot<S>, bytes: Vec<u8>) -> u32 {
+    let mut slot = slot.borrow_mut();
+    let Some(strategy) = slot.as_mut() else {
+        return 0;
     };
-    with_strategy(slot, |s, host| s.on_trade(host, &trade));
-}
-
-/// `on-quote` export.
-pub fn on_quote<S: Strategy>(slot: &Slot<S>, q: WitQuote) {
-    let quote = sdk::Quote {
-        instrument: q.instrument,
-        ts: q.ts,
-        bid_price: Price::from_raw(q.bid_price),
-        bid_qty: Qty::from_raw(q.bid_qty),
-        ask_price: Price::from_raw(q.ask_price),
-        ask_qty: Qty::from_raw(q.ask_qty),
+    let batch = match Batch::parse(&bytes) {
+        Ok(batch) => batch,
+        Err(err) => {
+            // Nothing in it can be read: say so, and take it as handled.
+            wit_host::log(
+                wit::LogLevel::Error,
+                &format!("market events refused: {err}"),
+            );
+            return u32::MAX;
+        }
     };
-    with_strategy(slot, |s, host| s.on_quote(host, &quote));
+    let last = batch.len().saturating_sub(1);
+    let mut host = WasmHost { cursor: None };
+    for index in 0..batch.len() {
+        host.cursor = Some(Cursor {
+            index: index as u32,
+            synced: index == last,
+            acted: false,
+        });
+        match batch.get(index) {
+            Some(Ok(sdk::MarketEvent::Trade(trade))) => strategy.on_trade(&mut host, &trade),
+            Some(Ok(sdk::MarketEvent::Quote(quote))) => strategy.on_quote(&mut host, &quote),
+            Some(Ok(sdk::MarketEvent::Book(level))) => strategy.on_book(&mut host, &level),
+            Some(Err(err)) => {
+                host.sync();
+                wit_host::log(
+                    wit::LogLevel::Error,
+                    &format!("market event {index} of a batch refused: {err}"),
+                );
+            }
+            None => {}
+        }
+        if host.cursor.as_ref().is_some_and(|c| c.acted) {
+            return index as u32 + 1;
+        }
+    }
+    batch.len() as u32
 }
 
 /// `on-bar` export.
@@ -303,7 +387,9 @@ pub fn snapshot<S: Strategy>(slot: &Slot<S>) -> Vec<u8> {
 /// `restore` export.
 pub fn restore<S: Strategy>(slot: &Slot<S>, state: Vec<u8>) -> Result<(), String> {
     match slot.borrow_mut().as_mut() {
-        Some(strategy) => strategy.restore(&mut WasmHost, &state).map_err(|err| err.0),
+        Some(strategy) => strategy
+            .restore(&mut WasmHost { cursor: None }, &state)
+            .map_err(|err| err.0),
         None => Err("restore called before a successful init".to_owned()),
     }
 }

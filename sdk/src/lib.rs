@@ -90,10 +90,12 @@
 extern crate self as pennant_sdk;
 
 pub mod backoff;
+pub mod batch;
 pub mod book;
 pub mod fixed;
 pub mod matching;
 pub mod params;
+pub mod record;
 pub mod state;
 pub mod strategy;
 pub mod testing;
@@ -150,11 +152,8 @@ macro_rules! export_strategy {
                 fn init(params: ::std::vec::Vec<guest::Param>) -> Result<(), ::std::string::String> {
                     SLOT.with(|slot| guest::init::<$strategy>(slot, params))
                 }
-                fn on_trade(trade: guest::WitTrade) {
-                    SLOT.with(|slot| guest::on_trade::<$strategy>(slot, trade))
-                }
-                fn on_quote(quote: guest::WitQuote) {
-                    SLOT.with(|slot| guest::on_quote::<$strategy>(slot, quote))
+                fn on_market(batch: ::std::vec::Vec<u8>) -> u32 {
+                    SLOT.with(|slot| guest::on_market::<$strategy>(slot, batch))
                 }
                 fn on_bar(bar: guest::WitBar) {
                     SLOT.with(|slot| guest::on_bar::<$strategy>(slot, bar))

@@ -1,6 +1,7 @@
 //! The two traits of the plugin contract: what a strategy implements ([`Strategy`]) and what
 //! the host offers it ([`Host`]).
 
+use crate::book::BookTop;
 use crate::params::{InitError, Params};
 use crate::types::{
     Bar, BookLevel, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderUpdate,
@@ -89,6 +90,9 @@ pub trait Host {
     fn instrument(&mut self, id: InstrumentId) -> Option<InstrumentInfo>;
     /// Resolves a symbol such as `BTC-USDT`.
     fn lookup_instrument(&mut self, symbol: &str) -> Option<InstrumentInfo>;
+    /// The best `depth` levels of each side of an instrument's order book; `None` when
+    /// its feed sends no depth or the book is out of sync (before a snapshot).
+    fn book_top(&mut self, instrument: InstrumentId, depth: usize) -> Option<BookTop>;
     /// Receives trades, quotes and/or book levels of an instrument.
     fn subscribe(&mut self, instrument: InstrumentId, streams: Streams);
     /// Receives bars of `interval_ms` aggregated from the instrument's trades.

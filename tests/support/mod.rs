@@ -47,6 +47,8 @@ pub fn components_dir() -> &'static Path {
                 "test-strategy",
                 "-p",
                 "contract-v0-1",
+                "-p",
+                "contract-v0-2",
             ])
             .status()
             .expect("cargo runs");

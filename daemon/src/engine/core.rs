@@ -20,6 +20,8 @@ use crate::plugin::strategy_log::{truncate, Allowance};
 use crate::records::{self, Body, OrderState, RiskKind};
 use crate::risk::{Books, RiskEngine};
 use crate::venue::{ExecutionReport, Venue, VenueOrder};
+use pennant_sdk::batch::BatchHost;
+use pennant_sdk::book::BookTop;
 use pennant_sdk::{
     Host, InstrumentId, InstrumentInfo, LogLevel, OrderId, OrderRequest, OrderStatus, OrderUpdate,
     Position, Qty, RejectReason, Rejection, Signal, Streams, Timestamp,
@@ -624,6 +626,19 @@ impl StrategyCtx {
     }
 }
 
+/// The engine delivers one market event per call for now: every host call is answered
+/// as of it already, and a component that seeks elsewhere breaks the contract.
+impl BatchHost for StrategyCtx {
+    fn seek(&mut self, index: u32) {
+        if index != 0 {
+            self.core.budgets[self.strategy].breach(
+                "contract",
+                format!("asked for event {index} of a batch of one"),
+            );
+        }
+    }
+}
+
 impl Host for StrategyCtx {
     fn submit_order(&mut self, order: &OrderRequest) -> Result<OrderId, Rejection> {
         let core = &mut *self.core;
@@ -734,6 +749,10 @@ impl Host for StrategyCtx {
 
     fn lookup_instrument(&mut self, symbol: &str) -> Option<InstrumentInfo> {
         self.core.instruments.by_symbol(symbol).cloned()
+    }
+
+    fn book_top(&mut self, instrument: InstrumentId, depth: usize) -> Option<BookTop> {
+        self.core.market.book(instrument)?.top(instrument, depth)
     }
 
     fn subscribe(&mut self, instrument: InstrumentId, streams: Streams) {

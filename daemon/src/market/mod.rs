@@ -13,52 +13,11 @@ pub mod replay;
 pub mod synthetic;
 
 use pennant_sdk::book::{Applied, BookError, OrderBook};
-use pennant_sdk::{BookLevel, InstrumentId, Price, Quote, Timestamp, Trade};
+use pennant_sdk::{InstrumentId, Price, Quote};
 use rustc_hash::FxHashMap;
 
 pub use instruments::Instruments;
-
-/// A normalized market data event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MarketEvent {
-    /// A trade printed on the venue.
-    Trade(Trade),
-    /// A new best bid/ask.
-    Quote(Quote),
-    /// One level of the L2 book changed (or a snapshot starts, with
-    /// [`pennant_sdk::BookFlags::RESET`]).
-    Book(BookLevel),
-}
-
-impl MarketEvent {
-    /// When the event happened (exchange time for live data, recorded time in a replay).
-    pub fn ts(&self) -> Timestamp {
-        match self {
-            MarketEvent::Trade(t) => t.ts,
-            MarketEvent::Quote(q) => q.ts,
-            MarketEvent::Book(l) => l.ts,
-        }
-    }
-
-    /// The same event at another time (a recording's clock repaired, say).
-    pub fn with_ts(mut self, ts: Timestamp) -> MarketEvent {
-        match &mut self {
-            MarketEvent::Trade(t) => t.ts = ts,
-            MarketEvent::Quote(q) => q.ts = ts,
-            MarketEvent::Book(l) => l.ts = ts,
-        }
-        self
-    }
-
-    /// Which instrument.
-    pub fn instrument(&self) -> InstrumentId {
-        match self {
-            MarketEvent::Trade(t) => t.instrument,
-            MarketEvent::Quote(q) => q.instrument,
-            MarketEvent::Book(l) => l.instrument,
-        }
-    }
-}
+pub use pennant_sdk::MarketEvent;
 
 /// The latest quote and trade of one instrument.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use super::*;
 use pennant_sdk::testing::{px, qty};
-use pennant_sdk::{BookFlags, Side};
+use pennant_sdk::{BookFlags, BookLevel, Side};
 
 fn level(seq: u64, side: Side, price: &str, size: &str, flags: BookFlags) -> MarketEvent {
     MarketEvent::Book(BookLevel {

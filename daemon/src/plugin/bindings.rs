@@ -1,7 +1,9 @@
 //! Host-side bindings of the `pennant:strategy` contract, generated from the SDK's WIT by
-//! wasmtime, one module per contract version the daemon hosts ([`v0_1`], [`v0_2`]), and
-//! the conversions between them and the SDK's types (written once, in [`contract!`],
-//! for every version). [`PluginPre`] finds which version a component was built against.
+//! wasmtime, one module per contract version the daemon hosts ([`v0_1`], [`v0_2`],
+//! [`v0_3`]), and the conversions between them and the SDK's types (written once, in
+//! [`contract!`], for every version; [`typed_market!`] for the versions that take market
+//! data one typed call per event). [`PluginPre`] finds which version a component was
+//! built against.
 //!
 //! Host calls are implemented once, by whatever implements [`pennant_sdk::Host`] (the
 //! engine's strategy context); this module only translates.
@@ -11,9 +13,10 @@ use wasmtime::component::{HasSelf, InstancePre, Linker};
 
 /// The conversions and the host functions of one contract version, in the module of its
 /// generated bindings. `added` maps the SDK's reason codes that version lacks to the
-/// nearest it has (nothing for the newest).
+/// nearest it has (nothing for the newest); `book` reads the version's book stream flag
+/// (false before 0.3); `host` holds the host functions only that version has.
 macro_rules! contract {
-    (added: { $($added:tt)* }) => {
+    (added: { $($added:tt)* }, book: $book:expr, host: { $($host:tt)* }) => {
         use super::super::HostState;
         use pennant_sdk as sdk;
         use pennant_sdk::{Price, Qty};
@@ -21,8 +24,7 @@ macro_rules! contract {
         use pennant::strategy::types as wit;
 
         pub use exports::pennant::strategy::strategy::{
-            Bar as WitBar, OrderUpdate as WitOrderUpdate, Param, Quote as WitQuote,
-            Trade as WitTrade,
+            Bar as WitBar, OrderUpdate as WitOrderUpdate, Param,
         };
 
     fn side_to(side: sdk::Side) -> wit::Side {
@@ -92,29 +94,6 @@ macro_rules! contract {
         }
     }
 
-    /// A trade for the guest.
-    pub fn trade_to(t: &sdk::Trade) -> WitTrade {
-        WitTrade {
-            instrument: t.instrument,
-            ts: t.ts,
-            price: t.price.raw(),
-            qty: t.qty.raw(),
-            aggressor: side_to(t.aggressor),
-        }
-    }
-
-    /// A quote for the guest.
-    pub fn quote_to(q: &sdk::Quote) -> WitQuote {
-        WitQuote {
-            instrument: q.instrument,
-            ts: q.ts,
-            bid_price: q.bid_price.raw(),
-            bid_qty: q.bid_qty.raw(),
-            ask_price: q.ask_price.raw(),
-            ask_qty: q.ask_qty.raw(),
-        }
-    }
-
     /// A bar for the guest.
     pub fn bar_to(b: &sdk::Bar) -> WitBar {
         WitBar {
@@ -172,7 +151,7 @@ macro_rules! contract {
 
     impl<C: Send> wit::Host for HostState<C> {}
 
-    impl<C: sdk::Host + Send> pennant::strategy::host::Host for HostState<C> {
+    impl<C: sdk::batch::BatchHost + Send> pennant::strategy::host::Host for HostState<C> {
         fn submit_order(
             &mut self,
             order: wit::OrderRequest,
@@ -228,10 +207,11 @@ macro_rules! contract {
         }
 
         fn subscribe(&mut self, instrument: u32, streams: wit::Streams) -> wasmtime::Result<()> {
+            let book: fn(wit::Streams) -> bool = $book;
             let streams = sdk::Streams {
                 trades: streams.contains(wit::Streams::TRADES),
                 quotes: streams.contains(wit::Streams::QUOTES),
-                book: false,
+                book: book(streams),
             };
             self.ctx()?.subscribe(instrument, streams);
             Ok(())
@@ -278,8 +258,61 @@ macro_rules! contract {
             self.ctx()?.emit_signal(&signal);
             Ok(())
         }
+
+        $($host)*
     }
 
+    };
+}
+
+/// The typed market data exports of the versions before 0.3 (`on-trade`, `on-quote`).
+macro_rules! typed_market {
+    () => {
+        use exports::pennant::strategy::strategy::{Quote as WitQuote, Trade as WitTrade};
+
+        /// A trade for the guest.
+        fn trade_to(t: &sdk::Trade) -> WitTrade {
+            WitTrade {
+                instrument: t.instrument,
+                ts: t.ts,
+                price: t.price.raw(),
+                qty: t.qty.raw(),
+                aggressor: side_to(t.aggressor),
+            }
+        }
+
+        /// A quote for the guest.
+        fn quote_to(q: &sdk::Quote) -> WitQuote {
+            WitQuote {
+                instrument: q.instrument,
+                ts: q.ts,
+                bid_price: q.bid_price.raw(),
+                bid_qty: q.bid_qty.raw(),
+                ask_price: q.ask_price.raw(),
+                ask_qty: q.ask_qty.raw(),
+            }
+        }
+
+        /// The first of `events` in its typed export: a book level is not in this
+        /// contract, so there is nothing to call for it. Handles one event.
+        pub fn call_first<S>(
+            plugin: &Plugin,
+            store: S,
+            event: &sdk::MarketEvent,
+        ) -> wasmtime::Result<usize>
+        where
+            S: wasmtime::AsContextMut,
+            S::Data: Send,
+        {
+            use sdk::MarketEvent;
+            let exports = plugin.pennant_strategy_strategy();
+            match event {
+                MarketEvent::Trade(t) => exports.call_on_trade(store, trade_to(t)),
+                MarketEvent::Quote(q) => exports.call_on_quote(store, quote_to(q)),
+                MarketEvent::Book(_) => Ok(()),
+            }
+            .map(|()| 1)
+        }
     };
 }
 
@@ -294,11 +327,28 @@ pub mod v0_1 {
     contract!(added: {
         R::InsufficientBalance | R::SymbolNotTrading => W::VenueRejected,
         R::VenueRateBudget => W::RateLimit,
-    });
+    }, book: |_| false, host: {});
+    typed_market!();
 }
 
-/// `pennant:strategy@0.2.0` (`sdk/wit`): the contract the SDK builds against.
+/// `pennant:strategy@0.2.0` (`sdk/wit-0.2`): components built before 0.3.
 pub mod v0_2 {
+    wasmtime::component::bindgen!({
+        path: "../sdk/wit-0.2",
+        world: "plugin",
+        imports: { default: trappable },
+    });
+
+    contract!(added: {
+        R::InsufficientBalance => W::InsufficientBalance,
+        R::VenueRateBudget => W::VenueRateBudget,
+        R::SymbolNotTrading => W::SymbolNotTrading,
+    }, book: |_| false, host: {});
+    typed_market!();
+}
+
+/// `pennant:strategy@0.3.0` (`sdk/wit`): the contract the SDK builds against.
+pub mod v0_3 {
     wasmtime::component::bindgen!({
         path: "../sdk/wit",
         world: "plugin",
@@ -309,15 +359,45 @@ pub mod v0_2 {
         R::InsufficientBalance => W::InsufficientBalance,
         R::VenueRateBudget => W::VenueRateBudget,
         R::SymbolNotTrading => W::SymbolNotTrading,
+    }, book: |streams| streams.contains(wit::Streams::BOOK), host: {
+        fn book_top(
+            &mut self,
+            instrument: u32,
+            depth: u32,
+        ) -> wasmtime::Result<Option<wit::BookDepth>> {
+            let depth = usize::try_from(depth).unwrap_or(usize::MAX);
+            let entries = |levels: Vec<sdk::book::Level>| {
+                levels
+                    .into_iter()
+                    .map(|l| wit::BookEntry {
+                        price: l.price.raw(),
+                        qty: l.qty.raw(),
+                    })
+                    .collect()
+            };
+            Ok(self.ctx()?.book_top(instrument, depth).map(|top| wit::BookDepth {
+                instrument: top.instrument,
+                ts: top.ts,
+                seq: top.seq,
+                bids: entries(top.bids),
+                asks: entries(top.asks),
+            }))
+        }
+
+        fn seek(&mut self, index: u32) -> wasmtime::Result<()> {
+            self.ctx()?.seek(index);
+            Ok(())
+        }
     });
 }
 
 /// Adds the host functions of every contract version to `linker`.
-pub fn add_to_linker<C: pennant_sdk::Host + Send + 'static>(
+pub fn add_to_linker<C: pennant_sdk::batch::BatchHost + Send + 'static>(
     linker: &mut Linker<HostState<C>>,
 ) -> wasmtime::Result<()> {
     v0_1::Plugin::add_to_linker::<HostState<C>, HasSelf<HostState<C>>>(linker, |state| state)?;
-    v0_2::Plugin::add_to_linker::<HostState<C>, HasSelf<HostState<C>>>(linker, |state| state)
+    v0_2::Plugin::add_to_linker::<HostState<C>, HasSelf<HostState<C>>>(linker, |state| state)?;
+    v0_3::Plugin::add_to_linker::<HostState<C>, HasSelf<HostState<C>>>(linker, |state| state)
 }
 
 /// A component's exports, of the contract version it was built against.
@@ -326,6 +406,8 @@ pub enum Plugin {
     V0_1(v0_1::Plugin),
     /// Built against 0.2.
     V0_2(v0_2::Plugin),
+    /// Built against 0.3.
+    V0_3(v0_3::Plugin),
 }
 
 /// A component type-checked against one of the contract versions, ready to instantiate.
@@ -334,28 +416,36 @@ pub enum PluginPre<T: 'static> {
     V0_1(v0_1::PluginPre<T>),
     /// Built against 0.2.
     V0_2(v0_2::PluginPre<T>),
+    /// Built against 0.3.
+    V0_3(v0_3::PluginPre<T>),
 }
 
 impl<T: 'static> PluginPre<T> {
-    /// The newest version the component fits; the error names both when it fits none.
+    /// The newest version the component fits; the error names each when it fits none.
     pub fn new(pre: InstancePre<T>) -> wasmtime::Result<Self> {
-        match v0_2::PluginPre::new(pre.clone()) {
-            Ok(pre) => Ok(PluginPre::V0_2(pre)),
-            Err(newest) => v0_1::PluginPre::new(pre)
-                .map(PluginPre::V0_1)
-                .map_err(|oldest| {
-                    wasmtime::format_err!(
-                        "not pennant:strategy@0.2 ({newest:#}), nor 0.1 ({oldest:#})"
-                    )
-                }),
-        }
+        let v0_3 = match v0_3::PluginPre::new(pre.clone()) {
+            Ok(pre) => return Ok(PluginPre::V0_3(pre)),
+            Err(err) => err,
+        };
+        let v0_2 = match v0_2::PluginPre::new(pre.clone()) {
+            Ok(pre) => return Ok(PluginPre::V0_2(pre)),
+            Err(err) => err,
+        };
+        v0_1::PluginPre::new(pre)
+            .map(PluginPre::V0_1)
+            .map_err(|v0_1| {
+                wasmtime::format_err!(
+                    "not pennant:strategy@0.3 ({v0_3:#}), nor 0.2 ({v0_2:#}), nor 0.1 ({v0_1:#})"
+                )
+            })
     }
 
-    /// The contract version, for logs: `0.1` or `0.2`.
+    /// The contract version, for logs: `0.1`, `0.2` or `0.3`.
     pub fn version(&self) -> &'static str {
         match self {
             PluginPre::V0_1(_) => "0.1",
             PluginPre::V0_2(_) => "0.2",
+            PluginPre::V0_3(_) => "0.3",
         }
     }
 
@@ -364,6 +454,7 @@ impl<T: 'static> PluginPre<T> {
         match self {
             PluginPre::V0_1(pre) => pre.instantiate(store).map(Plugin::V0_1),
             PluginPre::V0_2(pre) => pre.instantiate(store).map(Plugin::V0_2),
+            PluginPre::V0_3(pre) => pre.instantiate(store).map(Plugin::V0_3),
         }
     }
 }

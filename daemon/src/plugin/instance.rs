@@ -3,6 +3,7 @@
 use super::bindings::Plugin;
 use super::{HostState, PluginSettings};
 use pennant_sdk as sdk;
+use pennant_sdk::MarketEvent;
 use std::fmt;
 use wasmtime::{Store, Trap};
 
@@ -73,6 +74,7 @@ macro_rules! each_contract {
         match $plugin {
             Plugin::V0_1($p) => $body,
             Plugin::V0_2($p) => $body,
+            Plugin::V0_3($p) => $body,
         }
     };
     ($plugin:expr, $p:ident, $m:ident => $body:expr) => {
@@ -83,6 +85,10 @@ macro_rules! each_contract {
             }
             Plugin::V0_2($p) => {
                 use super::bindings::v0_2 as $m;
+                $body
+            }
+            Plugin::V0_3($p) => {
+                use super::bindings::v0_3 as $m;
                 $body
             }
         }
@@ -97,9 +103,11 @@ pub struct StrategyInstance<C: 'static> {
     budget_ticks: u64,
     settings: PluginSettings,
     poisoned: bool,
+    /// Reused buffer for the batches of `on-market`.
+    batch: Vec<u8>,
 }
 
-impl<C: sdk::Host + Send + 'static> StrategyInstance<C> {
+impl<C: sdk::batch::BatchHost + Send + 'static> StrategyInstance<C> {
     pub(super) fn new(
         store: Store<HostState<C>>,
         plugin: Plugin,
@@ -112,6 +120,7 @@ impl<C: sdk::Host + Send + 'static> StrategyInstance<C> {
             budget_ticks,
             settings,
             poisoned: false,
+            batch: Vec::new(),
         }
     }
 
@@ -171,24 +180,64 @@ impl<C: sdk::Host + Send + 'static> StrategyInstance<C> {
         })
     }
 
-    /// `on-trade`.
+    /// Whether the component takes many market events per call (contract 0.3 and later).
+    pub fn takes_batches(&self) -> bool {
+        matches!(self.plugin, Plugin::V0_3(_))
+    }
+
+    /// Market events, in order: returns how many were handled, from the first. A
+    /// component of 0.3 gets them in one `on-market` call and may stop early (after a
+    /// handler that acted); one of 0.1 or 0.2 gets the first in a typed call (book levels
+    /// are not in its contract: nothing to call) and handles just that one.
+    pub fn on_market(&mut self, ctx: C, events: &[MarketEvent]) -> (C, Result<usize, Fault>) {
+        let Some(first) = events.first() else {
+            return (ctx, Ok(0));
+        };
+        let mut batch = std::mem::take(&mut self.batch);
+        let (ctx, outcome) = self.call(ctx, |p, s| match p {
+            Plugin::V0_1(p) => super::bindings::v0_1::call_first(p, s, first),
+            Plugin::V0_2(p) => super::bindings::v0_2::call_first(p, s, first),
+            Plugin::V0_3(p) => {
+                sdk::batch::write(events.iter().copied(), &mut batch);
+                p.pennant_strategy_strategy()
+                    .call_on_market(s, &batch)
+                    .map(|count| count as usize)
+            }
+        });
+        self.batch = batch;
+        let outcome = match outcome {
+            Ok(0) => {
+                self.poisoned = true;
+                Err(Fault::Budget {
+                    code: "contract",
+                    message: format!(
+                        "handled none of the {} market events it was given",
+                        events.len()
+                    ),
+                })
+            }
+            Ok(count) => Ok(count.min(events.len())),
+            Err(fault) => Err(fault),
+        };
+        (ctx, outcome)
+    }
+
+    /// One trade.
     pub fn on_trade(&mut self, ctx: C, trade: &sdk::Trade) -> (C, Result<(), Fault>) {
-        self.call(ctx, |p, s| {
-            each_contract!(p, p, m => p.pennant_strategy_strategy().call_on_trade(s, m::trade_to(trade)))
-        })
+        let (ctx, outcome) = self.on_market(ctx, &[MarketEvent::Trade(*trade)]);
+        (ctx, outcome.map(drop))
     }
 
-    /// `on-quote`.
+    /// One quote.
     pub fn on_quote(&mut self, ctx: C, quote: &sdk::Quote) -> (C, Result<(), Fault>) {
-        self.call(ctx, |p, s| {
-            each_contract!(p, p, m => p.pennant_strategy_strategy().call_on_quote(s, m::quote_to(quote)))
-        })
+        let (ctx, outcome) = self.on_market(ctx, &[MarketEvent::Quote(*quote)]);
+        (ctx, outcome.map(drop))
     }
 
-    /// A book level: no contract hosted yet carries them (0.1 and 0.2 components
-    /// cannot subscribe to the book), so there is nothing to call.
-    pub fn on_book(&mut self, ctx: C, _level: &sdk::BookLevel) -> (C, Result<(), Fault>) {
-        (ctx, Ok(()))
+    /// One book level (nothing to call before contract 0.3).
+    pub fn on_book(&mut self, ctx: C, level: &sdk::BookLevel) -> (C, Result<(), Fault>) {
+        let (ctx, outcome) = self.on_market(ctx, &[MarketEvent::Book(*level)]);
+        (ctx, outcome.map(drop))
     }
 
     /// `on-bar`.

@@ -111,6 +111,13 @@ pub struct LoadedComponent<C: 'static> {
     pub from_cache: bool,
 }
 
+impl<C: 'static> LoadedComponent<C> {
+    /// The contract version the component was built against: `0.1`, `0.2` or `0.3`.
+    pub fn contract(&self) -> &'static str {
+        self.pre.version()
+    }
+}
+
 /// The data of one strategy's [`Store`]: the host context while a call runs, the
 /// sandbox, and the limiter.
 pub struct HostState<C> {
@@ -183,7 +190,7 @@ pub struct PluginHost<C: 'static> {
     _ticker: EpochTicker,
 }
 
-impl<C: pennant_sdk::Host + Send + 'static> PluginHost<C> {
+impl<C: pennant_sdk::batch::BatchHost + Send + 'static> PluginHost<C> {
     /// A host with the given limits, reading time from `clock`.
     pub fn new(settings: PluginSettings, clock: SharedClock) -> Result<Self, PluginError> {
         let mut config = wasmtime::Config::new();

@@ -2,6 +2,7 @@
 //! of [`crate::matching`]), positions, and a record of everything the strategy did.
 
 use super::{instrument, START_TIME};
+use crate::book::BookTop;
 use crate::fixed::{Price, Qty};
 use crate::matching::{ExecutionReport, MatchingEngine, MatchingSettings};
 use crate::strategy::Host;
@@ -242,6 +243,10 @@ impl Host for TestHost {
             .cloned()
     }
 
+    fn book_top(&mut self, instrument: InstrumentId, depth: usize) -> Option<BookTop> {
+        self.venue.book(instrument)?.top(instrument, depth)
+    }
+
     fn subscribe(&mut self, instrument: InstrumentId, streams: Streams) {
         self.subscriptions.push((instrument, streams));
     }
@@ -269,4 +274,9 @@ impl Host for TestHost {
     fn emit_signal(&mut self, signal: &Signal) {
         self.signals.push(signal.clone());
     }
+}
+
+/// One event per call: every host call is already answered as of its event.
+impl crate::batch::BatchHost for TestHost {
+    fn seek(&mut self, _index: u32) {}
 }

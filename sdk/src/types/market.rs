@@ -185,3 +185,45 @@ impl Streams {
         book: false,
     };
 }
+
+/// A normalized market data event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketEvent {
+    /// A trade printed on the venue.
+    Trade(Trade),
+    /// A new best bid/ask.
+    Quote(Quote),
+    /// One level of the L2 book changed (or a snapshot starts, with
+    /// [`BookFlags::RESET`]).
+    Book(BookLevel),
+}
+
+impl MarketEvent {
+    /// When the event happened (exchange time for live data, recorded time in a replay).
+    pub fn ts(&self) -> Timestamp {
+        match self {
+            MarketEvent::Trade(t) => t.ts,
+            MarketEvent::Quote(q) => q.ts,
+            MarketEvent::Book(l) => l.ts,
+        }
+    }
+
+    /// The same event at another time (a recording's clock repaired, say).
+    pub fn with_ts(mut self, ts: Timestamp) -> MarketEvent {
+        match &mut self {
+            MarketEvent::Trade(t) => t.ts = ts,
+            MarketEvent::Quote(q) => q.ts = ts,
+            MarketEvent::Book(l) => l.ts = ts,
+        }
+        self
+    }
+
+    /// Which instrument.
+    pub fn instrument(&self) -> InstrumentId {
+        match self {
+            MarketEvent::Trade(t) => t.instrument,
+            MarketEvent::Quote(q) => q.instrument,
+            MarketEvent::Book(l) => l.instrument,
+        }
+    }
+}

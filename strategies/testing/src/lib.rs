@@ -34,6 +34,11 @@
 //! `echo` answers every quote with an IOC buy at the bid (which does not execute).
 //! | `probe` | tries to escape: logs what a file read, an environment variable, the clock and random numbers give (and the engine clock in `init`) |
 //!
+//! `book` subscribes to the book instead of trades and, at the end of each venue message
+//! (a level flagged `last`), emits a signal whose note is [`book_note`] of the count of
+//! levels it has seen and the host's `book_top` at depth 2: what the tests compare with
+//! the book they build themselves.
+//!
 //! `init-error` refuses its parameters; `init-trap` panics in `init`; `bad-restore`
 //! refuses any saved state; `snapshot-trap` panics when its state is taken. With
 //! `order_in_init = true`, `init` places the `rest` order at once.
@@ -53,6 +58,28 @@ pub struct TestStrategy {
     price: Price,
     tag: String,
     n: u64,
+    /// Book levels seen (mode `book`).
+    levels: u64,
+}
+
+/// The note mode `book` signals: `levels=N seq=S 100x1 99x2 | 101x3 102x1`, or
+/// `levels=N out of sync` when the host has no book to give.
+pub fn book_note(levels: u64, top: Option<&pennant_sdk::book::BookTop>) -> String {
+    let Some(top) = top else {
+        return format!("levels={levels} out of sync");
+    };
+    let side = |side: &[pennant_sdk::book::Level]| {
+        side.iter()
+            .map(|l| format!("{}x{}", l.price, l.qty))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!(
+        "levels={levels} seq={} {} | {}",
+        top.seq,
+        side(&top.bids),
+        side(&top.asks)
+    )
 }
 
 /// FNV-1a over a trade's time, price and quantity, chained onto `digest`: the digest of
@@ -231,6 +258,7 @@ impl Strategy for TestStrategy {
             "flood",
             "chatty",
             "big-snapshot",
+            "book",
         ];
         if !known.contains(&mode.as_str()) {
             return Err(format!("unknown mode `{mode}`").into());
@@ -242,6 +270,7 @@ impl Strategy for TestStrategy {
         let streams = match mode.as_str() {
             "idle" => Streams::ALL,
             "echo" => Streams::QUOTES,
+            "book" => Streams::BOOK,
             _ => Streams::TRADES,
         };
         host.subscribe(info.id, streams);
@@ -269,6 +298,7 @@ impl Strategy for TestStrategy {
             price: params.get_or("price", Price::ONE)?,
             tag: params.get_or("tag", String::new())?,
             n: params.get_or("n", n_default)?,
+            levels: 0,
         };
         if params.get_or("order_in_init", false)? {
             let order =
@@ -303,6 +333,22 @@ impl Strategy for TestStrategy {
                 .with_time_in_force(TimeInForce::Ioc);
             let _ = host.submit_order(&order);
         }
+    }
+
+    fn on_book(&mut self, host: &mut dyn Host, level: &BookLevel) {
+        self.levels += 1;
+        if self.mode != "book" || !level.flags.contains(BookFlags::LAST) {
+            return;
+        }
+        let top = host.book_top(self.instrument, 2);
+        host.emit_signal(&Signal {
+            instrument: self.instrument,
+            side: Side::Buy,
+            strength: 0.0,
+            target: None,
+            stop: None,
+            note: book_note(self.levels, top.as_ref()),
+        });
     }
 
     fn on_order_update(&mut self, host: &mut dyn Host, update: &OrderUpdate) {

@@ -2,6 +2,7 @@
 
 use super::*;
 use pennant_sdk::testing::{instrument, px, qty};
+use pennant_sdk::{BookFlags, BookLevel, Quote, Side, Trade};
 
 fn events() -> Vec<MarketEvent> {
     vec![
