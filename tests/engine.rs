@@ -1461,7 +1461,7 @@ fn a_strategys_unit_tests_see_the_fills_the_daemon_gives_it() {
 /// quote is preceded by the book's change to two levels a side around it.
 fn walk(book: bool) -> Vec<MarketEvent> {
     use pennant_sdk::testing::START_TIME;
-    use pennant_sdk::{BookFlags, BookLevel, Price, Qty};
+    use pennant_sdk::{Price, Qty};
     use std::collections::BTreeMap;
     let mut seed: u64 = 7;
     let mut next = move |n: i64| {
@@ -1508,46 +1508,66 @@ fn walk(book: bool) -> Vec<MarketEvent> {
                 ((1, mid + px("0.02")), qty("0.05")),
             ]
             .into();
-            let mut changes: Vec<((u8, Price), Qty)> = levels
-                .keys()
-                .filter(|k| !wanted.contains_key(k))
-                .map(|&k| (k, Qty::ZERO))
-                .collect();
-            changes.extend(
-                wanted
-                    .iter()
-                    .filter(|(k, q)| levels.get(k) != Some(q))
-                    .map(|(&k, &q)| (k, q)),
-            );
-            if changes.is_empty() {
-                changes.push(((0, mid - px("0.01")), qty("0.03")));
-            }
-            let (reset, n) = (levels.is_empty(), changes.len());
-            for (j, ((side, price), size)) in changes.into_iter().enumerate() {
-                let mut flags = BookFlags::NONE;
-                if reset && j == 0 {
-                    flags = flags.with(BookFlags::RESET);
-                }
-                if j + 1 == n {
-                    flags = flags.with(BookFlags::LAST);
-                }
-                events.push(MarketEvent::Book(BookLevel {
-                    instrument: 1,
-                    ts,
-                    seq: i as u64,
-                    side: if side == 0 { Side::Buy } else { Side::Sell },
-                    price,
-                    qty: size,
-                    flags,
-                }));
-            }
-            levels = wanted;
+            ladder_change(&mut levels, wanted, 1, ts, i as u64, &mut events);
         }
         // After the book, as a venue's streams would show it: the matcher has seen the
         // market the strategy reacts to.
         events.push(quote);
     }
     events
+}
+
+/// A ladder of levels, (0 bid / 1 ask, price) -> size.
+type Ladder = std::collections::BTreeMap<(u8, pennant_sdk::Price), pennant_sdk::Qty>;
+
+/// The book levels that take instrument `instrument`'s book from `levels` to `wanted`
+/// (a snapshot the first time), as one venue message; `levels` becomes `wanted`.
+fn ladder_change(
+    levels: &mut Ladder,
+    wanted: Ladder,
+    instrument: u32,
+    ts: i64,
+    seq: u64,
+    events: &mut Vec<MarketEvent>,
+) {
+    use pennant_sdk::{BookFlags, BookLevel, Qty};
+    let mut changes: Vec<((u8, pennant_sdk::Price), Qty)> = levels
+        .keys()
+        .filter(|k| !wanted.contains_key(k))
+        .map(|&k| (k, Qty::ZERO))
+        .collect();
+    changes.extend(
+        wanted
+            .iter()
+            .filter(|(k, q)| levels.get(k) != Some(q))
+            .map(|(&k, &q)| (k, q)),
+    );
+    if changes.is_empty() {
+        // Nothing moved: the venue repeats its best bid.
+        if let Some((&k, &q)) = wanted.iter().rfind(|((side, _), _)| *side == 0) {
+            changes.push((k, q));
+        }
+    }
+    let (reset, n) = (levels.is_empty(), changes.len());
+    for (j, ((side, price), size)) in changes.into_iter().enumerate() {
+        let mut flags = BookFlags::NONE;
+        if reset && j == 0 {
+            flags = flags.with(BookFlags::RESET);
+        }
+        if j + 1 == n {
+            flags = flags.with(BookFlags::LAST);
+        }
+        events.push(MarketEvent::Book(BookLevel {
+            instrument,
+            ts,
+            seq,
+            side: if side == 0 { Side::Buy } else { Side::Sell },
+            price,
+            qty: size,
+            flags,
+        }));
+    }
+    *levels = wanted;
 }
 
 type FillRow = (
@@ -1778,4 +1798,219 @@ fn a_component_gets_the_book_level_by_level_and_reads_its_top() {
     };
     assert_eq!(notes(Some("test_strategy")), expected, "the component");
     assert_eq!(notes(None), expected, "the native build");
+}
+
+/// Market windows are only an optimisation: a backtest with several strategies (two
+/// market makers that take batches, a bar strategy and a native market maker on a third
+/// instrument), global risk limits that refuse orders, timers, snapshots, the daily-loss
+/// watch and venue latency, makes the same orders, updates and fills, in the same order,
+/// with windows as with one event per call.
+#[test]
+fn market_windows_change_nothing_a_backtest_does() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = |windows: bool| {
+        let instruments = Arc::new(Instruments::new([
+            instrument(0, "BTC-USDT", "0.01", "0.001"),
+            instrument(0, "ETH-USDT", "0.01", "0.001"),
+            instrument(0, "SOL-USDT", "0.01", "0.001"),
+        ]));
+        let mut risk = pennant_daemon::config::RiskConfig::default();
+        risk.global.max_open_orders = Some(5);
+        risk.global.max_daily_loss = pennant_sdk::Amount::from_int(1_000_000);
+        let mut engine = Engine::builder(instruments, plugin_settings(cache.path()))
+            .venue(Box::new(PaperVenue::new(&PaperConfig {
+                maker_fee_bps: pennant_sdk::Amount::ZERO,
+                taker_fee_bps: pennant_sdk::Amount::ZERO,
+                latency_ms: 1,
+            })))
+            .risk(risk)
+            .settings(EngineSettings {
+                market_windows: windows,
+                ..settings(Duration::from_secs(2))
+            })
+            .build()
+            .unwrap();
+        engine.keep_outcome();
+        let market_maker = Arc::new(
+            engine
+                .plugins()
+                .load(&support::component("market_maker"))
+                .unwrap(),
+        );
+        let sma = Arc::new(
+            engine
+                .plugins()
+                .load(&support::component("sma_cross"))
+                .unwrap(),
+        );
+        let spec = |id: &str, code: StrategyCode, params: &[(&str, &str)]| StrategySpec {
+            id: id.to_owned(),
+            code,
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            open_orders: OpenOrders::Cancel,
+        };
+        let mm = |symbol| {
+            [
+                ("instrument", symbol),
+                ("qty", "0.01"),
+                ("max_position", "0.05"),
+                ("requote_ticks", "1"),
+            ]
+        };
+        for (id, code, params) in [
+            (
+                "mm-btc",
+                StrategyCode::Wasm(market_maker.clone()),
+                mm("BTC-USDT").to_vec(),
+            ),
+            (
+                "mm-eth",
+                StrategyCode::Wasm(market_maker),
+                mm("ETH-USDT").to_vec(),
+            ),
+            (
+                "mm-sol",
+                StrategyCode::native::<market_maker::MarketMaker>(),
+                mm("SOL-USDT").to_vec(),
+            ),
+            (
+                "sma-sol",
+                StrategyCode::Wasm(sma),
+                vec![
+                    ("instrument", "SOL-USDT"),
+                    ("qty", "0.01"),
+                    ("fast", "2"),
+                    ("slow", "4"),
+                    ("bar_interval_ms", "200"),
+                ],
+            ),
+        ] {
+            engine.start_strategy(spec(id, code, &params)).unwrap();
+        }
+        for batch in window_tape(30_000).chunks(256) {
+            engine.on_market_batch(batch);
+        }
+        let reports = engine.reports();
+        (engine.outcome().unwrap(), reports)
+    };
+    let (windowed, windowed_reports) = run(true);
+    let (one_by_one, one_by_one_reports) = run(false);
+    assert!(
+        windowed.fills > 20,
+        "the tape must fill orders: {windowed:?}"
+    );
+    let refused: u64 = one_by_one_reports
+        .iter()
+        .map(|r| r.stats.risk_rejects)
+        .sum();
+    assert!(refused > 0, "the global limits must refuse some orders");
+    assert_eq!(windowed, one_by_one);
+    for (a, b) in windowed_reports.iter().zip(&one_by_one_reports) {
+        assert_eq!(a.state, b.state, "{}", a.id);
+        let calls = |r: &StrategyReport| pennant_daemon::engine::StrategyStats {
+            market_calls: 0,
+            ..r.stats
+        };
+        assert_eq!(calls(a), calls(b), "{}", a.id);
+    }
+    let calls = |reports: &[StrategyReport], id: &str| {
+        reports
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.stats.market_calls)
+            .unwrap()
+    };
+    // The market makers that take batches got fewer calls; the native one did not.
+    for id in ["mm-btc", "mm-eth"] {
+        assert!(
+            calls(&windowed_reports, id) < calls(&one_by_one_reports, id),
+            "{id}: {} calls with windows, {} without",
+            calls(&windowed_reports, id),
+            calls(&one_by_one_reports, id)
+        );
+    }
+    assert_eq!(
+        calls(&windowed_reports, "mm-sol"),
+        calls(&one_by_one_reports, "mm-sol")
+    );
+}
+
+/// A deterministic tape over BTC, ETH and SOL: runs of events of one instrument (as a
+/// feed batches them), quotes walking by a tick or two and trades at or through them,
+/// 50 to 400 microseconds apart.
+fn window_tape(len: usize) -> Vec<MarketEvent> {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let tick = px("0.01").raw();
+    let mut mids = [px("100").raw(), px("50").raw(), px("20").raw()];
+    let (mut ts, mut events) = (T0, Vec::with_capacity(len));
+    let mut btc_book = Ladder::new();
+    while events.len() < len {
+        let i = next(3) as usize;
+        for _ in 0..1 + next(30) {
+            ts += 50_000 + next(350_000) as i64;
+            let instrument = i as u32 + 1;
+            let half = tick * (1 + next(3) as i64);
+            if next(100) < 15 {
+                // A trade at the bid or ask, or a tick through it.
+                let through = tick * next(2) as i64;
+                let price = match next(2) {
+                    0 => mids[i] - half - through,
+                    _ => mids[i] + half + through,
+                };
+                events.push(MarketEvent::Trade(Trade {
+                    instrument,
+                    ts,
+                    price: pennant_sdk::Price::from_raw(price),
+                    qty: qty("0.02"),
+                    aggressor: if price < mids[i] {
+                        Side::Sell
+                    } else {
+                        Side::Buy
+                    },
+                }));
+            } else {
+                mids[i] += tick * (next(5) as i64 - 2);
+                if i == 0 {
+                    // BTC has a book too: the paper venue matches it against the levels.
+                    let level = |k: i64| pennant_sdk::Price::from_raw(mids[0] + k * tick);
+                    let wanted: Ladder = [
+                        (
+                            (0, level(-1) - pennant_sdk::Price::from_raw(half)),
+                            qty("2"),
+                        ),
+                        ((0, level(0) - pennant_sdk::Price::from_raw(half)), qty("1")),
+                        ((1, level(0) + pennant_sdk::Price::from_raw(half)), qty("1")),
+                        ((1, level(1) + pennant_sdk::Price::from_raw(half)), qty("2")),
+                    ]
+                    .into();
+                    ladder_change(
+                        &mut btc_book,
+                        wanted,
+                        1,
+                        ts,
+                        events.len() as u64,
+                        &mut events,
+                    );
+                }
+                events.push(MarketEvent::Quote(Quote {
+                    instrument,
+                    ts,
+                    bid_price: pennant_sdk::Price::from_raw(mids[i] - half),
+                    bid_qty: qty("1"),
+                    ask_price: pennant_sdk::Price::from_raw(mids[i] + half),
+                    ask_qty: qty("1"),
+                }));
+            }
+        }
+    }
+    events
 }

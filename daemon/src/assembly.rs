@@ -89,6 +89,7 @@ pub fn engine(
         feeds: config.feeds.len(),
         keep_versions: config.plugins.keep_versions.get() as usize,
         max_backlog_records: config.store.max_backlog_records.get() as usize,
+        market_windows: config.plugins.market_windows,
     };
     let builder = Engine::builder(instruments.clone(), plugins)
         .clock(mode)

@@ -96,8 +96,8 @@ fn instrument_from(info: wit::InstrumentInfo) -> sdk::InstrumentInfo {
 struct Cursor {
     /// The event being handled.
     index: u32,
-    /// Whether the host answers as of `index` already: true for the batch's last event
-    /// (where the host starts), and after `seek`.
+    /// Whether the host answers as of `index` already: true for the batch's first
+    /// event (where the host starts), and after `seek`.
     synced: bool,
     /// Whether the handler acted, which ends the call after it.
     acted: bool,
@@ -300,12 +300,11 @@ pub fn on_market<S: Strategy>(slot: &Slot<S>, bytes: Vec<u8>) -> u32 {
             return u32::MAX;
         }
     };
-    let last = batch.len().saturating_sub(1);
     let mut host = WasmHost { cursor: None };
     for index in 0..batch.len() {
         host.cursor = Some(Cursor {
             index: index as u32,
-            synced: index == last,
+            synced: index == 0,
             acted: false,
         });
         match batch.get(index) {

@@ -359,6 +359,55 @@ impl MatchingEngine {
         found
     }
 
+    /// The latency an order takes to arrive, in engine time.
+    pub fn latency(&self) -> Timestamp {
+        self.settings.latency
+    }
+
+    /// When the next order in flight arrives, if one is.
+    pub fn next_arrival(&self) -> Option<Timestamp> {
+        self.in_flight.front().map(|&(arrival, _, _)| arrival)
+    }
+
+    /// Whether a market event could make a report, judged without running it: it
+    /// reaches the price of a resting order of its instrument (a trade at or through
+    /// it, an opposite quote or book level at or through it), the instrument has an
+    /// order still taking, or the event resets or clears its book. Orders in flight are
+    /// not judged: the caller runs the clock first ([`Self::next_arrival`]). Never false
+    /// for an event that reports; true for some that do not.
+    pub fn may_report(&self, event: &crate::MarketEvent) -> bool {
+        use crate::{BookFlags, MarketEvent};
+        let Some(resting) = self.resting.get(event.instrument() as usize) else {
+            return false;
+        };
+        if resting.is_empty() {
+            return false;
+        }
+        if resting.iter().any(|r| r.aggressive) {
+            return true;
+        }
+        let reaches = |side: Side, price: Price| {
+            resting.iter().any(|r| {
+                r.request.side == side
+                    && match side {
+                        Side::Buy => r.request.price >= price,
+                        Side::Sell => r.request.price <= price,
+                    }
+            })
+        };
+        match event {
+            MarketEvent::Trade(t) => reaches(Side::Buy, t.price) || reaches(Side::Sell, t.price),
+            MarketEvent::Quote(q) => {
+                reaches(Side::Buy, q.ask_price) || reaches(Side::Sell, q.bid_price)
+            }
+            MarketEvent::Book(level) => {
+                level.flags.contains(BookFlags::RESET)
+                    || level.flags.contains(BookFlags::CLEAR)
+                    || reaches(level.side.opposite(), level.price)
+            }
+        }
+    }
+
     /// Orders whose latency has passed by `now` arrive.
     pub fn on_clock(&mut self, now: Timestamp, out: &mut Vec<ExecutionReport>) {
         while let Some(&(arrival, id, request)) = self.in_flight.front() {

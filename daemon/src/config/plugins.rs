@@ -44,6 +44,11 @@ pub struct PluginConfig {
     pub signals_per_minute: NonZeroU32,
     /// Largest snapshot of a strategy's state, in bytes; a larger one quarantines it.
     pub max_snapshot_bytes: NonZeroU32,
+    /// In a backtest, hand a strategy (a component of contract 0.3) the market events
+    /// that go to it alone in one call, where that cannot change what it does (the
+    /// rules are in ARCHITECTURE.md, "Market windows"). Off, every event is one call;
+    /// orders and fills are the same either way.
+    pub market_windows: bool,
 }
 
 impl Default for PluginConfig {
@@ -64,6 +69,7 @@ impl Default for PluginConfig {
             max_signal_note_bytes: NonZeroU32::MIN.saturating_add(255),
             signals_per_minute: NonZeroU32::MIN.saturating_add(599),
             max_snapshot_bytes: NonZeroU32::MIN.saturating_add(16 * 1024 * 1024 - 1),
+            market_windows: true,
         }
     }
 }

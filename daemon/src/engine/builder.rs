@@ -51,6 +51,7 @@ impl Default for EngineSettings {
             feeds: 0,
             keep_versions: 5,
             max_backlog_records: 100_000,
+            market_windows: true,
         }
     }
 }

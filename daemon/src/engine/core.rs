@@ -46,6 +46,9 @@ pub struct StrategyStats {
     pub signals: u64,
     /// Events delivered (market data, bars, timers, order updates).
     pub events: u64,
+    /// Calls that delivered market events: fewer than the market events delivered where
+    /// market windows hand many to one call.
+    pub market_calls: u64,
     /// Orders completely filled.
     pub filled: u64,
     /// Orders canceled (by the strategy, an operator, a stop or the kill switch).
@@ -141,6 +144,8 @@ pub struct Core {
     pub outcome: Option<super::outcome::OutcomeDigest>,
     /// Scratch buffer for venue reports.
     reports: Vec<ExecutionReport>,
+    /// The market window being handled, and what venues were shown ahead.
+    pub window: super::window::MarketWindow,
 }
 
 impl Core {
@@ -175,6 +180,7 @@ impl Core {
             client_ids: crate::venue::ClientOrderIds::default(),
             outcome: None,
             reports: Vec::new(),
+            window: Default::default(),
         }
     }
 
@@ -626,16 +632,11 @@ impl StrategyCtx {
     }
 }
 
-/// The engine delivers one market event per call for now: every host call is answered
-/// as of it already, and a component that seeks elsewhere breaks the contract.
+/// Market windows move the market state to the event a strategy handles
+/// ([`Core::seek`]).
 impl BatchHost for StrategyCtx {
     fn seek(&mut self, index: u32) {
-        if index != 0 {
-            self.core.budgets[self.strategy].breach(
-                "contract",
-                format!("asked for event {index} of a batch of one"),
-            );
-        }
+        self.core.seek(self.strategy, index);
     }
 }
 

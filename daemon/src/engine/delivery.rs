@@ -64,20 +64,26 @@ impl Engine {
         outcome.inspect_err(|fault| self.quarantine(idx, fault.code(), fault.to_string()))
     }
 
-    /// Delivers an event to strategy `idx` (counted in its statistics).
+    /// Delivers an event to strategy `idx` (counted in its statistics): false if it is
+    /// not running, and so was not called.
     pub(super) fn deliver(
         &mut self,
         idx: StrategyIdx,
         f: impl FnOnce(&mut dyn StrategyRuntime, StrategyCtx) -> Call<()>,
-    ) {
-        if self
-            .strategies
-            .get(idx)
-            .is_some_and(|s| s.instance.is_some() && s.state == StrategyState::Running)
-        {
+    ) -> bool {
+        let running = self.is_running(idx);
+        if running {
             self.core().stats[idx].events += 1;
             self.call(idx, f);
         }
+        running
+    }
+
+    /// Whether strategy `idx` has an instance and runs (is not paused).
+    pub(super) fn is_running(&self, idx: StrategyIdx) -> bool {
+        self.strategies
+            .get(idx)
+            .is_some_and(|s| s.instance.is_some() && s.state == StrategyState::Running)
     }
 
     /// Delivers an event to every subscriber of `audience`, each followed by the order

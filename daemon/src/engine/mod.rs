@@ -32,6 +32,7 @@ mod snapshots;
 pub mod tape;
 pub mod timers;
 pub mod view;
+pub mod window;
 
 pub use self::command::{Answer, Command, CommandError, LimitsPatch, Reply};
 pub use self::core::{Core, StrategyCtx, StrategyStats, Tallies};
@@ -50,6 +51,7 @@ use pennant_sdk::{InstrumentId, OrderUpdate, Position, Timestamp};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use window::VenueStep;
 
 pub use crate::account::StrategyIdx;
 
@@ -167,6 +169,9 @@ pub struct EngineSettings {
     /// Records the journal may hold for the writer before trading is held at
     /// reduce-only (`[store] max_backlog_records`).
     pub max_backlog_records: usize,
+    /// Hand a strategy many market events per call where that cannot change the
+    /// outcome (`[plugins] market_windows`; see [`window`]). Off, every event is a call.
+    pub market_windows: bool,
 }
 
 /// Where a strategy stands: for the periodic and final summaries and the admin API.
@@ -518,7 +523,7 @@ impl Engine {
         for aggregator in 0..self.core().subscriptions.bars.len() {
             if let Some(bar) = self.core().subscriptions.bars[aggregator].0.close_due(now) {
                 self.broadcast(Audience::Bars(aggregator), |engine, idx| {
-                    engine.deliver(idx, |i, ctx| i.on_bar(ctx, &bar))
+                    engine.deliver(idx, |i, ctx| i.on_bar(ctx, &bar));
                 });
             }
         }
@@ -533,16 +538,49 @@ impl Engine {
         self.snapshot_due(now);
     }
 
-    /// Processes one market event.
+    /// Processes one market event, delivered on its own (see [`Self::on_market_batch`]).
     pub fn on_market(&mut self, event: &MarketEvent) {
         self.events += 1;
         self.advance_clock(event.ts());
+        self.apply_market(event, VenueStep::Run);
+        self.deliver_market(event);
+    }
+
+    /// Processes market events in order, as a feed's batch: runs of them that go to one
+    /// strategy are handed to it in one call where that cannot change the outcome (see
+    /// [`window`]).
+    pub fn on_market_batch(&mut self, events: &[MarketEvent]) {
+        self.on_batch(events, Instant::now(), || None);
+    }
+
+    /// The end of a feed batch: no venue may have been shown an event past it.
+    fn end_batch(&mut self) {
+        let core = self.core();
+        if core.window.is_ahead() {
+            core.book_held();
+            core.window = window::MarketWindow::default();
+        }
+    }
+
+    /// The market state takes an event, then its venue (which may fill resting orders):
+    /// the updates this causes are delivered.
+    fn apply_market(&mut self, event: &MarketEvent, venue: VenueStep) {
         let core = self.core();
         core.market.apply(event);
-        let venue = core.venue_of(event.instrument());
-        core.with_venue(venue, |v, out| v.on_market(event, out));
+        match venue {
+            VenueStep::Run => {
+                let venue = core.venue_of(event.instrument());
+                core.with_venue(venue, |v, out| v.on_market(event, out));
+            }
+            VenueStep::Done => {}
+            VenueStep::Held => core.book_held(),
+        }
         self.deliver_updates();
-        match event {
+    }
+
+    /// A market event goes to the bar aggregators (a trade) and to its subscribers.
+    fn deliver_market(&mut self, event: &MarketEvent) {
+        let audience = match event {
             MarketEvent::Trade(trade) => {
                 for aggregator in 0..self.core().subscriptions.bars.len() {
                     let (bars, _) = &mut self.core().subscriptions.bars[aggregator];
@@ -551,28 +589,26 @@ impl Engine {
                     }
                     if let Some(bar) = bars.add(trade) {
                         self.broadcast(Audience::Bars(aggregator), |engine, idx| {
-                            engine.deliver(idx, |i, ctx| i.on_bar(ctx, &bar))
+                            engine.deliver(idx, |i, ctx| i.on_bar(ctx, &bar));
                         });
                     }
                 }
-                self.broadcast(Audience::Trades(trade.instrument), |engine, idx| {
-                    engine.observe_latency(idx);
-                    engine.deliver(idx, |i, ctx| i.on_trade(ctx, trade))
-                });
+                Audience::Trades(trade.instrument)
             }
-            MarketEvent::Quote(quote) => {
-                self.broadcast(Audience::Quotes(quote.instrument), |engine, idx| {
-                    engine.observe_latency(idx);
-                    engine.deliver(idx, |i, ctx| i.on_quote(ctx, quote))
-                });
+            MarketEvent::Quote(quote) => Audience::Quotes(quote.instrument),
+            MarketEvent::Book(level) => Audience::Book(level.instrument),
+        };
+        self.broadcast(audience, |engine, idx| {
+            engine.observe_latency(idx);
+            let delivered = engine.deliver(idx, |i, ctx| match event {
+                MarketEvent::Trade(trade) => i.on_trade(ctx, trade),
+                MarketEvent::Quote(quote) => i.on_quote(ctx, quote),
+                MarketEvent::Book(level) => i.on_book(ctx, level),
+            });
+            if delivered {
+                engine.core().stats[idx].market_calls += 1;
             }
-            MarketEvent::Book(level) => {
-                self.broadcast(Audience::Book(level.instrument), |engine, idx| {
-                    engine.observe_latency(idx);
-                    engine.deliver(idx, |i, ctx| i.on_book(ctx, level))
-                });
-            }
-        }
+        });
     }
 
     /// Observes the time from the feed's hand-over of the batch being handled to the call

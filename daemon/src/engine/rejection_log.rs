@@ -95,6 +95,14 @@ impl RejectionLog {
         }
     }
 
+    /// When the next window ends, if one is open.
+    pub fn next_end(&self) -> Option<Timestamp> {
+        self.windows
+            .values()
+            .map(|window| window.since.saturating_add(WINDOW))
+            .min()
+    }
+
     /// Closes the windows that have ended by `now`; returns those that suppressed
     /// something, in a stable order.
     pub fn ended(&mut self, now: Timestamp) -> Vec<Summary> {

@@ -59,7 +59,7 @@ impl Engine {
 
     /// A batch of market events; between two of them, the control inputs `control`
     /// has waiting. The tape hears the batch cut where a control input came.
-    fn on_batch(
+    pub(super) fn on_batch(
         &mut self,
         events: &[MarketEvent],
         received: Instant,
@@ -69,11 +69,14 @@ impl Engine {
         let mut flow = Flow::Continue;
         let mut wall = self.core_ref().clock.wall();
         let mut told = 0;
-        for (n, event) in events.iter().enumerate() {
-            self.on_market(event);
+        let mut done = 0;
+        while done < events.len() {
+            let handled = self.on_market_run(&events[done..]);
+            self.events += handled as u64;
+            done += handled;
             if let Some(input) = control() {
-                self.tell_market(wall, &events[told..=n]);
-                told = n + 1;
+                self.tell_market(wall, &events[told..done]);
+                told = done;
                 self.core().clock.sample_wall();
                 flow = self.handle(input);
                 wall = self.core_ref().clock.wall();
@@ -85,6 +88,7 @@ impl Engine {
                 self.beat();
             }
         }
+        self.end_batch();
         if flow == Flow::Continue {
             self.tell_market(wall, &events[told..]);
         }

@@ -7,7 +7,7 @@
 use super::core::StrategyCtx;
 use super::SharedComponent;
 use crate::plugin::{Fault, StrategyInstance};
-use pennant_sdk::{Bar, BookLevel, OrderUpdate, Params, Quote, Strategy, Trade};
+use pennant_sdk::{Bar, BookLevel, MarketEvent, OrderUpdate, Params, Quote, Strategy, Trade};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -24,6 +24,21 @@ pub trait StrategyRuntime: Send {
     fn on_quote(&mut self, ctx: StrategyCtx, quote: &Quote) -> Call<()>;
     /// An order book level.
     fn on_book(&mut self, ctx: StrategyCtx, level: &BookLevel) -> Call<()>;
+    /// Market events, in order: how many it handled, from the first (at least one). A
+    /// runtime that does not take batches ([`Self::takes_batches`]) handles the first.
+    fn on_market(&mut self, ctx: StrategyCtx, events: &[MarketEvent]) -> Call<usize> {
+        let (ctx, outcome) = match events.first() {
+            Some(MarketEvent::Trade(trade)) => self.on_trade(ctx, trade),
+            Some(MarketEvent::Quote(quote)) => self.on_quote(ctx, quote),
+            Some(MarketEvent::Book(level)) => self.on_book(ctx, level),
+            None => return (ctx, Ok(0)),
+        };
+        (ctx, outcome.map(|()| 1))
+    }
+    /// Whether it handles many market events per call (a component of contract 0.3).
+    fn takes_batches(&self) -> bool {
+        false
+    }
     /// A closed bar.
     fn on_bar(&mut self, ctx: StrategyCtx, bar: &Bar) -> Call<()>;
     /// An order update.
@@ -52,6 +67,12 @@ impl StrategyRuntime for StrategyInstance<StrategyCtx> {
     }
     fn on_book(&mut self, ctx: StrategyCtx, level: &BookLevel) -> Call<()> {
         StrategyInstance::on_book(self, ctx, level)
+    }
+    fn on_market(&mut self, ctx: StrategyCtx, events: &[MarketEvent]) -> Call<usize> {
+        StrategyInstance::on_market(self, ctx, events)
+    }
+    fn takes_batches(&self) -> bool {
+        StrategyInstance::takes_batches(self)
     }
     fn on_bar(&mut self, ctx: StrategyCtx, bar: &Bar) -> Call<()> {
         StrategyInstance::on_bar(self, ctx, bar)

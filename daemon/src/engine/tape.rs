@@ -51,15 +51,20 @@ impl Engine {
 
     /// Tells every input from now on to `tape`, and keeps the session's outcome.
     pub fn record_to(&mut self, tape: Box<dyn Tape>) {
-        self.core().outcome.get_or_insert_with(Default::default);
+        self.keep_outcome();
         self.tape = Some(tape);
+    }
+
+    /// Keeps the outcome from now on ([`Engine::outcome`]), to compare two runs by.
+    pub fn keep_outcome(&mut self) {
+        self.core().outcome.get_or_insert_with(Default::default);
     }
 
     /// Replays a recorded session: keeps its outcome, and takes the store hold from the
     /// recording ([`Engine::replay_store_hold`]) rather than from a store. The clock must
     /// be a [`clock::Clock::replayed`] one.
     pub fn replay_mode(&mut self) {
-        self.core().outcome.get_or_insert_with(Default::default);
+        self.keep_outcome();
         self.replaying = true;
     }
 

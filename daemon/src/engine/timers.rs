@@ -30,6 +30,11 @@ impl Timers {
         self.pending.get(strategy).copied().unwrap_or(0)
     }
 
+    /// When the next timer is due, if any is set.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        self.heap.peek().map(|Reverse((at, _, _, _))| *at)
+    }
+
     /// Removes every timer due at or before `now`, in firing order. Timers set while
     /// these fire wait for the next pass, even if due: a handler that re-arms its timer
     /// for "now" is called again on the next pass, not in an endless loop.

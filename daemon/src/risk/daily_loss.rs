@@ -90,6 +90,15 @@ impl RiskEngine {
         self.global_day_baseline = Some(amount(Self::net_pnl(None, books)));
     }
 
+    /// When [`Self::watch`] next has something to do: `None` if it never does (no daily
+    /// loss limit), the start of time before its first watch.
+    pub fn next_watch(&self) -> Option<Timestamp> {
+        self.watches_loss.then(|| {
+            self.last_watch
+                .map_or(Timestamp::MIN, |t| t + WATCH_INTERVAL)
+        })
+    }
+
     /// Watches the daily loss between orders, on the engine clock (at most every
     /// [`WATCH_INTERVAL`] of engine time): a breach halts the strategy, or everything,
     /// even if it sends no more orders. Also starts the trading day on time.

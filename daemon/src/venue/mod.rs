@@ -119,6 +119,23 @@ pub trait Venue: Send {
     fn on_market(&mut self, _event: &MarketEvent, _out: &mut Vec<ExecutionReport>) {}
     /// The engine clock moved to `now` (a simulator's orders in flight may arrive).
     fn on_clock(&mut self, _now: Timestamp, _out: &mut Vec<ExecutionReport>) {}
+    /// For a simulator: how long, in engine time, an order sent to it takes to reach its
+    /// matching, so that the engine may hand a strategy the market events within that
+    /// time in one call (nothing it sends while handling them can change their fills). A
+    /// cancel may take effect at once: it can only take fills away. `None` (an exchange,
+    /// or no latency) lets the engine batch nothing.
+    fn reach(&self) -> Option<Timestamp> {
+        None
+    }
+    /// For a simulator: whether a market event could make it report, judged without
+    /// running it (never false for one that would; an exchange: always true).
+    fn may_report(&self, _event: &MarketEvent) -> bool {
+        true
+    }
+    /// For a simulator: when its next order in flight arrives, if one is.
+    fn next_arrival(&self) -> Option<Timestamp> {
+        None
+    }
     /// Takes back the orders that were working before a restart, with what was left of
     /// each. A simulator rebuilds its book from them; an exchange kept them and has
     /// nothing to do.

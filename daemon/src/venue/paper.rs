@@ -87,6 +87,18 @@ impl Venue for PaperVenue {
     fn on_clock(&mut self, now: Timestamp, out: &mut Vec<ExecutionReport>) {
         self.engine.on_clock(now, out);
     }
+
+    fn reach(&self) -> Option<Timestamp> {
+        Some(self.engine.latency()).filter(|&latency| latency > 0)
+    }
+
+    fn may_report(&self, event: &MarketEvent) -> bool {
+        self.engine.may_report(event)
+    }
+
+    fn next_arrival(&self) -> Option<Timestamp> {
+        self.engine.next_arrival()
+    }
 }
 
 #[cfg(test)]
