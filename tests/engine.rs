@@ -1802,7 +1802,8 @@ fn a_component_gets_the_book_level_by_level_and_reads_its_top() {
 
 /// Market windows are only an optimisation: a backtest with several strategies (two
 /// market makers that take batches, a bar strategy and a native market maker on a third
-/// instrument), global risk limits that refuse orders, timers, snapshots, the daily-loss
+/// instrument, a test strategy that trades and folds every clock and position it reads
+/// into its state on a fourth), global risk limits that refuse orders, timers, snapshots, the daily-loss
 /// watch and venue latency, makes the same orders, updates and fills, in the same order,
 /// with windows as with one event per call.
 #[test]
@@ -1813,6 +1814,7 @@ fn market_windows_change_nothing_a_backtest_does() {
             instrument(0, "BTC-USDT", "0.01", "0.001"),
             instrument(0, "ETH-USDT", "0.01", "0.001"),
             instrument(0, "SOL-USDT", "0.01", "0.001"),
+            instrument(0, "DOGE-USDT", "0.01", "1"),
         ]));
         let mut risk = pennant_daemon::config::RiskConfig::default();
         risk.global.max_open_orders = Some(5);
@@ -1841,6 +1843,12 @@ fn market_windows_change_nothing_a_backtest_does() {
             engine
                 .plugins()
                 .load(&support::component("sma_cross"))
+                .unwrap(),
+        );
+        let mirror = Arc::new(
+            engine
+                .plugins()
+                .load(&support::component("test_strategy"))
                 .unwrap(),
         );
         let spec = |id: &str, code: StrategyCode, params: &[(&str, &str)]| StrategySpec {
@@ -1877,6 +1885,16 @@ fn market_windows_change_nothing_a_backtest_does() {
                 mm("SOL-USDT").to_vec(),
             ),
             (
+                "mirror-doge",
+                StrategyCode::Wasm(mirror),
+                vec![
+                    ("instrument", "DOGE-USDT"),
+                    ("mode", "mirror"),
+                    ("trigger", "40"),
+                    ("qty", "1"),
+                ],
+            ),
+            (
                 "sma-sol",
                 StrategyCode::Wasm(sma),
                 vec![
@@ -1893,8 +1911,8 @@ fn market_windows_change_nothing_a_backtest_does() {
         for batch in window_tape(30_000).chunks(256) {
             engine.on_market_batch(batch);
         }
-        let reports = engine.reports();
-        (engine.outcome().unwrap(), reports)
+        let outcome = engine.outcome().unwrap();
+        (outcome, engine.shutdown())
     };
     let (windowed, windowed_reports) = run(true);
     let (one_by_one, one_by_one_reports) = run(false);
@@ -1910,6 +1928,8 @@ fn market_windows_change_nothing_a_backtest_does() {
     assert_eq!(windowed, one_by_one);
     for (a, b) in windowed_reports.iter().zip(&one_by_one_reports) {
         assert_eq!(a.state, b.state, "{}", a.id);
+        // The mirror's digest of every clock and position it was told.
+        assert_eq!(a.snapshot, b.snapshot, "{}", a.id);
         let calls = |r: &StrategyReport| pennant_daemon::engine::StrategyStats {
             market_calls: 0,
             ..r.stats
@@ -1923,8 +1943,17 @@ fn market_windows_change_nothing_a_backtest_does() {
             .map(|r| r.stats.market_calls)
             .unwrap()
     };
-    // The market makers that take batches got fewer calls; the native one did not.
-    for id in ["mm-btc", "mm-eth"] {
+    let mirrored = windowed_reports
+        .iter()
+        .find(|r| r.id == "mirror-doge")
+        .unwrap();
+    assert!(
+        mirrored.stats.fills > 10,
+        "the mirror trades: {:?}",
+        mirrored.stats
+    );
+    // The strategies that take batches got fewer calls; the native one did not.
+    for id in ["mm-btc", "mm-eth", "mirror-doge"] {
         assert!(
             calls(&windowed_reports, id) < calls(&one_by_one_reports, id),
             "{id}: {} calls with windows, {} without",
@@ -1938,7 +1967,7 @@ fn market_windows_change_nothing_a_backtest_does() {
     );
 }
 
-/// A deterministic tape over BTC, ETH and SOL: runs of events of one instrument (as a
+/// A deterministic tape over BTC, ETH, SOL and DOGE: runs of events of one instrument (as a
 /// feed batches them), quotes walking by a tick or two and trades at or through them,
 /// 50 to 400 microseconds apart.
 fn window_tape(len: usize) -> Vec<MarketEvent> {
@@ -1950,11 +1979,16 @@ fn window_tape(len: usize) -> Vec<MarketEvent> {
         (seed >> 33) % n
     };
     let tick = px("0.01").raw();
-    let mut mids = [px("100").raw(), px("50").raw(), px("20").raw()];
+    let mut mids = [
+        px("100").raw(),
+        px("50").raw(),
+        px("20").raw(),
+        px("2").raw(),
+    ];
     let (mut ts, mut events) = (T0, Vec::with_capacity(len));
     let mut btc_book = Ladder::new();
     while events.len() < len {
-        let i = next(3) as usize;
+        let i = next(4) as usize;
         for _ in 0..1 + next(30) {
             ts += 50_000 + next(350_000) as i64;
             let instrument = i as u32 + 1;

@@ -105,11 +105,21 @@ struct Cursor {
 
 /// [`Host`] backed by the component's imports: every call goes to the daemon. In a
 /// batch, the first call of a handler tells the host which event it is for (`seek`).
-pub struct WasmHost {
+pub struct WasmHost<'a> {
     cursor: Option<Cursor>,
+    /// The batch being handled, which may carry the strategy's positions.
+    batch: Option<Batch<'a>>,
 }
 
-impl WasmHost {
+impl WasmHost<'_> {
+    /// Outside a batch.
+    fn plain() -> Self {
+        WasmHost {
+            cursor: None,
+            batch: None,
+        }
+    }
+
     /// Before any host call: the host must answer as of the event being handled.
     fn sync(&mut self) {
         if let Some(cursor) = &mut self.cursor {
@@ -129,7 +139,7 @@ impl WasmHost {
     }
 }
 
-impl Host for WasmHost {
+impl Host for WasmHost<'_> {
     fn submit_order(&mut self, order: &sdk::OrderRequest) -> Result<sdk::OrderId, sdk::Rejection> {
         self.act();
         let request = wit::OrderRequest {
@@ -162,6 +172,14 @@ impl Host for WasmHost {
     }
 
     fn position(&mut self, instrument: sdk::InstrumentId) -> sdk::Position {
+        // Served from the batch until the handler acts (the host's answer is the same).
+        if let (Some(cursor), Some(batch)) = (&self.cursor, &self.batch) {
+            if !cursor.acted {
+                if let Some(position) = batch.position(instrument, cursor.index as usize) {
+                    return position;
+                }
+            }
+        }
         self.sync();
         let p = wit_host::get_position(instrument);
         sdk::Position {
@@ -268,17 +286,17 @@ impl Host for WasmHost {
 /// The strategy instance of a component, created by `init`.
 pub type Slot<S> = RefCell<Option<S>>;
 
-fn with_strategy<S: Strategy>(slot: &Slot<S>, f: impl FnOnce(&mut S, &mut WasmHost)) {
+fn with_strategy<S: Strategy>(slot: &Slot<S>, f: impl FnOnce(&mut S, &mut WasmHost<'_>)) {
     // Before a successful init there is no strategy; the host never sends events then.
     if let Some(strategy) = slot.borrow_mut().as_mut() {
-        f(strategy, &mut WasmHost { cursor: None });
+        f(strategy, &mut WasmHost::plain());
     }
 }
 
 /// `init` export.
 pub fn init<S: Strategy>(slot: &Slot<S>, params: Vec<Param>) -> Result<(), String> {
     let params = Params::new(params.into_iter().map(|p| (p.key, p.value)));
-    let strategy = S::init(&mut WasmHost { cursor: None }, &params).map_err(|err| err.0)?;
+    let strategy = S::init(&mut WasmHost::plain(), &params).map_err(|err| err.0)?;
     *slot.borrow_mut() = Some(strategy);
     Ok(())
 }
@@ -300,7 +318,10 @@ pub fn on_market<S: Strategy>(slot: &Slot<S>, bytes: Vec<u8>) -> u32 {
             return u32::MAX;
         }
     };
-    let mut host = WasmHost { cursor: None };
+    let mut host = WasmHost {
+        cursor: None,
+        batch: Some(batch),
+    };
     for index in 0..batch.len() {
         host.cursor = Some(Cursor {
             index: index as u32,
@@ -387,7 +408,7 @@ pub fn snapshot<S: Strategy>(slot: &Slot<S>) -> Vec<u8> {
 pub fn restore<S: Strategy>(slot: &Slot<S>, state: Vec<u8>) -> Result<(), String> {
     match slot.borrow_mut().as_mut() {
         Some(strategy) => strategy
-            .restore(&mut WasmHost { cursor: None }, &state)
+            .restore(&mut WasmHost::plain(), &state)
             .map_err(|err| err.0),
         None => Err("restore called before a successful init".to_owned()),
     }

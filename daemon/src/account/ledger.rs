@@ -49,6 +49,13 @@ impl Ledger {
         self.positions.get(&(strategy, instrument))
     }
 
+    /// Every position a strategy has had, as booked (not marked).
+    pub fn booked(&self, strategy: StrategyIdx) -> impl Iterator<Item = &Position> {
+        self.positions
+            .range((strategy, 0)..=(strategy, InstrumentId::MAX))
+            .map(|(_, p)| p)
+    }
+
     /// Puts back a position recovered after a restart.
     pub fn restore(&mut self, strategy: StrategyIdx, position: Position) {
         let net = self.net.entry(position.instrument).or_default();

@@ -638,6 +638,16 @@ impl BatchHost for StrategyCtx {
     fn seek(&mut self, index: u32) {
         self.core.seek(self.strategy, index);
     }
+
+    fn batch_positions(
+        &mut self,
+        count: usize,
+        positions: &mut Vec<Position>,
+        marks: &mut Vec<Option<pennant_sdk::Price>>,
+    ) -> bool {
+        self.core
+            .window_positions(self.strategy, count, positions, marks)
+    }
 }
 
 impl Host for StrategyCtx {

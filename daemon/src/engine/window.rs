@@ -27,7 +27,7 @@ use super::runtime::StrategyRuntime;
 use super::{Engine, StrategyIdx, StrategyState};
 use crate::market::MarketEvent;
 use crate::venue::ExecutionReport;
-use pennant_sdk::Timestamp;
+use pennant_sdk::{Position, Price, Timestamp};
 
 /// The most events one window holds: it bounds the rescan after an early return.
 const MAX_WINDOW: usize = 1024;
@@ -114,6 +114,44 @@ impl Core {
                 );
             }
         }
+    }
+
+    /// For the batch of `count` events being handed to `strategy`: its positions as
+    /// booked, and the mark of each after each of its events, computed ahead from the
+    /// window's events (a trade sets the mark, a quote does while there has been no
+    /// trade). False outside a window, or when a book level could move a mark (the
+    /// book's quote): the guest then asks.
+    pub fn window_positions(
+        &self,
+        strategy: StrategyIdx,
+        count: usize,
+        positions: &mut Vec<Position>,
+        marks: &mut Vec<Option<Price>>,
+    ) -> bool {
+        let window = &self.window;
+        if !window.open || window.applied != 1 || window.owned.len() != count {
+            return false;
+        }
+        positions.extend(self.ledger.booked(strategy).copied());
+        for position in positions.iter() {
+            let instrument = position.instrument;
+            let mut top = self.market.top(instrument);
+            let mut owned = window.owned.iter().peekable();
+            for (at, event) in window.events.iter().enumerate() {
+                if at > 0 && event.instrument() == instrument {
+                    match event {
+                        MarketEvent::Trade(t) => top.last_trade = Some(t.price),
+                        MarketEvent::Quote(q) => top.quote = Some(*q),
+                        MarketEvent::Book(_) if top.last_trade.is_some() => {}
+                        MarketEvent::Book(_) => return false,
+                    }
+                }
+                if owned.next_if_eq(&&at).is_some() {
+                    marks.push(top.mark());
+                }
+            }
+        }
+        true
     }
 
     /// Applies the window's events to the market state, and moves the clock, until

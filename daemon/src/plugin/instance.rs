@@ -103,8 +103,10 @@ pub struct StrategyInstance<C: 'static> {
     budget_ticks: u64,
     settings: PluginSettings,
     poisoned: bool,
-    /// Reused buffer for the batches of `on-market`.
+    /// Reused buffers for the batches of `on-market`, and the positions they carry.
     batch: Vec<u8>,
+    positions: Vec<sdk::Position>,
+    marks: Vec<Option<sdk::Price>>,
 }
 
 impl<C: sdk::batch::BatchHost + Send + 'static> StrategyInstance<C> {
@@ -121,6 +123,8 @@ impl<C: sdk::batch::BatchHost + Send + 'static> StrategyInstance<C> {
             settings,
             poisoned: false,
             batch: Vec::new(),
+            positions: Vec::new(),
+            marks: Vec::new(),
         }
     }
 
@@ -189,20 +193,28 @@ impl<C: sdk::batch::BatchHost + Send + 'static> StrategyInstance<C> {
     /// component of 0.3 gets them in one `on-market` call and may stop early (after a
     /// handler that acted); one of 0.1 or 0.2 gets the first in a typed call (book levels
     /// are not in its contract: nothing to call) and handles just that one.
-    pub fn on_market(&mut self, ctx: C, events: &[MarketEvent]) -> (C, Result<usize, Fault>) {
+    pub fn on_market(&mut self, mut ctx: C, events: &[MarketEvent]) -> (C, Result<usize, Fault>) {
         let Some(first) = events.first() else {
             return (ctx, Ok(0));
         };
         let mut batch = std::mem::take(&mut self.batch);
+        if self.takes_batches() {
+            // Many events: the positions come along where the host can say them, so
+            // that reading one does not cross the boundary.
+            self.positions.clear();
+            self.marks.clear();
+            let carried = events.len() > 1
+                && ctx.batch_positions(events.len(), &mut self.positions, &mut self.marks);
+            let positions = carried.then_some((&self.positions[..], &self.marks[..]));
+            sdk::batch::write(events.iter().copied(), positions, &mut batch);
+        }
         let (ctx, outcome) = self.call(ctx, |p, s| match p {
             Plugin::V0_1(p) => super::bindings::v0_1::call_first(p, s, first),
             Plugin::V0_2(p) => super::bindings::v0_2::call_first(p, s, first),
-            Plugin::V0_3(p) => {
-                sdk::batch::write(events.iter().copied(), &mut batch);
-                p.pennant_strategy_strategy()
-                    .call_on_market(s, &batch)
-                    .map(|count| count as usize)
-            }
+            Plugin::V0_3(p) => p
+                .pennant_strategy_strategy()
+                .call_on_market(s, &batch)
+                .map(|count| count as usize),
         });
         self.batch = batch;
         let outcome = match outcome {

@@ -39,6 +39,11 @@
 //! levels it has seen and the host's `book_top` at depth 2: what the tests compare with
 //! the book they build themselves.
 //!
+//! `mirror` subscribes to trades and quotes and, on each, folds what the host answers
+//! (the engine clock, and its position with its unrealized PnL) into the digest; on
+//! every `trigger`-th of them it sends a market order for `qty`, buying and selling in
+//! turn: what the tests compare between two ways of delivering the same events.
+//!
 //! `init-error` refuses its parameters; `init-trap` panics in `init`; `bad-restore`
 //! refuses any saved state; `snapshot-trap` panics when its state is taken. With
 //! `order_in_init = true`, `init` places the `rest` order at once.
@@ -60,6 +65,8 @@ pub struct TestStrategy {
     n: u64,
     /// Book levels seen (mode `book`).
     levels: u64,
+    /// Trades and quotes seen (mode `mirror`).
+    mirrored: u64,
 }
 
 /// The note mode `book` signals: `levels=N seq=S 100x1 99x2 | 101x3 102x1`, or
@@ -85,12 +92,13 @@ pub fn book_note(levels: u64, top: Option<&pennant_sdk::book::BookTop>) -> Strin
 /// FNV-1a over a trade's time, price and quantity, chained onto `digest`: the digest of
 /// a sequence of trades, as [`TestStrategy`] keeps it.
 pub fn fold_trade(digest: u64, trade: &Trade) -> u64 {
+    fold(digest, [trade.ts, trade.price.raw(), trade.qty.raw()])
+}
+
+/// Folds words into a digest (FNV-1a over their bytes).
+fn fold(digest: u64, words: impl IntoIterator<Item = i64>) -> u64 {
     let mut hash = digest;
-    for word in [
-        trade.ts as u64,
-        trade.price.raw() as u64,
-        trade.qty.raw() as u64,
-    ] {
+    for word in words {
         for byte in word.to_le_bytes() {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -108,6 +116,32 @@ pub fn decode_state(bytes: &[u8]) -> Option<(u64, u64, u64)> {
 }
 
 impl TestStrategy {
+    /// Mode `mirror`, on a trade or a quote.
+    fn mirror(&mut self, host: &mut dyn Host) {
+        let p = host.position(self.instrument);
+        let now = host.now();
+        self.digest = fold(
+            self.digest,
+            [
+                now,
+                p.qty.raw(),
+                p.avg_price.raw(),
+                p.realized_pnl.raw(),
+                p.unrealized_pnl.raw(),
+                p.fees.raw(),
+            ],
+        );
+        self.mirrored += 1;
+        let every = self.trigger.max(1);
+        if self.mirrored.is_multiple_of(every) {
+            let side = match (self.mirrored / every) % 2 {
+                0 => Side::Buy,
+                _ => Side::Sell,
+            };
+            let _ = host.submit_order(&OrderRequest::market(self.instrument, side, self.qty));
+        }
+    }
+
     fn misbehave(&mut self, host: &mut dyn Host) {
         match self.mode.as_str() {
             "trap" => panic!("test-strategy: deliberate panic at trade {}", self.count),
@@ -259,6 +293,7 @@ impl Strategy for TestStrategy {
             "chatty",
             "big-snapshot",
             "book",
+            "mirror",
         ];
         if !known.contains(&mode.as_str()) {
             return Err(format!("unknown mode `{mode}`").into());
@@ -271,6 +306,7 @@ impl Strategy for TestStrategy {
             "idle" => Streams::ALL,
             "echo" => Streams::QUOTES,
             "book" => Streams::BOOK,
+            "mirror" => Streams::ALL,
             _ => Streams::TRADES,
         };
         host.subscribe(info.id, streams);
@@ -299,6 +335,7 @@ impl Strategy for TestStrategy {
             tag: params.get_or("tag", String::new())?,
             n: params.get_or("n", n_default)?,
             levels: 0,
+            mirrored: 0,
         };
         if params.get_or("order_in_init", false)? {
             let order =
@@ -319,6 +356,10 @@ impl Strategy for TestStrategy {
             };
             host.log(LogLevel::Info, &line);
         }
+        if self.mode == "mirror" {
+            self.mirror(host);
+            return;
+        }
         if self.count == self.trigger {
             self.misbehave(host);
         }
@@ -328,6 +369,9 @@ impl Strategy for TestStrategy {
     }
 
     fn on_quote(&mut self, host: &mut dyn Host, quote: &Quote) {
+        if self.mode == "mirror" {
+            self.mirror(host);
+        }
         if self.mode == "echo" {
             let order = OrderRequest::limit(self.instrument, Side::Buy, quote.bid_price, self.qty)
                 .with_time_in_force(TimeInForce::Ioc);
