@@ -210,8 +210,21 @@ fn write_tape(path: &Path, events: &[pennant_daemon::market::MarketEvent]) {
     let _ = out.flush();
 }
 
+/// The paper venue of a backtest: its latency, and whether market windows are on.
+#[derive(Debug, Clone, Copy)]
+struct Paper {
+    latency_ms: u32,
+    windows: bool,
+}
+
+/// As the daemon's defaults: no latency (so no market windows).
+const NO_LATENCY: Paper = Paper {
+    latency_ms: 0,
+    windows: true,
+};
+
 /// Runs the real daemon on a replay file with one strategy; returns events/s.
-fn replay_file(run: &Run, tape: &Path, kind: Kind, events: usize) -> f64 {
+fn replay_file(run: &Run, tape: &Path, kind: Kind, events: usize, paper: Paper) -> f64 {
     let dir = run.scratch.join(format!("replay-{}", kind.name()));
     let _ = std::fs::create_dir_all(&dir);
     let (component, params) = match kind {
@@ -231,13 +244,16 @@ fn replay_file(run: &Run, tape: &Path, kind: Kind, events: usize) -> f64 {
     let text = format!(
         "[daemon]\nstate_dir = {state:?}\nexit_when_feeds_end = true\nlog_level = \"warn\"\n\
          [api]\nenabled = false\n\
-         [plugins]\ndir = {dir:?}\n\
+         [plugins]\ndir = {dir:?}\nmarket_windows = {windows}\n\
+         [paper]\nlatency_ms = {latency}\n\
          [[instrument]]\nsymbol = \"BTC-USDT\"\ntick_size = \"0.1\"\nlot_size = \"0.001\"\n\
          [[feed]]\nname = \"tape\"\nkind = \"replay\"\npath = {tape:?}\n\
          [[strategy]]\nid = \"s\"\ncomponent = {component:?}\nparams = {params}\n",
         state = run.scratch.join("state").display().to_string(),
         dir = run.components.display().to_string(),
         tape = tape.display().to_string(),
+        windows = paper.windows,
+        latency = paper.latency_ms,
     );
     let config_path = dir.join("pennant.toml");
     std::fs::write(&config_path, text).expect("the scratch folder is writable");
@@ -283,8 +299,8 @@ pub fn backtest(run: &Run) -> (Section, Vec<(Kind, f64)>, RssSeries) {
     let mut results = Vec::new();
     let mut series = Vec::new();
     for kind in [Kind::Idle, Kind::SmaCross, Kind::MarketMaker] {
-        let file_rate = replay_file(run, &tape, kind, events.len());
-        let binary_rate = replay_file(run, &binary, kind, events.len());
+        let file_rate = replay_file(run, &tape, kind, events.len(), NO_LATENCY);
+        let binary_rate = replay_file(run, &binary, kind, events.len(), NO_LATENCY);
         let mut engine = engine(&run.cache(), Arc::new(SubmitProbe::default()));
         add_strategies(&mut engine, &run.components, kind, Build::Wasm, 1);
         let sample_every = (events.len() / 10).max(1);
@@ -309,6 +325,50 @@ pub fn backtest(run: &Run) -> (Section, Vec<(Kind, f64)>, RssSeries) {
                 rate(engine_rate),
             ],
             json!({"strategy": kind.name(), "events": events.len(), "file_events_per_s": file_rate,
+                   "binary_file_events_per_s": binary_rate, "engine_events_per_s": engine_rate}),
+        );
+    }
+    // With venue latency the engine hands a 0.3 component the events within the latency
+    // that go to it alone in one call (market windows), its position carried along.
+    for (kind, windows) in [
+        (Kind::Idle, false),
+        (Kind::Idle, true),
+        (Kind::MarketMaker, false),
+        (Kind::MarketMaker, true),
+    ] {
+        let paper = Paper {
+            latency_ms: 5,
+            windows,
+        };
+        let binary_rate = replay_file(run, &binary, kind, events.len(), paper);
+        let mut engine = setup::engine_with(
+            &run.cache(),
+            Arc::new(SubmitProbe::default()),
+            paper.latency_ms,
+            windows,
+        );
+        add_strategies(&mut engine, &run.components, kind, Build::Wasm, 1);
+        let start = Instant::now();
+        for batch in events.chunks(4096) {
+            engine.on_market_batch(batch);
+        }
+        let engine_rate = events.len() as f64 / start.elapsed().as_secs_f64();
+        let calls: u64 = engine.reports().iter().map(|r| r.stats.market_calls).sum();
+        let name = format!(
+            "{}, 5 ms latency, windows {} ({calls} market calls)",
+            kind.name(),
+            if windows { "on" } else { "off" }
+        );
+        section.row(
+            vec![
+                name.clone(),
+                events.len().to_string(),
+                "-".into(),
+                rate(binary_rate),
+                rate(engine_rate),
+            ],
+            json!({"strategy": name, "events": events.len(), "latency_ms": paper.latency_ms,
+                   "market_windows": windows, "market_calls": calls,
                    "binary_file_events_per_s": binary_rate, "engine_events_per_s": engine_rate}),
         );
     }

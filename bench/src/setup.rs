@@ -142,11 +142,30 @@ impl Venue for TimedVenue {
     fn snapshot(&mut self) -> Option<pennant_daemon::venue::VenueSnapshot> {
         self.inner.snapshot()
     }
+    fn reach(&self) -> Option<Timestamp> {
+        self.inner.reach()
+    }
+    fn may_report(&self, event: &MarketEvent) -> bool {
+        self.inner.may_report(event)
+    }
+    fn next_arrival(&self) -> Option<Timestamp> {
+        self.inner.next_arrival()
+    }
 }
 
 /// An engine on the event clock with the paper venue (its submits timed by `probe`),
 /// a compile cache in `cache`, and no strategies yet.
 pub fn engine(cache: &Path, probe: Arc<SubmitProbe>) -> Engine {
+    engine_with(cache, probe, 0, true)
+}
+
+/// As [`engine`], with the paper venue's latency and market windows on or off.
+pub fn engine_with(
+    cache: &Path,
+    probe: Arc<SubmitProbe>,
+    latency_ms: u32,
+    windows: bool,
+) -> Engine {
     let settings = PluginSettings {
         memory_limit_bytes: 64 << 20,
         call_budget: Duration::from_millis(50),
@@ -154,7 +173,10 @@ pub fn engine(cache: &Path, probe: Arc<SubmitProbe>) -> Engine {
         seed: 1,
     };
     let venue = TimedVenue {
-        inner: PaperVenue::new(&PaperConfig::default()),
+        inner: PaperVenue::new(&PaperConfig {
+            latency_ms,
+            ..PaperConfig::default()
+        }),
         probe,
     };
     Engine::builder(instruments(), settings)
@@ -162,6 +184,7 @@ pub fn engine(cache: &Path, probe: Arc<SubmitProbe>) -> Engine {
         .settings(EngineSettings {
             snapshot_interval: Duration::from_secs(3600),
             summary_interval: Duration::from_secs(1 << 30),
+            market_windows: windows,
             ..EngineSettings::default()
         })
         .build()

@@ -284,14 +284,20 @@ impl Engine {
             self.core().window.consume(1);
             return 1;
         };
-        let until = first.ts().saturating_add(reach).min(self.next_due());
+        let until = match events.len() {
+            1 => Timestamp::MIN,
+            _ => first.ts().saturating_add(reach).min(self.next_due()),
+        };
+        let window = &mut self.core().window;
+        let mut owned = std::mem::take(&mut window.owned);
+        owned.clear();
+        owned.push(0);
         let mut len = 1;
         while len < events.len().min(MAX_WINDOW) {
             let event = &events[len];
             let audience = self.window_audience(event);
-            if event.ts() >= until
-                || !matches!(audience, Some(None)) && audience != Some(Some(owner))
-            {
+            let ours = audience == Some(Some(owner));
+            if event.ts() >= until || !ours && audience != Some(None) {
                 break;
             }
             match self.core_ref().window.step(len) {
@@ -303,34 +309,41 @@ impl Engine {
                     }
                 }
             }
+            if ours {
+                owned.push(len);
+            }
             len += 1;
         }
-        let handled = self.run_window(owner, &events[..len]);
+        let handled = if owned.len() == 1 {
+            // The owner's only event: delivered as without windows. What follows goes
+            // to nobody and its venue has seen it: the engine takes it from there.
+            self.core().window.owned = owned;
+            self.deliver_market(first);
+            1
+        } else {
+            self.run_window(owner, &events[..len], owned)
+        };
         self.core().window.consume(handled);
         handled
     }
 
-    /// Hands `events` (a window whose first event the engine is at) to `owner`: returns
-    /// how many of them were handled, from the first.
-    fn run_window(&mut self, owner: StrategyIdx, events: &[MarketEvent]) -> usize {
-        let core = self.core();
-        let window = &mut core.window;
+    /// Hands `events` (a window whose first event the engine is at) to `owner`, its
+    /// events at `owned`: returns how many of them were handled, from the first.
+    fn run_window(
+        &mut self,
+        owner: StrategyIdx,
+        events: &[MarketEvent],
+        owned: Vec<usize>,
+    ) -> usize {
+        let window = &mut self.core().window;
         window.events.clear();
         window.events.extend_from_slice(events);
-        window.owned.clear();
-        window.batch.clear();
-        let mut owned = std::mem::take(&mut window.owned);
         let mut batch = std::mem::take(&mut window.batch);
-        for (at, event) in events.iter().enumerate() {
-            if at == 0 || self.window_audience(event) == Some(Some(owner)) {
-                owned.push(at);
-                batch.push(*event);
-            }
-        }
-        let core = self.core();
-        core.window.owned = owned;
-        core.window.applied = 1;
-        core.window.open = true;
+        batch.clear();
+        batch.extend(owned.iter().map(|&at| events[at]));
+        window.owned = owned;
+        window.applied = 1;
+        window.open = true;
         self.observe_latency(owner);
         let handled = self.deliver_batch(owner, &batch);
         let core = self.core();
