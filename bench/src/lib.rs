@@ -48,21 +48,24 @@ fn shortfalls() -> report::Section {
          wasmtime's own: `CompiledModule::func_loc` (a \
          b-tree lookup per call), `Func::call_raw`, `Func::abi_info`, `Func::abi_async`, \
          the component resource-table scope checks and `post_return`; the conversions and \
-         the engine's bookkeeping around it are under 10%. A market maker crosses the \
-         boundary on every quote and on every order update, so its per-event cost is \
-         dominated by these crossings. What would close the gap: fewer crossings (deliver \
-         the events of one timestamp as one batch, and fold order updates into the next \
-         event's call, keeping the order of delivery so determinism holds): contract 0.2's \
-         batched delivery (not built yet: contract 0.3).\n\n\
+         the engine's bookkeeping around it are under 10%. Contract 0.3 removes the call per \
+         event where it can: with venue latency, the events within it that go to one \
+         strategy alone come in one `on-market` call (market windows), with the strategy's \
+         positions, so that reading one does not cross either. For a strategy that reads \
+         more than it acts that works: the idle strategy's calls drop from 10 M to 1.2 M \
+         for 10 M events and it replays a binary file 2.4x faster (backtest section, 5 ms \
+         latency). The market maker does not read more than it acts on this tape: the mid \
+         moves about 2 bps a millisecond, past its 5-tick requote threshold on almost every \
+         quote, and each requote is a cancel and a submit per side plus an order update per \
+         cancel, six crossings; an action ends a window (its updates must come before the \
+         next event), so its calls only drop from 5.88 M to 5.73 M. What would close the \
+         gap for it: fewer crossings per action (a cancel-replace in one host call, order \
+         updates carried in the next `on-market` call), not fewer per event.\n\n\
          **Backtest from a binary file: sma-cross >= 15 M, market-maker >= 5 M events/s.** \
-         The binary format removed parsing (sma-cross from a text file ~2.5 M/s, from a \
-         binary one ~7.5 M/s on 2026-12-03); what is left for sma-cross is the engine itself \
-         (~12 M events/s in memory on this machine: market state, paper venue and bar \
-         aggregation per event) plus the hand-over of batches between the replay task and \
-         the engine thread on two shared cores. The market maker is bounded by the \
-         per-event component call and its `position` host call (~0.5 M/s whatever the \
-         source): only the batched delivery above, with positions served in the guest, \
-         can reach 5 M/s.",
+         The binary format removed parsing (sma-cross from a text file ~4.7 M/s, from a \
+         binary one 17.8-19.4 M/s on 2026-12-04: met; 7.5 M/s on 2026-12-03 on a busier \
+         machine). The market maker is bounded by its crossings (above): ~1.4 M/s, ~1.6 M/s \
+         with 5 ms of venue latency, whatever the source.",
         &[],
     )
 }
