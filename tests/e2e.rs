@@ -330,3 +330,261 @@ fn a_missing_replay_file_is_refused_before_anything_starts() {
         assert!(!log.contains("pennantd started"), "{log}");
     }
 }
+
+/// A backtest configuration over the shipped sample (`tests/data/eth-sample.csv`):
+/// sma-cross and the market maker on ETH-USDT, 5 ms of venue latency, maker rebates and
+/// taker fees.
+fn backtest_config(dir: &Path) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[daemon]
+state_dir = "state"
+exit_when_feeds_end = true
+log_level = "warn"
+
+[api]
+enabled = false
+
+[plugins]
+dir = {strategies:?}
+
+[paper]
+latency_ms = 5
+maker_fee_bps = "-0.5"
+taker_fee_bps = "4"
+
+[[instrument]]
+symbol = "ETH-USDT"
+tick_size = "0.01"
+lot_size = "0.01"
+
+[[feed]]
+name = "sample"
+kind = "replay"
+path = {sample:?}
+
+[[strategy]]
+id = "sma"
+component = "sma_cross.wasm"
+params = {{ instrument = "ETH-USDT", qty = "0.1", fast = 3, slow = 8, bar_interval_ms = 2000 }}
+
+[[strategy]]
+id = "mm"
+component = "market_maker.wasm"
+params = {{ instrument = "ETH-USDT", qty = "0.1", max_position = "1", half_spread_bps = 2 }}
+"#,
+        strategies = support::components_dir().display().to_string(),
+        sample = support::workspace()
+            .join("tests/data/eth-sample.csv")
+            .display()
+            .to_string(),
+    );
+    let path = dir.join("pennant.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `pennantd backtest` with `args`.
+fn backtest(config: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pennantd"))
+        .arg("--config")
+        .arg(config)
+        .arg("backtest")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The last trade price of the sample (the engine's mark at the end), and its first and
+/// last price (a trade's, or a quote's mid), from the file itself.
+fn sample_prices() -> (f64, f64, f64) {
+    let text =
+        std::fs::read_to_string(support::workspace().join("tests/data/eth-sample.csv")).unwrap();
+    let mut prices = Vec::new();
+    let mut last_trade = 0.0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let price = match fields[1] {
+            "trade" => {
+                last_trade = fields[3].parse().unwrap();
+                last_trade
+            }
+            _ => (fields[3].parse::<f64>().unwrap() + fields[5].parse::<f64>().unwrap()) / 2.0,
+        };
+        prices.push(price);
+    }
+    (last_trade, prices[0], *prices.last().unwrap())
+}
+
+/// The report of each example strategy adds up: its net PnL is what its fills (in
+/// `fills.csv`) come to by average-cost accounting done here, marked at the last trade,
+/// less the fees; its equity curve ends at the capital plus that; the market's move is
+/// the sample's. And the same inputs give the same report, byte for byte.
+#[test]
+fn a_backtest_report_is_what_its_fills_add_up_to_and_the_same_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = backtest_config(dir.path());
+    let out = dir.path().join("report");
+    let run = backtest(&config, &["--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("3000 events"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "pennant.backtest.v1");
+    assert_eq!(report["period"]["events"], 3000);
+    let (mark, first, last) = sample_prices();
+    let market = &report["market"][0];
+    let number = |v: &serde_json::Value| -> f64 {
+        v.as_str()
+            .map(|s| s.parse().unwrap())
+            .or_else(|| v.as_f64())
+            .unwrap()
+    };
+    assert!((number(&market["first"]) - first).abs() < 1e-9);
+    assert!((number(&market["last"]) - last).abs() < 1e-9);
+    let fills = std::fs::read_to_string(out.join("fills.csv")).unwrap();
+    let equity = std::fs::read_to_string(out.join("equity.csv")).unwrap();
+    let strategies = report["strategies"].as_array().unwrap();
+    assert_eq!(strategies.len(), 2);
+    for strategy in strategies {
+        let id = strategy["id"].as_str().unwrap();
+        // Average-cost accounting of the strategy's fills.
+        let (mut position, mut avg, mut realized, mut fees, mut count) = (0.0, 0.0, 0.0, 0.0, 0);
+        for row in fills.lines().skip(1) {
+            let f: Vec<&str> = row.split(',').collect();
+            if f[1] != id {
+                continue;
+            }
+            count += 1;
+            let (price, qty, fee): (f64, f64, f64) = (
+                f[5].parse().unwrap(),
+                f[6].parse().unwrap(),
+                f[7].parse().unwrap(),
+            );
+            let signed = if f[4] == "buy" { qty } else { -qty };
+            fees += fee;
+            if position == 0.0 || (position > 0.0) == (signed > 0.0) {
+                avg = (avg * position + price * signed) / (position + signed);
+                position += signed;
+            } else {
+                let closed = signed.abs().min(position.abs());
+                realized += closed * (price - avg) * position.signum();
+                position += signed;
+                if position.abs() < 1e-9 {
+                    (position, avg) = (0.0, 0.0);
+                } else if (position > 0.0) != (position - signed > 0.0) {
+                    avg = price; // flipped through zero: the rest opened at this price
+                }
+            }
+        }
+        let unrealized = position * (mark - avg);
+        let net = realized + unrealized - fees;
+        assert_eq!(strategy["fills"], count, "{id}");
+        assert!(count > 0, "{id} must trade on the sample");
+        assert!(
+            (number(&strategy["net_pnl"]) - net).abs() < 1e-6,
+            "{id}: report {} against {net} from the fills",
+            strategy["net_pnl"]
+        );
+        assert!((number(&strategy["fees"]) - fees).abs() < 1e-6, "{id}");
+        let end = equity
+            .lines()
+            .rfind(|l| l.split(',').nth(1) == Some(id))
+            .unwrap();
+        let end: f64 = end.split(',').nth(2).unwrap().parse().unwrap();
+        assert!(
+            (end - (10_000.0 + net)).abs() < 1e-6,
+            "{id}: equity ends at {end}"
+        );
+        assert_eq!(strategy["state"], "running");
+    }
+    let again = dir.path().join("again");
+    assert!(backtest(&config, &["--out", again.to_str().unwrap()])
+        .status
+        .success());
+    assert_eq!(
+        std::fs::read(out.join("report.json")).unwrap(),
+        std::fs::read(again.join("report.json")).unwrap(),
+        "the same inputs give the same report"
+    );
+    // The same data as a binary replay file: the same report.
+    let binary = dir.path().join("sample.bin");
+    let converted = std::process::Command::new(env!("CARGO_BIN_EXE_pennantd"))
+        .arg("convert-replay")
+        .arg(support::workspace().join("tests/data/eth-sample.csv"))
+        .arg("--out")
+        .arg(&binary)
+        .output()
+        .unwrap();
+    assert!(converted.status.success());
+    let from_binary = dir.path().join("binary");
+    let run = backtest(
+        &config,
+        &[
+            "--out",
+            from_binary.to_str().unwrap(),
+            "--data",
+            binary.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read(out.join("report.json")).unwrap(),
+        std::fs::read(from_binary.join("report.json")).unwrap(),
+        "a binary file of the same data gives the same report"
+    );
+}
+
+/// `--param` overrides a strategy's parameter and `--from`/`--to` cut the period; a
+/// parameter for a strategy that is not configured is refused with exit status 78.
+#[test]
+fn a_backtest_takes_overrides_and_a_period_and_refuses_a_bad_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = backtest_config(dir.path());
+    let out = dir.path().join("report");
+    // The sample runs from T0 + 50 ms to T0 + 150 s: its second minute.
+    let from = (T0 + 60 * SECOND).to_string();
+    let run = backtest(
+        &config,
+        &[
+            "--out",
+            out.to_str().unwrap(),
+            "--param",
+            "sma.fast=2",
+            "--from",
+            &from,
+            "--to",
+            "2023-11-14T22:15:20Z",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["strategies"][0]["params"]["fast"], "2");
+    assert_eq!(report["strategies"][0]["params"]["slow"], "8");
+    assert_eq!(
+        report["period"]["events"], 1200,
+        "60 s of events 50 ms apart"
+    );
+    assert!(report["period"]["from"].as_i64().unwrap() >= T0 + 60 * SECOND);
+    assert!(report["period"]["to"].as_i64().unwrap() < T0 + 120 * SECOND);
+    let refused = backtest(
+        &config,
+        &["--out", out.to_str().unwrap(), "--param", "nope.fast=3"],
+    );
+    assert_eq!(refused.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nope.fast=3"));
+}

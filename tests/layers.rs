@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["assembly", "metrics", "service"],
     &["feed", "recorder", "reload"],
     &["api"],
-    &["daemon"],
+    &["daemon", "backtest"],
     &["lib", "main"],
 ];
 

@@ -22,6 +22,8 @@ pub enum Start {
     /// Now: the wall clock for a live session; a replay file's first event for a
     /// backtest, so that strategies see data time from `init` on.
     Now,
+    /// A backtest of data whose first event is at this time (read by the caller).
+    At(Timestamp),
     /// Replaying a recorded session: where its clock was, with the recorded wall times
     /// and compiled code cached in `cache_dir`.
     Replayed {
@@ -53,7 +55,7 @@ pub fn engine(
         ClockMode::Event
     };
     let cache_dir = match &start {
-        Start::Now => config
+        Start::Now | Start::At(_) => config
             .resolve(&config.daemon.state_dir)
             .join("compile-cache"),
         Start::Replayed { cache_dir, .. } => cache_dir.clone(),
@@ -102,6 +104,7 @@ pub fn engine(
         .journal(journal);
     let builder = match start {
         Start::Replayed { clock_now, .. } => builder.replayed_from(clock_now),
+        Start::At(ts) => builder.start_at(ts),
         // A backtest's time starts with its data: strategies see it from `init` on.
         Start::Now if mode == ClockMode::Event => {
             match first_replay_timestamp(config, &instruments) {

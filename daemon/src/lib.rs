@@ -23,6 +23,7 @@
 pub mod account;
 pub mod api;
 pub mod assembly;
+pub mod backtest;
 pub mod config;
 pub mod daemon;
 pub mod engine;

@@ -73,6 +73,33 @@ enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Run the configured strategies over replay files as fast as possible, with the
+    /// daemon's engine, risk checks and paper venue, and write a report: report.json,
+    /// fills.csv and equity.csv in the output folder, a summary on standard output.
+    Backtest {
+        /// A replay file (text or binary; repeat for more, merged in time order)
+        /// [default: the configuration's replay feeds].
+        #[arg(long = "data", value_name = "FILE")]
+        data: Vec<PathBuf>,
+        /// Start of the period: RFC 3339 (2024-01-02T00:00:00Z) or nanoseconds.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the period (exclusive), as --from.
+        #[arg(long)]
+        to: Option<String>,
+        /// Override a strategy parameter (repeatable).
+        #[arg(long = "param", value_name = "STRATEGY.KEY=VALUE")]
+        params: Vec<String>,
+        /// The capital returns are measured against, in the quote currency.
+        #[arg(long, default_value = "10000")]
+        capital: String,
+        /// Seconds of data time between two points of the equity curve.
+        #[arg(long, default_value_t = 60)]
+        sample_secs: u32,
+        /// The folder the report goes to.
+        #[arg(long, short, default_value = "backtest-report")]
+        out: PathBuf,
+    },
     /// Convert a text replay file to the binary replay format (fixed-size records that a
     /// replay reads without parsing). Malformed lines are skipped and listed, as a
     /// replay would skip them.
@@ -83,6 +110,55 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+}
+
+/// A time of the data: RFC 3339, or nanoseconds since the epoch.
+fn data_time(text: &str) -> Result<i64, String> {
+    if let Ok(ns) = text.parse::<i64>() {
+        return Ok(ns);
+    }
+    text.parse::<jiff::Timestamp>()
+        .map_err(|err| format!("{text:?} is neither RFC 3339 nor nanoseconds: {err}"))
+        .and_then(|t| {
+            i64::try_from(t.as_nanosecond()).map_err(|_| format!("{text:?} is out of range"))
+        })
+}
+
+/// Runs a backtest and writes its report.
+fn backtest(
+    config: Config,
+    options: &pennant_daemon::backtest::Options,
+    out: &std::path::Path,
+) -> ExitCode {
+    use pennant_daemon::backtest::{self, BacktestError};
+    let started = std::time::Instant::now();
+    let report = match backtest::run(config, options, |_| {}) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("pennantd: {err}");
+            return ExitCode::from(match err {
+                BacktestError::Setup(_) | BacktestError::Start { .. } => EX_CONFIG,
+                BacktestError::Tape(_) => EX_UNAVAILABLE,
+                BacktestError::Engine(_) => EX_SOFTWARE,
+            });
+        }
+    };
+    if let Err(err) = report.write(out) {
+        eprintln!(
+            "pennantd: cannot write the report to {}: {err}",
+            out.display()
+        );
+        return ExitCode::from(EX_SOFTWARE);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    print!("{}", report.summary());
+    println!(
+        "report in {} ({:.2} s, {:.2} M events/s)",
+        out.display(),
+        elapsed,
+        report.period.events as f64 / elapsed.max(1e-9) / 1e6
+    );
+    ExitCode::SUCCESS
 }
 
 /// Converts a text replay file to a binary one.
@@ -351,6 +427,36 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&config.daemon.log_level, cli.log_level.as_deref());
+    if let Some(Command::Backtest {
+        data,
+        from,
+        to,
+        params,
+        capital,
+        sample_secs,
+        out,
+    }) = cli.command
+    {
+        let options = (|| {
+            Ok::<_, String>(pennant_daemon::backtest::Options {
+                data,
+                from: from.as_deref().map(data_time).transpose()?,
+                to: to.as_deref().map(data_time).transpose()?,
+                params,
+                capital: capital
+                    .parse()
+                    .map_err(|err| format!("--capital {capital:?}: {err}"))?,
+                sample_secs,
+            })
+        })();
+        return match options {
+            Ok(options) => backtest(config, &options, &out),
+            Err(err) => {
+                eprintln!("pennantd: {err}");
+                ExitCode::from(EX_CONFIG)
+            }
+        };
+    }
     let outcome = match cli.command.unwrap_or(Command::Run) {
         Command::CheckConfig { online } => daemon::check(&config)
             .and_then(|mut lines| {
@@ -372,7 +478,8 @@ fn main() -> ExitCode {
         | Command::HashToken
         | Command::ReplaySession { .. }
         | Command::ExportSession { .. }
-        | Command::ConvertReplay { .. } => Ok(()),
+        | Command::ConvertReplay { .. }
+        | Command::Backtest { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -689,6 +689,13 @@ impl Engine {
             .collect()
     }
 
+    /// As [`Self::reports`], without the snapshots (cheap enough to take often).
+    pub fn reports_without_snapshots(&self) -> Vec<StrategyReport> {
+        (0..self.strategies.len())
+            .map(|idx| self.report(idx, false))
+            .collect()
+    }
+
     /// Strategy `idx`'s state, counters and positions, with its last snapshot if asked.
     fn report(&self, idx: StrategyIdx, with_snapshot: bool) -> StrategyReport {
         let core = self.core_ref();

@@ -1,0 +1,334 @@
+//! `pennantd backtest`: a configuration's strategies run over replay files, as fast as
+//! the engine goes, and a report of what they did.
+//!
+//! The engine is the daemon's (put together by [`crate::assembly`], the strategies
+//! started by the reload pass the daemon runs at start), with the same risk checks and
+//! paper venue; only the feed differs: the files are read on the engine's thread
+//! ([`tape`]) and handed over as the inputs a replay feed would send, cut at every
+//! sampling instant so that the equity curve is taken at exact data times. The journal
+//! the store would get is kept in memory instead: the fills of the report are the
+//! records a live run stores.
+//!
+//! The report ([`report`]) depends on the inputs alone: the same configuration, files
+//! and options give the same JSON, byte for byte.
+
+pub mod report;
+pub mod stats;
+pub mod tape;
+
+use crate::assembly;
+use crate::config::{Config, FeedSource, ParamValue};
+use crate::engine::journal::{Journal, JournalSink};
+use crate::engine::{Answer, Command, Engine, EngineInput};
+use crate::market::MarketEvent;
+use crate::plugin::PluginError;
+use crate::records::{Body, FillEvent};
+use crate::reload::Reloader;
+use pennant_sdk::{Amount, Timestamp, NANOS_PER_SECOND};
+use report::Report;
+use std::path::PathBuf;
+use tape::{Tape, TapeError};
+
+/// Events handed to the engine per input, at most (a replay feed's batch).
+const BATCH: usize = 1024;
+
+/// What `pennantd backtest` is asked.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The replay files (text or binary); none: the configuration's replay feeds'.
+    pub data: Vec<PathBuf>,
+    /// The period: events from `from` (inclusive, ns) ...
+    pub from: Option<Timestamp>,
+    /// ... to `to` (exclusive, ns).
+    pub to: Option<Timestamp>,
+    /// Parameter overrides, `STRATEGY.KEY=VALUE`.
+    pub params: Vec<String>,
+    /// The capital returns are measured against, in the quote currency.
+    pub capital: Amount,
+    /// The equity curve's sampling interval, in seconds of data time.
+    pub sample_secs: u32,
+}
+
+/// Why a backtest cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    /// The configuration or the options do not make a backtest.
+    #[error("{0}")]
+    Setup(String),
+    /// A data file cannot be read.
+    #[error(transparent)]
+    Tape(#[from] TapeError),
+    /// The engine cannot start.
+    #[error("the engine cannot start: {0}")]
+    Engine(#[from] PluginError),
+    /// A strategy did not start.
+    #[error("strategy {id} did not start: {reason}")]
+    Start {
+        /// The strategy.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Runs the backtest and returns its report; `progress` hears the events handled so
+/// far after each input.
+pub fn run(
+    mut config: Config,
+    options: &Options,
+    mut progress: impl FnMut(u64),
+) -> Result<Report, BacktestError> {
+    if config.is_live() {
+        return Err(BacktestError::Setup(
+            "a backtest replays files: this configuration has a live feed or an exchange venue"
+                .into(),
+        ));
+    }
+    if options.sample_secs == 0 || !options.capital.is_positive() {
+        return Err(BacktestError::Setup(
+            "the sampling interval and the capital must be above zero".into(),
+        ));
+    }
+    override_params(&mut config, &options.params)?;
+    let paths = data_paths(&config, options)?;
+    let instruments = crate::market::Instruments::new(config.instruments.iter().map(|i| i.info()));
+    let from = options.from.unwrap_or(Timestamp::MIN);
+    let to = options.to.unwrap_or(Timestamp::MAX);
+    let mut tape = Tape::open(&paths, &instruments, from, to)?;
+    let Some(first) = tape.next(&instruments) else {
+        return Err(BacktestError::Setup(format!(
+            "no market events in {} for the period and the configured instruments",
+            list(&paths)
+        )));
+    };
+    let (records, mut written) = tokio::sync::mpsc::channel(1 << 12);
+    let journal = Journal::new(
+        JournalSink {
+            records,
+            stats: Default::default(),
+        },
+        0,
+    );
+    let mut engine = assembly::engine(
+        &config,
+        journal,
+        assembly::Start::At(first.ts()),
+        Vec::new(),
+    )?;
+    start_strategies(&config, &mut engine)?;
+    let mut run = Run::new(options, first.ts());
+    run.params = config
+        .strategies
+        .iter()
+        .map(|s| (s.id().to_owned(), s.param_pairs().into_iter().collect()))
+        .collect();
+    run.sample(&engine, first.ts());
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut next = Some(first);
+    while let Some(event) = next {
+        run.market.see(&event, &instruments);
+        if event.ts() >= run.next_sample || batch.len() == BATCH {
+            hand_over(&mut engine, &mut batch, &mut run, &mut written);
+            progress(run.events);
+            while event.ts() >= run.next_sample {
+                run.sample(&engine, run.next_sample);
+                run.next_sample += run.interval;
+            }
+        }
+        run.last_ts = event.ts();
+        batch.push(event);
+        next = tape.next(&instruments);
+    }
+    hand_over(&mut engine, &mut batch, &mut run, &mut written);
+    progress(run.events);
+    run.sample(&engine, run.last_ts);
+    let view = engine.view();
+    let finals = engine.shutdown();
+    drain(&mut written, &mut run.fills);
+    Ok(report::build(
+        run,
+        &view,
+        &finals,
+        &instruments,
+        options,
+        tape.malformed,
+    ))
+}
+
+/// What a run gathers on its way.
+pub struct Run {
+    /// The capital, as a number for the statistics.
+    capital: f64,
+    /// The sampling interval, ns.
+    interval: i64,
+    /// The next sampling instant.
+    next_sample: Timestamp,
+    /// The first event's time.
+    first_ts: Timestamp,
+    /// The last event's time.
+    last_ts: Timestamp,
+    /// Market events handed to the engine.
+    events: u64,
+    /// Each strategy's equity curve, by strategy (in the engine's order).
+    curves: Vec<Vec<stats::Point>>,
+    /// The journal's fills, in order, with their engine time.
+    fills: Vec<(Timestamp, FillEvent)>,
+    /// Each instrument's first and last price.
+    market: report::MarketMoves,
+    /// Each strategy's parameters, overrides applied.
+    params: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+impl Run {
+    fn new(options: &Options, first_ts: Timestamp) -> Run {
+        let interval = i64::from(options.sample_secs) * NANOS_PER_SECOND;
+        Run {
+            capital: options.capital.to_f64(),
+            interval,
+            next_sample: first_ts.saturating_add(interval),
+            first_ts,
+            last_ts: first_ts,
+            events: 0,
+            curves: Vec::new(),
+            fills: Vec::new(),
+            market: Default::default(),
+            params: Default::default(),
+        }
+    }
+
+    /// Each strategy's equity at `ts`: the capital plus its net PnL, marked now.
+    fn sample(&mut self, engine: &Engine, ts: Timestamp) {
+        let reports = engine.reports_without_snapshots();
+        self.curves.resize_with(reports.len(), Vec::new);
+        for (curve, report) in self.curves.iter_mut().zip(&reports) {
+            let net: f64 = report
+                .positions
+                .iter()
+                .map(|(_, p)| p.net_pnl().to_f64())
+                .sum();
+            if curve.last().is_none_or(|&(at, _)| at < ts) {
+                curve.push((ts, self.capital + net));
+            }
+        }
+    }
+}
+
+/// Hands the events gathered to the engine, as one input, and takes the records it
+/// wrote.
+fn hand_over(
+    engine: &mut Engine,
+    batch: &mut Vec<MarketEvent>,
+    run: &mut Run,
+    written: &mut tokio::sync::mpsc::Receiver<Vec<crate::records::Record>>,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    run.events += batch.len() as u64;
+    let events = std::mem::replace(batch, Vec::with_capacity(BATCH));
+    engine.step(EngineInput::Market {
+        events,
+        received: std::time::Instant::now(),
+    });
+    drain(written, &mut run.fills);
+}
+
+/// Takes the fills out of the records the journal has sent.
+fn drain(
+    written: &mut tokio::sync::mpsc::Receiver<Vec<crate::records::Record>>,
+    fills: &mut Vec<(Timestamp, FillEvent)>,
+) {
+    while let Ok(records) = written.try_recv() {
+        for record in records {
+            if let Body::Fill(fill) = record.body {
+                fills.push((record.ts, fill));
+            }
+        }
+    }
+}
+
+/// Starts the configured strategies, as the daemon's first reload pass does: a
+/// strategy that does not start stops the backtest.
+fn start_strategies(config: &Config, engine: &mut Engine) -> Result<(), BacktestError> {
+    let mut reloader = Reloader::new(config.clone(), engine.plugins().clone());
+    let pass = reloader.prepare(false);
+    if let Some((id, path)) = pass.waiting.first() {
+        return Err(BacktestError::Start {
+            id: id.clone(),
+            reason: format!("no component file at {}", path.display()),
+        });
+    }
+    let command = Command::Apply {
+        changes: pass.changes,
+        version_of: None,
+    };
+    let outcomes = match engine.execute(command) {
+        Ok(Answer::Applied { outcomes, .. }) => outcomes,
+        Ok(_) => Vec::new(),
+        Err(err) => {
+            return Err(BacktestError::Setup(format!(
+                "the strategies cannot start: {err}"
+            )))
+        }
+    };
+    for outcome in outcomes {
+        if let Err(reason) = outcome.result {
+            return Err(BacktestError::Start {
+                id: outcome.target,
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Applies `STRATEGY.KEY=VALUE` overrides to the configured strategies' parameters.
+fn override_params(config: &mut Config, params: &[String]) -> Result<(), BacktestError> {
+    for param in params {
+        let bad = || {
+            BacktestError::Setup(format!(
+                "--param {param:?}: expected STRATEGY.KEY=VALUE with a configured strategy id"
+            ))
+        };
+        let (target, value) = param.split_once('=').ok_or_else(bad)?;
+        let (id, key) = target.split_once('.').ok_or_else(bad)?;
+        let strategy = config
+            .strategies
+            .iter_mut()
+            .find(|s| s.id() == id)
+            .ok_or_else(bad)?;
+        strategy
+            .params
+            .insert(key.to_owned(), ParamValue(value.to_owned()));
+    }
+    Ok(())
+}
+
+/// The files to replay: the options', else the configuration's replay feeds'.
+fn data_paths(config: &Config, options: &Options) -> Result<Vec<PathBuf>, BacktestError> {
+    if !options.data.is_empty() {
+        return Ok(options.data.clone());
+    }
+    let paths: Vec<PathBuf> = config
+        .feeds
+        .iter()
+        .filter_map(|feed| match feed.source() {
+            FeedSource::Replay(replay) => Some(config.resolve(&replay.path)),
+            _ => None,
+        })
+        .collect();
+    if paths.is_empty() {
+        return Err(BacktestError::Setup(
+            "no data: give --data FILE or configure a [[feed]] kind = \"replay\"".into(),
+        ));
+    }
+    Ok(paths)
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,504 @@
+//! The backtest report: what a run came to, per strategy and per instrument, as JSON
+//! (`report.json`, schema below), CSV (`fills.csv`, `equity.csv`) and a text summary.
+//!
+//! `report.json` (schema `pennant.backtest.v1`): `period` (first and last event, ns and
+//! UTC; events; malformed lines skipped), `capital` and `sampling` (the equity curve's
+//! interval, its samples, and the periods per year the ratios are annualised with: a
+//! 365-day year, markets that never close), `market` (each instrument's first and last
+//! price and their change: the market's own move), and `strategies`, each with its
+//! parameters (overrides applied), its PnL
+//! (money as exact decimal strings: `net_pnl`, `gross_pnl` = realized + unrealized,
+//! `realized_pnl`, `unrealized_pnl`, `fees`), `return`, `max_drawdown`,
+//! `max_drawdown_fraction`, `max_drawdown_secs`, `sharpe`, `sortino`, `calmar`,
+//! `profit_factor` (null when infinite: wins and no losses), `win_rate`, `expectancy`,
+//! `round_trips`, `avg_holding_secs`, `exposure`, `turnover`, counts (`orders`, `fills`,
+//! `canceled`, `rejected` by `source/reason`) and `instruments` (the same money figures,
+//! fills, round trips, traded notional and the position at the end, per instrument). The
+//! statistics are defined in [`super::stats`].
+
+use super::stats::{self, Fill, RoundTrip};
+use super::{Options, Run};
+use crate::engine::view::EngineView;
+use crate::engine::StrategyReport;
+use crate::market::{Instruments, MarketEvent};
+use pennant_sdk::{Amount, Price, Qty, Side, Timestamp, NANOS_PER_SECOND};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The schema id `report.json` carries.
+pub const SCHEMA: &str = "pennant.backtest.v1";
+
+/// Nanoseconds in the year the ratios are annualised with (365 days).
+const YEAR_NS: f64 = 365.0 * 86_400.0 * 1e9;
+
+/// See the module docs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// The data replayed.
+    pub period: Period,
+    /// The capital returns are measured against.
+    pub capital: String,
+    /// The equity curve's sampling.
+    pub sampling: Sampling,
+    /// Each instrument's own move.
+    pub market: Vec<MarketMove>,
+    /// Each strategy's results, in the configuration's order.
+    pub strategies: Vec<StrategyResult>,
+    /// Each strategy's equity curve, `(ns, equity)`: for `equity.csv` and the charts.
+    #[serde(skip)]
+    pub curves: Vec<(String, Vec<stats::Point>)>,
+    /// Every fill, in order: for `fills.csv`.
+    #[serde(skip)]
+    pub fills: Vec<(Timestamp, crate::records::FillEvent)>,
+}
+
+/// The data replayed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    /// The first event's time, ns.
+    pub from: Timestamp,
+    /// The last event's time, ns.
+    pub to: Timestamp,
+    /// The same, as UTC.
+    pub from_utc: String,
+    /// The same, as UTC.
+    pub to_utc: String,
+    /// Market events replayed.
+    pub events: u64,
+    /// Lines or records skipped as malformed.
+    pub malformed: u64,
+}
+
+/// The equity curve's sampling.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sampling {
+    /// Seconds of data time between samples.
+    pub interval_secs: u32,
+    /// Samples per strategy.
+    pub samples: usize,
+    /// The periods per year the Sharpe and Sortino ratios are annualised with.
+    pub periods_per_year: f64,
+}
+
+/// An instrument's own move over the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarketMove {
+    /// The symbol.
+    pub instrument: String,
+    /// Its first price (a trade, else a quote's mid).
+    pub first: String,
+    /// Its last price.
+    pub last: String,
+    /// `last / first - 1`.
+    pub change: f64,
+}
+
+/// The first and last price of each instrument, as the data goes.
+#[derive(Debug, Clone, Default)]
+pub struct MarketMoves(BTreeMap<u32, (Price, Price)>);
+
+impl MarketMoves {
+    /// Notes an event's price: a trade's, or a quote's mid.
+    pub fn see(&mut self, event: &MarketEvent, _instruments: &Instruments) {
+        let price = match event {
+            MarketEvent::Trade(t) => t.price,
+            MarketEvent::Quote(q) if q.bid_price.is_positive() && q.ask_price.is_positive() => {
+                q.mid()
+            }
+            _ => return,
+        };
+        self.0
+            .entry(event.instrument())
+            .and_modify(|(_, last)| *last = price)
+            .or_insert((price, price));
+    }
+}
+
+/// One strategy's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyResult {
+    /// The strategy id.
+    pub id: String,
+    /// Where it stands at the end (`running`, or why it was stopped).
+    pub state: String,
+    /// Its parameters, with the overrides.
+    pub params: BTreeMap<String, String>,
+    /// Realized plus unrealized PnL, less fees.
+    pub net_pnl: String,
+    /// Realized plus unrealized PnL.
+    pub gross_pnl: String,
+    /// PnL of closed positions.
+    pub realized_pnl: String,
+    /// PnL of what is open at the end, at the last mark.
+    pub unrealized_pnl: String,
+    /// Fees paid (negative: net rebates).
+    pub fees: String,
+    /// Net PnL over the capital.
+    #[serde(rename = "return")]
+    pub total_return: f64,
+    /// The deepest fall of equity from a peak, in money.
+    pub max_drawdown: f64,
+    /// The same, as a fraction of the peak.
+    pub max_drawdown_fraction: f64,
+    /// The longest time equity spent under a peak.
+    pub max_drawdown_secs: f64,
+    /// Annualised Sharpe ratio of the sampled returns.
+    pub sharpe: f64,
+    /// Annualised Sortino ratio.
+    pub sortino: f64,
+    /// Annualised return over the max drawdown fraction.
+    pub calmar: f64,
+    /// Wins over losses of the round trips; null when infinite.
+    pub profit_factor: Option<f64>,
+    /// Share of round trips that made money.
+    pub win_rate: f64,
+    /// Mean PnL of a round trip, less fees.
+    pub expectancy: f64,
+    /// Positions taken from flat and brought back to flat (or flipped).
+    pub round_trips: usize,
+    /// Mean time a round trip lasted.
+    pub avg_holding_secs: f64,
+    /// Share of the period with a position open.
+    pub exposure: f64,
+    /// Traded notional over the capital.
+    pub turnover: f64,
+    /// Orders accepted by the risk checks and sent.
+    pub orders: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Orders canceled.
+    pub canceled: u64,
+    /// Orders refused, by `source/reason` (`risk/max_position`, `venue/post_only_would_cross` ...).
+    pub rejected: BTreeMap<String, u64>,
+    /// Per instrument.
+    pub instruments: Vec<InstrumentResult>,
+}
+
+/// One strategy's results in one instrument.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstrumentResult {
+    /// The symbol.
+    pub instrument: String,
+    /// Net PnL.
+    pub net_pnl: String,
+    /// Realized PnL.
+    pub realized_pnl: String,
+    /// Unrealized PnL at the end.
+    pub unrealized_pnl: String,
+    /// Fees.
+    pub fees: String,
+    /// The position at the end.
+    pub position: String,
+    /// Its average price.
+    pub avg_price: String,
+    /// Fills.
+    pub fills: usize,
+    /// Round trips.
+    pub round_trips: usize,
+    /// Traded notional.
+    pub traded_notional: f64,
+}
+
+/// Puts the report together from what the run gathered and the engine's last word.
+pub(super) fn build(
+    run: Run,
+    view: &EngineView,
+    finals: &[StrategyReport],
+    instruments: &Instruments,
+    options: &Options,
+    malformed: u64,
+) -> Report {
+    let periods_per_year = YEAR_NS / run.interval as f64;
+    let duration = (run.last_ts - run.first_ts).max(1);
+    let mut strategies = Vec::new();
+    let mut curves = Vec::new();
+    for (idx, end) in finals.iter().enumerate() {
+        let curve = run.curves.get(idx).cloned().unwrap_or_default();
+        let view = view.strategies.iter().find(|s| s.report.id == end.id);
+        strategies.push(strategy_result(
+            end,
+            view,
+            &curve,
+            &run,
+            periods_per_year,
+            duration,
+        ));
+        curves.push((end.id.clone(), curve));
+    }
+    let market = run
+        .market
+        .0
+        .iter()
+        .map(|(&instrument, &(first, last))| MarketMove {
+            instrument: instruments.symbol(instrument).to_owned(),
+            first: first.to_string(),
+            last: last.to_string(),
+            change: if first.is_positive() {
+                last.to_f64() / first.to_f64() - 1.0
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    Report {
+        schema: SCHEMA,
+        period: Period {
+            from: run.first_ts,
+            to: run.last_ts,
+            from_utc: utc(run.first_ts),
+            to_utc: utc(run.last_ts),
+            events: run.events,
+            malformed,
+        },
+        capital: options.capital.to_string(),
+        sampling: Sampling {
+            interval_secs: options.sample_secs,
+            samples: curves.first().map_or(0, |(_, c)| c.len()),
+            periods_per_year,
+        },
+        market,
+        strategies,
+        curves,
+        fills: run.fills,
+    }
+}
+
+fn strategy_result(
+    end: &StrategyReport,
+    view: Option<&crate::engine::view::StrategyView>,
+    curve: &[stats::Point],
+    run: &Run,
+    periods_per_year: f64,
+    duration: i64,
+) -> StrategyResult {
+    let sum = |f: fn(&pennant_sdk::Position) -> Amount| {
+        end.positions.iter().fold(Amount::ZERO, |acc, (_, p)| {
+            acc.checked_add(f(p)).unwrap_or(acc)
+        })
+    };
+    let realized = sum(|p| p.realized_pnl);
+    let unrealized = sum(|p| p.unrealized_pnl);
+    let fees = sum(|p| p.fees);
+    let gross = realized.checked_add(unrealized).unwrap_or(realized);
+    let net = gross.checked_sub(fees).unwrap_or(gross);
+    let total_return = net.to_f64() / run.capital;
+    let (max_drawdown, max_drawdown_fraction, under) = stats::max_drawdown(curve);
+    let (sharpe, sortino) = stats::sharpe_sortino(&stats::returns(curve), periods_per_year);
+    let annual = total_return * YEAR_NS / duration as f64;
+    let calmar = if max_drawdown_fraction > 0.0 {
+        annual / max_drawdown_fraction
+    } else {
+        0.0
+    };
+    let mut trips: Vec<RoundTrip> = Vec::new();
+    let mut spans = Vec::new();
+    let mut instruments = Vec::new();
+    let mut notional = 0.0;
+    for (symbol, position) in &end.positions {
+        let fills: Vec<Fill> = run
+            .fills
+            .iter()
+            .filter(|(_, f)| f.strategy == end.id && &f.instrument == symbol)
+            .map(|(ts, f)| Fill {
+                ts: *ts,
+                qty: match f.side {
+                    Side::Buy => Qty::from_raw(f.qty).to_f64(),
+                    Side::Sell => -Qty::from_raw(f.qty).to_f64(),
+                },
+                price: Price::from_raw(f.price).to_f64(),
+                fee: Amount::from_raw(f.fee).to_f64(),
+                realized: Amount::from_raw(f.realized_pnl).to_f64(),
+            })
+            .collect();
+        let traded: f64 = fills.iter().map(|f| (f.qty * f.price).abs()).sum();
+        notional += traded;
+        let (own, open_since) = stats::round_trips(&fills);
+        spans.extend(own.iter().map(|t| (t.opened, t.closed)));
+        if let Some(opened) = open_since {
+            spans.push((opened, run.last_ts));
+        }
+        instruments.push(InstrumentResult {
+            instrument: symbol.clone(),
+            net_pnl: position.net_pnl().to_string(),
+            realized_pnl: position.realized_pnl.to_string(),
+            unrealized_pnl: position.unrealized_pnl.to_string(),
+            fees: position.fees.to_string(),
+            position: position.qty.to_string(),
+            avg_price: position.avg_price.to_string(),
+            fills: fills.len(),
+            round_trips: own.len(),
+            traded_notional: traded,
+        });
+        trips.extend(own);
+    }
+    let (profit_factor, win_rate, expectancy) = stats::trip_stats(&trips);
+    let held: i64 = trips.iter().map(|t| t.closed - t.opened).sum();
+    let rejected = view
+        .map(|v| {
+            v.rejects
+                .iter()
+                .map(|(source, reason, n)| (format!("{source}/{reason}"), *n))
+                .collect()
+        })
+        .unwrap_or_default();
+    StrategyResult {
+        id: end.id.clone(),
+        params: run.params.get(&end.id).cloned().unwrap_or_default(),
+        state: {
+            let state = view.map_or(&end.state, |v| &v.report.state);
+            match state {
+                crate::engine::StrategyState::Quarantined { reason }
+                | crate::engine::StrategyState::Stopped { reason } => {
+                    format!("{}: {reason}", state.name())
+                }
+                _ => state.name().to_owned(),
+            }
+        },
+        net_pnl: net.to_string(),
+        gross_pnl: gross.to_string(),
+        realized_pnl: realized.to_string(),
+        unrealized_pnl: unrealized.to_string(),
+        fees: fees.to_string(),
+        total_return,
+        max_drawdown,
+        max_drawdown_fraction,
+        max_drawdown_secs: under as f64 / NANOS_PER_SECOND as f64,
+        sharpe,
+        sortino,
+        calmar,
+        profit_factor: profit_factor.is_finite().then_some(profit_factor),
+        win_rate,
+        expectancy,
+        round_trips: trips.len(),
+        avg_holding_secs: if trips.is_empty() {
+            0.0
+        } else {
+            held as f64 / trips.len() as f64 / NANOS_PER_SECOND as f64
+        },
+        exposure: stats::covered(&mut spans) as f64 / duration as f64,
+        turnover: notional / run.capital,
+        orders: end.stats.orders,
+        fills: end.stats.fills,
+        canceled: end.stats.canceled,
+        rejected,
+        instruments,
+    }
+}
+
+/// A time as RFC 3339 UTC, to the nanosecond.
+fn utc(ts: Timestamp) -> String {
+    jiff::Timestamp::from_nanosecond(i128::from(ts))
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+impl Report {
+    /// Writes `report.json`, `fills.csv` and `equity.csv` into `dir` (made if needed).
+    pub fn write(&self, dir: &Path) -> Result<(), csv::Error> {
+        std::fs::create_dir_all(dir)?;
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(dir.join("report.json"), json)?;
+        let mut fills = csv::Writer::from_path(dir.join("fills.csv"))?;
+        fills.write_record([
+            "ts",
+            "strategy",
+            "instrument",
+            "order_id",
+            "side",
+            "price",
+            "qty",
+            "fee",
+            "liquidity",
+            "realized_pnl",
+        ])?;
+        for (ts, f) in &self.fills {
+            fills.write_record([
+                ts.to_string(),
+                f.strategy.clone(),
+                f.instrument.clone(),
+                f.order_id.to_string(),
+                f.side.to_string(),
+                Price::from_raw(f.price).to_string(),
+                Qty::from_raw(f.qty).to_string(),
+                Amount::from_raw(f.fee).to_string(),
+                format!("{:?}", f.liquidity).to_lowercase(),
+                Amount::from_raw(f.realized_pnl).to_string(),
+            ])?;
+        }
+        fills.flush()?;
+        let mut equity = csv::Writer::from_path(dir.join("equity.csv"))?;
+        equity.write_record(["ts", "strategy", "equity"])?;
+        for (id, curve) in &self.curves {
+            for (ts, value) in curve {
+                equity.write_record([ts.to_string(), id.clone(), format!("{value:.8}")])?;
+            }
+        }
+        Ok(equity.flush()?)
+    }
+
+    /// A few lines per strategy, for a terminal.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "backtest {} to {}: {} events ({} malformed), capital {}\n",
+            self.period.from_utc,
+            self.period.to_utc,
+            self.period.events,
+            self.period.malformed,
+            self.capital
+        );
+        for m in &self.market {
+            out += &format!(
+                "  market {}: {} -> {} ({:+.2}%)\n",
+                m.instrument,
+                m.first,
+                m.last,
+                m.change * 100.0
+            );
+        }
+        for s in &self.strategies {
+            out += &format!(
+                "{} ({}): net {} (gross {}, fees {}), return {:+.4}%, max drawdown {:.2} ({:.2}%, {:.0} s), sharpe {:.2}, sortino {:.2}\n  {} orders, {} fills, {} canceled, {} rejected; {} round trips, win rate {:.1}%, expectancy {:.4}, exposure {:.1}%, turnover {:.2}\n",
+                s.id,
+                s.state,
+                s.net_pnl,
+                s.gross_pnl,
+                s.fees,
+                s.total_return * 100.0,
+                s.max_drawdown,
+                s.max_drawdown_fraction * 100.0,
+                s.max_drawdown_secs,
+                s.sharpe,
+                s.sortino,
+                s.orders,
+                s.fills,
+                s.canceled,
+                s.rejected.values().sum::<u64>(),
+                s.round_trips,
+                s.win_rate * 100.0,
+                s.expectancy,
+                s.exposure * 100.0,
+                s.turnover,
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_print_as_utc() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            super::utc(1_700_000_000_123_456_789),
+            "2023-11-14T22:13:20.123456789Z"
+        );
+        assert_eq!(
+            super::utc(951_782_400 * 1_000_000_000),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+}
