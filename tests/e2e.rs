@@ -395,6 +395,21 @@ fn backtest(config: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `pennantd backtest` with `args` into `out`, which must succeed, and reads its
+/// `report.json`.
+fn backtest_report(config: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let run = backtest(config, &all);
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
+}
+
 /// The last trade price of the sample (the engine's mark at the end), and its first and
 /// last price (a trade's, or a quote's mid), from the file itself.
 fn sample_prices() -> (f64, f64, f64) {
@@ -523,20 +538,7 @@ fn a_backtest_report_is_what_its_fills_add_up_to_and_the_same_every_time() {
         .unwrap();
     assert!(converted.status.success());
     let from_binary = dir.path().join("binary");
-    let run = backtest(
-        &config,
-        &[
-            "--out",
-            from_binary.to_str().unwrap(),
-            "--data",
-            binary.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    backtest_report(&config, &from_binary, &["--data", binary.to_str().unwrap()]);
     assert_eq!(
         std::fs::read(out.join("report.json")).unwrap(),
         std::fs::read(from_binary.join("report.json")).unwrap(),
@@ -587,4 +589,83 @@ fn a_backtest_takes_overrides_and_a_period_and_refuses_a_bad_override() {
     );
     assert_eq!(refused.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("nope.fast=3"));
+}
+
+/// `pennantd import` reads each kind of the shipped Binance archive samples into a
+/// replay file (binary for `.bin`), with the documented time units and taker sides, and
+/// a backtest replays what it wrote.
+#[test]
+fn binance_archives_import_into_replay_files_a_backtest_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = |name: &str| support::workspace().join("tests/data/binance").join(name);
+    let import = |kind: &str, file: &str, out: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pennantd"))
+            .args(["import", "--kind", kind, "--symbol", "ETH-USDT"])
+            .arg(sample(file))
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let check = |kind: &str, file: &str, out: &str, want: &str| -> String {
+        let out = dir.path().join(out);
+        let done = import(kind, file, &out);
+        let stdout = String::from_utf8_lossy(&done.stdout).to_string();
+        assert!(
+            done.status.success(),
+            "{kind}: {stdout}{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert!(stdout.contains(want), "{kind}: {stdout}");
+        std::fs::read_to_string(&out).unwrap_or_default()
+    };
+    // Milliseconds (2024) to nanoseconds.
+    let agg = check(
+        "aggTrades",
+        "BTCUSDT-aggTrades-2024-12-31.zip",
+        "agg.csv",
+        "300 events from 1 files (0 header rows, 0 rows skipped)",
+    );
+    let first = agg.lines().next().unwrap();
+    assert!(
+        first.starts_with("17356032"),
+        "milliseconds read as such: {first}"
+    );
+    assert_eq!(
+        first.split(',').next().unwrap().len(),
+        19,
+        "nanoseconds: {first}"
+    );
+    let quotes = check(
+        "bookTicker",
+        "BTCUSDT-bookTicker-2024-05-01.zip",
+        "quotes.csv",
+        "300 events from 1 files (1 header rows, 0 rows skipped)",
+    );
+    assert!(quotes.lines().all(|l| l.split(',').nth(1) == Some("quote")));
+    check(
+        "trades",
+        "BTCUSDT-trades-2025-01-01.zip",
+        "trades.bin",
+        "400 events from 1 files",
+    );
+    let archive = std::fs::read(sample("BTCUSDT-trades-2025-01-01.zip")).unwrap();
+    assert!(archive.starts_with(b"PK"), "the sample is a zip archive");
+    // The binary file replays: 400 trades from 2025-01-01, their microseconds read so.
+    let config = backtest_config(dir.path());
+    let out = dir.path().join("report");
+    let trades = dir.path().join("trades.bin");
+    let report = backtest_report(&config, &out, &["--data", trades.to_str().unwrap()]);
+    assert_eq!(report["period"]["events"], 400);
+    assert!(report["period"]["from_utc"]
+        .as_str()
+        .unwrap()
+        .starts_with("2025-01-01T00:00"));
+    // A kind that does not exist is refused with the configuration status.
+    let refused = import(
+        "klines",
+        "BTCUSDT-trades-2025-01-01.zip",
+        &dir.path().join("x.csv"),
+    );
+    assert_eq!(refused.status.code(), Some(78));
 }

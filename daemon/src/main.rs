@@ -100,6 +100,24 @@ enum Command {
         #[arg(long, short, default_value = "backtest-report")]
         out: PathBuf,
     },
+    /// Read Binance's public market data archives (data.binance.vision: trades,
+    /// aggTrades or bookTicker, zipped or not, in time order) into a replay file: the
+    /// binary format when OUT ends in `.bin`, else text. Rows that do not parse are
+    /// skipped and counted.
+    Import {
+        /// The archive kind: trades, aggTrades or bookTicker.
+        #[arg(long)]
+        kind: String,
+        /// The instrument the rows are of, as the configuration names it (BTC-USDT).
+        #[arg(long)]
+        symbol: String,
+        /// The archives.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The replay file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Convert a text replay file to the binary replay format (fixed-size records that a
     /// replay reads without parsing). Malformed lines are skipped and listed, as a
     /// replay would skip them.
@@ -157,6 +175,57 @@ fn backtest(
         out.display(),
         elapsed,
         report.period.events as f64 / elapsed.max(1e-9) / 1e6
+    );
+    ExitCode::SUCCESS
+}
+
+/// Imports Binance archives into a replay file (binary through a text file beside it).
+fn import(kind: &str, symbol: &str, files: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    use pennant_daemon::market::archive;
+    let kind: archive::ArchiveKind = match kind.parse() {
+        Ok(kind) => kind,
+        Err(err) => {
+            eprintln!("pennantd: --kind: {err}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    let binary = out.extension().is_some_and(|e| e == "bin");
+    let text = if binary {
+        out.with_extension("csv.part")
+    } else {
+        out.to_owned()
+    };
+    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    let imported = std::fs::File::create(&text)
+        .map_err(|err| format!("cannot create {}: {err}", text.display()))
+        .and_then(|file| {
+            let mut file = std::io::BufWriter::new(file);
+            archive::import(&paths, kind, symbol, &mut file).map_err(|err| err.to_string())
+        });
+    let report = match imported {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("pennantd: {err}");
+            return ExitCode::from(EX_UNAVAILABLE);
+        }
+    };
+    for (file, row, why) in &report.errors {
+        eprintln!("{file}: row {row} skipped: {why}");
+    }
+    if binary {
+        let code = convert_replay(&text, out);
+        let _ = std::fs::remove_file(&text);
+        if code != ExitCode::SUCCESS {
+            return code;
+        }
+    }
+    println!(
+        "{}: {} events from {} files ({} header rows, {} rows skipped)",
+        out.display(),
+        report.events,
+        files.len(),
+        report.headers,
+        report.skipped
     );
     ExitCode::SUCCESS
 }
@@ -406,6 +475,15 @@ fn main() -> ExitCode {
     if let Some(Command::ConvertReplay { input, out }) = &cli.command {
         return convert_replay(input, out);
     }
+    if let Some(Command::Import {
+        kind,
+        symbol,
+        files,
+        out,
+    }) = &cli.command
+    {
+        return import(kind, symbol, files, out);
+    }
     if let Some(Command::Reload { pid, timeout }) = cli.command {
         // Needs no configuration: it must work while the file is broken.
         return match reload(pid, timeout) {
@@ -479,6 +557,7 @@ fn main() -> ExitCode {
         | Command::ReplaySession { .. }
         | Command::ExportSession { .. }
         | Command::ConvertReplay { .. }
+        | Command::Import { .. }
         | Command::Backtest { .. } => Ok(()),
     };
     match outcome {

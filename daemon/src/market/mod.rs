@@ -5,6 +5,7 @@
 //! feed (or a message bus) produces the same events, so nothing downstream knows where
 //! data came from.
 
+pub mod archive;
 pub mod bars;
 pub mod binary;
 pub mod convert;
