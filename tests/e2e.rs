@@ -448,6 +448,15 @@ fn a_backtest_report_is_what_its_fills_add_up_to_and_the_same_every_time() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(stdout.contains("3000 events"), "{stdout}");
+    assert!(
+        !String::from_utf8_lossy(&run.stderr).contains("events,"),
+        "no progress bar without a terminal"
+    );
+    let orders = std::fs::read_to_string(out.join("orders.csv")).unwrap();
+    assert!(
+        orders.lines().skip(1).any(|l| l.contains(",filled,")),
+        "{orders:.300}"
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["schema"], "pennant.backtest.v1");

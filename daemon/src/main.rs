@@ -75,7 +75,8 @@ enum Command {
     },
     /// Run the configured strategies over replay files as fast as possible, with the
     /// daemon's engine, risk checks and paper venue, and write a report: report.json,
-    /// fills.csv and equity.csv in the output folder, a summary on standard output.
+    /// fills.csv, orders.csv and equity.csv in the output folder, a summary on standard
+    /// output, and a progress bar on standard error when it is a terminal.
     Backtest {
         /// A replay file (text or binary; repeat for more, merged in time order)
         /// [default: the configuration's replay feeds].
@@ -150,7 +151,30 @@ fn backtest(
 ) -> ExitCode {
     use pennant_daemon::backtest::{self, BacktestError};
     let started = std::time::Instant::now();
-    let report = match backtest::run(config, options, |_| {}) {
+    // A progress bar on a terminal; nothing when stderr goes to a file or a journal.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::no_length();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {human_pos}/{human_len} events, {per_sec}, ETA {eta} {wide_bar}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |done: u64, total: Option<u64>| {
+        if let Some(bar) = &bar {
+            if let Some(total) = total {
+                bar.set_length(total);
+            }
+            bar.set_position(done);
+        }
+    };
+    let report = backtest::run(config, options, progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = match report {
         Ok(report) => report,
         Err(err) => {
             eprintln!("pennantd: {err}");

@@ -22,7 +22,7 @@ use crate::engine::journal::{Journal, JournalSink};
 use crate::engine::{Answer, Command, Engine, EngineInput};
 use crate::market::MarketEvent;
 use crate::plugin::PluginError;
-use crate::records::{Body, FillEvent};
+use crate::records::{Body, FillEvent, OrderEvent};
 use crate::reload::Reloader;
 use pennant_sdk::{Amount, Timestamp, NANOS_PER_SECOND};
 use report::Report;
@@ -72,11 +72,11 @@ pub enum BacktestError {
 }
 
 /// Runs the backtest and returns its report; `progress` hears the events handled so
-/// far after each input.
+/// far after each input, and how many there are when the files say (binary ones do).
 pub fn run(
     mut config: Config,
     options: &Options,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Report, BacktestError> {
     if config.is_live() {
         return Err(BacktestError::Setup(
@@ -129,7 +129,7 @@ pub fn run(
         run.market.see(&event, &instruments);
         if event.ts() >= run.next_sample || batch.len() == BATCH {
             hand_over(&mut engine, &mut batch, &mut run, &mut written);
-            progress(run.events);
+            progress(run.events, tape.records);
             while event.ts() >= run.next_sample {
                 run.sample(&engine, run.next_sample);
                 run.next_sample += run.interval;
@@ -140,11 +140,11 @@ pub fn run(
         next = tape.next(&instruments);
     }
     hand_over(&mut engine, &mut batch, &mut run, &mut written);
-    progress(run.events);
+    progress(run.events, tape.records);
     run.sample(&engine, run.last_ts);
     let view = engine.view();
     let finals = engine.shutdown();
-    drain(&mut written, &mut run.fills);
+    drain(&mut written, &mut run);
     Ok(report::build(
         run,
         &view,
@@ -173,6 +173,8 @@ pub struct Run {
     curves: Vec<Vec<stats::Point>>,
     /// The journal's fills, in order, with their engine time.
     fills: Vec<(Timestamp, FillEvent)>,
+    /// The journal's order events (every change of every order), in order.
+    orders: Vec<(Timestamp, OrderEvent)>,
     /// Each instrument's first and last price.
     market: report::MarketMoves,
     /// Each strategy's parameters, overrides applied.
@@ -191,6 +193,7 @@ impl Run {
             events: 0,
             curves: Vec::new(),
             fills: Vec::new(),
+            orders: Vec::new(),
             market: Default::default(),
             params: Default::default(),
         }
@@ -230,18 +233,17 @@ fn hand_over(
         events,
         received: std::time::Instant::now(),
     });
-    drain(written, &mut run.fills);
+    drain(written, run);
 }
 
-/// Takes the fills out of the records the journal has sent.
-fn drain(
-    written: &mut tokio::sync::mpsc::Receiver<Vec<crate::records::Record>>,
-    fills: &mut Vec<(Timestamp, FillEvent)>,
-) {
+/// Takes the fills and order events out of the records the journal has sent.
+fn drain(written: &mut tokio::sync::mpsc::Receiver<Vec<crate::records::Record>>, run: &mut Run) {
     while let Ok(records) = written.try_recv() {
         for record in records {
-            if let Body::Fill(fill) = record.body {
-                fills.push((record.ts, fill));
+            match record.body {
+                Body::Fill(fill) => run.fills.push((record.ts, fill)),
+                Body::Order(order) => run.orders.push((record.ts, order)),
+                _ => {}
             }
         }
     }

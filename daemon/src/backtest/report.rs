@@ -1,5 +1,6 @@
 //! The backtest report: what a run came to, per strategy and per instrument, as JSON
-//! (`report.json`, schema below), CSV (`fills.csv`, `equity.csv`) and a text summary.
+//! (`report.json`, schema below), CSV (`fills.csv`; `orders.csv`, every change of every
+//! order; `equity.csv`) and a text summary.
 //!
 //! `report.json` (schema `pennant.backtest.v1`): `period` (first and last event, ns and
 //! UTC; events; malformed lines skipped), `capital` and `sampling` (the equity curve's
@@ -53,6 +54,9 @@ pub struct Report {
     /// Every fill, in order: for `fills.csv`.
     #[serde(skip)]
     pub fills: Vec<(Timestamp, crate::records::FillEvent)>,
+    /// Every change of every order, in order: for `orders.csv`.
+    #[serde(skip)]
+    pub orders: Vec<(Timestamp, crate::records::OrderEvent)>,
 }
 
 /// The data replayed.
@@ -263,6 +267,7 @@ pub(super) fn build(
         strategies,
         curves,
         fills: run.fills,
+        orders: run.orders,
     }
 }
 
@@ -429,6 +434,38 @@ impl Report {
             ])?;
         }
         fills.flush()?;
+        let mut orders = csv::Writer::from_path(dir.join("orders.csv"))?;
+        orders.write_record([
+            "ts",
+            "strategy",
+            "instrument",
+            "order_id",
+            "side",
+            "kind",
+            "time_in_force",
+            "price",
+            "qty",
+            "status",
+            "filled_qty",
+            "reason",
+        ])?;
+        for (ts, o) in &self.orders {
+            orders.write_record([
+                ts.to_string(),
+                o.strategy.clone(),
+                o.instrument.clone(),
+                o.order_id.to_string(),
+                o.side.to_string(),
+                format!("{:?}", o.kind).to_lowercase(),
+                format!("{:?}", o.time_in_force).to_lowercase(),
+                Price::from_raw(o.price).to_string(),
+                Qty::from_raw(o.qty).to_string(),
+                format!("{:?}", o.status).to_lowercase(),
+                Qty::from_raw(o.filled_qty).to_string(),
+                o.reason.clone().unwrap_or_default(),
+            ])?;
+        }
+        orders.flush()?;
         let mut equity = csv::Writer::from_path(dir.join("equity.csv"))?;
         equity.write_record(["ts", "strategy", "equity"])?;
         for (id, curve) in &self.curves {

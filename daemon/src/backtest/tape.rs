@@ -42,6 +42,9 @@ pub struct Tape {
     to: Timestamp,
     /// Lines and records skipped as malformed.
     pub malformed: u64,
+    /// How many records the files hold, when all are binary (a text file's count is
+    /// only known once read).
+    pub records: Option<u64>,
 }
 
 impl Tape {
@@ -58,9 +61,11 @@ impl Tape {
             from,
             to,
             malformed: 0,
+            records: Some(0),
         };
         for path in paths {
-            let source = open(path, instruments)?;
+            let (source, records) = open(path, instruments)?;
+            tape.records = tape.records.zip(records).map(|(a, b)| a + b);
             tape.sources.push(source);
             tape.heads.push(None);
         }
@@ -123,8 +128,9 @@ impl Tape {
     }
 }
 
-/// Opens one file: a binary replay file's header is read at once.
-fn open(path: &Path, instruments: &Instruments) -> Result<Source, TapeError> {
+/// Opens one file: a binary replay file's header is read at once, and its records
+/// counted.
+fn open(path: &Path, instruments: &Instruments) -> Result<(Source, Option<u64>), TapeError> {
     let failed = |message: String| TapeError::Read {
         path: path.to_owned(),
         message,
@@ -133,10 +139,11 @@ fn open(path: &Path, instruments: &Instruments) -> Result<Source, TapeError> {
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let start = reader.fill_buf().map_err(|err| failed(err.to_string()))?;
     if !binary::is_binary(start) {
-        return Ok(Source::Text {
+        let source = Source::Text {
             lines: reader.split(b'\n'),
             parser: LineParser::default(),
-        });
+        };
+        return Ok((source, None));
     }
     // The header is a symbol table: far smaller than the buffer the first read filled.
     let bytes = reader.fill_buf().map_err(|err| failed(err.to_string()))?;
@@ -144,5 +151,7 @@ fn open(path: &Path, instruments: &Instruments) -> Result<Source, TapeError> {
         .map_err(|err| failed(err.to_string()))?
         .ok_or_else(|| failed("the header ends early".into()))?;
     reader.consume(header.len);
-    Ok(Source::Binary { reader, header })
+    let len = reader.get_ref().metadata().map_or(0, |m| m.len());
+    let records = len.saturating_sub(header.len as u64) / RECORD_LEN as u64;
+    Ok((Source::Binary { reader, header }, Some(records)))
 }
