@@ -678,3 +678,77 @@ fn binance_archives_import_into_replay_files_a_backtest_reads() {
     );
     assert_eq!(refused.status.code(), Some(78));
 }
+
+/// A sweep of 12 parameter sets ranks them, gives the same results on two threads as on
+/// one, and each run is what a backtest with those parameters reports.
+#[test]
+fn a_sweep_ranks_its_runs_the_same_in_parallel_as_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = backtest_config(dir.path());
+    let sweep = |threads: &str, out: &Path| {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_pennantd"))
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "sweep",
+                "--grid",
+                "sma.fast=2..5",
+                "--grid",
+                "sma.slow=6,8,10",
+            ])
+            .args(["--metric", "net_pnl", "--threads", threads, "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+        assert!(
+            run.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        stdout
+    };
+    let (parallel, serial) = (dir.path().join("parallel"), dir.path().join("serial"));
+    let stdout = sweep("2", &parallel);
+    assert!(stdout.contains("12 runs of sma, by net_pnl"), "{stdout}");
+    assert!(stdout.contains("best: params = {"), "{stdout}");
+    sweep("1", &serial);
+    let read = |dir: &Path| std::fs::read(dir.join("sweep.json")).unwrap();
+    assert_eq!(
+        read(&parallel),
+        read(&serial),
+        "the same rows on two threads as on one"
+    );
+    let results: serde_json::Value = serde_json::from_slice(&read(&parallel)).unwrap();
+    let rows = results["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 12);
+    let metric = |row: &serde_json::Value| row["metric"].as_f64().unwrap();
+    assert!(
+        rows.windows(2).all(|w| metric(&w[0]) >= metric(&w[1])),
+        "best first"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r["result"]["Ok"]["fills"].as_u64() > Some(0)));
+    // The best run, and the last, against a backtest of their parameters.
+    for row in [&rows[0], &rows[11]] {
+        let params: Vec<String> = row["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}={}", p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+            .collect();
+        let out = dir.path().join(format!("single-{}", row["run"]));
+        let mut args = Vec::new();
+        for p in &params {
+            args.extend(["--param", p.as_str()]);
+        }
+        let report = backtest_report(&config, &out, &args);
+        let single = &report["strategies"][0];
+        assert_eq!(
+            single["net_pnl"], row["result"]["Ok"]["net_pnl"],
+            "{params:?}"
+        );
+        assert_eq!(single["fills"], row["result"]["Ok"]["fills"], "{params:?}");
+    }
+}

@@ -31,6 +31,46 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// What a backtest replays and how it measures, for `backtest` and `sweep`.
+#[derive(clap::Args)]
+struct BacktestArgs {
+    /// A replay file (text or binary; repeat for more, merged in time order)
+    /// [default: the configuration's replay feeds].
+    #[arg(long = "data", value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// Start of the period: RFC 3339 (2024-01-02T00:00:00Z) or nanoseconds.
+    #[arg(long)]
+    from: Option<String>,
+    /// End of the period (exclusive), as --from.
+    #[arg(long)]
+    to: Option<String>,
+    /// Override a strategy parameter (repeatable).
+    #[arg(long = "param", value_name = "STRATEGY.KEY=VALUE")]
+    params: Vec<String>,
+    /// The capital returns are measured against, in the quote currency.
+    #[arg(long, default_value = "10000")]
+    capital: String,
+    /// Seconds of data time between two points of the equity curve.
+    #[arg(long, default_value_t = 60)]
+    sample_secs: u32,
+}
+
+impl BacktestArgs {
+    fn options(self) -> Result<pennant_daemon::backtest::Options, String> {
+        Ok(pennant_daemon::backtest::Options {
+            data: self.data,
+            from: self.from.as_deref().map(data_time).transpose()?,
+            to: self.to.as_deref().map(data_time).transpose()?,
+            params: self.params,
+            capital: self
+                .capital
+                .parse()
+                .map_err(|err| format!("--capital {:?}: {err}", self.capital))?,
+            sample_secs: self.sample_secs,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the daemon (the default).
@@ -78,27 +118,41 @@ enum Command {
     /// fills.csv, orders.csv and equity.csv in the output folder, a summary on standard
     /// output, and a progress bar on standard error when it is a terminal.
     Backtest {
-        /// A replay file (text or binary; repeat for more, merged in time order)
-        /// [default: the configuration's replay feeds].
-        #[arg(long = "data", value_name = "FILE")]
-        data: Vec<PathBuf>,
-        /// Start of the period: RFC 3339 (2024-01-02T00:00:00Z) or nanoseconds.
-        #[arg(long)]
-        from: Option<String>,
-        /// End of the period (exclusive), as --from.
-        #[arg(long)]
-        to: Option<String>,
-        /// Override a strategy parameter (repeatable).
-        #[arg(long = "param", value_name = "STRATEGY.KEY=VALUE")]
-        params: Vec<String>,
-        /// The capital returns are measured against, in the quote currency.
-        #[arg(long, default_value = "10000")]
-        capital: String,
-        /// Seconds of data time between two points of the equity curve.
-        #[arg(long, default_value_t = 60)]
-        sample_secs: u32,
+        #[command(flatten)]
+        run: BacktestArgs,
         /// The folder the report goes to.
         #[arg(long, short, default_value = "backtest-report")]
+        out: PathBuf,
+    },
+    /// Run one backtest per set of parameters, in parallel, and rank them: a grid
+    /// (every combination of the --grid axes) or --random N draws over them. Writes
+    /// sweep.json and sweep.csv in the output folder, the best runs and the best
+    /// parameters (as a `params` line) on standard output.
+    Sweep {
+        /// A parameter and its values: STRATEGY.KEY=a,b,c, STRATEGY.KEY=LO..HI
+        /// (integers) or STRATEGY.KEY=LO..HI:STEP (repeatable).
+        #[arg(long = "grid", value_name = "AXIS", required = true)]
+        axes: Vec<String>,
+        /// Draw this many random sets over the axes instead of the whole grid.
+        #[arg(long)]
+        random: Option<usize>,
+        /// The seed of the random draws.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The strategy ranked [default: the first configured].
+        #[arg(long)]
+        strategy: Option<String>,
+        /// The field of its report ranked by, highest first (net_pnl, sharpe, sortino,
+        /// calmar, profit_factor, win_rate, expectancy, ...).
+        #[arg(long, default_value = "net_pnl")]
+        metric: String,
+        /// Runs at once [default: one per core].
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        run: BacktestArgs,
+        /// The folder the results go to.
+        #[arg(long, short, default_value = "sweep-report")]
         out: PathBuf,
     },
     /// Read Binance's public market data archives (data.binance.vision: trades,
@@ -149,7 +203,7 @@ fn backtest(
     options: &pennant_daemon::backtest::Options,
     out: &std::path::Path,
 ) -> ExitCode {
-    use pennant_daemon::backtest::{self, BacktestError};
+    use pennant_daemon::backtest;
     let started = std::time::Instant::now();
     // A progress bar on a terminal; nothing when stderr goes to a file or a journal.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
@@ -176,14 +230,7 @@ fn backtest(
     }
     let report = match report {
         Ok(report) => report,
-        Err(err) => {
-            eprintln!("pennantd: {err}");
-            return ExitCode::from(match err {
-                BacktestError::Setup(_) | BacktestError::Start { .. } => EX_CONFIG,
-                BacktestError::Tape(_) => EX_UNAVAILABLE,
-                BacktestError::Engine(_) => EX_SOFTWARE,
-            });
-        }
+        Err(err) => return backtest_failed(&err),
     };
     if let Err(err) = report.write(out) {
         eprintln!(
@@ -199,6 +246,52 @@ fn backtest(
         out.display(),
         elapsed,
         report.period.events as f64 / elapsed.max(1e-9) / 1e6
+    );
+    ExitCode::SUCCESS
+}
+
+/// A backtest or a sweep that could not run: the message, and its exit status.
+fn backtest_failed(err: &pennant_daemon::backtest::BacktestError) -> ExitCode {
+    use pennant_daemon::backtest::BacktestError;
+    eprintln!("pennantd: {err}");
+    ExitCode::from(match err {
+        BacktestError::Setup(_) | BacktestError::Start { .. } => EX_CONFIG,
+        BacktestError::Tape(_) => EX_UNAVAILABLE,
+        BacktestError::Engine(_) => EX_SOFTWARE,
+    })
+}
+
+/// Runs a sweep and writes its results.
+fn sweep(
+    config: Config,
+    options: &pennant_daemon::backtest::sweep::SweepOptions,
+    out: &std::path::Path,
+) -> ExitCode {
+    use pennant_daemon::backtest::sweep;
+    let started = std::time::Instant::now();
+    let results = match sweep::run(&config, options) {
+        Ok(results) => results,
+        Err(err) => return backtest_failed(&err),
+    };
+    if let Err(err) = results.write(out) {
+        eprintln!(
+            "pennantd: cannot write the results to {}: {err}",
+            out.display()
+        );
+        return ExitCode::from(EX_SOFTWARE);
+    }
+    print!("{}", results.table(10));
+    if let Some(best) = results.best_params() {
+        println!("best: {best}");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "results in {} ({} runs in {:.2} s, {:.2} runs/s on {} threads)",
+        out.display(),
+        results.rows.len(),
+        elapsed,
+        results.rows.len() as f64 / elapsed.max(1e-9),
+        options.threads
     );
     ExitCode::SUCCESS
 }
@@ -477,7 +570,7 @@ fn init_logging(config_level: &str, cli_level: Option<&str>) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     if let Some(Command::HashToken) = cli.command {
         let mut token = String::new();
         if std::io::stdin().read_line(&mut token).is_err() || token.trim().is_empty() {
@@ -529,35 +622,56 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&config.daemon.log_level, cli.log_level.as_deref());
-    if let Some(Command::Backtest {
-        data,
-        from,
-        to,
-        params,
-        capital,
-        sample_secs,
-        out,
-    }) = cli.command
-    {
-        let options = (|| {
-            Ok::<_, String>(pennant_daemon::backtest::Options {
-                data,
-                from: from.as_deref().map(data_time).transpose()?,
-                to: to.as_deref().map(data_time).transpose()?,
-                params,
-                capital: capital
-                    .parse()
-                    .map_err(|err| format!("--capital {capital:?}: {err}"))?,
-                sample_secs,
-            })
-        })();
-        return match options {
-            Ok(options) => backtest(config, &options, &out),
-            Err(err) => {
-                eprintln!("pennantd: {err}");
-                ExitCode::from(EX_CONFIG)
-            }
-        };
+    match cli.command {
+        Some(Command::Backtest { run, out }) => {
+            return match run.options() {
+                Ok(options) => backtest(config, &options, &out),
+                Err(err) => {
+                    eprintln!("pennantd: {err}");
+                    ExitCode::from(EX_CONFIG)
+                }
+            };
+        }
+        Some(Command::Sweep {
+            axes,
+            random,
+            seed,
+            strategy,
+            metric,
+            threads,
+            run,
+            out,
+        }) => {
+            let options = (|| {
+                let axes = axes
+                    .iter()
+                    .map(|a| a.parse().map_err(|err| format!("--grid {err}")))
+                    .collect::<Result<Vec<_>, String>>()?;
+                Ok::<_, String>(pennant_daemon::backtest::sweep::SweepOptions {
+                    axes,
+                    draw: match random {
+                        Some(count) => {
+                            pennant_daemon::backtest::sweep::Draw::Random { count, seed }
+                        }
+                        None => pennant_daemon::backtest::sweep::Draw::Grid,
+                    },
+                    strategy,
+                    metric,
+                    threads: threads.unwrap_or_else(|| {
+                        std::thread::available_parallelism().map_or(1, |n| n.get())
+                    }),
+                    backtest: run.options()?,
+                })
+            })();
+            return match options {
+                Ok(options) => sweep(config, &options, &out),
+                Err(err) => {
+                    eprintln!("pennantd: {err}");
+                    ExitCode::from(EX_CONFIG)
+                }
+            };
+        }
+        command => cli.command = command,
     }
     let outcome = match cli.command.unwrap_or(Command::Run) {
         Command::CheckConfig { online } => daemon::check(&config)
@@ -582,7 +696,8 @@ fn main() -> ExitCode {
         | Command::ExportSession { .. }
         | Command::ConvertReplay { .. }
         | Command::Import { .. }
-        | Command::Backtest { .. } => Ok(()),
+        | Command::Backtest { .. }
+        | Command::Sweep { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

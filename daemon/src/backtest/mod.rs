@@ -14,6 +14,7 @@
 
 pub mod report;
 pub mod stats;
+pub mod sweep;
 pub mod tape;
 
 use crate::assembly;
@@ -76,8 +77,66 @@ pub enum BacktestError {
 pub fn run(
     mut config: Config,
     options: &Options,
-    mut progress: impl FnMut(u64, Option<u64>),
+    progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Report, BacktestError> {
+    check(&config, options)?;
+    override_params(&mut config, &options.params)?;
+    let paths = data_paths(&config, options)?;
+    let instruments = instruments_of(&config);
+    let (from, to) = period(options);
+    let mut tape = Tape::open(&paths, &instruments, from, to)?;
+    let total = tape.records;
+    let mut report = execute(
+        &config,
+        options,
+        std::iter::from_fn(|| tape.next(&instruments)),
+        total,
+        progress,
+        &paths,
+    )?;
+    report.period.malformed = tape.malformed;
+    Ok(report)
+}
+
+/// The market data of a backtest, read once and kept decoded: what the runs of a sweep
+/// share.
+#[derive(Debug, Clone)]
+pub struct Data {
+    events: Vec<MarketEvent>,
+    malformed: u64,
+    paths: Vec<PathBuf>,
+}
+
+impl Data {
+    /// Reads the files a backtest of `config` with `options` replays.
+    pub fn load(config: &Config, options: &Options) -> Result<Data, BacktestError> {
+        check(config, options)?;
+        let paths = data_paths(config, options)?;
+        let instruments = instruments_of(config);
+        let (from, to) = period(options);
+        let mut tape = Tape::open(&paths, &instruments, from, to)?;
+        let events = std::iter::from_fn(|| tape.next(&instruments)).collect();
+        Ok(Data {
+            events,
+            malformed: tape.malformed,
+            paths,
+        })
+    }
+
+    /// Runs the backtest over this data (the options' data and period were applied
+    /// when it was loaded).
+    pub fn run(&self, mut config: Config, options: &Options) -> Result<Report, BacktestError> {
+        override_params(&mut config, &options.params)?;
+        let total = Some(self.events.len() as u64);
+        let events = self.events.iter().copied();
+        let mut report = execute(&config, options, events, total, |_, _| {}, &self.paths)?;
+        report.period.malformed = self.malformed;
+        Ok(report)
+    }
+}
+
+/// What makes a backtest at all.
+fn check(config: &Config, options: &Options) -> Result<(), BacktestError> {
     if config.is_live() {
         return Err(BacktestError::Setup(
             "a backtest replays files: this configuration has a live feed or an exchange venue"
@@ -89,16 +148,34 @@ pub fn run(
             "the sampling interval and the capital must be above zero".into(),
         ));
     }
-    override_params(&mut config, &options.params)?;
-    let paths = data_paths(&config, options)?;
-    let instruments = crate::market::Instruments::new(config.instruments.iter().map(|i| i.info()));
-    let from = options.from.unwrap_or(Timestamp::MIN);
-    let to = options.to.unwrap_or(Timestamp::MAX);
-    let mut tape = Tape::open(&paths, &instruments, from, to)?;
-    let Some(first) = tape.next(&instruments) else {
+    Ok(())
+}
+
+fn instruments_of(config: &Config) -> crate::market::Instruments {
+    crate::market::Instruments::new(config.instruments.iter().map(|i| i.info()))
+}
+
+fn period(options: &Options) -> (Timestamp, Timestamp) {
+    (
+        options.from.unwrap_or(Timestamp::MIN),
+        options.to.unwrap_or(Timestamp::MAX),
+    )
+}
+
+/// The run itself, over `events` (in time order, within the period).
+fn execute(
+    config: &Config,
+    options: &Options,
+    mut events: impl Iterator<Item = MarketEvent>,
+    total: Option<u64>,
+    mut progress: impl FnMut(u64, Option<u64>),
+    paths: &[PathBuf],
+) -> Result<Report, BacktestError> {
+    let instruments = instruments_of(config);
+    let Some(first) = events.next() else {
         return Err(BacktestError::Setup(format!(
             "no market events in {} for the period and the configured instruments",
-            list(&paths)
+            list(paths)
         )));
     };
     let (records, mut written) = tokio::sync::mpsc::channel(1 << 12);
@@ -109,13 +186,9 @@ pub fn run(
         },
         0,
     );
-    let mut engine = assembly::engine(
-        &config,
-        journal,
-        assembly::Start::At(first.ts()),
-        Vec::new(),
-    )?;
-    start_strategies(&config, &mut engine)?;
+    let mut engine =
+        assembly::engine(config, journal, assembly::Start::At(first.ts()), Vec::new())?;
+    start_strategies(config, &mut engine)?;
     let mut run = Run::new(options, first.ts());
     run.params = config
         .strategies
@@ -129,7 +202,7 @@ pub fn run(
         run.market.see(&event, &instruments);
         if event.ts() >= run.next_sample || batch.len() == BATCH {
             hand_over(&mut engine, &mut batch, &mut run, &mut written);
-            progress(run.events, tape.records);
+            progress(run.events, total);
             while event.ts() >= run.next_sample {
                 run.sample(&engine, run.next_sample);
                 run.next_sample += run.interval;
@@ -137,22 +210,15 @@ pub fn run(
         }
         run.last_ts = event.ts();
         batch.push(event);
-        next = tape.next(&instruments);
+        next = events.next();
     }
     hand_over(&mut engine, &mut batch, &mut run, &mut written);
-    progress(run.events, tape.records);
+    progress(run.events, total);
     run.sample(&engine, run.last_ts);
     let view = engine.view();
     let finals = engine.shutdown();
     drain(&mut written, &mut run);
-    Ok(report::build(
-        run,
-        &view,
-        &finals,
-        &instruments,
-        options,
-        tape.malformed,
-    ))
+    Ok(report::build(run, &view, &finals, &instruments, options))
 }
 
 /// What a run gathers on its way.

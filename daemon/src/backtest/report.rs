@@ -213,7 +213,6 @@ pub(super) fn build(
     finals: &[StrategyReport],
     instruments: &Instruments,
     options: &Options,
-    malformed: u64,
 ) -> Report {
     let periods_per_year = YEAR_NS / run.interval as f64;
     let duration = (run.last_ts - run.first_ts).max(1);
@@ -255,7 +254,8 @@ pub(super) fn build(
             from_utc: utc(run.first_ts),
             to_utc: utc(run.last_ts),
             events: run.events,
-            malformed,
+            // Filled in by the caller, who read the files.
+            malformed: 0,
         },
         capital: options.capital.to_string(),
         sampling: Sampling {
