@@ -685,7 +685,7 @@ fn binance_archives_import_into_replay_files_a_backtest_reads() {
 fn a_sweep_ranks_its_runs_the_same_in_parallel_as_one_by_one() {
     let dir = tempfile::tempdir().unwrap();
     let config = backtest_config(dir.path());
-    let sweep = |threads: &str, out: &Path| {
+    let sweep_with = |args: &[&str], env: &[(&str, &str)], out: &Path| {
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_pennantd"))
             .arg("--config")
             .arg(&config)
@@ -696,8 +696,11 @@ fn a_sweep_ranks_its_runs_the_same_in_parallel_as_one_by_one() {
                 "--grid",
                 "sma.slow=6,8,10",
             ])
-            .args(["--metric", "net_pnl", "--threads", threads, "--out"])
+            .args(["--metric", "net_pnl"])
+            .args(args)
+            .arg("--out")
             .arg(out)
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&run.stdout).to_string();
@@ -708,6 +711,7 @@ fn a_sweep_ranks_its_runs_the_same_in_parallel_as_one_by_one() {
         );
         stdout
     };
+    let sweep = |threads: &str, out: &Path| sweep_with(&["--threads", threads], &[], out);
     let (parallel, serial) = (dir.path().join("parallel"), dir.path().join("serial"));
     let stdout = sweep("2", &parallel);
     assert!(stdout.contains("12 runs of sma, by net_pnl"), "{stdout}");
@@ -751,4 +755,42 @@ fn a_sweep_ranks_its_runs_the_same_in_parallel_as_one_by_one() {
         );
         assert_eq!(single["fills"], row["result"]["Ok"]["fills"], "{params:?}");
     }
+    // In three shards (the last told its index as a Kubernetes Indexed Job is), merged:
+    // the whole sweep.
+    let shards: Vec<_> = (0..3)
+        .map(|k| dir.path().join(format!("shard-{k}")))
+        .collect();
+    sweep_with(&["--shard", "0/3"], &[], &shards[0]);
+    sweep_with(&["--shard", "1/3"], &[], &shards[1]);
+    sweep_with(
+        &["--shards", "3"],
+        &[("JOB_COMPLETION_INDEX", "2")],
+        &shards[2],
+    );
+    let merge = |dirs: &[&Path], out: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pennantd"))
+            .arg("--config")
+            .arg(&config)
+            .args(["sweep", "merge"])
+            .args(dirs)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let merged = dir.path().join("merged");
+    let done = merge(&[&shards[2], &shards[0], &shards[1]], &merged);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(
+        read(&merged),
+        read(&parallel),
+        "the shards merged are the whole sweep"
+    );
+    let missing = merge(&[&shards[0], &shards[1]], &dir.path().join("partial"));
+    assert_eq!(missing.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("shard 2 of 3 is missing"));
 }

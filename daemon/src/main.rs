@@ -31,6 +31,21 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// `pennantd sweep merge`.
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// Merge the results of a sweep's shards (their output folders) into the whole
+    /// sweep's.
+    Merge {
+        /// The shards' output folders (each with its sweep.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The folder the merged results go to.
+        #[arg(long, short, default_value = "sweep-report")]
+        out: PathBuf,
+    },
+}
+
 /// What a backtest replays and how it measures, for `backtest` and `sweep`.
 #[derive(clap::Args)]
 struct BacktestArgs {
@@ -127,8 +142,12 @@ enum Command {
     /// Run one backtest per set of parameters, in parallel, and rank them: a grid
     /// (every combination of the --grid axes) or --random N draws over them. Writes
     /// sweep.json and sweep.csv in the output folder, the best runs and the best
-    /// parameters (as a `params` line) on standard output.
+    /// parameters (as a `params` line) on standard output. `sweep merge` puts the
+    /// results of shards together.
+    #[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
     Sweep {
+        #[command(subcommand)]
+        merge: Option<SweepCommand>,
         /// A parameter and its values: STRATEGY.KEY=a,b,c, STRATEGY.KEY=LO..HI
         /// (integers) or STRATEGY.KEY=LO..HI:STEP (repeatable).
         #[arg(long = "grid", value_name = "AXIS", required = true)]
@@ -149,6 +168,13 @@ enum Command {
         /// Runs at once [default: one per core].
         #[arg(long)]
         threads: Option<usize>,
+        /// Run one shard of the sweep: K of N (K from 0), the sets at places K mod N.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Run this array job's shard of N: K from JOB_COMPLETION_INDEX (a Kubernetes
+        /// Indexed Job) or SLURM_ARRAY_TASK_ID (a Slurm job array).
+        #[arg(long, value_name = "N", conflicts_with = "shard")]
+        shards: Option<usize>,
         #[command(flatten)]
         run: BacktestArgs,
         /// The folder the results go to.
@@ -259,6 +285,58 @@ fn backtest_failed(err: &pennant_daemon::backtest::BacktestError) -> ExitCode {
         BacktestError::Tape(_) => EX_UNAVAILABLE,
         BacktestError::Engine(_) => EX_SOFTWARE,
     })
+}
+
+/// The shard to run: `--shard K/N`, or `--shards N` with K from the array job.
+fn shard_of(shard: Option<&str>, shards: Option<usize>) -> Result<Option<(usize, usize)>, String> {
+    if let Some(text) = shard {
+        let bad = || format!("--shard {text:?}: expected K/N, K below N");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        return if k < n { Ok(Some((k, n))) } else { Err(bad()) };
+    }
+    let Some(n) = shards else {
+        return Ok(None);
+    };
+    let index = ["JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().map(|v| (*name, v)));
+    let Some((name, value)) = index else {
+        return Err("--shards: neither JOB_COMPLETION_INDEX nor SLURM_ARRAY_TASK_ID is set".into());
+    };
+    match value.trim().parse::<usize>() {
+        Ok(k) if k < n => Ok(Some((k, n))),
+        _ => Err(format!("{name}={value:?}: not a shard index below {n}")),
+    }
+}
+
+/// Merges shards' results.
+fn sweep_merge(dirs: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    use pennant_daemon::backtest::sweep;
+    let merged = dirs
+        .iter()
+        .map(|dir| sweep::Sweep::read(&dir.join("sweep.json")))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(sweep::merge);
+    let merged = match merged {
+        Ok(merged) => merged,
+        Err(err) => {
+            eprintln!("pennantd: {err}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    if let Err(err) = merged.write(out) {
+        eprintln!(
+            "pennantd: cannot write the results to {}: {err}",
+            out.display()
+        );
+        return ExitCode::from(EX_SOFTWARE);
+    }
+    print!("{}", merged.table(10));
+    if let Some(best) = merged.best_params() {
+        println!("best: {best}");
+    }
+    ExitCode::SUCCESS
 }
 
 /// Runs a sweep and writes its results.
@@ -633,12 +711,19 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Sweep {
+            merge: Some(SweepCommand::Merge { dirs, out }),
+            ..
+        }) => return sweep_merge(&dirs, &out),
+        Some(Command::Sweep {
+            merge: None,
             axes,
             random,
             seed,
             strategy,
             metric,
             threads,
+            shard,
+            shards,
             run,
             out,
         }) => {
@@ -660,6 +745,7 @@ fn main() -> ExitCode {
                     threads: threads.unwrap_or_else(|| {
                         std::thread::available_parallelism().map_or(1, |n| n.get())
                     }),
+                    shard: shard_of(shard.as_deref(), shards)?,
                     backtest: run.options()?,
                 })
             })();

@@ -23,7 +23,7 @@ use crate::engine::view::EngineView;
 use crate::engine::StrategyReport;
 use crate::market::{Instruments, MarketEvent};
 use pennant_sdk::{Amount, Price, Qty, Side, Timestamp, NANOS_PER_SECOND};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -122,7 +122,7 @@ impl MarketMoves {
 }
 
 /// One strategy's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StrategyResult {
     /// The strategy id.
     pub id: String,
@@ -182,7 +182,7 @@ pub struct StrategyResult {
 }
 
 /// One strategy's results in one instrument.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstrumentResult {
     /// The symbol.
     pub instrument: String,

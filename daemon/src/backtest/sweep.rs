@@ -6,12 +6,17 @@
 //! come from the compile cache the runs share. Each run is a whole backtest, on its own
 //! engine, on one of `threads` threads; a run's result does not depend on the thread or
 //! the order it ran in, so a sweep gives the same rows on one thread as on many.
+//!
+//! Past one machine, a sweep runs in shards: shard `K` of `N` runs the sets whose place
+//! in the drawing order is `K` modulo `N` (any batch scheduler's array job: Kubernetes
+//! Indexed Jobs say `K` in `JOB_COMPLETION_INDEX`, Slurm in `SLURM_ARRAY_TASK_ID`), and
+//! [`merge`] puts the shards' results together as the whole sweep would have them.
 
 use super::report::StrategyResult;
 use super::{BacktestError, Data, Options};
 use crate::config::Config;
 use rand::{RngExt, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -94,12 +99,14 @@ pub struct SweepOptions {
     pub metric: String,
     /// Threads (runs at once).
     pub threads: usize,
+    /// The shard of the sweep to run, `(K, N)`: the sets at places `K mod N`.
+    pub shard: Option<(usize, usize)>,
     /// The backtest every run makes (its `params` apply to all runs).
     pub backtest: Options,
 }
 
 /// One run of a sweep.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepRow {
     /// Its place in the drawing order.
     pub run: usize,
@@ -112,12 +119,17 @@ pub struct SweepRow {
 }
 
 /// A sweep's results, best first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {
     /// The strategy ranked.
     pub strategy: String,
     /// The metric ranked by.
     pub metric: String,
+    /// How many sets the whole sweep has.
+    pub sets: usize,
+    /// The shard these rows are, `(K, N)`; none for a whole sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<(usize, usize)>,
     /// Every run, best first (failed runs last, in drawing order).
     pub rows: Vec<SweepRow>,
 }
@@ -172,8 +184,21 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<Sweep, BacktestErr
             .map(|s| s.id().to_owned())
             .ok_or_else(|| BacktestError::Setup("the configuration has no strategy".into()))?,
     };
+    if let Some((k, n)) = options.shard {
+        if n == 0 || k >= n {
+            return Err(BacktestError::Setup(format!(
+                "shard {k} of {n}: the shard must be below the count"
+            )));
+        }
+    }
     let data = Data::load(config, &options.backtest)?;
-    let sets = points(&options.axes, options.draw);
+    let all = points(&options.axes, options.draw);
+    let sets: Vec<(usize, Vec<(String, String)>)> = all
+        .iter()
+        .cloned()
+        .enumerate()
+        .filter(|(at, _)| options.shard.is_none_or(|(k, n)| at % n == k))
+        .collect();
     let next = AtomicUsize::new(0);
     let rows = Mutex::new(Vec::with_capacity(sets.len()));
     let threads = options.threads.clamp(1, sets.len().max(1));
@@ -181,9 +206,10 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<Sweep, BacktestErr
         for _ in 0..threads {
             scope.spawn(|| loop {
                 let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some(set) = sets.get(at) else {
+                let Some((at, set)) = sets.get(at) else {
                     return;
                 };
+                let at = *at;
                 let mut backtest = options.backtest.clone();
                 backtest
                     .params
@@ -215,17 +241,95 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<Sweep, BacktestErr
         }
     });
     let mut rows = rows.into_inner().unwrap_or_default();
+    rank(&mut rows);
+    Ok(Sweep {
+        strategy,
+        metric: options.metric.clone(),
+        sets: all.len(),
+        shard: options.shard,
+        rows,
+    })
+}
+
+/// Best first; failed runs last; ties in drawing order.
+fn rank(rows: &mut [SweepRow]) {
     rows.sort_by(|a, b| match (a.metric, b.metric) {
         (Some(x), Some(y)) => y.total_cmp(&x).then(a.run.cmp(&b.run)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.run.cmp(&b.run),
     });
+}
+
+/// Why shards cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A results file cannot be read.
+    #[error("{path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The shards are not the shards of one sweep, or some are missing.
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// The shards of one sweep, as the whole sweep: every shard of `N` once, of the same
+/// sweep (strategy, metric, number of sets).
+pub fn merge(shards: Vec<Sweep>) -> Result<Sweep, MergeError> {
+    let mismatch = |why: String| MergeError::Mismatch(why);
+    let first = shards
+        .first()
+        .ok_or_else(|| mismatch("no shards to merge".into()))?;
+    let (strategy, metric, sets) = (first.strategy.clone(), first.metric.clone(), first.sets);
+    let count = first.shard.map_or(1, |(_, n)| n);
+    let mut seen = vec![false; count];
+    let mut rows = Vec::with_capacity(sets);
+    for shard in shards {
+        if (shard.strategy.as_str(), shard.metric.as_str(), shard.sets)
+            != (strategy.as_str(), metric.as_str(), sets)
+        {
+            return Err(mismatch(format!(
+                "shards of different sweeps: {} by {} over {} sets, and {} by {} over {}",
+                strategy, metric, sets, shard.strategy, shard.metric, shard.sets
+            )));
+        }
+        let (k, n) = shard
+            .shard
+            .ok_or_else(|| mismatch("a whole sweep among the shards".into()))?;
+        if n != count || k >= n || std::mem::replace(&mut seen[k], true) {
+            return Err(mismatch(format!(
+                "shard {k} of {n} twice, or of another count"
+            )));
+        }
+        rows.extend(shard.rows);
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(mismatch(format!("shard {missing} of {count} is missing")));
+    }
+    rank(&mut rows);
     Ok(Sweep {
         strategy,
-        metric: options.metric.clone(),
+        metric,
+        sets,
+        shard: None,
         rows,
     })
+}
+
+impl Sweep {
+    /// Reads a `sweep.json`.
+    pub fn read(path: &std::path::Path) -> Result<Sweep, MergeError> {
+        let failed = |message: String| MergeError::Read {
+            path: path.display().to_string(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|err| failed(err.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|err| failed(err.to_string()))
+    }
 }
 
 /// A numeric field of a strategy's results, by its name in `report.json`.
