@@ -794,3 +794,64 @@ fn a_sweep_ranks_its_runs_the_same_in_parallel_as_one_by_one() {
     assert_eq!(missing.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("shard 2 of 3 is missing"));
 }
+
+/// A walk-forward cuts the sample into windows, sweeps each and judges its best
+/// parameters on the next: each fold's out-of-sample figure is what a backtest of those
+/// parameters over that window reports.
+#[test]
+fn a_walk_forward_judges_each_folds_best_parameters_on_the_next_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = backtest_config(dir.path());
+    let out = dir.path().join("walk");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_pennantd"))
+        .arg("--config")
+        .arg(&config)
+        .args(["sweep", "--grid", "sma.fast=2..4", "--grid", "sma.slow=6,8"])
+        .args(["--walk-forward", "2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("2 folds"), "{stdout}");
+    let walked: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("walk_forward.json")).unwrap()).unwrap();
+    let folds = walked["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 2);
+    // The windows follow each other: the first fold's test is the second's train.
+    assert_eq!(folds[0]["test"], folds[1]["train"]);
+    assert!(folds[0]["train"][0].as_i64().unwrap() >= T0);
+    for fold in folds {
+        let (from, to) = (
+            fold["test"][0].as_i64().unwrap(),
+            fold["test"][1].as_i64().unwrap(),
+        );
+        let params: Vec<String> = fold["best"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}={}", p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+            .collect();
+        let (from, to) = (from.to_string(), to.to_string());
+        let mut args = vec!["--from", from.as_str(), "--to", to.as_str()];
+        for p in &params {
+            args.extend(["--param", p.as_str()]);
+        }
+        let single = dir.path().join(format!("check-{from}"));
+        let report = backtest_report(&config, &single, &args);
+        let net: f64 = report["strategies"][0]["net_pnl"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (net - fold["test_metric"].as_f64().unwrap()).abs() < 1e-9,
+            "{params:?} over the test window: {net} against {}",
+            fold["test_metric"]
+        );
+    }
+}

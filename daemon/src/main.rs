@@ -31,6 +31,50 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// `pennantd sweep`'s arguments.
+#[derive(clap::Args)]
+struct SweepArgs {
+    #[command(subcommand)]
+    merge: Option<SweepCommand>,
+    /// A parameter and its values: STRATEGY.KEY=a,b,c, STRATEGY.KEY=LO..HI
+    /// (integers) or STRATEGY.KEY=LO..HI:STEP (repeatable).
+    #[arg(long = "grid", value_name = "AXIS", required = true)]
+    axes: Vec<String>,
+    /// Draw this many random sets over the axes instead of the whole grid.
+    #[arg(long)]
+    random: Option<usize>,
+    /// The seed of the random draws.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The strategy ranked [default: the first configured].
+    #[arg(long)]
+    strategy: Option<String>,
+    /// The field of its report ranked by, highest first (net_pnl, sharpe, sortino,
+    /// calmar, profit_factor, win_rate, expectancy, ...).
+    #[arg(long, default_value = "net_pnl")]
+    metric: String,
+    /// Runs at once [default: one per core].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Walk forward instead: cut the data into FOLDS + 1 windows, sweep each (in
+    /// sample) and judge its best parameters on the next (out of sample); writes
+    /// walk_forward.json.
+    #[arg(long, value_name = "FOLDS", conflicts_with_all = ["shard", "shards"])]
+    walk_forward: Option<usize>,
+    /// Run one shard of the sweep: K of N (K from 0), the sets at places K mod N.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Run this array job's shard of N: K from JOB_COMPLETION_INDEX (a Kubernetes
+    /// Indexed Job) or SLURM_ARRAY_TASK_ID (a Slurm job array).
+    #[arg(long, value_name = "N", conflicts_with = "shard")]
+    shards: Option<usize>,
+    #[command(flatten)]
+    run: BacktestArgs,
+    /// The folder the results go to.
+    #[arg(long, short, default_value = "sweep-report")]
+    out: PathBuf,
+}
+
 /// `pennantd sweep merge`.
 #[derive(Subcommand)]
 enum SweepCommand {
@@ -145,42 +189,7 @@ enum Command {
     /// parameters (as a `params` line) on standard output. `sweep merge` puts the
     /// results of shards together.
     #[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
-    Sweep {
-        #[command(subcommand)]
-        merge: Option<SweepCommand>,
-        /// A parameter and its values: STRATEGY.KEY=a,b,c, STRATEGY.KEY=LO..HI
-        /// (integers) or STRATEGY.KEY=LO..HI:STEP (repeatable).
-        #[arg(long = "grid", value_name = "AXIS", required = true)]
-        axes: Vec<String>,
-        /// Draw this many random sets over the axes instead of the whole grid.
-        #[arg(long)]
-        random: Option<usize>,
-        /// The seed of the random draws.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// The strategy ranked [default: the first configured].
-        #[arg(long)]
-        strategy: Option<String>,
-        /// The field of its report ranked by, highest first (net_pnl, sharpe, sortino,
-        /// calmar, profit_factor, win_rate, expectancy, ...).
-        #[arg(long, default_value = "net_pnl")]
-        metric: String,
-        /// Runs at once [default: one per core].
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Run one shard of the sweep: K of N (K from 0), the sets at places K mod N.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// Run this array job's shard of N: K from JOB_COMPLETION_INDEX (a Kubernetes
-        /// Indexed Job) or SLURM_ARRAY_TASK_ID (a Slurm job array).
-        #[arg(long, value_name = "N", conflicts_with = "shard")]
-        shards: Option<usize>,
-        #[command(flatten)]
-        run: BacktestArgs,
-        /// The folder the results go to.
-        #[arg(long, short, default_value = "sweep-report")]
-        out: PathBuf,
-    },
+    Sweep(Box<SweepArgs>),
     /// Read Binance's public market data archives (data.binance.vision: trades,
     /// aggTrades or bookTicker, zipped or not, in time order) into a replay file: the
     /// binary format when OUT ends in `.bin`, else text. Rows that do not parse are
@@ -308,6 +317,29 @@ fn shard_of(shard: Option<&str>, shards: Option<usize>) -> Result<Option<(usize,
         Ok(k) if k < n => Ok(Some((k, n))),
         _ => Err(format!("{name}={value:?}: not a shard index below {n}")),
     }
+}
+
+/// Runs a walk-forward and writes its folds.
+fn walk(
+    config: Config,
+    options: &pennant_daemon::backtest::sweep::SweepOptions,
+    folds: usize,
+    out: &std::path::Path,
+) -> ExitCode {
+    use pennant_daemon::backtest::walk_forward;
+    let walked = match walk_forward::run(&config, options, folds) {
+        Ok(walked) => walked,
+        Err(err) => return backtest_failed(&err),
+    };
+    if let Err(err) = walked.write(out) {
+        eprintln!(
+            "pennantd: cannot write the results to {}: {err}",
+            out.display()
+        );
+        return ExitCode::from(EX_SOFTWARE);
+    }
+    print!("{}", walked.table());
+    ExitCode::SUCCESS
 }
 
 /// Merges shards' results.
@@ -710,23 +742,24 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Sweep {
-            merge: Some(SweepCommand::Merge { dirs, out }),
-            ..
-        }) => return sweep_merge(&dirs, &out),
-        Some(Command::Sweep {
-            merge: None,
-            axes,
-            random,
-            seed,
-            strategy,
-            metric,
-            threads,
-            shard,
-            shards,
-            run,
-            out,
-        }) => {
+        Some(Command::Sweep(args)) => {
+            let SweepArgs {
+                merge,
+                axes,
+                random,
+                seed,
+                strategy,
+                metric,
+                threads,
+                walk_forward,
+                shard,
+                shards,
+                run,
+                out,
+            } = *args;
+            if let Some(SweepCommand::Merge { dirs, out }) = merge {
+                return sweep_merge(&dirs, &out);
+            }
             let options = (|| {
                 let axes = axes
                     .iter()
@@ -750,7 +783,10 @@ fn main() -> ExitCode {
                 })
             })();
             return match options {
-                Ok(options) => sweep(config, &options, &out),
+                Ok(options) => match walk_forward {
+                    Some(folds) => walk(config, &options, folds, &out),
+                    None => sweep(config, &options, &out),
+                },
                 Err(err) => {
                     eprintln!("pennantd: {err}");
                     ExitCode::from(EX_CONFIG)
@@ -783,7 +819,7 @@ fn main() -> ExitCode {
         | Command::ConvertReplay { .. }
         | Command::Import { .. }
         | Command::Backtest { .. }
-        | Command::Sweep { .. } => Ok(()),
+        | Command::Sweep(_) => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,7 @@ pub mod report;
 pub mod stats;
 pub mod sweep;
 pub mod tape;
+pub mod walk_forward;
 
 use crate::assembly;
 use crate::config::{Config, FeedSource, ParamValue};
@@ -121,6 +122,27 @@ impl Data {
             malformed: tape.malformed,
             paths,
         })
+    }
+
+    /// The first event's time, if there is one.
+    pub fn first_ts(&self) -> Option<Timestamp> {
+        self.events.first().map(MarketEvent::ts)
+    }
+
+    /// The last event's time, if there is one.
+    pub fn last_ts(&self) -> Option<Timestamp> {
+        self.events.last().map(MarketEvent::ts)
+    }
+
+    /// The events from `from` (inclusive) to `to` (exclusive).
+    pub fn between(&self, from: Timestamp, to: Timestamp) -> Data {
+        let start = self.events.partition_point(|e| e.ts() < from);
+        let end = self.events.partition_point(|e| e.ts() < to);
+        Data {
+            events: self.events[start..end.max(start)].to_vec(),
+            malformed: self.malformed,
+            paths: self.paths.clone(),
+        }
     }
 
     /// Runs the backtest over this data (the options' data and period were applied

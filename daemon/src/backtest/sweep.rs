@@ -171,6 +171,16 @@ pub fn points(axes: &[Axis], draw: Draw) -> Vec<Vec<(String, String)>> {
 
 /// Runs the sweep.
 pub fn run(config: &Config, options: &SweepOptions) -> Result<Sweep, BacktestError> {
+    let data = Data::load(config, &options.backtest)?;
+    run_on(config, options, &data)
+}
+
+/// Runs the sweep over data already read.
+pub fn run_on(
+    config: &Config,
+    options: &SweepOptions,
+    data: &Data,
+) -> Result<Sweep, BacktestError> {
     let strategy = match &options.strategy {
         Some(id) if config.strategies.iter().any(|s| s.id() == id) => id.clone(),
         Some(id) => {
@@ -191,7 +201,6 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<Sweep, BacktestErr
             )));
         }
     }
-    let data = Data::load(config, &options.backtest)?;
     let all = points(&options.axes, options.draw);
     let sets: Vec<(usize, Vec<(String, String)>)> = all
         .iter()
