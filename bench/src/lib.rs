@@ -6,6 +6,7 @@
 //! Performance is measured here and never asserted in tests.
 
 pub mod api_load;
+pub mod backtesting;
 pub mod binance;
 pub mod book;
 pub mod report;
@@ -70,13 +71,14 @@ fn shortfalls() -> report::Section {
     )
 }
 
-/// Runs one scenario by name: `latency`, `overhead`, `backtest`, `startup`, `scale`,
+/// Runs one scenario by name: `latency`, `overhead`, `backtest`, `backtesting`, `startup`, `scale`,
 /// `risk`, `reload`, `store`, `api`, `kill`, `binance` or `book`.
 pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
     Ok(match name {
         "latency" => scenarios::tick_to_order(run).0,
         "overhead" => scenarios::wasm_overhead(run).0,
         "backtest" => scenarios::backtest(run).0,
+        "backtesting" => backtesting::backtesting(run),
         "startup" => scenarios::startup(run),
         "scale" => scenarios::scale(run, &Vec::new()).0,
         "risk" => scenarios::risk_cost(run),
@@ -88,7 +90,7 @@ pub fn run_one(run: &Run, name: &str) -> anyhow::Result<report::Section> {
         "book" => book::book(run).0,
         other => {
             anyhow::bail!(
-                "no section {other:?}: latency, overhead, backtest, book, startup, scale, risk, reload, store, api, kill or binance"
+                "no section {other:?}: latency, overhead, backtest, backtesting, book, startup, scale, risk, reload, store, api, kill or binance"
             )
         }
     })
@@ -103,6 +105,8 @@ pub fn run_all(run: &Run) -> Report {
     let (overhead, ratio) = scenarios::wasm_overhead(run);
     progress("backtest throughput");
     let (backtest, rates, series) = scenarios::backtest(run);
+    progress("backtest reports and sweeps");
+    let backtesting = backtesting::backtesting(run);
     progress("L2 order book");
     let (book, _) = book::book(run);
     progress("compile, cache, instantiate");
@@ -189,6 +193,7 @@ pub fn run_all(run: &Run) -> Report {
             latency,
             overhead,
             backtest,
+            backtesting,
             book,
             startup,
             scale,

@@ -15,7 +15,7 @@ fn main() -> Result<()> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
-            "--only" => only = Some(args.next().context("--only needs a section: latency, overhead, backtest, book, startup, scale, risk, reload, store, api, kill or binance")?),
+            "--only" => only = Some(args.next().context("--only needs a section: latency, overhead, backtest, backtesting, book, startup, scale, risk, reload, store, api, kill or binance")?),
             "--components" => components = args.next().context("--components needs a folder")?.into(),
             "--out" => out = args.next().context("--out needs a folder")?.into(),
             other => anyhow::bail!("unknown argument {other:?}; usage: pennant-bench [--quick] [--only SECTION] [--components DIR] [--out DIR]"),

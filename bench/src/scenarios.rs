@@ -200,7 +200,7 @@ pub fn wasm_overhead(run: &Run) -> (Section, f64) {
 }
 
 /// Writes `events` as a replay file.
-fn write_tape(path: &Path, events: &[pennant_daemon::market::MarketEvent]) {
+pub(crate) fn write_tape(path: &Path, events: &[pennant_daemon::market::MarketEvent]) {
     let instruments = setup::instruments();
     let file = std::fs::File::create(path).expect("the scratch folder is writable");
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
