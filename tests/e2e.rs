@@ -855,3 +855,110 @@ fn a_walk_forward_judges_each_folds_best_parameters_on_the_next_window() {
         );
     }
 }
+
+/// The report's page opens in a real browser (Debian's chromium, driven by
+/// playwright-core: `cargo xtask test` installs both and says where): every strategy has
+/// its equity, drawdown, price and position charts, drawn, at their size; a screenshot
+/// of the page is taken and is not blank.
+#[test]
+fn the_report_page_shows_its_charts_in_a_browser() {
+    let (Some(playwright), Some(chromium)) = (
+        std::env::var_os("PENNANT_PLAYWRIGHT"),
+        std::env::var_os("PENNANT_CHROMIUM"),
+    ) else {
+        panic!("PENNANT_PLAYWRIGHT and PENNANT_CHROMIUM are not set: run `cargo xtask test`");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = backtest_config(dir.path());
+    let out = dir.path().join("report");
+    backtest_report(&config, &out, &[]);
+    let script = dir.path().join("open.js");
+    std::fs::write(
+        &script,
+        r#"
+const { chromium } = require(require("path").join(process.env.PENNANT_PLAYWRIGHT, "playwright-core"));
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.PENNANT_CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1000, height: 1200 } });
+  await page.goto("file://" + process.argv[2]);
+  const charts = await page.$$eval("section.strategy", (sections) =>
+    sections.map((s) => ({
+      id: s.querySelector("h2").textContent,
+      charts: [...s.querySelectorAll("figure")].map((f) => ({
+        kind: f.className,
+        shapes: f.querySelectorAll("svg polyline, svg path, svg polygon, svg rect").length,
+        width: f.querySelector("svg").getBoundingClientRect().width,
+      })),
+    }))
+  );
+  await page.screenshot({ path: process.argv[3], fullPage: true });
+  console.log(JSON.stringify(charts));
+  await browser.close();
+})().catch((e) => { console.error(e); process.exit(1); });
+"#,
+    )
+    .unwrap();
+    let shot = dir.path().join("report.png");
+    let chromium_path = which(&chromium);
+    let run = std::process::Command::new("node")
+        .arg(&script)
+        .arg(out.join("report.html"))
+        .arg(&shot)
+        .env("PENNANT_PLAYWRIGHT", &playwright)
+        .env("PENNANT_CHROMIUM", chromium_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let sections: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let sections = sections.as_array().unwrap();
+    assert_eq!(sections.len(), 2, "{stdout}");
+    for section in sections {
+        let kinds: Vec<&str> = section["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["equity", "drawdown", "price", "position"],
+            "{section}"
+        );
+        for chart in section["charts"].as_array().unwrap() {
+            assert!(
+                chart["shapes"].as_u64().unwrap() > 1,
+                "{section}: {chart} is empty"
+            );
+            assert!(chart["width"].as_f64().unwrap() >= 800.0, "{chart}");
+        }
+    }
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    assert!(
+        png.len() > 50_000,
+        "a page of charts, not a blank one: {} bytes",
+        png.len()
+    );
+}
+
+/// A command's path, as `which` finds it (playwright wants a path, not a name).
+fn which(command: &std::ffi::OsStr) -> std::path::PathBuf {
+    let path = std::path::Path::new(command);
+    if path.is_absolute() {
+        return path.to_owned();
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(command))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| path.to_owned())
+}

@@ -292,10 +292,15 @@ fn test() -> Result<()> {
     ensure_command("promtool", "--version", "prometheus")?;
     // The API test runs schemathesis against the real daemon.
     let schemathesis = ensure_schemathesis()?;
+    // The backtest report's page is opened in Debian's chromium, driven by playwright-core.
+    ensure_command("chromium", "--version", "chromium")?;
+    let playwright = ensure_playwright()?;
     let mut tests = cargo();
     tests
         .args(["test", "--workspace"])
-        .env("PENNANT_SCHEMATHESIS", schemathesis);
+        .env("PENNANT_SCHEMATHESIS", schemathesis)
+        .env("PENNANT_PLAYWRIGHT", playwright)
+        .env("PENNANT_CHROMIUM", "chromium");
     run_tests(tests)
 }
 
@@ -327,6 +332,33 @@ fn ensure_schemathesis() -> Result<PathBuf> {
     run(install)?;
     std::fs::write(&marker, SCHEMATHESIS)?;
     Ok(st)
+}
+
+/// The playwright-core version the page tests drive chromium with (from npm).
+const PLAYWRIGHT: &str = "playwright-core@1.65.2";
+
+/// Installs playwright-core from npm into `target/tools/playwright` (Node.js and npm
+/// from Debian when missing); returns its `node_modules` folder.
+fn ensure_playwright() -> Result<PathBuf> {
+    let dir = root().join("target").join("tools").join("playwright");
+    let modules = dir.join("node_modules");
+    let marker = dir.join(".installed");
+    if std::fs::read_to_string(&marker).is_ok_and(|v| v == PLAYWRIGHT)
+        && modules.join("playwright-core").exists()
+    {
+        return Ok(modules);
+    }
+    ensure_command("node", "--version", "nodejs")?;
+    ensure_command("npm", "--version", "npm")?;
+    std::fs::create_dir_all(&dir)?;
+    let mut install = Command::new("npm");
+    install
+        .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+        .arg(&dir)
+        .arg(PLAYWRIGHT);
+    run(install)?;
+    std::fs::write(&marker, PLAYWRIGHT)?;
+    Ok(modules)
 }
 
 /// The store's tests start throwaway PostgreSQL clusters: they need the server programs

@@ -12,6 +12,7 @@
 //! The report ([`report`]) depends on the inputs alone: the same configuration, files
 //! and options give the same JSON, byte for byte.
 
+pub mod html;
 pub mod report;
 pub mod stats;
 pub mod sweep;
@@ -301,6 +302,7 @@ impl Run {
                 curve.push((ts, self.capital + net));
             }
         }
+        self.market.sample(ts);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The backtest report: what a run came to, per strategy and per instrument, as JSON
 //! (`report.json`, schema below), CSV (`fills.csv`; `orders.csv`, every change of every
-//! order; `equity.csv`) and a text summary.
+//! order; `equity.csv`), a page with charts (`report.html`, [`super::html`]) and a text
+//! summary.
 //!
 //! `report.json` (schema `pennant.backtest.v1`): `period` (first and last event, ns and
 //! UTC; events; malformed lines skipped), `capital` and `sampling` (the equity curve's
@@ -57,6 +58,9 @@ pub struct Report {
     /// Every change of every order, in order: for `orders.csv`.
     #[serde(skip)]
     pub orders: Vec<(Timestamp, crate::records::OrderEvent)>,
+    /// Each instrument's price at each sampling instant, by symbol: for the charts.
+    #[serde(skip)]
+    pub prices: BTreeMap<String, Vec<stats::Point>>,
 }
 
 /// The data replayed.
@@ -100,9 +104,13 @@ pub struct MarketMove {
     pub change: f64,
 }
 
-/// The first and last price of each instrument, as the data goes.
+/// The first and last price of each instrument, as the data goes, and its price at each
+/// sampling instant (for the charts).
 #[derive(Debug, Clone, Default)]
-pub struct MarketMoves(BTreeMap<u32, (Price, Price)>);
+pub struct MarketMoves(
+    BTreeMap<u32, (Price, Price)>,
+    BTreeMap<u32, Vec<stats::Point>>,
+);
 
 impl MarketMoves {
     /// Notes an event's price: a trade's, or a quote's mid.
@@ -118,6 +126,16 @@ impl MarketMoves {
             .entry(event.instrument())
             .and_modify(|(_, last)| *last = price)
             .or_insert((price, price));
+    }
+
+    /// Notes each instrument's last price at `ts`.
+    pub fn sample(&mut self, ts: Timestamp) {
+        for (&instrument, &(_, last)) in &self.0 {
+            self.1
+                .entry(instrument)
+                .or_default()
+                .push((ts, last.to_f64()));
+        }
     }
 }
 
@@ -268,6 +286,12 @@ pub(super) fn build(
         curves,
         fills: run.fills,
         orders: run.orders,
+        prices: run
+            .market
+            .1
+            .iter()
+            .map(|(&i, points)| (instruments.symbol(i).to_owned(), points.clone()))
+            .collect(),
     }
 }
 
@@ -406,6 +430,7 @@ impl Report {
         std::fs::create_dir_all(dir)?;
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(dir.join("report.json"), json)?;
+        std::fs::write(dir.join("report.html"), super::html::page(self))?;
         let mut fills = csv::Writer::from_path(dir.join("fills.csv"))?;
         fills.write_record([
             "ts",
