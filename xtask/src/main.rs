@@ -8,6 +8,10 @@
 //! - `cargo xtask build-strategies`: build the strategy components into `target/strategies/`.
 //! - `cargo xtask bench [--quick]`: the benchmark report, release build, into `target/bench/`.
 //! - `cargo xtask deb`: the Debian package (cargo-deb), into `target/debian/`, and its contents.
+//! - `cargo xtask new-strategy NAME`: a new strategy crate in `strategies/NAME`
+//!   ([`scaffold`]).
+
+mod scaffold;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -27,8 +31,15 @@ fn main() -> Result<()> {
         "build-strategies" => build_strategies().map(|_| ()),
         "bench" => bench(&rest),
         "deb" => deb(),
+        "new-strategy" => match rest.first() {
+            Some(name) => scaffold::new_strategy(&root(), name),
+            None => {
+                eprintln!("usage: cargo xtask new-strategy NAME");
+                std::process::exit(2);
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask <demo [--binance-fake] [pennantd args] | test | build-strategies | bench [--quick] | deb>");
+            eprintln!("usage: cargo xtask <demo [--binance-fake] [pennantd args] | test | build-strategies | bench [--quick] | deb | new-strategy NAME>");
             std::process::exit(2);
         }
     }
