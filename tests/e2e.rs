@@ -509,6 +509,10 @@ fn a_backtest_report_is_what_its_fills_add_up_to_and_the_same_every_time() {
         let unrealized = position * (mark - avg);
         let net = realized + unrealized - fees;
         assert_eq!(strategy["fills"], count, "{id}");
+        assert_eq!(
+            strategy["instruments"][0]["orders"], strategy["orders"],
+            "{id}: one instrument, all its orders"
+        );
         assert!(count > 0, "{id} must trade on the sample");
         assert!(
             (number(&strategy["net_pnl"]) - net).abs() < 1e-6,

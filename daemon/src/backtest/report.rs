@@ -15,7 +15,8 @@
 //! `profit_factor` (null when infinite: wins and no losses), `win_rate`, `expectancy`,
 //! `round_trips`, `avg_holding_secs`, `exposure`, `turnover`, counts (`orders`, `fills`,
 //! `canceled`, `rejected` by `source/reason`) and `instruments` (the same money figures,
-//! fills, round trips, traded notional and the position at the end, per instrument). The
+//! orders, fills, round trips, traded notional and the position at the end, per
+//! instrument; refusals are counted per strategy only). The
 //! statistics are defined in [`super::stats`].
 
 use super::stats::{self, Fill, RoundTrip};
@@ -216,6 +217,8 @@ pub struct InstrumentResult {
     pub position: String,
     /// Its average price.
     pub avg_price: String,
+    /// Orders sent (accepted by the risk checks).
+    pub orders: usize,
     /// Fills.
     pub fills: usize,
     /// Round trips.
@@ -349,6 +352,13 @@ fn strategy_result(
         if let Some(opened) = open_since {
             spans.push((opened, run.last_ts));
         }
+        let orders = run
+            .orders
+            .iter()
+            .filter(|(_, o)| o.strategy == end.id && &o.instrument == symbol)
+            .map(|(_, o)| o.order_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
         instruments.push(InstrumentResult {
             instrument: symbol.clone(),
             net_pnl: position.net_pnl().to_string(),
@@ -357,6 +367,7 @@ fn strategy_result(
             fees: position.fees.to_string(),
             position: position.qty.to_string(),
             avg_price: position.avg_price.to_string(),
+            orders,
             fills: fills.len(),
             round_trips: own.len(),
             traded_notional: traded,
