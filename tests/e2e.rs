@@ -596,6 +596,21 @@ fn a_backtest_takes_overrides_and_a_period_and_refuses_a_bad_override() {
     );
     assert!(report["period"]["from"].as_i64().unwrap() >= T0 + 60 * SECOND);
     assert!(report["period"]["to"].as_i64().unwrap() < T0 + 120 * SECOND);
+    // Orders a limit refuses are counted by reason, per strategy and per instrument.
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text += "\n[risk.defaults]\nmax_order_qty = \"0.05\"\n";
+    let limited = dir.path().join("limited.toml");
+    std::fs::write(&limited, text).unwrap();
+    let report = backtest_report(&limited, &dir.path().join("limited"), &[]);
+    for strategy in report["strategies"].as_array().unwrap() {
+        let refused = &strategy["rejected"]["risk/max_quantity"];
+        assert!(refused.as_u64() > Some(0), "{strategy}");
+        assert_eq!(
+            &strategy["instruments"][0]["rejected"]["risk/max_quantity"],
+            refused
+        );
+        assert_eq!(strategy["fills"], 0);
+    }
     let refused = backtest(
         &config,
         &["--out", out.to_str().unwrap(), "--param", "nope.fast=3"],

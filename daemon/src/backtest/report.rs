@@ -15,8 +15,8 @@
 //! `profit_factor` (null when infinite: wins and no losses), `win_rate`, `expectancy`,
 //! `round_trips`, `avg_holding_secs`, `exposure`, `turnover`, counts (`orders`, `fills`,
 //! `canceled`, `rejected` by `source/reason`) and `instruments` (the same money figures,
-//! orders, fills, round trips, traded notional and the position at the end, per
-//! instrument; refusals are counted per strategy only). The
+//! orders, refusals, fills, round trips, traded notional and the position at the end,
+//! per instrument). The
 //! statistics are defined in [`super::stats`].
 
 use super::stats::{self, Fill, RoundTrip};
@@ -219,6 +219,8 @@ pub struct InstrumentResult {
     pub avg_price: String,
     /// Orders sent (accepted by the risk checks).
     pub orders: usize,
+    /// Orders refused, by `source/reason`.
+    pub rejected: BTreeMap<String, u64>,
     /// Fills.
     pub fills: usize,
     /// Round trips.
@@ -329,7 +331,29 @@ fn strategy_result(
     let mut spans = Vec::new();
     let mut instruments = Vec::new();
     let mut notional = 0.0;
-    for (symbol, position) in &end.positions {
+    // Every instrument the strategy held, sent an order in, or had one refused in.
+    let mut symbols: std::collections::BTreeSet<&String> =
+        end.positions.iter().map(|(symbol, _)| symbol).collect();
+    symbols.extend(
+        run.orders
+            .iter()
+            .filter(|(_, o)| o.strategy == end.id)
+            .map(|(_, o)| &o.instrument),
+    );
+    if let Some(v) = view {
+        symbols.extend(
+            v.rejects_by_instrument
+                .iter()
+                .map(|(symbol, _, _, _)| symbol),
+        );
+    }
+    for symbol in symbols {
+        let flat = pennant_sdk::Position::default();
+        let position = end
+            .positions
+            .iter()
+            .find(|(s, _)| s == symbol)
+            .map_or(&flat, |(_, p)| p);
         let fills: Vec<Fill> = run
             .fills
             .iter()
@@ -368,6 +392,15 @@ fn strategy_result(
             position: position.qty.to_string(),
             avg_price: position.avg_price.to_string(),
             orders,
+            rejected: view
+                .map(|v| {
+                    v.rejects_by_instrument
+                        .iter()
+                        .filter(|(s, _, _, _)| s == symbol)
+                        .map(|(_, source, reason, n)| (format!("{source}/{reason}"), *n))
+                        .collect()
+                })
+                .unwrap_or_default(),
             fills: fills.len(),
             round_trips: own.len(),
             traded_notional: traded,

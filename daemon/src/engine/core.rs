@@ -59,8 +59,8 @@ pub struct StrategyStats {
 /// and the configured instruments, never by orders.
 #[derive(Debug, Clone, Default)]
 pub struct Tallies {
-    /// Rejected orders by (strategy, `risk` or `venue`, reason code).
-    pub rejects: FxHashMap<(StrategyIdx, &'static str, &'static str), u64>,
+    /// Rejected orders by (strategy, instrument, `risk` or `venue`, reason code).
+    pub rejects: FxHashMap<(StrategyIdx, InstrumentId, &'static str, &'static str), u64>,
     /// Fills and traded notional (raw [`pennant_sdk::Amount`]) by (strategy, instrument).
     pub traded: FxHashMap<(StrategyIdx, InstrumentId), (u64, i128)>,
 }
@@ -425,7 +425,7 @@ impl Core {
         *self
             .tallies
             .rejects
-            .entry((strategy, source, reason.code()))
+            .entry((strategy, instrument, source, reason.code()))
             .or_default() += 1;
         if let Noted::Full { closed } = self.rejections.note(now, strategy, source, reason) {
             if let Some(summary) = closed {

@@ -74,6 +74,8 @@ pub struct StrategyView {
     pub lifecycle: LifecycleCounts,
     /// Rejected orders by (`risk` or `venue`, reason code).
     pub rejects: Vec<(&'static str, &'static str, u64)>,
+    /// The same by instrument: (symbol, source, reason, count).
+    pub rejects_by_instrument: Vec<(String, &'static str, &'static str, u64)>,
     /// Fills and traded notional (raw amount) by instrument symbol.
     pub traded: Vec<(String, u64, i128)>,
     /// Use of its risk limits.
@@ -149,13 +151,31 @@ impl Engine {
             .iter()
             .enumerate()
             .map(|(idx, slot)| {
-                let mut rejects: Vec<_> = core
+                let mut by_instrument: Vec<_> = core
                     .tallies
                     .rejects
                     .iter()
-                    .filter(|((s, _, _), _)| *s == idx)
-                    .map(|(&(_, source, reason), &n)| (source, reason, n))
+                    .filter(|((s, _, _, _), _)| *s == idx)
+                    .map(|(&(_, instrument, source, reason), &n)| {
+                        (
+                            core.instruments.symbol(instrument).to_owned(),
+                            source,
+                            reason,
+                            n,
+                        )
+                    })
                     .collect();
+                by_instrument.sort_unstable();
+                let mut rejects: Vec<(&'static str, &'static str, u64)> = Vec::new();
+                for &(_, source, reason, n) in &by_instrument {
+                    match rejects
+                        .iter_mut()
+                        .find(|(s, r, _)| (*s, *r) == (source, reason))
+                    {
+                        Some((_, _, total)) => *total += n,
+                        None => rejects.push((source, reason, n)),
+                    }
+                }
                 rejects.sort_unstable();
                 let mut traded: Vec<_> = core
                     .tallies
@@ -177,6 +197,7 @@ impl Engine {
                     open_orders: core.orders.open_ids(idx).len(),
                     lifecycle: slot.lifecycle.clone(),
                     rejects,
+                    rejects_by_instrument: by_instrument,
                     traded,
                     utilization: utilization
                         .iter()
