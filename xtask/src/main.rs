@@ -9,7 +9,8 @@
 //! - `cargo xtask bench [--quick]`: the benchmark report, release build, into `target/bench/`.
 //! - `cargo xtask deb`: the Debian package (cargo-deb), into `target/debian/`, and its contents.
 //! - `cargo xtask new-strategy NAME`: a new strategy crate in `strategies/NAME`
-//!   ([`scaffold`]).
+//!   ([`scaffold`]); `cargo xtask check-scaffold` builds, lints and tests one in a
+//!   workspace of its own under `target/` (`test` does it too).
 
 mod scaffold;
 
@@ -31,6 +32,7 @@ fn main() -> Result<()> {
         "build-strategies" => build_strategies().map(|_| ()),
         "bench" => bench(&rest),
         "deb" => deb(),
+        "check-scaffold" => check_scaffold(),
         "new-strategy" => match rest.first() {
             Some(name) => scaffold::new_strategy(&root(), name),
             None => {
@@ -39,7 +41,7 @@ fn main() -> Result<()> {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <demo [--binance-fake] [pennantd args] | test | build-strategies | bench [--quick] | deb | new-strategy NAME>");
+            eprintln!("usage: cargo xtask <demo [--binance-fake] [pennantd args] | test | build-strategies | bench [--quick] | deb | new-strategy NAME | check-scaffold>");
             std::process::exit(2);
         }
     }
@@ -296,6 +298,7 @@ fn test() -> Result<()> {
     clippy_wasm.args(["--", "-D", "warnings"]);
     run(clippy_wasm)?;
     build_strategies()?;
+    check_scaffold()?;
     ensure_postgresql()?;
     // The packaging tests run systemd-analyze verify and security; the API tests run
     // the scraped metrics through promtool.
@@ -343,6 +346,42 @@ fn ensure_schemathesis() -> Result<PathBuf> {
     run(install)?;
     std::fs::write(&marker, SCHEMATHESIS)?;
     Ok(st)
+}
+
+/// Makes the crate `new-strategy` makes, in a workspace of its own under `target/`
+/// (this SDK as its dependency, this workspace's lock file), then runs its unit test,
+/// lints it and builds its component: what an author's first three commands do.
+fn check_scaffold() -> Result<()> {
+    let dir = root().join("target").join("scaffold-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("strategies"))?;
+    let manifest = format!(
+        "[workspace]\nresolver = \"2\"\nmembers = [\n]\n\n[workspace.package]\n\
+         version = \"0.1.0\"\nedition = \"2021\"\nrust-version = \"1.99\"\n\
+         license = \"Apache-2.0\"\n\n[workspace.dependencies]\npennant-sdk = {{ path = {:?} }}\n",
+        root().join("sdk").display().to_string()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest)?;
+    std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    scaffold::new_strategy(&dir, "scaffold-check")?;
+    let manifest = dir.join("Cargo.toml");
+    for args in [
+        &["test"][..],
+        &["clippy", "--all-targets", "--", "-D", "warnings"][..],
+        &["build", "--release", "--target", WASM_TARGET][..],
+    ] {
+        let mut cmd = cargo();
+        cmd.arg(args[0])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .args(&args[1..])
+            .env(
+                "CARGO_TARGET_DIR",
+                root().join("target").join("scaffold-check-target"),
+            );
+        run(cmd)?;
+    }
+    Ok(())
 }
 
 /// The playwright-core version the page tests drive chromium with (from npm).
