@@ -85,7 +85,12 @@ impl CompileCache {
         let result = (|| -> Result<(), String> {
             let bytes = component.serialize().map_err(|err| err.to_string())?;
             std::fs::create_dir_all(&self.dir).map_err(|err| err.to_string())?;
-            let tmp = self.dir.join(format!(".{hash}.{}.tmp", std::process::id()));
+            // Unique per writer: the threads of a sweep may store the same entry at once.
+            static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = self
+                .dir
+                .join(format!(".{hash}.{}.{n}.tmp", std::process::id()));
             std::fs::write(&tmp, bytes).map_err(|err| err.to_string())?;
             std::fs::rename(&tmp, self.entry(hash)).map_err(|err| err.to_string())
         })();
