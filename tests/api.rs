@@ -442,7 +442,47 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
         );
     }
     promtool_check(&metrics.body);
+    metrics_exported(&metrics.body);
     drop(daemon);
+}
+
+/// Every `pennant_*` metric the Grafana dashboard and the alerting rules query is one
+/// the daemon exports (a histogram's `_bucket`, `_sum` and `_count` are its family's).
+fn metrics_exported(scrape: &str) {
+    let families: std::collections::BTreeSet<&str> = scrape
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let root = support::workspace();
+    for file in [
+        "packaging/grafana/pennant.json",
+        "packaging/prometheus/pennant.rules.yml",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let mut names = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("pennant_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            rest = &rest[at + name.len()..];
+            names.push(name);
+        }
+        assert!(names.len() > 5, "{file} queries pennant metrics");
+        for name in names {
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .filter(|base| families.contains(base))
+                .unwrap_or(&name);
+            assert!(
+                families.contains(family),
+                "{file} queries {name}, which pennantd does not export: {families:?}"
+            );
+        }
+    }
 }
 
 /// `promtool check metrics` must pass without a word.

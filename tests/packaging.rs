@@ -66,3 +66,24 @@ fn the_production_configuration_example_is_valid() {
         Daemon::start(&["check-config", "--config", path.to_str().unwrap()]).wait_exit();
     assert_eq!(status.code(), Some(0), "{output:?}");
 }
+
+/// The Prometheus alerting rules are valid, and their unit tests (series in, alerts out,
+/// `packaging/prometheus/pennant.rules.test.yml`) pass.
+#[test]
+fn the_alerting_rules_check_and_pass_their_tests() {
+    let dir = workspace().join("packaging/prometheus");
+    for args in [
+        &["check", "rules", "pennant.rules.yml"][..],
+        &["test", "rules", "pennant.rules.test.yml"][..],
+    ] {
+        let output = Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("promtool runs (cargo xtask test installs Debian's prometheus package)");
+        let said = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "promtool {args:?}: {said}");
+        assert!(said.contains("SUCCESS"), "promtool {args:?}: {said}");
+    }
+}
