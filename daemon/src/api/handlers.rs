@@ -385,19 +385,6 @@ fn ready(state: &ApiState) -> Response {
     }
 }
 
-/// Text for a CSV cell that a spreadsheet will not run as a formula: a cell starting
-/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's
-/// advice), unless it is a number (a negative PnL stays a number). Signal notes and
-/// rejection reasons come from strategies: untrusted.
-fn csv_text(text: &str) -> String {
-    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
 /// A page of rows as JSON (`{"items", "next"}`) or CSV (`X-Next-Cursor` header).
 fn list<T>(page: Page<T>, to_json: fn(&T) -> Value, columns: &[&str], format: Format) -> Response {
     let items: Vec<Value> = page.items.iter().map(to_json).collect();
@@ -405,14 +392,7 @@ fn list<T>(page: Page<T>, to_json: fn(&T) -> Value, columns: &[&str], format: Fo
         Format::Json => json_response(StatusCode::OK, &json!({"items": items, "next": page.next})),
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
-            let _ = writer.write_record(columns);
-            for item in &items {
-                let _ = writer.write_record(columns.iter().map(|c| match &item[*c] {
-                    Value::Null => String::new(),
-                    Value::String(s) => csv_text(s),
-                    other => other.to_string(),
-                }));
-            }
+            let _ = super::csv::write_rows(&mut writer, columns, &items);
             let bytes = writer.into_inner().unwrap_or_default();
             let mut response = Response::new(bytes.into());
             response.headers_mut().insert(
@@ -464,7 +444,7 @@ fn store_error(err: StoreError) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_text;
+    use crate::api::csv::cell as csv_text;
 
     #[test]
     fn csv_cells_cannot_be_formulas() {

@@ -198,7 +198,8 @@ pub fn risk(view: &EngineView) -> Value {
     })
 }
 
-fn order_fields(o: &OrderEvent) -> Map<String, Value> {
+/// An order event's fields, as the API and the event stream show them.
+pub fn order_fields(o: &OrderEvent) -> Map<String, Value> {
     let value = json!({
         "order_id": o.order_id,
         "client_order_id": o.client_order_id,
@@ -218,7 +219,8 @@ fn order_fields(o: &OrderEvent) -> Map<String, Value> {
     into_map(value)
 }
 
-fn fill_fields(f: &FillEvent) -> Map<String, Value> {
+/// A fill's fields, as the API and the event stream show them.
+pub fn fill_fields(f: &FillEvent) -> Map<String, Value> {
     into_map(json!({
         "order_id": f.order_id,
         "venue": f.venue,

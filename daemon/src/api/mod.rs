@@ -16,6 +16,7 @@
 
 pub mod auth;
 mod body;
+pub mod csv;
 pub mod error;
 pub mod events;
 mod handlers;

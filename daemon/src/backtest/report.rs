@@ -32,6 +32,36 @@ use std::path::Path;
 /// The schema id `report.json` carries.
 pub const SCHEMA: &str = "pennant.backtest.v1";
 
+/// The columns of `fills.csv` (the API's fill fields).
+const FILL_COLUMNS: &[&str] = &[
+    "ts",
+    "strategy",
+    "instrument",
+    "order_id",
+    "side",
+    "price",
+    "qty",
+    "fee",
+    "liquidity",
+    "realized_pnl",
+];
+
+/// The columns of `orders.csv` (the API's order fields): every change of every order.
+const ORDER_COLUMNS: &[&str] = &[
+    "ts",
+    "strategy",
+    "instrument",
+    "order_id",
+    "side",
+    "kind",
+    "time_in_force",
+    "price",
+    "qty",
+    "status",
+    "filled_qty",
+    "reason",
+];
+
 /// Nanoseconds in the year the ratios are annualised with (365 days).
 const YEAR_NS: f64 = 365.0 * 86_400.0 * 1e9;
 
@@ -475,66 +505,27 @@ impl Report {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(dir.join("report.json"), json)?;
         std::fs::write(dir.join("report.html"), super::html::page(self))?;
-        let mut fills = csv::Writer::from_path(dir.join("fills.csv"))?;
-        fills.write_record([
-            "ts",
-            "strategy",
-            "instrument",
-            "order_id",
-            "side",
-            "price",
-            "qty",
-            "fee",
-            "liquidity",
-            "realized_pnl",
-        ])?;
-        for (ts, f) in &self.fills {
-            fills.write_record([
-                ts.to_string(),
-                f.strategy.clone(),
-                f.instrument.clone(),
-                f.order_id.to_string(),
-                f.side.to_string(),
-                Price::from_raw(f.price).to_string(),
-                Qty::from_raw(f.qty).to_string(),
-                Amount::from_raw(f.fee).to_string(),
-                format!("{:?}", f.liquidity).to_lowercase(),
-                Amount::from_raw(f.realized_pnl).to_string(),
-            ])?;
-        }
-        fills.flush()?;
-        let mut orders = csv::Writer::from_path(dir.join("orders.csv"))?;
-        orders.write_record([
-            "ts",
-            "strategy",
-            "instrument",
-            "order_id",
-            "side",
-            "kind",
-            "time_in_force",
-            "price",
-            "qty",
-            "status",
-            "filled_qty",
-            "reason",
-        ])?;
-        for (ts, o) in &self.orders {
-            orders.write_record([
-                ts.to_string(),
-                o.strategy.clone(),
-                o.instrument.clone(),
-                o.order_id.to_string(),
-                o.side.to_string(),
-                format!("{:?}", o.kind).to_lowercase(),
-                format!("{:?}", o.time_in_force).to_lowercase(),
-                Price::from_raw(o.price).to_string(),
-                Qty::from_raw(o.qty).to_string(),
-                format!("{:?}", o.status).to_lowercase(),
-                Qty::from_raw(o.filled_qty).to_string(),
-                o.reason.clone().unwrap_or_default(),
-            ])?;
-        }
-        orders.flush()?;
+        // The API's fields for fills and orders, with their engine time.
+        let with_ts = |ts: Timestamp, mut fields: serde_json::Map<String, serde_json::Value>| {
+            fields.insert("ts".into(), ts.into());
+            serde_json::Value::Object(fields)
+        };
+        let fills: Vec<_> = self
+            .fills
+            .iter()
+            .map(|(ts, f)| with_ts(*ts, crate::api::json::fill_fields(f)))
+            .collect();
+        let mut writer = csv::Writer::from_path(dir.join("fills.csv"))?;
+        crate::api::csv::write_rows(&mut writer, FILL_COLUMNS, &fills)?;
+        writer.flush()?;
+        let orders: Vec<_> = self
+            .orders
+            .iter()
+            .map(|(ts, o)| with_ts(*ts, crate::api::json::order_fields(o)))
+            .collect();
+        let mut writer = csv::Writer::from_path(dir.join("orders.csv"))?;
+        crate::api::csv::write_rows(&mut writer, ORDER_COLUMNS, &orders)?;
+        writer.flush()?;
         let mut equity = csv::Writer::from_path(dir.join("equity.csv"))?;
         equity.write_record(["ts", "strategy", "equity"])?;
         for (id, curve) in &self.curves {
