@@ -513,6 +513,20 @@ fn a_backtest_report_is_what_its_fills_add_up_to_and_the_same_every_time() {
             strategy["instruments"][0]["orders"], strategy["orders"],
             "{id}: one instrument, all its orders"
         );
+        // One instrument: its own figures are the strategy's.
+        for field in [
+            "net_pnl",
+            "gross_pnl",
+            "max_drawdown",
+            "sharpe",
+            "exposure",
+            "round_trips",
+        ] {
+            assert_eq!(
+                strategy["instruments"][0][field], strategy[field],
+                "{id}: {field} of its one instrument"
+            );
+        }
         assert!(count > 0, "{id} must trade on the sample");
         assert!(
             (number(&strategy["net_pnl"]) - net).abs() < 1e-6,

@@ -260,6 +260,9 @@ pub struct Run {
     events: u64,
     /// Each strategy's equity curve, by strategy (in the engine's order).
     curves: Vec<Vec<stats::Point>>,
+    /// Each strategy's part in each instrument as an equity curve (the capital plus
+    /// that instrument's net PnL), by (strategy, symbol).
+    instrument_curves: std::collections::BTreeMap<(String, String), Vec<stats::Point>>,
     /// The journal's fills, in order, with their engine time.
     fills: Vec<(Timestamp, FillEvent)>,
     /// The journal's order events (every change of every order), in order.
@@ -281,6 +284,7 @@ impl Run {
             last_ts: first_ts,
             events: 0,
             curves: Vec::new(),
+            instrument_curves: Default::default(),
             fills: Vec::new(),
             orders: Vec::new(),
             market: Default::default(),
@@ -300,6 +304,16 @@ impl Run {
                 .sum();
             if curve.last().is_none_or(|&(at, _)| at < ts) {
                 curve.push((ts, self.capital + net));
+            }
+            for (symbol, p) in &report.positions {
+                // Flat at the capital until its first position.
+                let own = self
+                    .instrument_curves
+                    .entry((report.id.clone(), symbol.clone()))
+                    .or_insert_with(|| vec![(self.first_ts, self.capital)]);
+                if own.last().is_none_or(|&(at, _)| at < ts) {
+                    own.push((ts, self.capital + p.net_pnl().to_f64()));
+                }
             }
         }
         self.market.sample(ts);

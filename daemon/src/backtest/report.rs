@@ -14,9 +14,9 @@
 //! `max_drawdown_fraction`, `max_drawdown_secs`, `sharpe`, `sortino`, `calmar`,
 //! `profit_factor` (null when infinite: wins and no losses), `win_rate`, `expectancy`,
 //! `round_trips`, `avg_holding_secs`, `exposure`, `turnover`, counts (`orders`, `fills`,
-//! `canceled`, `rejected` by `source/reason`) and `instruments` (the same money figures,
-//! orders, refusals, fills, round trips, traded notional and the position at the end,
-//! per instrument). The
+//! `canceled`, `rejected` by `source/reason`) and `instruments` (per instrument: the same
+//! money figures and statistics, from the strategy's part in it as an equity curve of
+//! its own, with orders, refusals, fills, traded notional and the position at the end). The
 //! statistics are defined in [`super::stats`].
 
 use super::stats::{self, Fill, RoundTrip};
@@ -189,6 +189,25 @@ pub struct StrategyResult {
     pub unrealized_pnl: String,
     /// Fees paid (negative: net rebates).
     pub fees: String,
+    /// Return, drawdown, ratios and round trips.
+    #[serde(flatten)]
+    pub performance: Performance,
+    /// Orders accepted by the risk checks and sent.
+    pub orders: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Orders canceled.
+    pub canceled: u64,
+    /// Orders refused, by `source/reason` (`risk/max_position`, `venue/post_only_would_cross` ...).
+    pub rejected: BTreeMap<String, u64>,
+    /// Per instrument.
+    pub instruments: Vec<InstrumentResult>,
+}
+
+/// The figures of an equity curve and its round trips: a strategy's, or its part in one
+/// instrument (the instrument's net PnL over the same capital).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Performance {
     /// Net PnL over the capital.
     #[serde(rename = "return")]
     pub total_return: f64,
@@ -218,16 +237,6 @@ pub struct StrategyResult {
     pub exposure: f64,
     /// Traded notional over the capital.
     pub turnover: f64,
-    /// Orders accepted by the risk checks and sent.
-    pub orders: u64,
-    /// Fills.
-    pub fills: u64,
-    /// Orders canceled.
-    pub canceled: u64,
-    /// Orders refused, by `source/reason` (`risk/max_position`, `venue/post_only_would_cross` ...).
-    pub rejected: BTreeMap<String, u64>,
-    /// Per instrument.
-    pub instruments: Vec<InstrumentResult>,
 }
 
 /// One strategy's results in one instrument.
@@ -237,6 +246,8 @@ pub struct InstrumentResult {
     pub instrument: String,
     /// Net PnL.
     pub net_pnl: String,
+    /// Realized plus unrealized PnL.
+    pub gross_pnl: String,
     /// Realized PnL.
     pub realized_pnl: String,
     /// Unrealized PnL at the end.
@@ -253,10 +264,11 @@ pub struct InstrumentResult {
     pub rejected: BTreeMap<String, u64>,
     /// Fills.
     pub fills: usize,
-    /// Round trips.
-    pub round_trips: usize,
     /// Traded notional.
     pub traded_notional: f64,
+    /// Return, drawdown, ratios and round trips, from its own equity curve.
+    #[serde(flatten)]
+    pub performance: Performance,
 }
 
 /// Puts the report together from what the run gathered and the engine's last word.
@@ -348,15 +360,6 @@ fn strategy_result(
     let fees = sum(|p| p.fees);
     let gross = realized.checked_add(unrealized).unwrap_or(realized);
     let net = gross.checked_sub(fees).unwrap_or(gross);
-    let total_return = net.to_f64() / run.capital;
-    let (max_drawdown, max_drawdown_fraction, under) = stats::max_drawdown(curve);
-    let (sharpe, sortino) = stats::sharpe_sortino(&stats::returns(curve), periods_per_year);
-    let annual = total_return * YEAR_NS / duration as f64;
-    let calmar = if max_drawdown_fraction > 0.0 {
-        annual / max_drawdown_fraction
-    } else {
-        0.0
-    };
     let mut trips: Vec<RoundTrip> = Vec::new();
     let mut spans = Vec::new();
     let mut instruments = Vec::new();
@@ -402,10 +405,28 @@ fn strategy_result(
         let traded: f64 = fills.iter().map(|f| (f.qty * f.price).abs()).sum();
         notional += traded;
         let (own, open_since) = stats::round_trips(&fills);
-        spans.extend(own.iter().map(|t| (t.opened, t.closed)));
+        let mut own_spans: Vec<(i64, i64)> = own.iter().map(|t| (t.opened, t.closed)).collect();
         if let Some(opened) = open_since {
-            spans.push((opened, run.last_ts));
+            own_spans.push((opened, run.last_ts));
         }
+        spans.extend_from_slice(&own_spans);
+        let key = (end.id.clone(), symbol.clone());
+        let flat_curve = vec![(run.first_ts, run.capital)];
+        let own_curve = run.instrument_curves.get(&key).unwrap_or(&flat_curve);
+        let gross = position
+            .realized_pnl
+            .checked_add(position.unrealized_pnl)
+            .unwrap_or(position.realized_pnl);
+        let own_performance = performance(
+            own_curve,
+            &own,
+            &mut own_spans,
+            traded,
+            position.net_pnl().to_f64(),
+            run,
+            periods_per_year,
+            duration,
+        );
         let orders = run
             .orders
             .iter()
@@ -416,6 +437,7 @@ fn strategy_result(
         instruments.push(InstrumentResult {
             instrument: symbol.clone(),
             net_pnl: position.net_pnl().to_string(),
+            gross_pnl: gross.to_string(),
             realized_pnl: position.realized_pnl.to_string(),
             unrealized_pnl: position.unrealized_pnl.to_string(),
             fees: position.fees.to_string(),
@@ -432,13 +454,21 @@ fn strategy_result(
                 })
                 .unwrap_or_default(),
             fills: fills.len(),
-            round_trips: own.len(),
             traded_notional: traded,
+            performance: own_performance,
         });
         trips.extend(own);
     }
-    let (profit_factor, win_rate, expectancy) = stats::trip_stats(&trips);
-    let held: i64 = trips.iter().map(|t| t.closed - t.opened).sum();
+    let performance = performance(
+        curve,
+        &trips,
+        &mut spans,
+        notional,
+        net.to_f64(),
+        run,
+        periods_per_year,
+        duration,
+    );
     let rejected = view
         .map(|v| {
             v.rejects
@@ -465,6 +495,40 @@ fn strategy_result(
         realized_pnl: realized.to_string(),
         unrealized_pnl: unrealized.to_string(),
         fees: fees.to_string(),
+        performance,
+        orders: end.stats.orders,
+        fills: end.stats.fills,
+        canceled: end.stats.canceled,
+        rejected,
+        instruments,
+    }
+}
+
+/// The figures of `curve` and `trips` (`spans`: when a position was open; `notional`:
+/// traded; `net`: the net PnL at the end).
+#[allow(clippy::too_many_arguments)]
+fn performance(
+    curve: &[stats::Point],
+    trips: &[RoundTrip],
+    spans: &mut [(i64, i64)],
+    notional: f64,
+    net: f64,
+    run: &Run,
+    periods_per_year: f64,
+    duration: i64,
+) -> Performance {
+    let total_return = net / run.capital;
+    let (max_drawdown, max_drawdown_fraction, under) = stats::max_drawdown(curve);
+    let (sharpe, sortino) = stats::sharpe_sortino(&stats::returns(curve), periods_per_year);
+    let annual = total_return * YEAR_NS / duration as f64;
+    let calmar = if max_drawdown_fraction > 0.0 {
+        annual / max_drawdown_fraction
+    } else {
+        0.0
+    };
+    let (profit_factor, win_rate, expectancy) = stats::trip_stats(trips);
+    let held: i64 = trips.iter().map(|t| t.closed - t.opened).sum();
+    Performance {
         total_return,
         max_drawdown,
         max_drawdown_fraction,
@@ -481,13 +545,8 @@ fn strategy_result(
         } else {
             held as f64 / trips.len() as f64 / NANOS_PER_SECOND as f64
         },
-        exposure: stats::covered(&mut spans) as f64 / duration as f64,
+        exposure: stats::covered(spans) as f64 / duration as f64,
         turnover: notional / run.capital,
-        orders: end.stats.orders,
-        fills: end.stats.fills,
-        canceled: end.stats.canceled,
-        rejected,
-        instruments,
     }
 }
 
@@ -563,21 +622,21 @@ impl Report {
                 s.net_pnl,
                 s.gross_pnl,
                 s.fees,
-                s.total_return * 100.0,
-                s.max_drawdown,
-                s.max_drawdown_fraction * 100.0,
-                s.max_drawdown_secs,
-                s.sharpe,
-                s.sortino,
+                s.performance.total_return * 100.0,
+                s.performance.max_drawdown,
+                s.performance.max_drawdown_fraction * 100.0,
+                s.performance.max_drawdown_secs,
+                s.performance.sharpe,
+                s.performance.sortino,
                 s.orders,
                 s.fills,
                 s.canceled,
                 s.rejected.values().sum::<u64>(),
-                s.round_trips,
-                s.win_rate * 100.0,
-                s.expectancy,
-                s.exposure * 100.0,
-                s.turnover,
+                s.performance.round_trips,
+                s.performance.win_rate * 100.0,
+                s.performance.expectancy,
+                s.performance.exposure * 100.0,
+                s.performance.turnover,
             );
         }
         out

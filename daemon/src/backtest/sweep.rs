@@ -385,8 +385,8 @@ impl Sweep {
                 Ok(r) => record.extend([
                     number(row.metric),
                     r.net_pnl.clone(),
-                    r.sharpe.to_string(),
-                    r.max_drawdown_fraction.to_string(),
+                    r.performance.sharpe.to_string(),
+                    r.performance.max_drawdown_fraction.to_string(),
                     r.fills.to_string(),
                     String::new(),
                 ]),
@@ -420,7 +420,7 @@ impl Sweep {
                     self.metric,
                     row.metric.unwrap_or(f64::NAN),
                     r.net_pnl,
-                    r.sharpe,
+                    r.performance.sharpe,
                     r.fills
                 ),
                 Err(err) => format!("failed: {err}"),
