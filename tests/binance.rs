@@ -632,7 +632,10 @@ fn the_engine_trades_through_the_binance_venue() {
         ]))
         .unwrap();
     let open = |engine: &Engine| {
-        let QueryAnswer::OpenOrders(open) = engine.query(&Query::OpenOrders { strategy: None });
+        let QueryAnswer::OpenOrders(open) = engine.query(&Query::OpenOrders { strategy: None })
+        else {
+            panic!("asked for open orders")
+        };
         open.into_iter()
             .map(|(o, _)| (o.venue_client_id, o.status))
             .collect::<Vec<_>>()

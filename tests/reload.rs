@@ -230,3 +230,97 @@ params = { instrument = "ETH-USDT" }
     assert_continuous(&counts(&output, "counter"));
     assert!(!output.iter().any(|l| l.contains("watching for strategy")));
 }
+
+#[test]
+fn an_operator_lists_kept_versions_and_rolls_back_over_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let strategies = dir.path().join("strategies");
+    std::fs::create_dir(&strategies).unwrap();
+    let v0 = support::variant("test_strategy", "v0");
+    let v1 = support::variant("test_strategy", "v1");
+    let (h0, h1) = (content_hash(&v0), content_hash(&v1));
+    std::fs::write(strategies.join("counter.wasm"), &v0).unwrap();
+    let tokens = format!(
+        "\n[[api.token]]\nname = \"viewer\"\nrole = \"viewer\"\nsha256 = \"{}\"\n\
+         \n[[api.token]]\nname = \"ops\"\nrole = \"operator\"\nsha256 = \"{}\"\n",
+        pennant_daemon::api::hash_token("viewer-token"),
+        pennant_daemon::api::hash_token("operator-token"),
+    );
+    let config = write_config(dir.path(), "", &(COUNTER.replace("TAG", "a") + &tokens));
+    let daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let api = support::api::Api::of(&daemon);
+    daemon.wait_for(&["count=2 tag=a", "strategy=counter"]);
+    save_by_rename(&strategies, "counter.wasm", &v1);
+    daemon.wait_for(&["strategy swapped", "strategy=counter", &h1]);
+
+    let versions = |token| {
+        let list = api.ok("GET", "/api/v1/strategies/counter/versions", token, None);
+        list["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let outcome = v["outcome"].as_str().unwrap().to_owned();
+                let can = v["can_roll_back"].as_bool().unwrap();
+                (v["version"].as_str().unwrap().to_owned(), outcome, can)
+            })
+            .collect::<Vec<_>>()
+    };
+    let running = |hash: &str| (hash.to_owned(), "current".to_owned(), false);
+    let kept = |hash: &str| (hash.to_owned(), "replaced".to_owned(), true);
+    // Newest first; a viewer may read them.
+    assert_eq!(versions("viewer-token"), vec![running(&h1), kept(&h0)]);
+
+    let rollback = "/api/v1/strategies/counter/rollback";
+    let to = |hash: &str| format!(r#"{{"version": "{hash}"}}"#);
+    api.call("POST", rollback, Some("viewer-token"), Some(&to(&h0)))
+        .error(403, "forbidden");
+    api.call("POST", rollback, Some("operator-token"), Some(&to("f00d")))
+        .error(409, "conflict");
+    api.call(
+        "POST",
+        rollback,
+        Some("operator-token"),
+        Some(r#"{"hash": "x"}"#),
+    )
+    .error(400, "bad_request");
+    api.call(
+        "POST",
+        "/api/v1/strategies/nobody/rollback",
+        Some("operator-token"),
+        None,
+    )
+    .error(404, "not_found");
+    api.call(
+        "GET",
+        "/api/v1/strategies/nobody/versions",
+        Some("viewer-token"),
+        None,
+    )
+    .error(404, "not_found");
+    // Nothing changed by the refusals.
+    assert_eq!(versions("viewer-token"), vec![running(&h1), kept(&h0)]);
+
+    let back = api.ok("POST", rollback, "operator-token", Some(&to(&h0)));
+    assert_eq!(
+        back,
+        serde_json::json!({"strategy": "counter", "version": h0, "state": "running"})
+    );
+    daemon.wait_for(&["strategy rolled back", "strategy=counter", "actor=api:ops"]);
+    let shown = api.ok("GET", "/api/v1/strategies/counter", "viewer-token", None);
+    assert_eq!(shown["version"], h0.as_str());
+    assert_eq!(versions("viewer-token")[0], running(&h0));
+    assert!(versions("viewer-token").contains(&kept(&h1)));
+    // It trades on from where it was: the count goes on.
+    let before = counts(&daemon.output(), "counter").len();
+    daemon.wait_for(&[&format!("count={} tag=a", before + 2), "strategy=counter"]);
+
+    // No body: back to the one before, the newer version.
+    let forth = api.ok("POST", rollback, "operator-token", None);
+    assert_eq!(forth["version"], h1.as_str());
+
+    daemon.signal("TERM");
+    let (status, output) = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", output.join("\n"));
+    assert_continuous(&counts(&output, "counter"));
+}

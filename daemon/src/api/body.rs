@@ -19,6 +19,15 @@ pub struct ScopeRequest {
     id: Option<String>,
 }
 
+/// `POST /strategies/{id}/rollback`: the version to return to; without it (or without a
+/// body), the one before the current code.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    /// The version's content hash.
+    pub version: Option<String>,
+}
+
 /// `PUT /risk/trading-state`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

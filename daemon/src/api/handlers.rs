@@ -121,6 +121,39 @@ pub(super) async fn call(
                 })?;
             ok(json!({"strategy": id, "outcome": reloaded.outcome, "version": reloaded.version}))
         }
+        Endpoint::Versions => {
+            query(&[])?;
+            let strategy = id.clone();
+            let QueryAnswer::Versions(Some(versions)) =
+                state.read(engine::Query::Versions { strategy }).await?
+            else {
+                return Err(ApiError::not_found(format!("no strategy {id}")));
+            };
+            let items: Vec<Value> = versions.iter().rev().map(json::version).collect();
+            ok(json!({"strategy": id, "versions": items}))
+        }
+        Endpoint::Rollback => {
+            query(&[])?;
+            let request: body::RollbackRequest = if body.is_empty() {
+                body::RollbackRequest::default()
+            } else {
+                body::parse(body, &[])?
+            };
+            let command = Command::Rollback {
+                strategy: id.clone(),
+                version: request.version,
+                actor: caller.actor(),
+            };
+            let version = match state.ask(command).await?.map_err(command_error)? {
+                Answer::RolledBack(version) => version,
+                _ => String::new(),
+            };
+            let view = state.view.borrow().clone();
+            let state_now = view
+                .strategy(&id)
+                .map_or("unknown", |s| s.report.state.name());
+            ok(json!({"strategy": id, "version": version, "state": state_now}))
+        }
         Endpoint::Orders => {
             let (filter, page, format) = query(query::ORDER_PARAMS)?.list()?;
             let rows = state
@@ -133,7 +166,10 @@ pub(super) async fn call(
         Endpoint::OpenOrders => {
             let strategy = query(&["strategy"])?.get("strategy").map(str::to_owned);
             let QueryAnswer::OpenOrders(orders) =
-                state.read(engine::Query::OpenOrders { strategy }).await?;
+                state.read(engine::Query::OpenOrders { strategy }).await?
+            else {
+                return Err(ApiError::internal("the engine answered another query"));
+            };
             let items: Vec<Value> = orders
                 .iter()
                 .map(|(order, created)| json::open_order(order, *created))

@@ -5,7 +5,7 @@
 
 use crate::config::Limits;
 use crate::engine::view::{EngineView, StrategyView};
-use crate::engine::StrategyState;
+use crate::engine::{StrategyState, Version, VersionOutcome};
 use crate::records::{Body, Named, Record};
 use crate::records::{
     FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, RiskEvent, SignalEvent,
@@ -77,6 +77,23 @@ pub fn strategy(engine: &EngineView, view: &StrategyView) -> Value {
         },
         "memory_bytes": view.memory_bytes,
         "positions": r.positions.iter().map(|(symbol, p)| position(symbol, engine.venue_of(symbol), p)).collect::<Vec<_>>(),
+    })
+}
+
+/// One kept version of a strategy's code.
+pub fn version(v: &Version) -> Value {
+    let (outcome, reason) = match &v.outcome {
+        VersionOutcome::Current => ("current", None),
+        VersionOutcome::Replaced => ("replaced", None),
+        VersionOutcome::Failed { reason } => ("failed", Some(reason.as_str())),
+    };
+    json!({
+        "version": v.hash,
+        "path": v.path.as_ref().map(|p| p.display().to_string()),
+        "loaded_at": rfc3339(v.loaded_at),
+        "outcome": outcome,
+        "reason": reason,
+        "can_roll_back": v.can_roll_back(),
     })
 }
 

@@ -38,6 +38,10 @@ pub enum Endpoint {
     Resume,
     /// `POST /api/v1/strategies/{id}/reload`.
     Reload,
+    /// `GET /api/v1/strategies/{id}/versions`.
+    Versions,
+    /// `POST /api/v1/strategies/{id}/rollback`.
+    Rollback,
     /// `GET /api/v1/orders`.
     Orders,
     /// `GET /api/v1/orders/open`.
@@ -142,6 +146,18 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/strategies/{id}/reload",
         Token(Operator),
         E::Reload,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/strategies/{id}/versions",
+        Token(Viewer),
+        E::Versions,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/strategies/{id}/rollback",
+        Token(Operator),
+        E::Rollback,
     ),
     route(Method::GET, "/api/v1/orders", Token(Viewer), E::Orders),
     route(

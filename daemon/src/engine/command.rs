@@ -37,6 +37,15 @@ pub enum Command {
         /// Who asked.
         actor: String,
     },
+    /// Move a strategy back to a version it kept (see [`Engine::rollback`]).
+    Rollback {
+        /// The strategy id.
+        strategy: String,
+        /// The version's hash; `None` for the one before the current code.
+        version: Option<String>,
+        /// Who asked.
+        actor: String,
+    },
     /// Engage the kill switch of a scope: HALTED, and its open orders canceled.
     KillSwitch {
         /// Global or one strategy.
@@ -79,6 +88,7 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Pause { .. } => "pause",
             Command::Resume { .. } => "resume",
+            Command::Rollback { .. } => "rollback",
             Command::KillSwitch { .. } => "kill_switch",
             Command::ReleaseKillSwitch { .. } => "release_kill_switch",
             Command::SetTradingState { .. } => "set_trading_state",
@@ -125,6 +135,8 @@ pub enum Answer {
     },
     /// The strategy's state after a pause or a resume.
     Strategy(&'static str),
+    /// The version a rollback put in place.
+    RolledBack(String),
     /// How many orders the kill switch canceled.
     Canceled(usize),
     /// The scope's limits after the change.
@@ -172,6 +184,15 @@ impl Engine {
                 self.resume(&strategy, &actor)?;
                 Ok(Answer::Strategy(self.state_name(&strategy)))
             }
+            Command::Rollback {
+                strategy,
+                version,
+                actor,
+            } => Ok(Answer::RolledBack(self.rollback(
+                &strategy,
+                version.as_deref(),
+                &actor,
+            )?)),
             Command::KillSwitch { scope, actor } => {
                 Ok(Answer::Canceled(self.kill_switch(&scope, &actor)?))
             }

@@ -140,6 +140,14 @@ pub struct Version {
     code: Option<StrategyCode>,
 }
 
+impl Version {
+    /// Whether [`Engine::rollback`] can return to it: it ran, its code is kept and it
+    /// is not the code in use.
+    pub fn can_roll_back(&self) -> bool {
+        self.code.is_some() && self.outcome != VersionOutcome::Current
+    }
+}
+
 impl std::fmt::Debug for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Version")
@@ -304,8 +312,14 @@ impl Engine {
 
     /// Moves a strategy back to an earlier version it kept: the one with hash `to`, or
     /// else the last one before the current code. Its parameters and state carry over,
-    /// as in any swap. Returns the hash now running.
-    pub fn rollback(&mut self, id: &str, to: Option<&str>) -> Result<String, StartError> {
+    /// as in any swap. Returns the hash now running. `actor` is who asked, for the audit
+    /// trail.
+    pub fn rollback(
+        &mut self,
+        id: &str,
+        to: Option<&str>,
+        actor: &str,
+    ) -> Result<String, StartError> {
         let idx = self
             .index_of(id)
             .ok_or_else(|| StartError::UnknownId(id.to_owned()))?;
@@ -315,7 +329,7 @@ impl Engine {
             .versions
             .iter()
             .rev()
-            .filter(|v| v.code.is_some() && v.outcome != VersionOutcome::Current)
+            .filter(|v| v.can_roll_back())
             .find(|v| match to {
                 Some(hash) => v.hash == hash,
                 None => Some(&v.hash) != current.as_ref(),
@@ -331,12 +345,12 @@ impl Engine {
         })?;
         let params = slot.params.clone();
         self.swap(idx, code.clone(), params)?;
-        log::info!(strategy = id, version = target.hash.as_str(); "strategy rolled back");
+        log::info!(strategy = id, version = target.hash.as_str(), actor; "strategy rolled back");
         self.record_lifecycle(
             idx,
             LifecycleKind::RolledBack,
             Some(target.hash.clone()),
-            String::new(),
+            format!("by {actor}"),
         );
         self.record_version(
             idx,
@@ -564,6 +578,9 @@ impl Engine {
                 }
             }
         }
+        // One entry per hash, the latest: rolling back and forth must not fill the list
+        // with copies and push out what else was kept.
+        versions.retain(|v| v.hash != hash);
         versions.push_back(Version {
             hash,
             path,

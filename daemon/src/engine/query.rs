@@ -7,6 +7,7 @@
 //! A query changes nothing, so it is not recorded: a replay without it makes the same
 //! orders and fills.
 
+use super::lifecycle::Version;
 use super::Engine;
 use crate::records::{OrderEvent, OrderState};
 use pennant_sdk::Timestamp;
@@ -20,14 +21,22 @@ pub enum Query {
         /// Only this strategy's.
         strategy: Option<String>,
     },
+    /// The versions a strategy kept ([`Engine::versions`]).
+    Versions {
+        /// The strategy id.
+        strategy: String,
+    },
 }
 
 /// What a query found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum QueryAnswer {
     /// Each working order as it would be recorded now (its state `pending_cancel` or
     /// `unknown` where the venue has not answered), with when it was created.
     OpenOrders(Vec<(OrderEvent, Timestamp)>),
+    /// A strategy's versions, oldest first; `None` for a strategy the engine does not
+    /// know.
+    Versions(Option<Vec<Version>>),
 }
 
 /// Where the answer to a query goes.
@@ -60,6 +69,7 @@ impl Engine {
                     .collect();
                 QueryAnswer::OpenOrders(orders)
             }
+            Query::Versions { strategy } => QueryAnswer::Versions(self.versions(strategy)),
         }
     }
 }

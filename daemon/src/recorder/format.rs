@@ -122,6 +122,16 @@ pub enum CommandRecord {
         /// Who.
         actor: String,
     },
+    /// See [`Command::Rollback`]: the version by hash; the engine replayed keeps the
+    /// versions it was given, so the same one is there.
+    Rollback {
+        /// Strategy id.
+        strategy: String,
+        /// The version's hash, or `None` for the one before.
+        version: Option<String>,
+        /// Who.
+        actor: String,
+    },
     /// See [`Command::KillSwitch`].
     KillSwitch {
         /// Scope, as displayed.
@@ -233,6 +243,15 @@ impl CommandRecord {
                 strategy: strategy.clone(),
                 actor: actor.clone(),
             },
+            Command::Rollback {
+                strategy,
+                version,
+                actor,
+            } => CommandRecord::Rollback {
+                strategy: strategy.clone(),
+                version: version.clone(),
+                actor: actor.clone(),
+            },
             Command::KillSwitch { scope, actor } => CommandRecord::KillSwitch {
                 scope: scope.to_string(),
                 actor: actor.clone(),
@@ -282,6 +301,15 @@ impl CommandRecord {
             },
             CommandRecord::Pause { strategy, actor } => Command::Pause { strategy, actor },
             CommandRecord::Resume { strategy, actor } => Command::Resume { strategy, actor },
+            CommandRecord::Rollback {
+                strategy,
+                version,
+                actor,
+            } => Command::Rollback {
+                strategy,
+                version,
+                actor,
+            },
             CommandRecord::KillSwitch { scope: s, actor } => Command::KillSwitch {
                 scope: scope(s)?,
                 actor,
