@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 /// From the bottom up; a module may use the modules of the layers below its own.
 const LAYERS: &[&[&str]] = &[
     &["config", "market", "plugin", "records"],
+    &["alert"],
     &["venue"],
     &["account"],
     &["risk"],
     &["engine"],
     &["store"],
     &["assembly", "metrics", "service"],
-    &["feed", "recorder", "reload"],
+    &["feed", "monitor", "recorder", "reload"],
     &["api"],
     &["daemon", "backtest"],
     &["lib", "main"],

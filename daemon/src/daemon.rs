@@ -320,11 +320,12 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     } else {
         None
     };
-    let metrics = match tokens {
-        Some(_) => Some(Arc::new(
+    // Alerts watch the engine's view and journal, which metrics come with.
+    let metrics = match tokens.is_some() || !config.alerts.is_empty() {
+        true => Some(Arc::new(
             Metrics::new().map_err(|err| DaemonError::Runtime(err.to_string()))?,
         )),
-        None => None,
+        false => None,
     };
     let (journal, writer, recovered) = if config.is_live() {
         let state_dir = config.resolve(&config.daemon.state_dir);
@@ -442,6 +443,17 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         let marker = service::reload_marker(std::process::id());
         let (reloads, reload_rx) = mpsc::channel(RELOAD_REQUESTS);
         tokio::spawn(reload::run(reloader, trigger_rx, reload_rx, tx.clone(), watcher, Some(marker)));
+        if !config.alerts.is_empty() {
+            start_alerts(&config, metrics.as_deref())?;
+            if let Some(view) = &view {
+                tokio::spawn(crate::monitor::run(crate::monitor::Watched {
+                    feeds: feeds.clone(),
+                    writer: writer.as_ref().map(|(_, _, stats)| stats.clone()),
+                    view: view.clone(),
+                    records: events.subscribe(),
+                }));
+            }
+        }
         if let (Some(tokens), Some(metrics), Some(view)) = (tokens, metrics, view) {
             let (store, stats) = match &writer {
                 Some((_, store, stats)) => (Some(store.clone()), Some(stats.clone())),
@@ -462,11 +474,17 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
                 strategies: config.strategies.iter().map(|s| s.id().to_owned()).collect(),
                 metrics,
                 started: std::time::Instant::now(),
+                intraday: Default::default(),
             };
             let addr = api::serve(state).await?;
             log::info!(addr = addr.as_str(), tokens = token_count; "admin API listening");
         }
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
+        crate::alert::raise(crate::alert::Alert::new(
+            crate::alert::AlertKind::DaemonStarted,
+            &config.daemon.id,
+            format!("pennantd {} started: {running}/{total} strategies running", env!("CARGO_PKG_VERSION")),
+        ));
         // A feed over the network is not up when started: systemd hears READY=1 once
         // every feed is connected (or, a replay, done), and not before.
         tokio::select! {
@@ -477,6 +495,11 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         // The engine decides when to stop; its channel closing tells us.
         tx.closed().await;
         service::stopping();
+        crate::alert::raise(crate::alert::Alert::new(
+            crate::alert::AlertKind::DaemonStopping,
+            &config.daemon.id,
+            "pennantd is stopping",
+        ));
         // The exchanges' venues send the cancels the stopping strategies asked for.
         for task in venue_tasks {
             if tokio::time::timeout(grace, task).await.is_err() {
@@ -487,6 +510,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         if let Some((writer, _, _)) = writer {
             let _ = writer.await;
         }
+        crate::alert::flush(ALERT_FLUSH).await;
         Ok::<(), DaemonError>(())
     })?;
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -494,6 +518,28 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     engine_thread
         .join()
         .map_err(|_| DaemonError::Runtime("the engine thread panicked".into()))
+}
+
+/// How long a stopping daemon waits for its last alerts to be delivered.
+const ALERT_FLUSH: Duration = Duration::from_secs(5);
+
+/// Starts the `[[alert]]` sinks, their secrets read from the credentials or the
+/// environment, and installs them for [`crate::alert::raise`].
+fn start_alerts(config: &Config, metrics: Option<&Metrics>) -> Result<(), DaemonError> {
+    use crate::alert::sink;
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    let mut sinks = Vec::new();
+    for alert in &config.alerts {
+        let name = alert.name.get_ref();
+        let failed = |err: sink::SinkError| DaemonError::Runtime(err.to_string());
+        let target = sink::target(alert, credentials.as_deref(), |n| std::env::var(n).ok())
+            .map_err(failed)?;
+        let counters = metrics.map_or_else(sink::SinkCounters::detached, |m| m.alert_sink(name));
+        sinks.push(sink::spawn(alert, target, &config.daemon.id, counters).map_err(failed)?);
+        log::info!(sink = name.as_str(), format:? = alert.format; "alert sink ready");
+    }
+    crate::alert::install(sinks);
+    Ok(())
 }
 
 /// Starts the exchanges' venues (`[[venue]] kind = "binance"`): each checked against

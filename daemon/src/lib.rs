@@ -21,6 +21,7 @@
 //! - [`daemon`]: wiring it all together: start, run, shut down.
 
 pub mod account;
+pub mod alert;
 pub mod api;
 pub mod assembly;
 pub mod backtest;
@@ -30,6 +31,7 @@ pub mod engine;
 pub mod feed;
 pub mod market;
 pub mod metrics;
+pub mod monitor;
 pub mod plugin;
 pub mod recorder;
 pub mod records;

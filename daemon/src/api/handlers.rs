@@ -1,6 +1,7 @@
 //! The endpoints: one function per route, each given what [`super::handle`] checked.
 
 use super::body;
+use super::dashboard;
 use super::error::ApiError;
 use super::events::{self, Subscription};
 use super::query::{self, Format, Query};
@@ -33,6 +34,14 @@ pub(super) async fn call(
     let query = |allowed: &[&str]| Query::parse(raw_query, allowed);
     let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
     match endpoint {
+        Endpoint::Dashboard => {
+            query(&[])?;
+            dashboard::serve("index.html")
+        }
+        Endpoint::DashboardAsset => {
+            query(&[])?;
+            dashboard::serve(&id)
+        }
         Endpoint::Health => {
             query(&[])?;
             ok(json!({
@@ -62,6 +71,10 @@ pub(super) async fn call(
                 HeaderValue::from_static("application/json"),
             );
             Ok(response)
+        }
+        Endpoint::Session => {
+            query(&[])?;
+            ok(json!({"name": caller.name, "role": caller.role.name()}))
         }
         Endpoint::Strategies => {
             query(&[])?;
@@ -221,6 +234,24 @@ pub(super) async fn call(
                 "days": days.iter().map(json::day_pnl).collect::<Vec<_>>(),
                 "current": json::current_pnl(&view, q.get("strategy")),
             }))
+        }
+        Endpoint::Intraday => {
+            let q = query(&["strategy"])?;
+            let intraday = state
+                .intraday
+                .lock()
+                .map_err(|_| ApiError::internal("the PnL samples are not readable"))?;
+            let series: Vec<Value> = intraday
+                .series(q.get("strategy"))
+                .map(|(id, points)| {
+                    let points: Vec<Value> = points
+                        .iter()
+                        .map(|(time, net)| json!({"time": time, "net_pnl": net.to_string()}))
+                        .collect();
+                    json!({"strategy": id, "points": points})
+                })
+                .collect();
+            ok(json!({"step_secs": super::intraday::STEP.as_secs(), "series": series}))
         }
         Endpoint::Risk => {
             query(&[])?;

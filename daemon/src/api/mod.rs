@@ -17,9 +17,11 @@
 pub mod auth;
 mod body;
 pub mod csv;
+pub mod dashboard;
 pub mod error;
 pub mod events;
 mod handlers;
+pub mod intraday;
 pub mod json;
 pub mod query;
 pub mod routes;
@@ -89,6 +91,8 @@ pub struct ApiState {
     pub metrics: Arc<Metrics>,
     /// When the daemon started.
     pub started: Instant,
+    /// The day's PnL samples, taken by a task [`serve`] starts.
+    pub intraday: Arc<std::sync::Mutex<intraday::Intraday>>,
 }
 
 impl ApiState {
@@ -143,9 +147,28 @@ impl ApiState {
     }
 }
 
+/// Samples the day's PnL every [`intraday::STEP`] while the engine publishes.
+async fn sample_intraday(mut view: ViewReceiver, into: Arc<std::sync::Mutex<intraday::Intraday>>) {
+    let mut ticks = tokio::time::interval(intraday::STEP);
+    loop {
+        ticks.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        let snapshot = view.borrow_and_update().clone();
+        if let Ok(mut intraday) = into.lock() {
+            intraday.sample(&snapshot, now);
+        }
+        if !snapshot.running {
+            return;
+        }
+    }
+}
+
 /// Starts serving; returns where it listens (for the log) once bound.
 pub async fn serve(state: ApiState) -> Result<String, ApiSetupError> {
     let listen = state.config.listen.get_ref().clone();
+    tokio::spawn(sample_intraday(state.view.clone(), state.intraday.clone()));
     let state = Arc::new(state);
     let with_state = warp::any().map(move || state.clone());
     let filter = warp::any()

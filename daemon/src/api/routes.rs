@@ -20,6 +20,10 @@ pub enum Access {
 /// What serves a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
+    /// `GET /`: the dashboard's page.
+    Dashboard,
+    /// `GET /ui/{id}`: a file of the dashboard.
+    DashboardAsset,
     /// `GET /healthz`.
     Health,
     /// `GET /readyz`.
@@ -28,6 +32,8 @@ pub enum Endpoint {
     Metrics,
     /// `GET /api/v1/openapi.json`.
     OpenApi,
+    /// `GET /api/v1/session`.
+    Session,
     /// `GET /api/v1/strategies`.
     Strategies,
     /// `GET /api/v1/strategies/{id}`.
@@ -56,6 +62,8 @@ pub enum Endpoint {
     Balances,
     /// `GET /api/v1/pnl`.
     Pnl,
+    /// `GET /api/v1/pnl/intraday`.
+    Intraday,
     /// `GET /api/v1/risk`.
     Risk,
     /// `PUT /api/v1/risk/limits`.
@@ -98,6 +106,9 @@ use Role::{Admin, Operator, Viewer};
 
 /// Every route the API serves.
 pub const ROUTES: &[Route] = &[
+    // The dashboard holds no data: its page asks the API below with the user's token.
+    route(Method::GET, "/", Public, E::Dashboard),
+    route(Method::GET, "/ui/{id}", Public, E::DashboardAsset),
     route(
         Method::GET,
         "/healthz",
@@ -117,6 +128,7 @@ pub const ROUTES: &[Route] = &[
         E::Metrics,
     ),
     route(Method::GET, "/api/v1/openapi.json", Public, E::OpenApi),
+    route(Method::GET, "/api/v1/session", Token(Viewer), E::Session),
     route(
         Method::GET,
         "/api/v1/strategies",
@@ -176,6 +188,12 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Method::GET, "/api/v1/balances", Token(Viewer), E::Balances),
     route(Method::GET, "/api/v1/pnl", Token(Viewer), E::Pnl),
+    route(
+        Method::GET,
+        "/api/v1/pnl/intraday",
+        Token(Viewer),
+        E::Intraday,
+    ),
     route(Method::GET, "/api/v1/risk", Token(Viewer), E::Risk),
     route(Method::PUT, "/api/v1/risk/limits", Token(Admin), E::Limits),
     route(

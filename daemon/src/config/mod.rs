@@ -5,17 +5,20 @@
 //! folder. Prices, quantities and fees are decimals, written as strings (`"0.01"`) or
 //! numbers; they are read exactly into fixed point.
 
+pub mod alert;
 pub mod api;
 pub mod daemon;
 pub mod limits;
 pub mod market;
 pub mod plugins;
 pub mod risk;
+pub mod secret;
 pub mod store;
 pub mod strategy;
 mod values;
 pub mod venue;
 
+pub use alert::{AlertConfig, AlertEventName, AlertFormat};
 pub use api::{ApiConfig, ListenAddr, PublicEndpoint, Role, TokenConfig};
 pub use daemon::{DaemonConfig, RecorderConfig};
 pub use limits::{limit_applies, validate_limits, LimitScope, Limits};
@@ -105,6 +108,9 @@ pub struct Config {
     /// `[recorder]`: the session recorder.
     #[serde(default)]
     pub recorder: RecorderConfig,
+    /// `[[alert]]`: where alerts are sent.
+    #[serde(rename = "alert", default)]
+    pub alerts: Vec<AlertConfig>,
     /// The folder of the configuration file; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -367,6 +373,7 @@ impl Config {
             }
         }
         self.check_api(&invalid)?;
+        self.check_alerts(&invalid)?;
         let mut ids = HashSet::new();
         for strategy in &self.strategies {
             let id = strategy.id.get_ref();
@@ -382,6 +389,56 @@ impl Config {
                     strategy.id.span(),
                     "strategy.id",
                     format!("strategy {id} is defined twice"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_alerts(
+        &self,
+        invalid: &dyn Fn(std::ops::Range<usize>, &str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let mut names = HashSet::new();
+        for sink in &self.alerts {
+            let name = sink.name.get_ref();
+            let wrong = |key: &str, message: String| invalid(sink.name.span(), key, message);
+            if !names.insert(name.as_str()) {
+                return Err(wrong(
+                    "alert.name",
+                    format!("alert {name} is defined twice"),
+                ));
+            }
+            match sink.format {
+                AlertFormat::Webhook | AlertFormat::Slack => {
+                    if sink.url.is_some() == sink.url_secret.is_some() {
+                        return Err(wrong(
+                            "alert.url",
+                            format!("alert {name}: give exactly one of url, url_secret"),
+                        ));
+                    }
+                    if let Some(url) = &sink.url {
+                        if !url.starts_with("http://") && !url.starts_with("https://") {
+                            return Err(wrong(
+                                "alert.url",
+                                format!("alert {name}: {url:?} is not an http(s) URL"),
+                            ));
+                        }
+                    }
+                }
+                AlertFormat::Telegram => {
+                    if sink.bot_token_secret.is_none() || sink.chat_id.is_none() {
+                        return Err(wrong(
+                            "alert.bot_token_secret",
+                            format!("alert {name}: telegram needs bot_token_secret and chat_id"),
+                        ));
+                    }
+                }
+            }
+            if sink.retry_min_ms > sink.retry_max_ms {
+                return Err(wrong(
+                    "alert.retry_min_ms",
+                    format!("alert {name}: retry_min_ms is above retry_max_ms"),
                 ));
             }
         }
@@ -491,6 +548,7 @@ impl Config {
             ("[paper]", self.paper != running.paper),
             ("[store]", self.store != running.store),
             ("[api]", self.api != running.api),
+            ("[[alert]]", self.alerts != running.alerts),
             ("[[instrument]]", self.instruments != running.instruments),
             ("[[feed]]", self.feeds != running.feeds),
             (

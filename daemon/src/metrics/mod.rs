@@ -47,6 +47,7 @@ pub struct Metrics {
     store_write_duration: Histogram,
     /// The session recorder's instruments.
     pub recorder: RecorderMetrics,
+    alerts: IntCounterVec,
 }
 
 /// Why the metrics could not be set up (a programming error: two metrics with one name).
@@ -130,6 +131,11 @@ impl Metrics {
                     .namespace(NAMESPACE),
                 )?,
             },
+            alerts: counter_vec(
+                "alerts_total",
+                "Alerts by [[alert]] sink and outcome: sent (messages delivered, a group counting once), failed (given up after the retries, or refused with a 4xx), retried (deliveries tried again), dropped (the sink's queue was full).",
+                &["sink", "outcome"],
+            )?,
             registry,
             engine,
             api,
@@ -172,11 +178,23 @@ impl Metrics {
             Box::new(metrics.recorder.recording.clone()),
             Box::new(metrics.recorder.session_bytes.clone()),
             Box::new(metrics.recorder.deleted.clone()),
+            Box::new(metrics.alerts.clone()),
         ];
         for collector in collectors {
             metrics.registry.register(collector)?;
         }
         Ok(metrics)
+    }
+
+    /// The counters of alert sink `sink`.
+    pub fn alert_sink(&self, sink: &str) -> crate::alert::sink::SinkCounters {
+        let counter = |outcome: &str| self.alerts.with_label_values(&[sink, outcome]);
+        crate::alert::sink::SinkCounters {
+            sent: counter("sent"),
+            failed: counter("failed"),
+            retried: counter("retried"),
+            dropped: counter("dropped"),
+        }
     }
 
     /// Serves the engine's published view (and the store writer's counters, when there

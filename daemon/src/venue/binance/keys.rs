@@ -24,20 +24,7 @@ impl Default for KeyNames {
 }
 
 /// Why the keys are not at hand.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeysError {
-    /// Neither a credential file nor an environment variable has it.
-    #[error("no {0}: give it as a systemd credential (LoadCredential={0}:...) or in the environment variable {0}")]
-    Missing(String),
-    /// A credential file cannot be read.
-    #[error("cannot read the credential {name}: {message}")]
-    Unreadable {
-        /// The credential.
-        name: String,
-        /// Why.
-        message: String,
-    },
-}
+pub type KeysError = crate::config::secret::SecretError;
 
 /// The key and secret of a Binance account.
 #[derive(Clone, PartialEq, Eq)]
@@ -61,24 +48,7 @@ pub fn load(
     credentials: Option<&Path>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<ApiKeys, KeysError> {
-    let one = |name: &str| -> Result<String, KeysError> {
-        if let Some(path) = credentials.map(|dir| dir.join(name)) {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => return Ok(text.trim().to_owned()),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => {
-                    return Err(KeysError::Unreadable {
-                        name: name.to_owned(),
-                        message: err.to_string(),
-                    })
-                }
-            }
-        }
-        env(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| KeysError::Missing(name.to_owned()))
-    };
+    let one = |name: &str| crate::config::secret::read(name, credentials, &env);
     Ok(ApiKeys {
         key: one(&names.key)?,
         secret: one(&names.secret)?,

@@ -232,6 +232,16 @@ impl RestClient {
         if let Failure::RateLimited { retry_after } | Failure::Banned { retry_after } = &failure {
             self.blocked = Some((Instant::now() + *retry_after, failure.clone()));
         }
+        if let Failure::RateLimited { retry_after } = &failure {
+            crate::alert::raise(crate::alert::Alert::new(
+                crate::alert::AlertKind::VenueRateLimited,
+                "binance",
+                format!(
+                    "Binance rate-limited this daemon (HTTP 429): nothing is sent for {} s",
+                    retry_after.as_secs()
+                ),
+            ));
+        }
         if let Failure::Banned { retry_after } = &failure {
             self.new_ban = Some(*retry_after);
         }

@@ -533,7 +533,7 @@ impl<T> Task<T> {
                 _ = tokio::time::sleep_until(quiet_at.unwrap_or(now + far)), if quiet_at.is_some() => {
                     if let Some(s) = stream.as_mut() {
                         log::warn!(quiet_secs = s.settings.quiet.as_secs(); "the Binance user data stream went quiet: connecting again");
-                        Self::lost(s);
+                        Self::lost(s, "the user data stream went quiet");
                     }
                 }
                 _ = tokio::time::sleep_until(cancel_at.unwrap_or(now + far)), if cancel_at.is_some() => {
@@ -563,11 +563,11 @@ impl<T> Task<T> {
                     }
                     Some(Ok(Message::Close(_))) | None => {
                         log::warn!("the Binance user data stream closed: connecting again");
-                        Self::lost(s);
+                        Self::lost(s, "the user data stream closed");
                     }
                     Some(Err(err)) => {
                         log::warn!(error = err.as_str(); "the Binance user data stream failed: connecting again");
-                        Self::lost(s);
+                        Self::lost(s, "the user data stream failed");
                     }
                     // Pings are answered by the socket; they show the connection lives.
                     Some(Ok(_)) => {}
@@ -586,7 +586,12 @@ impl<T> Task<T> {
         }
     }
 
-    fn lost(s: &mut Stream) {
+    fn lost(s: &mut Stream, why: &str) {
+        crate::alert::raise(crate::alert::Alert::new(
+            crate::alert::AlertKind::VenueDisconnected,
+            "binance",
+            format!("{why}: connecting again with backoff; orders are reconciled on return"),
+        ));
         s.socket = None;
         s.lost_at = Some(Instant::now());
         s.next_attempt = Instant::now() + backoff(&s.settings, s.attempts);
