@@ -257,21 +257,78 @@ fn deb() -> Result<()> {
         install.args(["install", "cargo-deb", "--locked"]);
         run(install)?;
     }
-    let mut build = cargo();
-    build.args(["deb", "--package", "pennant-daemon"]);
-    run(build)?;
+    // The binary is installed stripped; its debug symbols go to a -dbgsym package
+    // (/usr/lib/debug/.build-id/..., found by gdb and debuginfod by the build id).
     let folder = root().join("target").join("debian");
-    let package = std::fs::read_dir(&folder)?
+    let _ = std::fs::remove_dir_all(&folder);
+    let mut build = cargo();
+    build.args(["deb", "--package", "pennant-daemon", "--dbgsym"]);
+    run(build)?;
+    let packages: Vec<PathBuf> = std::fs::read_dir(&folder)?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "deb"))
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .collect();
+    let is_dbgsym = |p: &PathBuf| p.to_string_lossy().contains("-dbgsym");
+    let package = packages
+        .iter()
+        .find(|p| !is_dbgsym(p))
         .context("cargo deb made no .deb")?;
-    let mut list = Command::new("dpkg-deb");
-    list.arg("--contents").arg(&package);
-    run(list)?;
-    eprintln!("xtask: {}", package.display());
+    let symbols = packages
+        .iter()
+        .find(|p| is_dbgsym(p))
+        .context("cargo deb made no -dbgsym .deb")?;
+    for deb in [package, symbols] {
+        let mut list = Command::new("dpkg-deb");
+        list.arg("--contents").arg(deb);
+        run(list)?;
+    }
+    // The release check: the installed binary has no debug sections, the symbols
+    // package has them for that very binary.
+    let unpacked = folder.join("unpacked");
+    for deb in [package, symbols] {
+        let mut extract = Command::new("dpkg-deb");
+        extract.arg("-x").arg(deb).arg(&unpacked);
+        run(extract)?;
+    }
+    let binary = unpacked.join("usr/bin/pennantd");
+    let sections = |file: &Path| -> Result<String> {
+        let out = Command::new("readelf").arg("-S").arg(file).output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    if sections(&binary)?.contains(".debug_") {
+        bail!("{} still has debug sections", binary.display());
+    }
+    let debug = walk(&unpacked.join("usr/lib/debug"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "debug"))
+        .context("the -dbgsym package holds no .debug file")?;
+    if !sections(&debug)?.contains(".debug_line") {
+        bail!("{} has no debug sections", debug.display());
+    }
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len()) / (1 << 20);
+    eprintln!(
+        "xtask: {} (pennantd {} MiB, stripped) and {} (its symbols, {} MiB)",
+        package.display(),
+        size(&binary),
+        symbols.display(),
+        size(&debug)
+    );
     Ok(())
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }
 
 fn test() -> Result<()> {
