@@ -283,21 +283,27 @@ mod tests {
     #[test]
     fn conditions_raise_on_their_changes_only() {
         let mut conditions = Conditions::default();
-        let mut check = |feeds: &[FeedReading], spooled: u64, banned: &[&str], want: &[AlertKind]| {
-            let banned: Vec<String> = banned.iter().map(|b| b.to_string()).collect();
-            let got: Vec<AlertKind> = conditions
-                .read(feeds, spooled, &banned)
-                .into_iter()
-                .map(|a| a.kind)
-                .collect();
-            assert_eq!(got, want, "{feeds:?} spooled={spooled} banned={banned:?}");
-        };
+        let mut check =
+            |feeds: &[FeedReading], spooled: u64, banned: &[&str], want: &[AlertKind]| {
+                let banned: Vec<String> = banned.iter().map(|b| b.to_string()).collect();
+                let got: Vec<AlertKind> = conditions
+                    .read(feeds, spooled, &banned)
+                    .into_iter()
+                    .map(|a| a.kind)
+                    .collect();
+                assert_eq!(got, want, "{feeds:?} spooled={spooled} banned={banned:?}");
+            };
         use AlertKind as K;
         check(&[feed(true, 0.1)], 0, &[], &[]);
         check(&[feed(false, 0.1)], 0, &[], &[K::FeedDisconnected]);
         check(&[feed(false, 0.1)], 0, &[], &[]);
         check(&[feed(true, 30.0)], 0, &[], &[K::FeedStale]);
-        check(&[feed(true, 30.0)], 5, &["binance"], &[K::StoreOutage, K::VenueBanned]);
+        check(
+            &[feed(true, 30.0)],
+            5,
+            &["binance"],
+            &[K::StoreOutage, K::VenueBanned],
+        );
         check(&[feed(true, 0.2)], 5, &["binance"], &[K::FeedRecovered]);
         check(&[feed(true, 0.2)], 0, &[], &[K::StoreRecovered]);
         let ended = FeedReading {
@@ -312,7 +318,11 @@ mod tests {
         use crate::records::{LifecycleEvent, RiskEvent};
         let mut alerts = RecordAlerts::default();
         let mut check = |body: Body, want: Option<(AlertKind, &str)>| {
-            let record = Record { seq: 1, ts: 0, body };
+            let record = Record {
+                seq: 1,
+                ts: 0,
+                body,
+            };
             let got = alerts.of(&record).map(|a| (a.kind, a.subject));
             assert_eq!(got, want.map(|(k, s)| (k, s.to_owned())), "{record:?}");
         };
@@ -336,16 +346,37 @@ mod tests {
             })
         };
         use AlertKind as K;
-        check(lifecycle(LifecycleKind::Quarantined), Some((K::StrategyQuarantined, "mm")));
-        check(lifecycle(LifecycleKind::Refused), Some((K::StrategyRefused, "mm")));
+        check(
+            lifecycle(LifecycleKind::Quarantined),
+            Some((K::StrategyQuarantined, "mm")),
+        );
+        check(
+            lifecycle(LifecycleKind::Refused),
+            Some((K::StrategyRefused, "mm")),
+        );
         check(lifecycle(LifecycleKind::Paused), None);
         let halted = Some(TradingState::Halted);
         let active = Some(TradingState::Active);
-        check(risk(RiskKind::State, halted), Some((K::TradingState, "global")));
-        check(risk(RiskKind::KillSwitch, halted), Some((K::KillSwitchEngaged, "global")));
-        check(risk(RiskKind::State, active), Some((K::KillSwitchReleased, "global")));
-        check(risk(RiskKind::State, active), Some((K::TradingState, "global")));
-        check(risk(RiskKind::Reconciled, None), Some((K::Reconciliation, "global")));
+        check(
+            risk(RiskKind::State, halted),
+            Some((K::TradingState, "global")),
+        );
+        check(
+            risk(RiskKind::KillSwitch, halted),
+            Some((K::KillSwitchEngaged, "global")),
+        );
+        check(
+            risk(RiskKind::State, active),
+            Some((K::KillSwitchReleased, "global")),
+        );
+        check(
+            risk(RiskKind::State, active),
+            Some((K::TradingState, "global")),
+        );
+        check(
+            risk(RiskKind::Reconciled, None),
+            Some((K::Reconciliation, "global")),
+        );
         check(risk(RiskKind::Limits, None), None);
     }
 }

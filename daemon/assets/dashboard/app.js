@@ -1024,7 +1024,7 @@
     const globalMsgs = figures.reduce((acc, x) => acc + (x.messages_in_window || 0), 0);
     g.append(
       bar("Order messages in window", String(globalMsgs), global.max_orders_per_window ?? null, null, "bar-global-rate"),
-      bar("Open order notional", sum((x) => x.open_notional), global.max_gross_exposure ?? null, "vs max_gross_exposure", "bar-global-exposure"),
+      bar("Open order notional (gross exposure limit)", sum((x) => x.open_notional), global.max_gross_exposure ?? null, null, "bar-global-exposure"),
       bar("Loss today", lossOf(sum((x) => x.daily_pnl)), global.max_daily_loss ?? null, null, "bar-global-loss"),
     );
     bars.append(g);
@@ -1036,7 +1036,7 @@
       const loss = effective(limits, "max_daily_loss", f.id, null);
       scope.append(
         bar("Order messages in window", String(f.messages_in_window), rate ? rate.value : null, rate && rate.from, `bar-${f.id}-rate`),
-        bar("Open order notional", f.open_notional, exposure ? exposure.value : null, exposure && `${exposure.from}, vs max_gross_exposure`, `bar-${f.id}-exposure`),
+        bar("Open order notional (gross exposure limit)", f.open_notional, exposure ? exposure.value : null, exposure && exposure.from, `bar-${f.id}-exposure`),
         bar("Loss today", lossOf(f.daily_pnl), loss ? loss.value : null, loss && loss.from, `bar-${f.id}-loss`),
       );
       for (const p of (st && st.positions) || []) {
