@@ -56,6 +56,9 @@ dir = "{strategies}"
 # A call budget no well-behaved call reaches on a loaded machine (it is wall time).
 call_budget_ms = 5000
 
+[signals]
+horizons_secs = [1, 3600]
+
 {market}
 [[strategy]]
 id = "mm"
@@ -375,6 +378,37 @@ fn the_admin_api_serves_operators_and_admins_by_role() {
         (!signals["items"].as_array().unwrap().is_empty()).then_some(signals)
     });
     assert_eq!(signals["items"][0]["instrument"], "ETH-USDT");
+    // A second after a signal its instrument is priced again; an hour is not yet.
+    let stats = poll("a signal measured after 1 s", || {
+        let stats = api.ok("GET", "/api/v1/signals/stats?strategy=sma", VIEWER, None);
+        let measured = stats["items"][0]["horizons"][0]["measured"].as_u64();
+        (measured > Some(0)).then_some(stats)
+    });
+    assert_eq!(stats["horizons"], json!(["1s", "1h"]));
+    let item = &stats["items"][0];
+    assert_eq!(
+        (item["strategy"].as_str(), item["instrument"].as_str()),
+        (Some("sma"), Some("ETH-USDT"))
+    );
+    let count = |key: &str| item[key].as_u64().unwrap();
+    assert_eq!(count("signals"), count("buys") + count("sells"), "{item}");
+    let second = &item["horizons"][0];
+    assert!(
+        second["measured"].as_u64().unwrap() <= count("signals"),
+        "{item}"
+    );
+    assert!(second["hits"].as_u64().unwrap() <= second["measured"].as_u64().unwrap());
+    let rate = second["hit_rate"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&rate), "{item}");
+    assert!(second["avg_return_bps"].is_number(), "{item}");
+    let hour = &item["horizons"][1];
+    assert_eq!(
+        (hour["horizon"].as_str(), hour["measured"].as_u64()),
+        (Some("1h"), Some(0))
+    );
+    assert!(hour["hit_rate"].is_null() && hour["avg_return_bps"].is_null());
+    api.call("GET", "/api/v1/signals/stats?limit=5", Some(VIEWER), None)
+        .error(400, "unknown_parameter");
     let positions = api.ok("GET", "/api/v1/positions?strategy=mm", VIEWER, None);
     assert_eq!(positions["positions"][0]["strategy"], "mm");
     assert_eq!(positions["positions"][0]["venue"], "paper");

@@ -2057,3 +2057,82 @@ fn window_tape(len: usize) -> Vec<MarketEvent> {
     }
     events
 }
+
+/// A signal is priced at its instrument's mark when emitted and again at the first
+/// market event at or after each horizon, in engine time: the outcomes say whether the
+/// move went the signal's way.
+#[test]
+fn a_signal_is_priced_again_as_each_horizon_passes() {
+    use pennant_daemon::records::SignalOutcome;
+    let cache = tempfile::tempdir().unwrap();
+    let (journal, mut records) = journal();
+    let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
+        .journal(journal)
+        .settings(EngineSettings {
+            signal_horizons: vec![1, 3],
+            ..settings(Duration::from_secs(3600))
+        })
+        .build()
+        .unwrap();
+    // A buy signal on the second trade.
+    start(
+        &mut engine,
+        "test_strategy",
+        "signaller",
+        &[("mode", "chatty"), ("n", "4"), ("trigger", "2")],
+    );
+    let prices = ["100", "101", "103", "99", "98", "104", "105"];
+    for (n, price) in prices.iter().enumerate() {
+        // 900 ms apart: the 1 s horizon of a signal at trade 2 passes at trade 4.
+        let event = MarketEvent::Trade(trade(T0 + n as i64 * 900_000_000, price));
+        engine.step(pennant_daemon::engine::EngineInput::Market {
+            events: vec![event],
+            received: std::time::Instant::now(),
+        });
+    }
+    let bodies = written(&mut records);
+    assert!(
+        bodies
+            .iter()
+            .any(|b| matches!(b, pennant_daemon::records::Body::Signal(_))),
+        "a signal: {bodies:?}"
+    );
+    let outcomes: Vec<SignalOutcome> = bodies
+        .into_iter()
+        .filter_map(|body| match body {
+            pennant_daemon::records::Body::SignalOutcome(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    // From the second trade on, each trade brings a buy signal (the strategy's chatty
+    // mode). Each horizon's price is that of the first trade at or after the signal's
+    // time plus the horizon; a horizon not reached by the last trade has no outcome.
+    let ts = |n: usize| T0 + n as i64 * 900_000_000;
+    let mut expected = Vec::new();
+    for signal in 1..prices.len() {
+        for horizon_secs in [1u32, 3] {
+            let due = ts(signal) + i64::from(horizon_secs) * 1_000_000_000;
+            if let Some(at) = (0..prices.len()).find(|&n| ts(n) >= due) {
+                expected.push(SignalOutcome {
+                    strategy: "signaller".into(),
+                    instrument: "BTC-USDT".into(),
+                    side: Side::Buy,
+                    signal_ts: ts(signal),
+                    horizon_secs,
+                    reference: px(prices[signal]).raw(),
+                    price: px(prices[at]).raw(),
+                });
+            }
+        }
+    }
+    let mut outcomes = outcomes;
+    outcomes.sort_by_key(|o| (o.signal_ts, o.horizon_secs));
+    assert_eq!(outcomes, expected);
+    // The second trade's signal: 101, then 99 after 1 s (a miss), 104 after 3 s (a hit).
+    assert_eq!(
+        (outcomes[0].price, outcomes[1].price),
+        (px("99").raw(), px("104").raw())
+    );
+    assert!(!outcomes[0].hit() && outcomes[1].hit());
+    assert!((outcomes[1].return_bps() - 3.0 / 101.0 * 1e4).abs() < 1e-9);
+}

@@ -885,3 +885,107 @@ async fn wait_until(what: &str, check: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Signal statistics: counts by side from the signals, hits and returns per horizon
+/// from the outcomes, filtered like the list; the same from both stores, and the same
+/// as summing the records one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signal_statistics_sum_the_outcomes_of_the_signals_asked_for() {
+    use pennant_daemon::records::{SignalOutcome, SignalStats};
+    let outcome =
+        |seq: u64, strategy: &str, side: &str, signal_ts: i64, horizon_secs, price| Record {
+            seq,
+            ts: signal_ts + i64::from(horizon_secs) * 1_000_000_000,
+            body: Body::SignalOutcome(SignalOutcome {
+                strategy: strategy.into(),
+                instrument: "BTC-USDT".into(),
+                side: Named::parse(side).unwrap(),
+                signal_ts,
+                horizon_secs,
+                reference: 100 * UNIT,
+                price: price * UNIT,
+            }),
+        };
+    let records = vec![
+        signal(1, T0, "a", "BTC-USDT", "buy"),
+        signal(2, T0 + 1, "a", "BTC-USDT", "sell"),
+        signal(3, T0 + 2, "a", "BTC-USDT", "buy"),
+        signal(4, T0 + 3, "b", "BTC-USDT", "sell"),
+        outcome(5, "a", "buy", T0, 60, 101),      // hit, +100 bps
+        outcome(6, "a", "sell", T0 + 1, 60, 102), // miss, -200 bps
+        outcome(7, "a", "buy", T0 + 2, 60, 100),  // miss, 0
+        outcome(8, "a", "buy", T0, 300, 105),     // hit, +500 bps
+        outcome(9, "b", "sell", T0 + 3, 60, 90),  // hit, +1000 bps
+    ];
+    let mut by_hand = SignalStats::default();
+    for record in &records {
+        match &record.body {
+            Body::Signal(s) => by_hand.add_signals(&s.strategy, &s.instrument, s.side, 1),
+            Body::SignalOutcome(o) => by_hand.add_outcome(o),
+            _ => {}
+        }
+    }
+    both(|store, backend| {
+        let (records, by_hand) = (records.clone(), by_hand.clone());
+        async move {
+            store.write(&records).await.unwrap();
+            assert_eq!(store.count(Table::SignalOutcomes).await.unwrap(), 5);
+            let all = store.signal_stats(&Filter::default()).await.unwrap();
+            let a = &all.tallies[&("a".to_owned(), "BTC-USDT".to_owned())];
+            assert_eq!((a.buys, a.sells), (2, 1), "{backend}");
+            let minute = a.horizons[&60];
+            assert_eq!((minute.measured, minute.hits), (3, 1), "{backend}");
+            assert!(
+                (minute.sum_return_bps - (-100.0)).abs() < 1e-6,
+                "{backend}: {minute:?}"
+            );
+            assert_eq!(a.horizons[&300].hits, 1, "{backend}");
+            // The store's sums are the records' sums.
+            assert_eq!(
+                all.tallies.keys().collect::<Vec<_>>(),
+                by_hand.tallies.keys().collect::<Vec<_>>()
+            );
+            for (key, tally) in &by_hand.tallies {
+                let stored = &all.tallies[key];
+                assert_eq!(
+                    (stored.buys, stored.sells),
+                    (tally.buys, tally.sells),
+                    "{backend}"
+                );
+                for (h, t) in &tally.horizons {
+                    let s = stored.horizons[h];
+                    assert_eq!(
+                        (s.measured, s.hits),
+                        (t.measured, t.hits),
+                        "{backend} {key:?} {h}"
+                    );
+                    assert!(
+                        (s.sum_return_bps - t.sum_return_bps).abs() < 1e-6,
+                        "{backend}"
+                    );
+                }
+            }
+            // Filtered by strategy and by when the signal was emitted.
+            let only_b = Filter {
+                strategy: Some("b".into()),
+                ..Filter::default()
+            };
+            let b = store.signal_stats(&only_b).await.unwrap();
+            assert_eq!(b.tallies.len(), 1, "{backend}");
+            let late = Filter {
+                from: Some(T0 + 1),
+                to: Some(T0 + 3),
+                ..Filter::default()
+            };
+            let late = store.signal_stats(&late).await.unwrap();
+            let a = &late.tallies[&("a".to_owned(), "BTC-USDT".to_owned())];
+            assert_eq!(
+                (a.buys, a.sells, a.horizons[&60].measured),
+                (1, 1, 2),
+                "{backend}"
+            );
+            assert!(!a.horizons.contains_key(&300), "{backend}");
+        }
+    })
+    .await;
+}

@@ -92,6 +92,7 @@ pub fn engine(
         keep_versions: config.plugins.keep_versions.get() as usize,
         max_backlog_records: config.store.max_backlog_records.get() as usize,
         market_windows: config.plugins.market_windows,
+        signal_horizons: config.signals.horizons_secs.clone(),
     };
     let builder = Engine::builder(instruments.clone(), plugins)
         .clock(mode)

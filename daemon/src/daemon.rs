@@ -475,6 +475,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
                 metrics,
                 started: std::time::Instant::now(),
                 intraday: Default::default(),
+                signal_horizons: config.signals.horizons_secs.clone(),
             };
             let addr = api::serve(state).await?;
             log::info!(addr = addr.as_str(), tokens = token_count; "admin API listening");

@@ -207,6 +207,15 @@ pub(super) async fn call(
                 .map_err(store_error)?;
             Ok(list(rows, json::signal_row, json::SIGNAL_COLUMNS, format))
         }
+        Endpoint::SignalStats => {
+            let filter = query(query::SIGNAL_STATS_PARAMS)?.filter()?;
+            let stats = state
+                .store()?
+                .signal_stats(&filter)
+                .await
+                .map_err(store_error)?;
+            ok(json::signal_stats(&stats, &state.signal_horizons))
+        }
         Endpoint::Balances => {
             query(&[])?;
             let view = state.view.borrow().clone();

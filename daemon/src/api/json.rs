@@ -6,9 +6,9 @@
 use crate::config::Limits;
 use crate::engine::view::{EngineView, StrategyView};
 use crate::engine::{StrategyState, Version, VersionOutcome};
-use crate::records::{Body, Named, Record};
+use crate::records::{Body, Named, Record, SignalStats};
 use crate::records::{
-    FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, RiskEvent, SignalEvent,
+    FillEvent, LifecycleEvent, OrderEvent, PositionSnapshot, RiskEvent, SignalEvent, SignalOutcome,
 };
 use crate::store::{DailyPnl, FillRow, OrderRow, SignalRow};
 use pennant_sdk::{Amount, Position};
@@ -78,6 +78,47 @@ pub fn strategy(engine: &EngineView, view: &StrategyView) -> Value {
         "memory_bytes": view.memory_bytes,
         "positions": r.positions.iter().map(|(symbol, p)| position(symbol, engine.venue_of(symbol), p)).collect::<Vec<_>>(),
     })
+}
+
+/// How good signals were: per strategy and instrument, counts by side and, for each
+/// horizon (those configured first, then any other the rows have), measured, hit rate
+/// and average return in the signal's direction.
+pub fn signal_stats(stats: &SignalStats, configured: &[u32]) -> Value {
+    let items: Vec<Value> = stats
+        .tallies
+        .iter()
+        .map(|((strategy, instrument), tally)| {
+            let mut horizons: Vec<u32> = configured.to_vec();
+            horizons.extend(tally.horizons.keys().filter(|h| !configured.contains(h)));
+            let horizons: Vec<Value> = horizons
+                .iter()
+                .map(|h| {
+                    let t = tally.horizons.get(h).copied().unwrap_or_default();
+                    json!({
+                        "horizon": crate::config::signals::horizon_name(*h),
+                        "horizon_secs": h,
+                        "measured": t.measured,
+                        "hits": t.hits,
+                        "hit_rate": t.hit_rate(),
+                        "avg_return_bps": t.avg_return_bps(),
+                    })
+                })
+                .collect();
+            json!({
+                "strategy": strategy,
+                "instrument": instrument,
+                "signals": tally.buys + tally.sells,
+                "buys": tally.buys,
+                "sells": tally.sells,
+                "horizons": horizons,
+            })
+        })
+        .collect();
+    let names: Vec<String> = configured
+        .iter()
+        .map(|h| crate::config::signals::horizon_name(*h))
+        .collect();
+    json!({"horizons": names, "items": items})
 }
 
 /// One kept version of a strategy's code.
@@ -264,6 +305,19 @@ fn signal_fields(s: &SignalEvent) -> Map<String, Value> {
     }))
 }
 
+fn signal_outcome_fields(s: &SignalOutcome) -> Map<String, Value> {
+    into_map(json!({
+        "strategy": s.strategy,
+        "instrument": s.instrument,
+        "side": s.side,
+        "signal_ts": s.signal_ts,
+        "horizon": crate::config::signals::horizon_name(s.horizon_secs),
+        "reference": decimal(s.reference),
+        "price": decimal(s.price),
+        "hit": s.hit(),
+    }))
+}
+
 fn position_fields(p: &PositionSnapshot) -> Map<String, Value> {
     into_map(json!({
         "strategy": p.strategy,
@@ -391,6 +445,7 @@ pub fn record_type(body: &Body) -> &'static str {
         Body::State(_) => "state",
         Body::Risk(_) => "risk",
         Body::Signal(_) => "signal",
+        Body::SignalOutcome(_) => "signal_outcome",
         Body::Shutdown => "shutdown",
     }
 }
@@ -405,6 +460,7 @@ pub fn record_strategy(body: &Body) -> Option<&str> {
         Body::State(s) => Some(&s.strategy),
         Body::Risk(r) => r.strategy.as_deref(),
         Body::Signal(s) => Some(&s.strategy),
+        Body::SignalOutcome(s) => Some(&s.strategy),
         Body::Shutdown => None,
     }
 }
@@ -418,6 +474,7 @@ pub fn record(record: &Record) -> Value {
         Body::Lifecycle(l) => lifecycle_fields(l),
         Body::Risk(r) => risk_fields(r),
         Body::Signal(s) => signal_fields(s),
+        Body::SignalOutcome(s) => signal_outcome_fields(s),
         Body::State(_) | Body::Shutdown => Map::new(),
     };
     map.insert("seq".into(), json!(record.seq));

@@ -91,6 +91,8 @@ pub struct ApiState {
     pub metrics: Arc<Metrics>,
     /// When the daemon started.
     pub started: Instant,
+    /// The signal horizons configured, in seconds (`[signals] horizons_secs`).
+    pub signal_horizons: Vec<u32>,
     /// The day's PnL samples, taken by a task [`serve`] starts.
     pub intraday: Arc<std::sync::Mutex<intraday::Intraday>>,
 }

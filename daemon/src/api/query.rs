@@ -152,6 +152,8 @@ pub const FILL_PARAMS: &[&str] = &[
     "cursor",
     "format",
 ];
+/// The parameters of `/signals/stats`: the list's filters.
+pub const SIGNAL_STATS_PARAMS: &[&str] = &["strategy", "instrument", "from", "to"];
 /// See [`ORDER_PARAMS`]: signals have neither status nor side filter.
 pub const SIGNAL_PARAMS: &[&str] = &[
     "strategy",

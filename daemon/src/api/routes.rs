@@ -56,6 +56,8 @@ pub enum Endpoint {
     Fills,
     /// `GET /api/v1/signals`.
     Signals,
+    /// `GET /api/v1/signals/stats`.
+    SignalStats,
     /// `GET /api/v1/positions`.
     Positions,
     /// `GET /api/v1/balances`.
@@ -180,6 +182,12 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Method::GET, "/api/v1/fills", Token(Viewer), E::Fills),
     route(Method::GET, "/api/v1/signals", Token(Viewer), E::Signals),
+    route(
+        Method::GET,
+        "/api/v1/signals/stats",
+        Token(Viewer),
+        E::SignalStats,
+    ),
     route(
         Method::GET,
         "/api/v1/positions",

@@ -13,6 +13,7 @@ pub mod market;
 pub mod plugins;
 pub mod risk;
 pub mod secret;
+pub mod signals;
 pub mod store;
 pub mod strategy;
 mod values;
@@ -28,6 +29,7 @@ pub use market::{
 };
 pub use plugins::PluginConfig;
 pub use risk::RiskConfig;
+pub use signals::SignalsConfig;
 pub use store::StoreConfig;
 pub use strategy::{OpenOrders, ParamValue, StrategyConfig, UNATTRIBUTED};
 pub(crate) use values::optional_positive;
@@ -108,6 +110,9 @@ pub struct Config {
     /// `[recorder]`: the session recorder.
     #[serde(default)]
     pub recorder: RecorderConfig,
+    /// `[signals]`: how signals are judged.
+    #[serde(default)]
+    pub signals: SignalsConfig,
     /// `[[alert]]`: where alerts are sent.
     #[serde(rename = "alert", default)]
     pub alerts: Vec<AlertConfig>,
@@ -374,6 +379,15 @@ impl Config {
         }
         self.check_api(&invalid)?;
         self.check_alerts(&invalid)?;
+        let horizons = &self.signals.horizons_secs;
+        if horizons.len() > 8 || horizons.contains(&0) {
+            let at = text.find("horizons_secs").unwrap_or(0);
+            return Err(invalid(
+                at..at,
+                "signals.horizons_secs",
+                "at most 8 horizons, each above 0 seconds".into(),
+            ));
+        }
         let mut ids = HashSet::new();
         for strategy in &self.strategies {
             let id = strategy.id.get_ref();
@@ -549,6 +563,7 @@ impl Config {
             ("[store]", self.store != running.store),
             ("[api]", self.api != running.api),
             ("[[alert]]", self.alerts != running.alerts),
+            ("[signals]", self.signals != running.signals),
             ("[[instrument]]", self.instruments != running.instruments),
             ("[[feed]]", self.feeds != running.feeds),
             (

@@ -52,6 +52,7 @@ impl Default for EngineSettings {
             keep_versions: 5,
             max_backlog_records: 100_000,
             market_windows: true,
+            signal_horizons: vec![60, 300, 3600],
         }
     }
 }
@@ -163,6 +164,7 @@ impl EngineBuilder {
         core.journal = self.journal;
         core.client_ids = self.client_ids;
         core.set_host_limits(self.host_limits);
+        core.signals = super::signal_horizons::SignalHorizons::new(&self.settings.signal_horizons);
         Ok(Engine::new(core, plugins, self.settings))
     }
 }

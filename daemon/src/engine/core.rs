@@ -146,6 +146,8 @@ pub struct Core {
     reports: Vec<ExecutionReport>,
     /// The market window being handled, and what venues were shown ahead.
     pub window: super::window::MarketWindow,
+    /// Signals waiting for their horizons.
+    pub signals: super::signal_horizons::SignalHorizons,
 }
 
 impl Core {
@@ -181,6 +183,23 @@ impl Core {
             outcome: None,
             reports: Vec::new(),
             window: Default::default(),
+            signals: Default::default(),
+        }
+    }
+
+    /// Records the outcome of every signal horizon the clock has passed; called after
+    /// each market event reaches the market state.
+    pub fn mature_signals(&mut self) {
+        let now = self.clock.now();
+        if !self.signals.any_due(now) {
+            return;
+        }
+        let instruments = &self.instruments;
+        let outcomes = self
+            .signals
+            .take_due(now, &self.market, |id| instruments.symbol(id));
+        for outcome in outcomes {
+            self.journal.record(now, Body::SignalOutcome(outcome));
         }
     }
 
@@ -868,6 +887,16 @@ impl Host for StrategyCtx {
         self.core.stats[self.strategy].signals += 1;
         if self.core.journal.enabled() {
             let now = self.core.clock.now();
+            if let Some(mark) = self.core.market.mark(signal.instrument) {
+                let strategy = self.core.strategy_ids[self.strategy].clone();
+                self.core.signals.emitted(
+                    now,
+                    &strategy,
+                    signal.instrument,
+                    signal.side,
+                    mark.raw(),
+                );
+            }
             let event = records::SignalEvent {
                 strategy: self.id().to_owned(),
                 instrument: self.core.instruments.symbol(signal.instrument).to_owned(),

@@ -28,6 +28,7 @@ mod recovery;
 pub mod rejection_log;
 mod run;
 pub mod runtime;
+pub mod signal_horizons;
 mod snapshots;
 pub mod tape;
 pub mod timers;
@@ -172,6 +173,9 @@ pub struct EngineSettings {
     /// Hand a strategy many market events per call where that cannot change the
     /// outcome (`[plugins] market_windows`; see [`window`]). Off, every event is a call.
     pub market_windows: bool,
+    /// The horizons after which a signal's instrument is priced again, in seconds
+    /// (`[signals] horizons_secs`; see [`signal_horizons`]).
+    pub signal_horizons: Vec<u32>,
 }
 
 /// Where a strategy stands: for the periodic and final summaries and the admin API.
@@ -567,6 +571,7 @@ impl Engine {
     fn apply_market(&mut self, event: &MarketEvent, venue: VenueStep) {
         let core = self.core();
         core.market.apply(event);
+        core.mature_signals();
         match venue {
             VenueStep::Run => {
                 let venue = core.venue_of(event.instrument());

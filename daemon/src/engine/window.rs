@@ -161,6 +161,7 @@ impl Core {
             let event = self.window.events[self.window.applied];
             self.clock.advance(event.ts());
             self.market.apply(&event);
+            self.mature_signals();
             self.window.applied += 1;
         }
     }

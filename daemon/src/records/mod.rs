@@ -13,6 +13,8 @@ mod writer_stats;
 pub use names::{LifecycleKind, Named, OrderState, RiskKind, TradingState, UnknownName};
 pub use recovered::{Recovered, TradingStateRecord};
 pub use writer_stats::WriterStats;
+pub mod signal_stats;
+pub use signal_stats::SignalStats;
 
 use pennant_sdk::{Liquidity, OrderKind, RejectReason, Side, TimeInForce, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -46,6 +48,8 @@ pub enum Body {
     Risk(RiskEvent),
     /// A strategy's signal.
     Signal(SignalEvent),
+    /// A signal's instrument as one of its horizons passed.
+    SignalOutcome(SignalOutcome),
     /// The daemon stopped cleanly: the last record of a run.
     Shutdown,
 }
@@ -174,6 +178,48 @@ pub struct RiskEvent {
     pub state: Option<TradingState>,
     /// The message.
     pub detail: String,
+}
+
+/// Where a signal's instrument went: its mark when the signal was emitted and as a
+/// horizon after it passed (see `engine::signal_horizons`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalOutcome {
+    /// The strategy.
+    pub strategy: String,
+    /// Instrument symbol.
+    pub instrument: String,
+    /// The signal's side.
+    pub side: Side,
+    /// When the signal was emitted (engine time).
+    pub signal_ts: Timestamp,
+    /// The horizon, in seconds.
+    pub horizon_secs: u32,
+    /// The mark at emission (raw).
+    pub reference: i64,
+    /// The mark as the horizon passed (raw).
+    pub price: i64,
+}
+
+impl SignalOutcome {
+    /// Whether the price went the signal's way.
+    pub fn hit(&self) -> bool {
+        match self.side {
+            Side::Buy => self.price > self.reference,
+            Side::Sell => self.price < self.reference,
+        }
+    }
+
+    /// The move in the signal's direction, in basis points of the reference.
+    pub fn return_bps(&self) -> f64 {
+        if self.reference == 0 {
+            return 0.0;
+        }
+        let moved = (self.price as f64 - self.reference as f64) / self.reference as f64 * 1e4;
+        match self.side {
+            Side::Buy => moved,
+            Side::Sell => -moved,
+        }
+    }
 }
 
 /// A strategy's signal.

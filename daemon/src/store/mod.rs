@@ -280,6 +280,18 @@ impl Store {
         }
     }
 
+    /// How good the signals within the filter were (strategy, instrument, side, and
+    /// `from`/`to` on when each signal was emitted).
+    pub async fn signal_stats(
+        &self,
+        filter: &Filter,
+    ) -> Result<crate::records::SignalStats, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.signal_stats(filter.clone()).await,
+            Store::Postgres(p) => p.signal_stats(filter).await,
+        }
+    }
+
     /// PnL per strategy per UTC day, from the fills, optionally of one strategy and
     /// within `[from, to)`.
     pub async fn daily_pnl(&self, filter: &Filter) -> Result<Vec<DailyPnl>, StoreError> {
@@ -339,6 +351,8 @@ pub enum Table {
     RiskEvents,
     /// Signals.
     Signals,
+    /// Signals' horizons passed.
+    SignalOutcomes,
 }
 
 impl Table {
@@ -351,6 +365,7 @@ impl Table {
             Table::StrategyEvents => "strategy_events",
             Table::RiskEvents => "risk_events",
             Table::Signals => "signals",
+            Table::SignalOutcomes => "signal_outcomes",
         }
     }
 }
@@ -377,6 +392,8 @@ pub mod sql {
     pub const INSERT_RISK: &str = "INSERT INTO risk_events (seq, ts, strategy, kind, reason, actor, scope, state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (seq) DO NOTHING";
     /// A signal.
     pub const INSERT_SIGNAL: &str = "INSERT INTO signals (seq, ts, strategy, instrument, side, strength, target, stop, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (seq) DO NOTHING";
+    /// A signal's horizon passed.
+    pub const INSERT_SIGNAL_OUTCOME: &str = "INSERT INTO signal_outcomes (seq, ts, strategy, instrument, side, signal_ts, horizon_secs, reference, price) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (seq) DO NOTHING";
 
     /// Where the journal stands.
     pub const LAST_SEQ: &str = "SELECT last_seq, clean_shutdown_seq FROM journal WHERE id = 1";
@@ -509,6 +526,36 @@ pub mod sql {
             format!(
                 "SELECT seq, ts, strategy, instrument, side, strength, target, stop, note FROM signals{} ORDER BY seq DESC LIMIT {}",
                 w.clause, page.limit
+            ),
+            w.params,
+        )
+    }
+
+    /// The signal counts by side: `strategy, instrument, side, count`.
+    pub fn signal_sides(filter: &Filter) -> (String, Vec<Param>) {
+        let w = self::filter(filter, "ts", "seq", None, false);
+        (
+            format!(
+                "SELECT strategy, instrument, side, COUNT(*) FROM signals{} GROUP BY strategy, instrument, side ORDER BY strategy, instrument, side",
+                w.clause
+            ),
+            w.params,
+        )
+    }
+
+    /// The horizons' sums: `strategy, instrument, horizon_secs, measured, hits,
+    /// sum of the moves in the signal's direction in basis points`.
+    pub fn signal_horizons(filter: &Filter) -> (String, Vec<Param>) {
+        let w = self::filter(filter, "signal_ts", "seq", None, false);
+        (
+            format!(
+                "SELECT strategy, instrument, horizon_secs, COUNT(*), \
+                 CAST(SUM(CASE WHEN (side = 'buy' AND price > reference) OR (side = 'sell' AND price < reference) THEN 1 ELSE 0 END) AS BIGINT), \
+                 SUM(CASE WHEN reference = 0 THEN 0.0 \
+                          WHEN side = 'buy' THEN (CAST(price AS DOUBLE PRECISION) - reference) * 10000.0 / reference \
+                          ELSE (CAST(reference AS DOUBLE PRECISION) - price) * 10000.0 / reference END) \
+                 FROM signal_outcomes{} GROUP BY strategy, instrument, horizon_secs ORDER BY strategy, instrument, horizon_secs",
+                w.clause
             ),
             w.params,
         )

@@ -9,9 +9,11 @@ use super::{
     Table, TradingStateRecord,
 };
 use crate::config::StoreConfig;
+use crate::records::signal_stats::{HorizonTally, SignalStats};
 use crate::records::{Body, FillEvent, Named, OrderEvent, PositionSnapshot, Record, SignalEvent};
 use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use pennant_sdk::Side;
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -312,6 +314,32 @@ impl PgStore {
         Ok(Page { items, next })
     }
 
+    /// See [`super::Store::signal_stats`].
+    pub async fn signal_stats(&self, filter: &Filter) -> Result<SignalStats, StoreError> {
+        let mut stats = SignalStats::default();
+        let (query, params) = sql::signal_sides(filter);
+        for row in self.select(&query, &params).await? {
+            let side: Side = named(&row, 2)?;
+            let count: i64 = row.get(3);
+            stats.add_signals(row.get(0), row.get(1), side, count.max(0) as u64);
+        }
+        let (query, params) = sql::signal_horizons(filter);
+        for row in self.select(&query, &params).await? {
+            let horizon: i64 = row.get(2);
+            let measured: i64 = row.get(3);
+            let hits: i64 = row.get(4);
+            let sum: Option<f64> = row.get(5);
+            let tally = HorizonTally {
+                measured: measured.max(0) as u64,
+                hits: hits.max(0) as u64,
+                sum_return_bps: sum.unwrap_or(0.0),
+            };
+            let horizon = u32::try_from(horizon).unwrap_or(u32::MAX);
+            stats.add_horizon(row.get(0), row.get(1), horizon, tally);
+        }
+        Ok(stats)
+    }
+
     /// See [`super::Store::daily_pnl`].
     pub async fn daily_pnl(&self, filter: &Filter) -> Result<Vec<DailyPnl>, StoreError> {
         let (query, params) = sql::daily_pnl(filter);
@@ -415,6 +443,7 @@ struct Statements {
     state: Statement,
     risk: Statement,
     signal: Statement,
+    signal_outcome: Statement,
 }
 
 impl Statements {
@@ -428,6 +457,7 @@ impl Statements {
             state: tx.prepare_cached(sql::UPSERT_STATE).await?,
             risk: tx.prepare_cached(sql::INSERT_RISK).await?,
             signal: tx.prepare_cached(sql::INSERT_SIGNAL).await?,
+            signal_outcome: tx.prepare_cached(sql::INSERT_SIGNAL_OUTCOME).await?,
         })
     }
 }
@@ -550,6 +580,25 @@ async fn write_all(tx: &Transaction<'_>, records: &[Record]) -> Result<(), tokio
             })),
             Body::Shutdown => pending.push(Box::pin(async move {
                 tx.execute(sql::MARK_CLEAN_SHUTDOWN, &[&seq]).await
+            })),
+            Body::SignalOutcome(o) => pending.push(Box::pin(async move {
+                let side = o.side.name();
+                let horizon = i64::from(o.horizon_secs);
+                tx.execute(
+                    &s.signal_outcome,
+                    &[
+                        &seq,
+                        &ts,
+                        &o.strategy,
+                        &o.instrument,
+                        &side,
+                        &o.signal_ts,
+                        &horizon,
+                        &o.reference,
+                        &o.price,
+                    ],
+                )
+                .await
             })),
             Body::Signal(sg) => pending.push(Box::pin(async move {
                 let side = sg.side.name();

@@ -5,7 +5,9 @@ use super::{
     DailyPnl, FillRow, Filter, OrderRow, Page, PageRequest, Recovered, SignalRow, StoreError,
     Table, TradingStateRecord,
 };
+use crate::records::signal_stats::{HorizonTally, SignalStats};
 use crate::records::{Body, FillEvent, Named, OrderEvent, PositionSnapshot, Record, SignalEvent};
+use pennant_sdk::Side;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -172,6 +174,44 @@ impl SqliteStore {
             })?;
             let next = next_cursor(&items, page, |s| s.seq);
             Ok(Page { items, next })
+        })
+        .await
+    }
+
+    /// See [`super::Store::signal_stats`].
+    pub async fn signal_stats(&self, filter: Filter) -> Result<SignalStats, StoreError> {
+        self.with(move |conn| {
+            let mut stats = SignalStats::default();
+            let (query, params) = sql::signal_sides(&filter);
+            let sides = select(conn, &query, &params, |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    named::<Side>(row, 2)?,
+                    row.get::<_, i64>(3)?,
+                ))
+            })?;
+            for (strategy, instrument, side, count) in sides {
+                stats.add_signals(&strategy, &instrument, side, count.max(0) as u64);
+            }
+            let (query, params) = sql::signal_horizons(&filter);
+            let horizons = select(conn, &query, &params, |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    HorizonTally {
+                        measured: row.get::<_, i64>(3)?.max(0) as u64,
+                        hits: row.get::<_, i64>(4)?.max(0) as u64,
+                        sum_return_bps: row.get::<_, Option<f64>>(5)?.unwrap_or(0.0),
+                    },
+                ))
+            })?;
+            for (strategy, instrument, horizon, tally) in horizons {
+                let horizon = u32::try_from(horizon).unwrap_or(u32::MAX);
+                stats.add_horizon(&strategy, &instrument, horizon, tally);
+            }
+            Ok(stats)
         })
         .await
     }
@@ -392,6 +432,20 @@ fn write_one(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Resul
         Body::Shutdown => {
             tx.prepare_cached(&placeholders(sql::MARK_CLEAN_SHUTDOWN))?
                 .execute(params![seq])?;
+        }
+        Body::SignalOutcome(o) => {
+            tx.prepare_cached(&placeholders(sql::INSERT_SIGNAL_OUTCOME))?
+                .execute(params![
+                    seq,
+                    ts,
+                    o.strategy,
+                    o.instrument,
+                    o.side.name(),
+                    o.signal_ts,
+                    o.horizon_secs,
+                    o.reference,
+                    o.price
+                ])?;
         }
         Body::Signal(s) => {
             tx.prepare_cached(&placeholders(sql::INSERT_SIGNAL))?
