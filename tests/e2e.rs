@@ -545,6 +545,40 @@ fn a_backtest_report_is_what_its_fills_add_up_to_and_the_same_every_time() {
         );
         assert_eq!(strategy["state"], "running");
     }
+    // The crossover's signals alternate buy and sell; the sample is 150 s long, so the
+    // signals of its first 90 s are measured after a minute and none after 5 minutes.
+    let sma = &strategies[0];
+    assert_eq!(sma["id"], "sma");
+    let signals = &sma["signals"][0];
+    assert_eq!(signals["instrument"], "ETH-USDT");
+    let count = |v: &serde_json::Value| v.as_u64().unwrap();
+    let (all, buys, sells) = (
+        count(&signals["signals"]),
+        count(&signals["buys"]),
+        count(&signals["sells"]),
+    );
+    assert!(
+        all > 0 && all == buys + sells && buys.abs_diff(sells) <= 1,
+        "{signals}"
+    );
+    let horizons = signals["horizons"].as_array().unwrap();
+    let names: Vec<&str> = horizons
+        .iter()
+        .map(|h| h["horizon"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["1m", "5m", "1h"]);
+    let minute = &horizons[0];
+    let measured = count(&minute["measured"]);
+    assert!(measured > 0 && measured <= all, "{signals}");
+    let rate = count(&minute["hits"]) as f64 / measured as f64;
+    assert!((minute["hit_rate"].as_f64().unwrap() - rate).abs() < 1e-12);
+    for later in &horizons[1..] {
+        assert_eq!(count(&later["measured"]), 0, "{signals}");
+        assert!(later["hit_rate"].is_null(), "{signals}");
+    }
+    assert!(stdout.contains("signals ETH-USDT"), "{stdout}");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<table class=\"signals\">"));
     let again = dir.path().join("again");
     assert!(backtest(&config, &["--out", again.to_str().unwrap()])
         .status

@@ -62,6 +62,29 @@ pub fn page(report: &Report) -> String {
             }
         }
         html += "</table>\n";
+        if !strategy.signals.is_empty() {
+            html += "<table class=\"signals\"><tr><th>signals</th><th>buys</th><th>sells</th>\
+                     <th>horizon</th><th>measured</th><th>hit rate</th><th>avg return (bps)</th></tr>";
+            for signals in &strategy.signals {
+                for h in &signals.horizons {
+                    let shown = |v: Option<f64>, scale: f64| {
+                        v.map_or_else(|| "-".to_owned(), |v| format!("{:.2}", v * scale))
+                    };
+                    let _ = write!(
+                        html,
+                        "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}%</td><td>{}</td></tr>",
+                        escape(&format!("{} ({})", signals.instrument, signals.signals)),
+                        signals.buys,
+                        signals.sells,
+                        escape(&h.horizon),
+                        h.measured,
+                        shown(h.hit_rate, 100.0),
+                        shown(h.avg_return_bps, 1.0)
+                    );
+                }
+            }
+            html += "</table>\n";
+        }
         let drawdown: Vec<Point> = {
             let mut peak = f64::MIN;
             curve

@@ -213,6 +213,7 @@ fn execute(
         assembly::engine(config, journal, assembly::Start::At(first.ts()), Vec::new())?;
     start_strategies(config, &mut engine)?;
     let mut run = Run::new(options, first.ts());
+    run.horizons = config.signals.horizons_secs.clone();
     run.params = config
         .strategies
         .iter()
@@ -271,6 +272,10 @@ pub struct Run {
     market: report::MarketMoves,
     /// Each strategy's parameters, overrides applied.
     params: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// The signals and their horizons' outcomes.
+    signals: crate::records::SignalStats,
+    /// The horizons configured (`[signals] horizons_secs`).
+    horizons: Vec<u32>,
 }
 
 impl Run {
@@ -289,6 +294,8 @@ impl Run {
             orders: Vec::new(),
             market: Default::default(),
             params: Default::default(),
+            signals: Default::default(),
+            horizons: Vec::new(),
         }
     }
 
@@ -347,6 +354,11 @@ fn drain(written: &mut tokio::sync::mpsc::Receiver<Vec<crate::records::Record>>,
             match record.body {
                 Body::Fill(fill) => run.fills.push((record.ts, fill)),
                 Body::Order(order) => run.orders.push((record.ts, order)),
+                Body::Signal(signal) => {
+                    run.signals
+                        .add_signals(&signal.strategy, &signal.instrument, signal.side, 1)
+                }
+                Body::SignalOutcome(outcome) => run.signals.add_outcome(&outcome),
                 _ => {}
             }
         }

@@ -16,8 +16,11 @@
 //! `round_trips`, `avg_holding_secs`, `exposure`, `turnover`, counts (`orders`, `fills`,
 //! `canceled`, `rejected` by `source/reason`) and `instruments` (per instrument: the same
 //! money figures and statistics, from the strategy's part in it as an equity curve of
-//! its own, with orders, refusals, fills, traded notional and the position at the end). The
-//! statistics are defined in [`super::stats`].
+//! its own, with orders, refusals, fills, traded notional and the position at the end)
+//! and `signals` (per instrument: signals by side, and per horizon of `[signals]
+//! horizons_secs` those measured before the data ended, their hits, hit rate and average
+//! move in the signal's direction in basis points). The statistics are defined in
+//! [`super::stats`].
 
 use super::stats::{self, Fill, RoundTrip};
 use super::{Options, Run};
@@ -202,6 +205,71 @@ pub struct StrategyResult {
     pub rejected: BTreeMap<String, u64>,
     /// Per instrument.
     pub instruments: Vec<InstrumentResult>,
+    /// Its signals per instrument, and how good they were after each horizon.
+    pub signals: Vec<SignalResult>,
+}
+
+/// One strategy's signals on one instrument.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalResult {
+    /// The instrument's symbol.
+    pub instrument: String,
+    /// Signals emitted.
+    pub signals: u64,
+    /// Of which buys.
+    pub buys: u64,
+    /// Of which sells.
+    pub sells: u64,
+    /// Per horizon (`[signals] horizons_secs`).
+    pub horizons: Vec<HorizonResult>,
+}
+
+/// How a strategy's signals on an instrument stood after one horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HorizonResult {
+    /// Its name (`1m`, `5m`, `1h`).
+    pub horizon: String,
+    /// Signals whose horizon passed before the data ended.
+    pub measured: u64,
+    /// Of those, the ones whose instrument moved their way.
+    pub hits: u64,
+    /// Hits over measured (null before any is measured).
+    pub hit_rate: Option<f64>,
+    /// The average move in the signal's direction, in basis points of the mark at
+    /// emission (null before any is measured).
+    pub avg_return_bps: Option<f64>,
+}
+
+/// A strategy's [`SignalResult`]s, from what the run's records summed.
+fn signal_results(run: &Run, strategy: &str) -> Vec<SignalResult> {
+    run.signals
+        .tallies
+        .iter()
+        .filter(|((id, _), _)| id == strategy)
+        .map(|((_, instrument), tally)| {
+            let mut horizons = run.horizons.clone();
+            horizons.extend(tally.horizons.keys().filter(|h| !run.horizons.contains(h)));
+            SignalResult {
+                instrument: instrument.clone(),
+                signals: tally.buys + tally.sells,
+                buys: tally.buys,
+                sells: tally.sells,
+                horizons: horizons
+                    .iter()
+                    .map(|h| {
+                        let t = tally.horizons.get(h).copied().unwrap_or_default();
+                        HorizonResult {
+                            horizon: crate::config::signals::horizon_name(*h),
+                            measured: t.measured,
+                            hits: t.hits,
+                            hit_rate: t.hit_rate(),
+                            avg_return_bps: t.avg_return_bps(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The figures of an equity curve and its round trips: a strategy's, or its part in one
@@ -501,6 +569,7 @@ fn strategy_result(
         canceled: end.stats.canceled,
         rejected,
         instruments,
+        signals: signal_results(run, &end.id),
     }
 }
 
@@ -638,6 +707,30 @@ impl Report {
                 s.performance.exposure * 100.0,
                 s.performance.turnover,
             );
+            for signals in &s.signals {
+                let horizons: Vec<String> = signals
+                    .horizons
+                    .iter()
+                    .map(|h| match (h.hit_rate, h.avg_return_bps) {
+                        (Some(rate), Some(bps)) => format!(
+                            "{} hit {:.1}% avg {:+.2} bps ({})",
+                            h.horizon,
+                            rate * 100.0,
+                            bps,
+                            h.measured
+                        ),
+                        _ => format!("{} not measured", h.horizon),
+                    })
+                    .collect();
+                out += &format!(
+                    "  signals {}: {} ({} buy, {} sell); {}\n",
+                    signals.instrument,
+                    signals.signals,
+                    signals.buys,
+                    signals.sells,
+                    horizons.join(", ")
+                );
+            }
         }
         out
     }
