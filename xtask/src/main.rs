@@ -267,7 +267,8 @@ fn deb() -> Result<()> {
     let packages: Vec<PathBuf> = std::fs::read_dir(&folder)?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        // The symbols package is a .ddeb, as Debian names them.
+        .filter(|p| p.extension().is_some_and(|e| e == "deb" || e == "ddeb"))
         .collect();
     let is_dbgsym = |p: &PathBuf| p.to_string_lossy().contains("-dbgsym");
     let package = packages
