@@ -20,6 +20,10 @@ pub const TICK: std::time::Duration = std::time::Duration::from_secs(1);
 /// Prometheus rule `PennantFeedStale` uses the same).
 pub const STALE_SECS: f64 = 10.0;
 
+/// A feed that has not connected yet since the start is not reported as disconnected
+/// before this (connecting to an exchange takes a moment).
+pub const FIRST_CONNECT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What the monitor watches.
 pub struct Watched {
     /// Each feed's gauges, by name.
@@ -37,6 +41,7 @@ pub async fn run(mut watched: Watched) {
     let mut conditions = Conditions::default();
     let mut records = RecordAlerts::default();
     let mut ticks = tokio::time::interval(TICK);
+    let started = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = ticks.tick() => {
@@ -64,7 +69,8 @@ pub async fn run(mut watched: Watched) {
                     .filter(|(_, until)| *until > now)
                     .map(|(venue, _)| venue.clone())
                     .collect();
-                for alert in conditions.read(&feeds, spooled, &banned) {
+                let graced = started.elapsed() < FIRST_CONNECT_GRACE;
+                for alert in conditions.read(&feeds, spooled, &banned, graced) {
                     alert::raise(alert);
                 }
                 if !view.running {
@@ -104,17 +110,31 @@ pub struct FeedReading {
 pub struct Conditions {
     /// Feeds down or stale: name -> stale (true) or disconnected (false).
     feeds: HashMap<String, bool>,
+    /// Feeds seen connected since the start.
+    connected_once: HashSet<String>,
     store_down: bool,
     banned: HashSet<String>,
 }
 
 impl Conditions {
-    /// The alerts of what changed since the last reading.
-    pub fn read(&mut self, feeds: &[FeedReading], spooled: u64, banned: &[String]) -> Vec<Alert> {
+    /// The alerts of what changed since the last reading; while `graced`, a feed that
+    /// has not connected yet is not reported.
+    pub fn read(
+        &mut self,
+        feeds: &[FeedReading],
+        spooled: u64,
+        banned: &[String],
+        graced: bool,
+    ) -> Vec<Alert> {
         let mut alerts = Vec::new();
         for feed in feeds {
+            if feed.connected {
+                self.connected_once.insert(feed.name.clone());
+            }
             let now = if feed.ended {
                 None
+            } else if !feed.connected && graced && !self.connected_once.contains(&feed.name) {
+                continue;
             } else if !feed.connected {
                 Some(false)
             } else if feed.lag_secs > STALE_SECS {
@@ -287,13 +307,15 @@ mod tests {
             |feeds: &[FeedReading], spooled: u64, banned: &[&str], want: &[AlertKind]| {
                 let banned: Vec<String> = banned.iter().map(|b| b.to_string()).collect();
                 let got: Vec<AlertKind> = conditions
-                    .read(feeds, spooled, &banned)
+                    .read(feeds, spooled, &banned, true)
                     .into_iter()
                     .map(|a| a.kind)
                     .collect();
                 assert_eq!(got, want, "{feeds:?} spooled={spooled} banned={banned:?}");
             };
         use AlertKind as K;
+        // Not connected yet at the start: not reported within the grace.
+        check(&[feed(false, 0.0)], 0, &[], &[]);
         check(&[feed(true, 0.1)], 0, &[], &[]);
         check(&[feed(false, 0.1)], 0, &[], &[K::FeedDisconnected]);
         check(&[feed(false, 0.1)], 0, &[], &[]);
