@@ -252,6 +252,8 @@ impl Delivery {
 
     /// A new alert: sent now, or counted into its group.
     async fn take(&mut self, alert: Alert) {
+        // A group whose time is up goes first, so that this alert does not replace it.
+        self.close_groups().await;
         let now = Instant::now();
         let key = (alert.kind, alert.subject.clone());
         if let Some(group) = self.groups.get_mut(&key).filter(|g| g.until > now) {
