@@ -696,7 +696,7 @@ async fn bad_stores_are_refused_naming_the_file_or_the_host() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 3
+                known: 4
             }
         ),
         "{err}"
@@ -730,7 +730,7 @@ async fn bad_stores_are_refused_naming_the_file_or_the_host() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 3
+                known: 4
             }
         ),
         "{err}"
