@@ -93,7 +93,7 @@ fn counters() -> SinkCounters {
 /// An `[[alert]]` of this TOML (`name` and `format` are given).
 fn config(format: &str, extra: &str) -> AlertConfig {
     let text = format!(
-        "name = \"test\"\nformat = \"{format}\"\ntimeout_ms = 300\nretry_min_ms = 20\nretry_max_ms = 100\n{extra}"
+        "name = \"test\"\nformat = \"{format}\"\ntimeout_ms = 2000\nretry_min_ms = 20\nretry_max_ms = 100\n{extra}"
     );
     toml::from_str(&text).unwrap()
 }
@@ -132,7 +132,7 @@ fn quarantined(subject: &str) -> Alert {
 async fn a_webhook_is_retried_through_500s_and_a_slow_answer_until_it_takes_the_alert() {
     let receiver = Receiver::scripted(&[
         Answer::Status(500),
-        Answer::Late(Duration::from_secs(3)),
+        Answer::Late(Duration::from_secs(6)),
         Answer::Status(503),
     ]);
     let addr = receiver.serve(0);
@@ -141,8 +141,10 @@ async fn a_webhook_is_retried_through_500s_and_a_slow_answer_until_it_takes_the_
     let handle = start(&config, target, &counters);
     handle.offer(&quarantined("mm"));
     until("the delivery", || counters.sent.get() == 1).await;
+    // 500, too late, 503, then taken (more, should a loaded machine make an answer
+    // late: each is retried all the same).
     let got = receiver.requests();
-    assert_eq!(got.len(), 4, "500, too late, 503, then taken: {got:?}");
+    assert!(got.len() >= 4, "500, too late, 503, then taken: {got:?}");
     for (path, body) in &got {
         assert_eq!(path, "/hook");
         assert_eq!(body["kind"], "strategy_quarantined");
@@ -151,7 +153,8 @@ async fn a_webhook_is_retried_through_500s_and_a_slow_answer_until_it_takes_the_
         assert_eq!(body["daemon"], "desk");
         assert_eq!(body["count"], 1);
     }
-    assert_eq!((counters.retried.get(), counters.failed.get()), (3, 0));
+    assert_eq!(counters.retried.get(), got.len() as u64 - 1);
+    assert_eq!(counters.failed.get(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

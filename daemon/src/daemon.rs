@@ -395,6 +395,9 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
     }
     engine.set_heartbeat(Box::new(service::Heartbeat::from_env()));
     let (events, _) = broadcast::channel(EVENT_STREAM);
+    // The monitor hears the journal from its first record: subscribed before the engine
+    // runs (a strategy can be quarantined on the first trades).
+    let monitor_records = (!config.alerts.is_empty()).then(|| events.subscribe());
     let view = metrics.as_ref().map(|metrics| {
         engine.set_metrics(Box::new(metrics.engine.clone()));
         engine.stream_journal(events.clone());
@@ -443,14 +446,20 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
         let marker = service::reload_marker(std::process::id());
         let (reloads, reload_rx) = mpsc::channel(RELOAD_REQUESTS);
         tokio::spawn(reload::run(reloader, trigger_rx, reload_rx, tx.clone(), watcher, Some(marker)));
-        if !config.alerts.is_empty() {
+        if let Some(records) = monitor_records {
             start_alerts(&config, metrics.as_deref())?;
+            // Before the monitor's first alert.
+            crate::alert::raise(crate::alert::Alert::new(
+                crate::alert::AlertKind::DaemonStarted,
+                &config.daemon.id,
+                format!("pennantd {} started: {running}/{total} strategies running", env!("CARGO_PKG_VERSION")),
+            ));
             if let Some(view) = &view {
                 tokio::spawn(crate::monitor::run(crate::monitor::Watched {
                     feeds: feeds.clone(),
                     writer: writer.as_ref().map(|(_, _, stats)| stats.clone()),
                     view: view.clone(),
-                    records: events.subscribe(),
+                    records,
                 }));
             }
         }
@@ -481,11 +490,7 @@ pub fn run(config: Config) -> Result<Vec<StrategyReport>, DaemonError> {
             log::info!(addr = addr.as_str(), tokens = token_count; "admin API listening");
         }
         log::info!(feeds = config.feeds.len(), strategies = config.strategies.len(); "pennantd started");
-        crate::alert::raise(crate::alert::Alert::new(
-            crate::alert::AlertKind::DaemonStarted,
-            &config.daemon.id,
-            format!("pennantd {} started: {running}/{total} strategies running", env!("CARGO_PKG_VERSION")),
-        ));
+
         // A feed over the network is not up when started: systemd hears READY=1 once
         // every feed is connected (or, a replay, done), and not before.
         tokio::select! {
