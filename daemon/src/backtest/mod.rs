@@ -96,6 +96,7 @@ pub fn run(
         progress,
         &paths,
     )?;
+    tape.finish()?;
     report.period.malformed = tape.malformed;
     Ok(report)
 }
@@ -118,6 +119,7 @@ impl Data {
         let (from, to) = period(options);
         let mut tape = Tape::open(&paths, &instruments, from, to)?;
         let events = std::iter::from_fn(|| tape.next(&instruments)).collect();
+        tape.finish()?;
         Ok(Data {
             events,
             malformed: tape.malformed,
