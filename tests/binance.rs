@@ -1756,8 +1756,9 @@ fn a_ban_halts_trading_and_shows_everywhere() {
 }
 
 /// `pennantd` killed (-9) while an order's answer is on its way: Binance took the order,
-/// the daemon never heard. The restart asks Binance about it by its client order id,
-/// finds it working, and keeps it open; it is never sent again.
+/// the daemon never heard. The restart asks Binance about it by its client order id and
+/// cancels it there before the market maker starts again (its `open_orders` policy is
+/// the default, "cancel"); it is never sent again.
 #[test]
 fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
@@ -1780,15 +1781,16 @@ fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
     let _ = daemon.wait_exit();
 
     let (daemon, api) = start_in(dir.path(), &fake);
-    support::poll("the order found at Binance and open", || {
-        let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
-        open["items"]
-            .as_array()?
+    support::poll("the order canceled at Binance and in the record", || {
+        let at_binance = fake
+            .orders()
             .iter()
-            .any(|o| {
-                o["venue_client_id"] == in_flight.client_id.as_str() && o["status"] == "accepted"
-            })
-            .then_some(())
+            .any(|o| o.client_id == in_flight.client_id && o.status == "CANCELED");
+        let orders = api.ok("GET", "/api/v1/orders?strategy=mm", VIEWER, None);
+        let recorded = orders["items"].as_array()?.iter().any(|o| {
+            o["venue_client_id"] == in_flight.client_id.as_str() && o["status"] == "canceled"
+        });
+        (at_binance && recorded).then_some(())
     });
     let copies = fake
         .orders()
@@ -1803,7 +1805,7 @@ fn an_order_in_flight_when_pennantd_is_killed_is_found_not_sent_again() {
 /// the fake with the daemon's next client ids, as the dead run would have sent them):
 /// the restart finds them (`allOrders`), adopts them under `unattributed` with their
 /// fills booked, audits each, and cancels the one still working; the recorded quotes
-/// are recovered as before.
+/// are recovered, and canceled by the market maker's policy before it starts again.
 #[test]
 fn orders_pennantd_sent_but_never_recorded_are_adopted_with_their_fills() {
     let fake = FakeBinance::start(KEY, SECRET, vec![FakeSymbol::btcusdt()]);
@@ -1902,15 +1904,15 @@ fn orders_pennantd_sent_but_never_recorded_are_adopted_with_their_fills() {
         );
         (positions["positions"][0]["qty"] == "0.0005").then_some(())
     });
-    // The recorded quotes are the market maker's, as before.
-    let open = api.ok("GET", "/api/v1/orders/open?strategy=mm", VIEWER, None);
+    // The recorded quotes are the market maker's: canceled before it starts again (its
+    // policy), each sent once.
     for order in &quotes {
-        let mine = open["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|o| o["venue_client_id"] == order.client_id.as_str());
-        assert!(mine, "{} recovered: {open}", order.client_id);
+        support::poll("a recovered quote canceled at Binance", || {
+            fake.orders()
+                .iter()
+                .any(|o| o.client_id == order.client_id && o.status == "CANCELED")
+                .then_some(())
+        });
         let copies = fake
             .orders()
             .iter()

@@ -746,7 +746,7 @@ impl pennant_daemon::venue::Venue for ForgetfulVenue {
 
 #[test]
 fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
-    use pennant_daemon::records::{OrderEvent, PositionSnapshot};
+    use pennant_daemon::records::PositionSnapshot;
     use pennant_daemon::records::{Recovered, TradingStateRecord};
     let cache = tempfile::tempdir().unwrap();
     let mut engine = Engine::builder(btc(), plugin_settings(cache.path()))
@@ -767,25 +767,12 @@ fn recovery_restores_positions_and_orders_and_reconciles_with_the_venue() {
         last_seq: 40,
         max_order_id: 5,
         last_order_at: 0,
-        open_orders: vec![(
-            OrderEvent {
-                strategy: "s".into(),
-                order_id: 5,
-                client_order_id: 0,
-                venue: "paper".into(),
-                venue_client_id: String::new(),
-                instrument: "BTC-USDT".into(),
-                side: pennant_sdk::Side::Buy,
-                kind: pennant_sdk::OrderKind::Limit,
-                time_in_force: pennant_sdk::TimeInForce::Gtc,
-                price: px("99.5").raw(),
-                qty: qty("1").raw(),
-                status: pennant_daemon::records::OrderState::Accepted,
-                filled_qty: 0,
-                reason: None,
-            },
-            T0,
-        )],
+        open_orders: vec![{
+            let (mut order, created) =
+                recovered_order("s", 5, pennant_daemon::records::OrderState::Accepted);
+            order.price = px("99.5").raw();
+            (order, created)
+        }],
         positions: vec![PositionSnapshot {
             strategy: "s".into(),
             instrument: "BTC-USDT".into(),
@@ -875,33 +862,37 @@ fn a_strategy_retrying_refused_orders_trips_its_breaker_and_the_others_go_on() {
     );
 }
 
+/// An open order of `strategy` as the store gives it back: a buy of 1 BTC-USDT at 90.
+fn recovered_order(
+    strategy: &str,
+    id: u64,
+    status: pennant_daemon::records::OrderState,
+) -> (pennant_daemon::records::OrderEvent, i64) {
+    let event = pennant_daemon::records::OrderEvent {
+        strategy: strategy.into(),
+        order_id: id,
+        client_order_id: 0,
+        venue: "paper".into(),
+        venue_client_id: String::new(),
+        instrument: "BTC-USDT".into(),
+        side: pennant_sdk::Side::Buy,
+        kind: pennant_sdk::OrderKind::Limit,
+        time_in_force: pennant_sdk::TimeInForce::Gtc,
+        price: px("90").raw(),
+        qty: qty("1").raw(),
+        status,
+        filled_qty: 0,
+        reason: None,
+    };
+    (event, T0)
+}
+
 #[test]
 fn a_cancel_asked_for_before_a_restart_is_asked_for_again() {
-    use pennant_daemon::records::OrderEvent;
     use pennant_daemon::records::Recovered;
     let cache = tempfile::tempdir().unwrap();
     let mut engine = engine(cache.path(), Duration::from_secs(3600));
-    let order = |id: u64, status: pennant_daemon::records::OrderState| {
-        (
-            OrderEvent {
-                strategy: "s".into(),
-                order_id: id,
-                client_order_id: 0,
-                venue: "paper".into(),
-                venue_client_id: String::new(),
-                instrument: "BTC-USDT".into(),
-                side: pennant_sdk::Side::Buy,
-                kind: pennant_sdk::OrderKind::Limit,
-                time_in_force: pennant_sdk::TimeInForce::Gtc,
-                price: px("90").raw(),
-                qty: qty("1").raw(),
-                status,
-                filled_qty: 0,
-                reason: None,
-            },
-            T0,
-        )
-    };
+    let order = |id, status| recovered_order("s", id, status);
     let summary = engine.recover(Recovered {
         last_seq: 10,
         max_order_id: 8,
@@ -933,6 +924,49 @@ fn a_cancel_asked_for_before_a_restart_is_asked_for_again() {
     let reports = engine.shutdown();
     // Taken before the shutdown's cancels: the resent cancel, the new order's acceptance.
     assert_eq!(counted(report(&reports, "s")).2, 2);
+}
+
+#[test]
+fn after_a_crash_the_orders_a_strategy_left_are_canceled_at_its_start_unless_it_keeps_them() {
+    use pennant_daemon::records::{OrderState, Recovered};
+    let order = |strategy, id| recovered_order(strategy, id, OrderState::Accepted);
+    // (clean shutdown, policy) -> orders of the strategy still open once it started.
+    let check = |clean_shutdown: bool, policy: OpenOrders, open: usize| {
+        let cache = tempfile::tempdir().unwrap();
+        let mut engine = engine(cache.path(), Duration::from_secs(3600));
+        engine.recover(Recovered {
+            last_seq: 10,
+            max_order_id: 8,
+            last_order_at: T0,
+            open_orders: vec![order("s", 7), order("s", 8)],
+            clean_shutdown,
+            ..Default::default()
+        });
+        assert_eq!(engine.view().strategy("s").unwrap().open_orders, 2);
+        let versions = versions(&engine, cache.path(), 1);
+        let mut spec = spec("s", &versions[0], &[("mode", "count")]);
+        spec.open_orders = policy;
+        engine.start_strategy(spec).unwrap();
+        let view = engine.view();
+        let s = view.strategy("s").unwrap();
+        let case = format!("clean shutdown {clean_shutdown}, {policy:?}");
+        assert_eq!(s.open_orders, open, "{case}");
+        assert_eq!(s.report.stats.canceled, (2 - open) as u64, "{case}");
+        // The strategy hears of the cancels once it runs, and starts with no other.
+        feed(&mut engine, 1, 1);
+        assert_eq!(engine.view().strategy("s").unwrap().open_orders, open);
+        let reports = engine.shutdown();
+        assert_eq!(
+            counted(report(&reports, "s")).2,
+            (2 - open) as u64,
+            "{case}"
+        );
+    };
+    check(false, OpenOrders::Cancel, 0);
+    check(false, OpenOrders::Keep, 2);
+    // After a clean shutdown the state is as new as the orders: they are its own.
+    check(true, OpenOrders::Cancel, 2);
+    check(true, OpenOrders::Keep, 2);
 }
 
 #[test]

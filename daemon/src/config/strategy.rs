@@ -35,7 +35,8 @@ pub struct StrategyConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OpenOrders {
-    /// Cancel them (the default).
+    /// Cancel them (the default); after a crash, those it left are canceled before it
+    /// starts again.
     #[default]
     Cancel,
     /// Leave them working at the venue; their fills still count in the strategy's

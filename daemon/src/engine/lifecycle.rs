@@ -259,9 +259,21 @@ impl Engine {
     }
 
     /// Starts strategy `spec.id` with this code and these parameters, or moves it to them
-    /// if it exists: a swap that carries its state over.
+    /// if it exists: a swap that carries its state over. At its first start after a crash,
+    /// open orders it left are canceled first if its policy is to cancel them when it
+    /// stops: its state may be older than they are, and a strategy that does not know of
+    /// an order would quote beside it.
     pub fn deploy(&mut self, spec: StrategySpec) -> Result<Done, StartError> {
         let idx = self.register(&spec.id);
+        if std::mem::take(&mut self.strategies[idx].orders_left_by_crash)
+            && spec.open_orders == OpenOrders::Cancel
+        {
+            let canceled = self.core().cancel_all_of(Some(idx));
+            if canceled > 0 {
+                log::warn!(strategy = spec.id.as_str(), canceled_orders = canceled; "open orders left by a crash canceled before the strategy starts (open_orders = \"cancel\")");
+                self.deliver_updates();
+            }
+        }
         let path = match &spec.code {
             StrategyCode::Wasm(component) => Some(component.path.clone()),
             StrategyCode::Native(_) => None,
@@ -552,6 +564,7 @@ impl Engine {
             snapshot: None,
             snapshot_at: now,
             missed: Vec::new(),
+            orders_left_by_crash: false,
             versions: VecDeque::new(),
             last_error: None,
             deferred_timers: Vec::new(),

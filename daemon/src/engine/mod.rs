@@ -121,6 +121,10 @@ struct StrategySlot {
     /// Order updates that arrived while the strategy was not running (the cancels of its
     /// orders, mostly); delivered when it runs again so that it learns what became of them.
     missed: Vec<OrderUpdate>,
+    /// Its open orders came back after a crash, when it could not look after them: its
+    /// policy decides at its next start whether they outlive it
+    /// ([`Engine::deploy`](crate::engine::Engine::deploy)).
+    orders_left_by_crash: bool,
     /// The versions loaded or refused, oldest first, at most `keep_versions`.
     versions: VecDeque<Version>,
     /// The last failure (a refused version, a failed start, a fault), for the operator.

@@ -247,6 +247,7 @@ impl Engine {
                 to_cancel.push(record.id);
             }
             core.orders.restore(record);
+            self.strategies[idx].orders_left_by_crash |= !recovered.clean_shutdown;
             summary.open_orders += 1;
         }
         let core = self.core();
